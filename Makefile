@@ -1,0 +1,78 @@
+# Pathwise — `make run` serves the API on 0.0.0.0:8000; `make test` runs ruff and the whole test suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+WORKERS ?= 2
+
+# A Python 3.12 interpreter: python3.12 on PATH (when it really runs), else pyenv's 3.12 install.
+PYTHON312 := $(shell \
+  for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
+    if $$c -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then command -v $$c || echo $$c; break; fi; \
+  done)
+
+.PHONY: run test lint fmt schema worker beat up down bench venv migrate seed dev check-python
+
+check-python:
+	@if [ -z "$(PYTHON312)" ]; then \
+	  echo "Python 3.12 is required (jaclang needs it). Install it, e.g. 'apt-get install python3.12 python3.12-venv'"; \
+	  echo "or 'pyenv install 3.12', then run make again."; exit 1; fi
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | check-python
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then \
+	  rm -rf $(VENV); $(PYTHON312) -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+.env:
+	@cp .env.example .env
+	@key=$$($(PYTHON312) -c 'import secrets; print(secrets.token_urlsafe(50))'); \
+	  sed -i "s|^DJANGO_SECRET_KEY=.*|DJANGO_SECRET_KEY=$$key|" .env
+	@echo "Wrote .env with a new DJANGO_SECRET_KEY."
+
+migrate: venv .env
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed
+
+run: seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://0.0.0.0:$(PORT)/ — API docs at http://localhost:$(PORT)/api/docs/"
+	$(VENV)/bin/gunicorn config.wsgi:application --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile -
+
+dev: seed
+	DJANGO_DEBUG=true $(PY) manage.py runserver 0.0.0.0:$(PORT)
+
+test: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+fmt: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+schema: venv
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file schema.yaml
+
+worker: venv .env
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: venv .env
+	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+bench: venv
+	$(PY) bench/auth.py
+
+up:
+	docker compose up -d --build
+
+down:
+	docker compose down

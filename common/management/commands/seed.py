@@ -1,0 +1,33 @@
+"""`python manage.py seed`: load every app's curated data idempotently (update by slug), with a progress bar."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from common.seeding import seeders
+
+
+class Command(BaseCommand):
+    help = "Load curated content (learning paths, resources, topics, agents). Safe to run again."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--only", nargs="*", help="Run only these seeders.")
+        parser.add_argument("--no-progress", action="store_true", help="Do not draw progress bars.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        selected = [s for s in seeders() if not options["only"] or s.name in options["only"]]
+        if not selected:
+            self.stdout.write("Nothing to seed yet.")
+            return
+        for seeder in selected:
+            with tqdm(
+                total=seeder.size(),
+                desc=seeder.name,
+                unit="item",
+                disable=options["no_progress"],
+                file=self.stderr._out,
+            ) as bar:
+                summary = seeder.run(bar.update)
+            parts = ", ".join(f"{k} {v}" for k, v in summary.items())
+            self.stdout.write(self.style.SUCCESS(f"{seeder.name}: {parts}"))

@@ -1,0 +1,101 @@
+"""List pagination of API.md: bare JSON arrays, ``limit``/``offset``, ``X-Total-Count`` and an RFC 8288 ``Link``."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+MAX_OFFSET = 10_000_000
+
+PAGINATION_PARAMETERS = [
+    OpenApiParameter(
+        "limit",
+        int,
+        description=f"Page size (default {settings.PAGINATION_DEFAULT_LIMIT}, "
+        f"at most {settings.PAGINATION_MAX_LIMIT}).",
+    ),
+    OpenApiParameter("offset", int, description="Items to skip."),
+]
+
+
+def _non_negative_int(request: Request, name: str, default: int, minimum: int, maximum: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise ValidationError({name: [f"Must be an integer of at least {minimum}."]}, code="invalid")
+    value = int(raw)
+    if value < minimum:
+        raise ValidationError({name: [f"Must be an integer of at least {minimum}."]}, code="min_value")
+    if maximum is not None:
+        value = min(value, maximum)
+    return value
+
+
+class HeaderLimitOffsetPagination(LimitOffsetPagination):
+    """Limit/offset pagination that keeps the body a bare array and moves the metadata into headers."""
+
+    default_limit = settings.PAGINATION_DEFAULT_LIMIT
+    max_limit = settings.PAGINATION_MAX_LIMIT
+
+    def get_limit(self, request: Request) -> int:
+        return _non_negative_int(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        offset = _non_negative_int(request, self.offset_query_param, 0, 0, None)
+        if offset > MAX_OFFSET:
+            raise ValidationError({self.offset_query_param: [f"Must be at most {MAX_OFFSET}."]}, code="max_value")
+        return offset
+
+    def paginate_list(self, items: Sequence[Any], total: int, request: Request) -> None:
+        """Record the page of an already-sliced list (for merged or computed lists)."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        self.count = total
+
+    def _link_header(self) -> str:
+        url = self.request.build_absolute_uri()
+        links = []
+        if self.offset + self.limit < self.count:
+            links.append(f'<{replace_query_param(url, self.offset_query_param, self.offset + self.limit)}>; rel="next"')
+        if self.offset > 0:
+            prev_offset = max(self.offset - self.limit, 0)
+            prev_url = (
+                remove_query_param(url, self.offset_query_param)
+                if prev_offset == 0
+                else replace_query_param(url, self.offset_query_param, prev_offset)
+            )
+            links.append(f'<{prev_url}>; rel="prev"')
+        return ", ".join(links)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        headers = {"X-Total-Count": str(self.count)}
+        link = self._link_header()
+        if link:
+            headers["Link"] = link
+        return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return schema
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            param["schema"]["minimum"] = 1 if param["name"] == self.limit_query_param else 0
+            if param["name"] == self.limit_query_param:
+                param["schema"]["maximum"] = self.max_limit
+        return params
+
+
+def paginate(request: Request, items_or_queryset: Any, serialize: Any) -> Response:
+    """Paginate a queryset (or list) and return the bare-array response; `serialize(page)` renders the page."""
+    paginator = HeaderLimitOffsetPagination()
+    page = paginator.paginate_queryset(items_or_queryset, request)
+    return paginator.get_paginated_response(serialize(page))

@@ -1,0 +1,159 @@
+"""Rate limits kept in the shared cache (Redis when configured), with rates read from settings at request time.
+
+Rates are "N/<k><unit>" with unit s, m, h or d: "5/15m" is five per fifteen minutes. A window opens at the first hit
+of a key and lasts the whole period (no doubled burst at aligned window edges). Counting uses atomic cache
+increments, so concurrent requests cannot slip past a limit.
+"""
+
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from common.cache import CACHE_ERRORS
+from common.exceptions import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])[a-z]*\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'5/15m' → (5, 900); '20/min' → (20, 60)."""
+    match = _RATE_RE.match(rate)
+    if not match:
+        raise ValueError(f"Bad rate {rate!r}: expected N/<k><s|m|h|d>")
+    number, multiplier, unit = match.groups()
+    return int(number), int(multiplier or 1) * _UNITS[unit]
+
+
+def rate_for(scope: str) -> tuple[int, int]:
+    return parse_rate(settings.THROTTLE_RATES[scope])
+
+
+def _key(scope: str, ident: str) -> str:
+    digest = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"rl:{scope}:{digest}"
+
+
+@dataclass(frozen=True)
+class RateState:
+    count: int
+    limit: int
+    retry_after: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def _retry_after(key: str, period: int) -> int:
+    started = cache.get(f"{key}:t")
+    if started is None:
+        return period
+    return max(1, int(float(started) + period - time.time()) + 1)
+
+
+def hit(scope: str, ident: str) -> RateState:
+    """Count one event for (scope, ident) and return the state after it."""
+    limit, period = rate_for(scope)
+    key = _key(scope, ident)
+    try:
+        count = cache.incr(f"{key}:n")
+    except ValueError:  # no open window
+        if cache.add(f"{key}:n", 1, timeout=period):
+            cache.set(f"{key}:t", time.time(), timeout=period)
+            count = 1
+        else:
+            count = cache.incr(f"{key}:n")
+    retry = _retry_after(key, period) if count > limit else 0
+    return RateState(count=count, limit=limit, retry_after=retry)
+
+
+def peek(scope: str, ident: str) -> RateState:
+    """The state of (scope, ident) without counting anything."""
+    limit, period = rate_for(scope)
+    key = _key(scope, ident)
+    count = int(cache.get(f"{key}:n") or 0)
+    retry = _retry_after(key, period) if count >= limit else 0
+    return RateState(count=count, limit=limit, retry_after=retry)
+
+
+def reset(scope: str, ident: str) -> None:
+    key = _key(scope, ident)
+    cache.delete_many([f"{key}:n", f"{key}:t"])
+
+
+class ScopedRateThrottle(BaseThrottle):
+    """Counts every request of a view per client IP (or per user with `per_user`).
+
+    `fail_closed` throttles (login, register) answer 503 when the cache is unreachable rather than let
+    unlimited password guesses through; the global burst throttles let requests through instead.
+    """
+
+    scope = ""
+    per_user = False
+    fail_closed = True
+
+    def __init__(self) -> None:
+        self._wait: int | None = None
+
+    def get_cache_ident(self, request: Request) -> str | None:
+        if self.per_user:
+            user = getattr(request, "user", None)
+            if not (user and user.is_authenticated):
+                return None
+            return f"user:{user.pk}"
+        return f"ip:{self.get_ident(request)}"
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        ident = self.get_cache_ident(request)
+        if ident is None:
+            return True
+        try:
+            state = hit(self.scope, ident)
+        except CACHE_ERRORS:
+            if self.fail_closed:
+                logger.error("Rate-limit cache unreachable; refusing %s request", self.scope)
+                raise ServiceUnavailable("Rate limiting is unavailable; try again shortly.") from None
+            logger.warning("Rate-limit cache unreachable; letting %s request through", self.scope)
+            return True
+        if state.exceeded:
+            self._wait = state.retry_after
+            return False
+        return True
+
+    def wait(self) -> int | None:
+        return self._wait
+
+
+class AnonBurstThrottle(ScopedRateThrottle):
+    scope = "anon"
+    fail_closed = False
+
+    def get_cache_ident(self, request: Request) -> str | None:
+        user = getattr(request, "user", None)
+        if user and user.is_authenticated:
+            return None
+        return f"ip:{self.get_ident(request)}"
+
+
+class UserBurstThrottle(ScopedRateThrottle):
+    scope = "user"
+    per_user = True
+    fail_closed = False
+
+
+class LoginIPThrottle(ScopedRateThrottle):
+    scope = "login_ip"
+
+
+class RegisterIPThrottle(ScopedRateThrottle):
+    scope = "register_ip"

@@ -1,0 +1,24 @@
+"""Test settings: the same stack as production (real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set),
+with throttle rates high enough that only the throttling tests (which lower them) ever hit a limit."""
+
+from django.core.management.utils import get_random_secret_key
+
+from .base import *  # noqa: F403
+from .base import CACHE_KEY_PREFIX, CACHES, THROTTLE_RATES, env
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or get_random_secret_key()
+DEBUG = False
+THROTTLE_RATES = {
+    **THROTTLE_RATES,
+    "login_failures": "1000/1m",
+    "login_ip": "1000/1m",
+    "register_ip": "1000/1m",
+    "anon": "100000/1m",
+    "user": "100000/1m",
+}
+# A prefix of its own so a test run never touches a running instance's keys in the same Redis.
+CACHES["default"]["KEY_PREFIX"] = f"{CACHE_KEY_PREFIX}-test"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

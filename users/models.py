@@ -1,0 +1,176 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from common.choices import Difficulty, LearningStyle
+from common.models import BaseModel
+
+
+class LearningPace(models.TextChoices):
+    SLOW = "slow", "Slow"
+    MODERATE = "moderate", "Moderate"
+    FAST = "fast", "Fast"
+
+
+class AgentInteractionLevel(models.TextChoices):
+    MINIMAL = "minimal", "Minimal"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+class FeedbackStyle(models.TextChoices):
+    DETAILED = "detailed", "Detailed"
+    BRIEF = "brief", "Brief"
+    ENCOURAGING = "encouraging", "Encouraging"
+
+
+class User(AbstractUser):
+    """A learner or staff member: the first seed's `users` table (profile, statistics, settings).
+
+    `total_time_spent` is stored as whole minutes (the API renders it as "480 minutes") so that it can be
+    accumulated atomically with F(). `token_version` is bumped on password change: every token carrying an
+    older version is refused.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(
+        max_length=50,
+        unique=True,
+        validators=[UnicodeUsernameValidator()],
+        help_text="50 characters or fewer. Letters, digits and @/./+/-/_ only.",
+        error_messages={"unique": "A user with that username already exists."},
+    )
+    email = models.EmailField(
+        max_length=255, unique=True, error_messages={"unique": "A user with that email already exists."}
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+
+    bio = models.TextField(blank=True, default="")
+    profile_image = models.URLField(max_length=500, blank=True, default="")
+    learning_style = models.CharField(max_length=20, choices=LearningStyle.choices, null=True, blank=True)
+    preferred_difficulty = models.CharField(max_length=20, choices=Difficulty.choices, null=True, blank=True)
+    learning_pace = models.CharField(max_length=20, choices=LearningPace.choices, null=True, blank=True)
+
+    total_modules_completed = models.PositiveIntegerField(default=0)
+    total_time_spent = models.PositiveIntegerField(default=0, help_text="Minutes.")
+    current_streak = models.PositiveIntegerField(default=0)
+    longest_streak = models.PositiveIntegerField(default=0)
+    total_points = models.PositiveIntegerField(default=0)
+    level = models.PositiveIntegerField(default=1)
+    experience_level = models.PositiveIntegerField(default=0)
+    next_level_points = models.PositiveIntegerField(default=100)
+
+    current_goal = models.CharField(max_length=500, blank=True, default="")
+    goal_deadline = models.DateField(null=True, blank=True)
+    agent_interaction_level = models.CharField(
+        max_length=20, choices=AgentInteractionLevel.choices, default=AgentInteractionLevel.MODERATE
+    )
+    preferred_feedback_style = models.CharField(
+        max_length=20, choices=FeedbackStyle.choices, default=FeedbackStyle.DETAILED
+    )
+    dark_mode = models.BooleanField(default=False)
+    notifications_enabled = models.BooleanField(default=True)
+    email_notifications = models.BooleanField(default=True)
+    push_notifications = models.BooleanField(default=False)
+
+    token_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        db_table = "users"
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="users_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="users_email_ci_unique"),
+            models.CheckConstraint(condition=models.Q(level__gte=1), name="users_level_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class UserPreferences(BaseModel):
+    """The second seed's `user_preferences`: what the recommender and roadmap planner must respect."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="preferences")
+    preferred_media_types = models.JSONField(default=list, blank=True)
+    preferred_difficulty = models.CharField(max_length=20, choices=Difficulty.choices, null=True, blank=True)
+    preferred_learning_style = models.CharField(max_length=20, choices=LearningStyle.choices, null=True, blank=True)
+    max_duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    avoid_tags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        db_table = "user_preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user_id}"
+
+
+class Achievement(BaseModel):
+    """An achievement a learner can earn once (first module, 7-day streak…), identified by a stable `code`."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    title = models.CharField(max_length=100)
+    description = models.CharField(max_length=300)
+    icon = models.CharField(max_length=50, blank=True, default="")
+    points = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class UserAchievement(models.Model):
+    """An achievement earned by a user: one row per (user, achievement), so it can only be earned once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="earned_achievements")
+    achievement = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="earners")
+    earned_date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["earned_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "achievement"], name="user_achievement_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.achievement_id}"
+
+
+class Badge(BaseModel):
+    """A badge shown on the profile, identified by a stable `code`."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True, default="")
+    icon = models.CharField(max_length=50, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserBadge(models.Model):
+    """A badge earned by a user, once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="earned_badges")
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="earners")
+    earned_date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["earned_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "badge"], name="user_badge_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.badge_id}"

@@ -1,0 +1,40 @@
+"""Reads for users, always scoped to the requester."""
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet, prefetch_related_objects
+from rest_framework.exceptions import NotFound
+
+from common.history import history_page
+from users.models import User
+
+AWARD_PREFETCHES = ("earned_achievements__achievement", "earned_badges__badge")
+
+
+def users_with_awards() -> QuerySet[User]:
+    return User.objects.prefetch_related(*AWARD_PREFETCHES)
+
+
+def user_get_with_awards(*, user_id: Any) -> User:
+    return users_with_awards().get(pk=user_id)
+
+
+def user_load_awards(*, user: User) -> User:
+    """Attach the user's achievements and badges to an already-loaded user (two queries, no refetch)."""
+    prefetch_related_objects([user], *AWARD_PREFETCHES)
+    return user
+
+
+def user_get_visible(*, requester: User, user_id: UUID) -> User:
+    """The user with that id if the requester is that user or staff; otherwise 404, as if it did not exist."""
+    if requester.pk != user_id and not requester.is_staff:
+        raise NotFound()
+    user = users_with_awards().filter(pk=user_id).first()
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def user_history(*, user: User, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    return history_page(user=user, offset=offset, limit=limit)

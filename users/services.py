@@ -1,0 +1,229 @@
+"""Writes for users: registration, login, tokens, profile, settings and preferences."""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    ErrorDetail,
+    Throttled,
+    ValidationError,
+)
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from common import throttling
+from common.exceptions import ServiceUnavailable
+from common.utils import model_update
+from users.errors import UserErrorCode
+from users.models import User, UserPreferences
+from users.tokens import (
+    session_revoke,
+    token_is_current,
+    tokens_for_user,
+    user_refresh_tokens_blacklist,
+)
+
+logger = logging.getLogger(__name__)
+
+INVALID_CREDENTIALS = "Invalid username or password."
+
+PROFILE_FIELDS = [
+    "username", "email", "first_name", "last_name", "bio", "profile_image", "learning_style",
+    "preferred_difficulty", "learning_pace", "current_goal", "goal_deadline", "agent_interaction_level",
+    "preferred_feedback_style", "dark_mode", "notifications_enabled", "email_notifications", "push_notifications",
+]  # fmt: skip
+SETTINGS_FIELDS = PROFILE_FIELDS
+PREFERENCE_FIELDS = [
+    "preferred_media_types", "preferred_difficulty", "preferred_learning_style", "max_duration_minutes", "avoid_tags",
+]  # fmt: skip
+
+
+def _unique_errors(*, username: str | None, email: str | None, exclude: User | None = None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    others = User.objects.all() if exclude is None else User.objects.exclude(pk=exclude.pk)
+    if username is not None and others.filter(username__iexact=username).exists():
+        errors["username"] = ["A user with that username already exists."]
+    if email is not None and others.filter(email__iexact=email).exists():
+        errors["email"] = ["A user with that email already exists."]
+    return errors
+
+
+def _raise_unique(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError({k: [ErrorDetail(m, code=UserErrorCode.UNIQUE) for m in v] for k, v in errors.items()})
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    email = email.strip()
+    _raise_unique(_unique_errors(username=username, email=email))
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}, code="password_invalid") from None
+    user.set_password(password)
+    try:
+        user.full_clean(exclude=["password"])
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # lost a race with a concurrent registration of the same name
+        _raise_unique(
+            _unique_errors(username=username, email=email)
+            or {"username": ["A user with that username already exists."]}
+        )
+        raise
+    UserPreferences.objects.create(user=user)
+    return user
+
+
+def _login_failure_ident(identifier: str, ip: str) -> str:
+    return f"{identifier.strip().lower()}|{ip}"
+
+
+def user_authenticate(*, identifier: str, password: str, ip: str) -> User:
+    """Check credentials given a username or an e-mail address.
+
+    Failures are counted per (identifier, IP); past the limit the attempt is refused before the password is
+    checked. The message is the same whether the user exists or not, and an unknown user costs a hash too.
+    """
+    ident = _login_failure_ident(identifier, ip)
+    try:
+        state = throttling.peek("login_failures", ident)
+    except throttling.CACHE_ERRORS:
+        raise ServiceUnavailable("Login is temporarily unavailable; try again shortly.") from None
+    if state.count >= state.limit:
+        raise Throttled(wait=state.retry_after, detail="Too many failed login attempts.")
+
+    identifier = identifier.strip()
+    lookup = {"email__iexact": identifier} if "@" in identifier else {"username__iexact": identifier}
+    user = User.objects.filter(**lookup).first()
+    if user is None:
+        User().set_password(password)  # same cost as a real check: no timing oracle for existence
+        valid = False
+    else:
+        valid = user.check_password(password) and user.is_active
+    if not valid:
+        try:
+            throttling.hit("login_failures", ident)
+        except throttling.CACHE_ERRORS:
+            raise ServiceUnavailable("Login is temporarily unavailable; try again shortly.") from None
+        raise AuthenticationFailed(INVALID_CREDENTIALS, code=UserErrorCode.INVALID_CREDENTIALS)
+    throttling.reset("login_failures", ident)
+    return user  # type: ignore[return-value]
+
+
+def token_refresh(*, raw_refresh: str) -> dict[str, str]:
+    """A new access token (and, with rotation on, a new refresh token) for a valid, unrevoked refresh token."""
+    invalid = AuthenticationFailed("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID)
+    try:
+        refresh = RefreshToken(raw_refresh)  # signature, expiry, type and blacklist
+    except TokenError:
+        raise invalid from None
+    user = User.objects.filter(pk=refresh.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None or not user.is_active or not token_is_current(token=refresh, user=user):
+        raise invalid
+    data = {"access": str(refresh.access_token)}
+    if settings.SIMPLE_JWT.get("ROTATE_REFRESH_TOKENS", False):
+        # The blacklist row is unique per token: of two concurrent refreshes with one token only one rotates.
+        with transaction.atomic():
+            _, created = refresh.blacklist()
+            if not created:
+                raise invalid
+            refresh.set_jti()
+            refresh.set_exp()
+            refresh.set_iat()
+            OutstandingToken.objects.create(
+                user=user,
+                jti=refresh[jwt_settings.JTI_CLAIM],
+                token=str(refresh),
+                created_at=refresh.current_time,
+                expires_at=refresh.lifetime + refresh.current_time,
+            )
+        data["refresh"] = str(refresh)
+    return data
+
+
+def user_logout(*, raw_refresh: str) -> None:
+    """Revoke the session of a refresh token: the token itself and every access token minted from it.
+
+    Logging out twice is not an error, so the blacklist is not checked here; signature, expiry and type are.
+    """
+    try:
+        token_backend.decode(raw_refresh, verify=True)
+        refresh = RefreshToken(raw_refresh, verify=False)
+        refresh.verify_token_type()
+    except (TokenError, TokenBackendError):
+        raise AuthenticationFailed("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID) from None
+    session_revoke(sid=refresh.get("sid"))
+    try:
+        with transaction.atomic():
+            refresh.blacklist()
+    except IntegrityError:  # a concurrent logout blacklisted it first
+        logger.info("Refresh token already blacklisted")
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str, ip: str) -> dict[str, str]:
+    ident = f"password-change|{user.pk}|{ip}"
+    state = throttling.peek("login_failures", ident)
+    if state.count >= state.limit:
+        raise Throttled(wait=state.retry_after, detail="Too many failed attempts.")
+    if not user.check_password(current_password):
+        throttling.hit("login_failures", ident)
+        raise ValidationError(
+            {"current_password": ["Current password is incorrect."]}, code=UserErrorCode.WRONG_PASSWORD
+        )
+    try:
+        password_validation.validate_password(new_password, user)
+    except DjangoValidationError as exc:
+        raise ValidationError({"new_password": list(exc.messages)}, code="password_invalid") from None
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    user_refresh_tokens_blacklist(user=user)
+    return tokens_for_user(user=user)
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict[str, Any]) -> User:
+    """Update profile/settings fields; only the writable ones are ever read from `data`."""
+    _raise_unique(
+        _unique_errors(
+            username=data.get("username") if "username" in data else None,
+            email=data.get("email") if "email" in data else None,
+            exclude=user,
+        )
+    )
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    try:
+        model_update(instance=locked, fields=PROFILE_FIELDS, data=data)
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    return locked
+
+
+def preferences_get_or_create(*, user: User) -> UserPreferences:
+    prefs, _ = UserPreferences.objects.get_or_create(user=user)
+    return prefs
+
+
+@transaction.atomic
+def preferences_update(*, user: User, data: dict[str, Any]) -> UserPreferences:
+    preferences_get_or_create(user=user)
+    prefs = UserPreferences.objects.select_for_update().get(user=user)
+    try:
+        model_update(instance=prefs, fields=PREFERENCE_FIELDS, data=data)
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    return prefs
