@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/users/", include("users.urls")),
     path("api/auth/", include("users.urls_auth_alias")),
+    path("api/learning/", include("learning.urls")),
+    path("api/assessment/", include("learning.urls_assessment")),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says.
     re_path(r"^api/", api_not_found),
 ]

@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class LearningConfig(AppConfig):
     name = "learning"
+    verbose_name = "Learning"
+
+    def ready(self) -> None:
+        from common.history import register_history_provider
+        from common.seeding import Seeder, register_seeder
+        from learning import history, services
+
+        register_seeder(Seeder(name="learning", order=10, run=services.seed_learning, size=services.seed_size))
+        register_history_provider("learning_progress", history.progress_history)
+        register_history_provider("learning_quiz_attempts", history.attempt_history)

@@ -1,1 +1,273 @@
-"""Models of this app arrive with its issue."""
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from common.choices import Difficulty
+from common.models import BaseModel
+
+
+class ModuleType(models.TextChoices):
+    LESSON = "lesson", "Lesson"
+    EXERCISE = "exercise", "Exercise"
+    ASSESSMENT = "assessment", "Assessment"
+
+
+class ProgressStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+PROGRESS_ORDER = {ProgressStatus.NOT_STARTED: 0, ProgressStatus.IN_PROGRESS: 1, ProgressStatus.COMPLETED: 2}
+
+
+class LearningPath(BaseModel):
+    """The first seed's `learning_paths`: an ordered course of modules.
+
+    `modules_count` and `estimated_duration` (minutes) are kept in step with the modules by
+    `services.learning_path_refresh_totals`; `rating` is the mean of learners' ratings (`LearningPathRating`).
+    """
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    difficulty_level = models.CharField(max_length=20, choices=Difficulty.choices, db_index=True)
+    estimated_duration = models.PositiveIntegerField(default=0, help_text="Minutes, the sum of its modules.")
+    modules_count = models.PositiveIntegerField(default=0)
+    rating = models.FloatField(default=0.0)
+    rating_count = models.PositiveIntegerField(default=0)
+    is_published = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "learning_paths"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__gte=0, rating__lte=5), name="learning_path_rating_0_5"),
+            models.CheckConstraint(
+                condition=models.Q(difficulty_level__in=Difficulty.values), name="learning_path_difficulty_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LearningPathRating(BaseModel):
+    """One learner's 1–5 rating of a path; re-rating replaces it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="path_ratings")
+    learning_path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, related_name="ratings")
+    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "learning_path"], name="path_rating_once_per_user"),
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="path_rating_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} rated {self.learning_path_id}: {self.rating}"
+
+
+class Module(BaseModel):
+    """The first seed's `modules`: a lesson, exercise or assessment within a path, ordered by `order_index`.
+
+    `prerequisites` are other modules that must be completed first. Exercise modules carry `starter_code` for the
+    learner and a reference `solution` that is never served by the API.
+    """
+
+    learning_path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, related_name="modules")
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    content = models.TextField(blank=True, default="", help_text="Markdown.")
+    order_index = models.PositiveIntegerField()
+    estimated_duration = models.PositiveIntegerField(default=0, help_text="Minutes.")
+    module_type = models.CharField(max_length=20, choices=ModuleType.choices, default=ModuleType.LESSON)
+    prerequisites = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="dependents")
+    language = models.CharField(max_length=20, blank=True, default="", help_text="Exercises: python or jac.")
+    starter_code = models.TextField(blank=True, default="")
+    solution = models.TextField(blank=True, default="", help_text="Reference solution; never served by the API.")
+
+    class Meta:
+        db_table = "modules"
+        ordering = ["learning_path_id", "order_index", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["learning_path", "order_index"], name="module_order_unique_in_path"),
+            models.CheckConstraint(condition=models.Q(module_type__in=ModuleType.values), name="module_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ExerciseTestCase(BaseModel):
+    """A test case of an exercise module: stdin given to the learner's program and the stdout expected back.
+
+    Hidden test cases are graded but their input and expected output are never shown.
+    """
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="test_cases")
+    order_index = models.PositiveIntegerField(default=0)
+    input = models.TextField(blank=True, default="")
+    expected_output = models.TextField(blank=True, default="")
+    points = models.PositiveIntegerField(default=10)
+    is_hidden = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["module_id", "order_index", "id"]
+        constraints = [models.UniqueConstraint(fields=["module", "order_index"], name="test_case_order_unique")]
+
+    def __str__(self) -> str:
+        return f"Test {self.order_index} of {self.module_id}"
+
+
+class UserModuleProgress(BaseModel):
+    """The first seed's `user_module_progress`: one row per (user, module); status only moves forward."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="module_progress")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="progress")
+    status = models.CharField(max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.NOT_STARTED)
+    time_spent = models.PositiveIntegerField(default=0, help_text="Minutes.")
+    attempts = models.PositiveIntegerField(default=0)
+    score = models.FloatField(null=True, blank=True)
+    last_accessed = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "user_module_progress"
+        ordering = ["-last_accessed", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "module"], name="progress_once_per_user_module"),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=100),
+                name="progress_score_0_100",
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=ProgressStatus.values), name="progress_status_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(status=ProgressStatus.COMPLETED) | models.Q(completed_at__isnull=False),
+                name="progress_completed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.module_id} {self.status}"
+
+
+class QuizDifficulty(models.TextChoices):
+    EASY = "easy", "Easy"
+    MEDIUM = "medium", "Medium"
+    HARD = "hard", "Hard"
+
+
+class QuestionType(models.TextChoices):
+    MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+    TRUE_FALSE = "true_false", "True/false"
+    SHORT_ANSWER = "short_answer", "Short answer"
+    CODE_COMPLETION = "code_completion", "Code completion"
+
+
+class Quiz(BaseModel):
+    """The first seed's `quizzes`: a scored set of questions, usually attached to an assessment module."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    module = models.ForeignKey(Module, on_delete=models.SET_NULL, null=True, blank=True, related_name="quizzes")
+    difficulty = models.CharField(max_length=10, choices=QuizDifficulty.choices, default=QuizDifficulty.MEDIUM)
+    time_limit = models.PositiveIntegerField(default=15, help_text="Minutes.")
+    max_attempts = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
+    passing_score = models.PositiveIntegerField(default=70, validators=[MaxValueValidator(100)])
+    is_draft = models.BooleanField(default=False, help_text="Drafts are not served to learners.")
+
+    class Meta:
+        db_table = "quizzes"
+        ordering = ["id"]
+        verbose_name_plural = "quizzes"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(max_attempts__gte=1), name="quiz_max_attempts_gte_1"),
+            models.CheckConstraint(condition=models.Q(passing_score__lte=100), name="quiz_passing_score_lte_100"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(BaseModel):
+    """A quiz question. `correct_answer` (an option text, "True"/"False", or a list of accepted answers) and
+    `explanation` stay on the server until the learner has submitted an attempt."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    order_index = models.PositiveIntegerField(default=0)
+    type = models.CharField(max_length=20, choices=QuestionType.choices)
+    question = models.TextField()
+    options = models.JSONField(default=list, blank=True)
+    correct_answer = models.JSONField()
+    explanation = models.TextField(blank=True, default="")
+    points = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["quiz_id", "order_index", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "order_index"], name="question_order_unique"),
+            models.CheckConstraint(condition=models.Q(type__in=QuestionType.values), name="question_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.question[:60]
+
+
+class QuizAttempt(models.Model):
+    """The first seed's `quiz_attempts`: a scored submission; `attempt_number` is unique per (user, quiz)."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts")
+    answers = models.JSONField(default=dict)
+    score = models.FloatField(default=0)
+    max_score = models.FloatField(default=0)
+    percentage = models.FloatField(default=0)
+    passed = models.BooleanField(default=False)
+    time_taken = models.PositiveIntegerField(default=0, help_text="Seconds.")
+    attempt_number = models.PositiveIntegerField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    detailed_results = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "quiz_attempts"
+        ordering = ["-completed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "quiz", "attempt_number"], name="attempt_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(percentage__gte=0, percentage__lte=100), name="attempt_pct_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} attempt {self.attempt_number} of {self.quiz_id}"
+
+
+class AwardKind(models.TextChoices):
+    MODULE_COMPLETED = "module_completed", "Module completed"
+    EXERCISE_PASSED = "exercise_passed", "Exercise passed"
+    QUIZ_PASSED = "quiz_passed", "Quiz passed"
+    PATH_COMPLETED = "path_completed", "Path completed"
+    ACHIEVEMENT = "achievement", "Achievement earned"
+
+
+class PointAward(models.Model):
+    """Points granted to a user for one event. The unique (user, kind, object_id) row is what makes every award
+    happen exactly once, however many concurrent requests report the same event."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="point_awards")
+    kind = models.CharField(max_length=30, choices=AwardKind.choices)
+    object_id = models.BigIntegerField()
+    points = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "object_id"], name="award_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.object_id} +{self.points}"

@@ -1,4 +1,4 @@
-"""Bearer JWT authentication with revocation, and a lenient variant for public endpoints."""
+"""Bearer JWT authentication with revocation; lenient on public endpoints."""
 
 from typing import Any
 
@@ -26,12 +26,13 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
         return user
 
-
-class OptionalJWTAuthentication(JWTAuthentication):
-    """For public reads: a valid token identifies the user; an invalid, expired or revoked one means anonymous."""
-
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        """On views that set `anonymous_on_invalid_token` (public catalogue reads), a bad, expired or revoked token
+        means anonymous instead of 401: the SPA may send a stale or fake token there."""
         try:
             return super().authenticate(request)
         except (AuthenticationFailed, InvalidToken):
-            return None
+            view = (getattr(request, "parser_context", None) or {}).get("view")
+            if getattr(view, "anonymous_on_invalid_token", False):
+                return None
+            raise

@@ -77,6 +77,7 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(default=True)
     push_notifications = models.BooleanField(default=False)
 
+    last_activity_date = models.DateField(null=True, blank=True)
     token_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -174,3 +175,21 @@ class UserBadge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.badge_id}"
+
+
+class DailyActivity(models.Model):
+    """What a user did on one UTC day: the basis of streaks and weekly activity. One row per (user, date)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="daily_activity")
+    date = models.DateField()
+    minutes = models.PositiveIntegerField(default=0)
+    actions = models.PositiveIntegerField(default=0)
+    modules_completed = models.PositiveIntegerField(default=0)
+    points = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [models.UniqueConstraint(fields=["user", "date"], name="daily_activity_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.date}"

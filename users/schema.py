@@ -7,7 +7,6 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "users.authentication.JWTAuthentication"
     name = "jwtAuth"
-    match_subclasses = True
 
     def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
         return build_bearer_security_scheme_object(
@@ -15,7 +14,4 @@ class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
         )
 
     def get_security_requirement(self, auto_schema):  # type: ignore[no-untyped-def]
-        # Public reads accept a token but do not need one.
-        if self.target.__class__.__name__ == "OptionalJWTAuthentication":
-            return [{}, {self.name: []}]
-        return {self.name: []}
+        return {self.name: []}  # AllowAny views add the anonymous alternative themselves

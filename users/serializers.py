@@ -4,6 +4,7 @@ from rest_framework import serializers
 from common.choices import Difficulty, LearningStyle, MediaType
 from common.serializers import BlankAsNullMixin
 from users.models import AgentInteractionLevel, FeedbackStyle, LearningPace, User, UserPreferences
+from users.services import effective_streak
 
 # --- Output --------------------------------------------------------------------------------------------------------
 
@@ -37,7 +38,7 @@ class UserStatsOutputSerializer(serializers.Serializer):
 
     total_modules_completed = serializers.IntegerField()
     total_time_spent = serializers.SerializerMethodField()
-    current_streak = serializers.IntegerField()
+    current_streak = serializers.SerializerMethodField()
     longest_streak = serializers.IntegerField()
     total_points = serializers.IntegerField()
     level = serializers.IntegerField()
@@ -48,6 +49,9 @@ class UserStatsOutputSerializer(serializers.Serializer):
 
     def get_total_time_spent(self, user: User) -> str:
         return f"{user.total_time_spent} minutes"
+
+    def get_current_streak(self, user: User) -> int:
+        return effective_streak(user)
 
 
 class UserSettingsOutputSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Writes for users: registration, login, tokens, profile, settings and preferences."""
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from rest_framework.exceptions import (
     AuthenticationFailed,
     ErrorDetail,
@@ -24,7 +26,7 @@ from common import throttling
 from common.exceptions import ServiceUnavailable
 from common.utils import model_update
 from users.errors import UserErrorCode
-from users.models import User, UserPreferences
+from users.models import Achievement, Badge, DailyActivity, User, UserAchievement, UserBadge, UserPreferences
 from users.tokens import (
     session_revoke,
     token_is_current,
@@ -227,3 +229,101 @@ def preferences_update(*, user: User, data: dict[str, Any]) -> UserPreferences:
     except DjangoValidationError as exc:
         raise ValidationError(exc.message_dict) from None
     return prefs
+
+
+# --- Gamification: points, levels, streaks, achievements and badges -------------------------------------------------
+# Level n starts at 50*n*(n-1) points, so level n is 100*n points wide: 0 → level 1, 100 → 2, 300 → 3, 600 → 4.
+# `experience_level` is the points earned inside the current level, `next_level_points` the level's width.
+
+
+def level_for_points(total_points: int) -> tuple[int, int, int]:
+    """(level, experience_level, next_level_points) for a points total."""
+    level = 1
+    while 50 * (level + 1) * level <= total_points:
+        level += 1
+    start = 50 * level * (level - 1)
+    return level, total_points - start, 100 * level
+
+
+@transaction.atomic
+def user_add_points(*, user: User, points: int) -> User:
+    """Add points and recompute the level fields, under a row lock so concurrent awards add up exactly."""
+    if points <= 0:
+        return user
+    User.objects.filter(pk=user.pk).update(total_points=F("total_points") + points)
+    locked = User.objects.select_for_update().only("total_points").get(pk=user.pk)
+    level, experience, width = level_for_points(locked.total_points)
+    User.objects.filter(pk=user.pk).update(level=level, experience_level=experience, next_level_points=width)
+    today = timezone.now().date()
+    DailyActivity.objects.get_or_create(user_id=user.pk, date=today)
+    DailyActivity.objects.filter(user_id=user.pk, date=today).update(points=F("points") + points)
+    return locked
+
+
+@transaction.atomic
+def user_record_activity(*, user: User, minutes: int = 0, modules_completed: int = 0) -> None:
+    """Record activity today (UTC) and move the daily streak: consecutive days extend it, a gap restarts it."""
+    today = timezone.now().date()
+    locked = (
+        User.objects.select_for_update().only("last_activity_date", "current_streak", "longest_streak").get(pk=user.pk)
+    )
+    DailyActivity.objects.get_or_create(user_id=user.pk, date=today)
+    DailyActivity.objects.filter(user_id=user.pk, date=today).update(
+        minutes=F("minutes") + max(minutes, 0),
+        actions=F("actions") + 1,
+        modules_completed=F("modules_completed") + max(modules_completed, 0),
+    )
+    updates: dict[str, Any] = {}
+    if minutes > 0:
+        updates["total_time_spent"] = F("total_time_spent") + minutes
+    if modules_completed > 0:
+        updates["total_modules_completed"] = F("total_modules_completed") + modules_completed
+    if locked.last_activity_date != today:
+        if locked.last_activity_date == today - timedelta(days=1):
+            streak = locked.current_streak + 1
+        else:
+            streak = 1
+        updates.update(
+            current_streak=streak, longest_streak=max(locked.longest_streak, streak), last_activity_date=today
+        )
+    if updates:
+        User.objects.filter(pk=user.pk).update(**updates)
+
+
+def effective_streak(user: User) -> int:
+    """The streak as of today: it lapses to 0 once a whole day has passed without activity."""
+    if user.last_activity_date is None:
+        return 0
+    if user.last_activity_date < timezone.now().date() - timedelta(days=1):
+        return 0
+    return user.current_streak
+
+
+def achievement_grant(*, user: User, code: str) -> bool:
+    """Give the achievement `code` to the user once; returns True only the first time. Unknown codes are ignored."""
+    achievement = Achievement.objects.filter(code=code).first()
+    if achievement is None:
+        logger.warning("Achievement %s is not defined (run `manage.py seed`)", code)
+        return False
+    try:
+        with transaction.atomic():
+            UserAchievement.objects.create(user=user, achievement=achievement)
+    except IntegrityError:
+        return False
+    if achievement.points:
+        user_add_points(user=user, points=achievement.points)
+    return True
+
+
+def badge_grant(*, user: User, code: str) -> bool:
+    """Give the badge `code` to the user once; returns True only the first time."""
+    badge = Badge.objects.filter(code=code).first()
+    if badge is None:
+        logger.warning("Badge %s is not defined (run `manage.py seed`)", code)
+        return False
+    try:
+        with transaction.atomic():
+            UserBadge.objects.create(user=user, badge=badge)
+    except IntegrityError:
+        return False
+    return True

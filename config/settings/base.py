@@ -203,6 +203,7 @@ SPECTACULAR_SETTINGS = {
         "LearningStyleEnum": "common.choices.LearningStyle",
         "DifficultyEnum": "common.choices.Difficulty",
         "MediaTypeEnum": "common.choices.MediaType",
+        "ProgressStatusEnum": "learning.models.ProgressStatus",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],

@@ -1,0 +1,108 @@
+from django.contrib import admin
+
+from learning import services
+from learning.models import (
+    ExerciseTestCase,
+    LearningPath,
+    LearningPathRating,
+    Module,
+    PointAward,
+    Question,
+    Quiz,
+    QuizAttempt,
+    UserModuleProgress,
+)
+
+
+class ModuleInline(admin.TabularInline):
+    model = Module
+    extra = 0
+    fields = ["order_index", "title", "slug", "module_type", "estimated_duration"]
+    ordering = ["order_index"]
+    show_change_link = True
+
+
+@admin.register(LearningPath)
+class LearningPathAdmin(admin.ModelAdmin):
+    list_display = ["title", "difficulty_level", "modules_count", "estimated_duration", "rating", "rating_count",
+                    "is_published"]  # fmt: skip
+    list_filter = ["difficulty_level", "is_published"]
+    search_fields = ["title", "description", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["modules_count", "estimated_duration", "rating", "rating_count", "created_at", "updated_at"]
+    inlines = [ModuleInline]
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        services.learning_path_refresh_totals(learning_path=form.instance)
+
+
+class TestCaseInline(admin.TabularInline):
+    model = ExerciseTestCase
+    extra = 0
+    fields = ["order_index", "input", "expected_output", "points", "is_hidden"]
+
+
+@admin.register(Module)
+class ModuleAdmin(admin.ModelAdmin):
+    list_display = ["title", "learning_path", "order_index", "module_type", "estimated_duration"]
+    list_filter = ["learning_path", "module_type"]
+    search_fields = ["title", "description", "content", "slug"]
+    ordering = ["learning_path", "order_index"]
+    filter_horizontal = ["prerequisites"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [TestCaseInline]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        services.learning_path_refresh_totals(learning_path=obj.learning_path)
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    fields = ["order_index", "type", "question", "options", "correct_answer", "explanation", "points"]
+
+
+@admin.register(Quiz)
+class QuizAdmin(admin.ModelAdmin):
+    list_display = ["title", "module", "difficulty", "max_attempts", "passing_score", "is_draft", "question_count"]
+    list_filter = ["difficulty", "is_draft"]
+    search_fields = ["title", "description", "slug"]
+    inlines = [QuestionInline]
+
+    @admin.display(description="Questions")
+    def question_count(self, obj: Quiz) -> int:
+        return obj.questions.count()
+
+
+@admin.register(UserModuleProgress)
+class UserModuleProgressAdmin(admin.ModelAdmin):
+    list_display = ["user", "module", "status", "time_spent", "score", "completed_at"]
+    list_filter = ["status"]
+    search_fields = ["user__username", "module__title"]
+    raw_id_fields = ["user", "module"]
+    readonly_fields = [f.name for f in UserModuleProgress._meta.fields]
+
+
+@admin.register(QuizAttempt)
+class QuizAttemptAdmin(admin.ModelAdmin):
+    list_display = ["user", "quiz", "attempt_number", "percentage", "passed", "completed_at"]
+    list_filter = ["passed", "quiz"]
+    search_fields = ["user__username", "quiz__title"]
+    readonly_fields = [f.name for f in QuizAttempt._meta.fields]
+
+
+@admin.register(PointAward)
+class PointAwardAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "object_id", "points", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username"]
+    readonly_fields = [f.name for f in PointAward._meta.fields]
+
+
+@admin.register(LearningPathRating)
+class LearningPathRatingAdmin(admin.ModelAdmin):
+    list_display = ["user", "learning_path", "rating", "updated_at"]
+    list_filter = ["learning_path", "rating"]
+    raw_id_fields = ["user"]

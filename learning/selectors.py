@@ -1,0 +1,124 @@
+"""Reads for learning: the public catalogue, and each user's own progress and attempts."""
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django_filters import FilterSet
+from rest_framework.exceptions import NotFound, ValidationError
+
+from learning.filters import AttemptFilter, LearningPathFilter, ModuleFilter, ProgressFilter, QuizFilter
+from learning.models import (
+    ExerciseTestCase,
+    LearningPath,
+    Module,
+    ProgressStatus,
+    Question,
+    Quiz,
+    QuizAttempt,
+    UserModuleProgress,
+)
+from users.models import User
+
+SUMMARY_DEFER = ("content", "solution", "starter_code")
+
+
+def _filtered(filterset_class: type[FilterSet], params: Any, queryset: QuerySet) -> QuerySet:
+    filterset = filterset_class(params, queryset=queryset)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
+
+
+def _prerequisite_ids() -> Prefetch:
+    return Prefetch("prerequisites", queryset=Module.objects.only("id").order_by("id"))
+
+
+def learning_paths_list(*, params: Any) -> QuerySet[LearningPath]:
+    return _filtered(LearningPathFilter, params, LearningPath.objects.filter(is_published=True).order_by("id"))
+
+
+def learning_path_get(*, path_id: int) -> LearningPath:
+    modules = Module.objects.defer(*SUMMARY_DEFER).prefetch_related(_prerequisite_ids()).order_by("order_index")
+    path = (
+        LearningPath.objects.filter(pk=path_id, is_published=True)
+        .prefetch_related(Prefetch("modules", queryset=modules))
+        .first()
+    )
+    if path is None:
+        raise NotFound()
+    return path
+
+
+def learning_path_progress_percentage(*, user: User | None, learning_path: LearningPath) -> float | None:
+    if user is None or not user.is_authenticated:
+        return None
+    total = len(learning_path.modules.all())
+    if total == 0:
+        return 0.0
+    done = UserModuleProgress.objects.filter(
+        user=user, module__learning_path=learning_path, status=ProgressStatus.COMPLETED
+    ).count()
+    return round(100.0 * done / total, 2)
+
+
+def modules_list(*, params: Any) -> QuerySet[Module]:
+    queryset = (
+        Module.objects.filter(learning_path__is_published=True)
+        .defer("solution")
+        .prefetch_related(_prerequisite_ids())
+        .order_by("learning_path_id", "order_index", "id")
+    )
+    return _filtered(ModuleFilter, params, queryset)
+
+
+def module_get(*, module_id: int) -> Module:
+    module = (
+        Module.objects.filter(pk=module_id, learning_path__is_published=True)
+        .defer("solution")
+        .prefetch_related(_prerequisite_ids())
+        .first()
+    )
+    if module is None:
+        raise NotFound()
+    return module
+
+
+def progress_list(*, user: User, params: Any) -> QuerySet[UserModuleProgress]:
+    queryset = UserModuleProgress.objects.filter(user=user).order_by("-last_accessed", "-id")
+    return _filtered(ProgressFilter, params, queryset)
+
+
+def test_cases_visible(*, module_id: int) -> QuerySet[ExerciseTestCase]:
+    """Visible test cases only: hidden ones are graded but never shown to anybody through the API."""
+    module_get(module_id=module_id)
+    return ExerciseTestCase.objects.filter(module_id=module_id, is_hidden=False).order_by("order_index", "id")
+
+
+def _quizzes() -> QuerySet[Quiz]:
+    questions = Question.objects.order_by("order_index", "id")
+    return Quiz.objects.filter(is_draft=False).prefetch_related(Prefetch("questions", queryset=questions))
+
+
+def quizzes_list(*, params: Any) -> QuerySet[Quiz]:
+    return _filtered(QuizFilter, params, _quizzes().order_by("id"))
+
+
+def quiz_get(*, quiz_id: int) -> Quiz:
+    quiz = _quizzes().filter(pk=quiz_id).first()
+    if quiz is None:
+        raise NotFound()
+    return quiz
+
+
+def attempts_list(*, user: User, params: Any) -> QuerySet[QuizAttempt]:
+    queryset = QuizAttempt.objects.filter(user=user).order_by("-completed_at", "-id")
+    return _filtered(AttemptFilter, params, queryset)
+
+
+def attempt_get(*, user: User, attempt_id: int) -> QuizAttempt:
+    """The user's own attempt (staff: anyone's); any other is a 404."""
+    queryset = QuizAttempt.objects.all() if user.is_staff else QuizAttempt.objects.filter(user=user)
+    attempt = queryset.filter(pk=attempt_id).first()
+    if attempt is None:
+        raise NotFound()
+    return attempt

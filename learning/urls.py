@@ -1,0 +1,14 @@
+from django.urls import path
+
+from learning import views
+
+urlpatterns = [
+    path("learning-paths/", views.LearningPathListApi.as_view(), name="learning-paths"),
+    path("learning-paths/<int:path_id>/", views.LearningPathDetailApi.as_view(), name="learning-path-detail"),
+    path("learning-paths/<int:path_id>/rate/", views.LearningPathRateApi.as_view(), name="learning-path-rate"),
+    path("modules/", views.ModuleListApi.as_view(), name="modules"),
+    path("modules/<int:module_id>/", views.ModuleDetailApi.as_view(), name="module-detail"),
+    path("user-module-progress/", views.UserModuleProgressApi.as_view(), name="user-module-progress"),
+    path("progress/", views.ProgressListApi.as_view(), name="progress"),
+    path("test-cases/", views.TestCaseListApi.as_view(), name="test-cases"),
+]

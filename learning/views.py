@@ -1,0 +1,211 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.pagination import PAGINATION_PARAMETERS, paginate
+from common.serializers import error_responses
+from learning import selectors, services
+from learning.models import LearningPath
+from learning.serializers import (
+    LearningPathDetailOutputSerializer,
+    LearningPathOutputSerializer,
+    ModuleOutputSerializer,
+    ModuleQueryInputSerializer,
+    ProgressOutputSerializer,
+    ProgressQueryInputSerializer,
+    ProgressUpdateInputSerializer,
+    QuizAttemptInputSerializer,
+    QuizAttemptOutputSerializer,
+    QuizOutputSerializer,
+    RateInputSerializer,
+    TestCaseOutputSerializer,
+)
+
+
+class PublicApi(APIView):
+    """Catalogue reads: anonymous allowed; an invalid or stale token is read as anonymous."""
+
+    permission_classes = [AllowAny]
+    anonymous_on_invalid_token = True
+
+
+def _int_param(name: str, description: str, required: bool = False) -> OpenApiParameter:
+    return OpenApiParameter(name, int, required=required, description=description)
+
+
+class LearningPathListApi(PublicApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("difficulty_level", str, enum=["beginner", "intermediate", "advanced"]),
+            OpenApiParameter("search", str, description="Words in the title or description."),
+            *PAGINATION_PARAMETERS,
+        ],
+        responses={200: LearningPathOutputSerializer(many=True), **error_responses(400)},
+        tags=["learning"],
+    )
+    def get(self, request: Request) -> Response:
+        paths = selectors.learning_paths_list(params=request.query_params)
+        return paginate(request, paths, lambda page: LearningPathOutputSerializer(page, many=True).data)
+
+
+class LearningPathDetailApi(PublicApi):
+    @extend_schema(responses={200: LearningPathDetailOutputSerializer, **error_responses(404)}, tags=["learning"])
+    def get(self, request: Request, path_id: int) -> Response:
+        path = selectors.learning_path_get(path_id=path_id)
+        progress = selectors.learning_path_progress_percentage(user=request.user, learning_path=path)
+        return Response(LearningPathDetailOutputSerializer(path, context={"progress_percentage": progress}).data)
+
+
+class LearningPathRateApi(APIView):
+    @extend_schema(
+        request=RateInputSerializer,
+        responses={200: LearningPathOutputSerializer, **error_responses(400, 401, 404)},
+        tags=["learning"],
+    )
+    def post(self, request: Request, path_id: int) -> Response:
+        data = RateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        path: LearningPath = selectors.learning_path_get(path_id=path_id)
+        path = services.learning_path_rate(user=request.user, learning_path=path, rating=data.validated_data["rating"])
+        return Response(LearningPathOutputSerializer(path).data)
+
+
+class ModuleListApi(PublicApi):
+    @extend_schema(
+        parameters=[
+            _int_param("learning_path", "Only the modules of this path."),
+            OpenApiParameter("module_type", str, enum=["lesson", "exercise", "assessment"]),
+            *PAGINATION_PARAMETERS,
+        ],
+        responses={200: ModuleOutputSerializer(many=True), **error_responses(400)},
+        tags=["learning"],
+    )
+    def get(self, request: Request) -> Response:
+        modules = selectors.modules_list(params=request.query_params)
+        return paginate(request, modules, lambda page: ModuleOutputSerializer(page, many=True).data)
+
+
+class ModuleDetailApi(PublicApi):
+    @extend_schema(responses={200: ModuleOutputSerializer, **error_responses(404)}, tags=["learning"])
+    def get(self, request: Request, module_id: int) -> Response:
+        return Response(ModuleOutputSerializer(selectors.module_get(module_id=module_id)).data)
+
+
+class UserModuleProgressApi(APIView):
+    """The SPA's single-object progress endpoint: `?module=<id>` selects the current user's row."""
+
+    def _module(self, request: Request):  # type: ignore[no-untyped-def]
+        query = ProgressQueryInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.module_get(module_id=query.validated_data["module"])
+
+    @extend_schema(
+        parameters=[_int_param("module", "The module.", required=True)],
+        responses={200: ProgressOutputSerializer, **error_responses(400, 401, 404)},
+        tags=["learning"],
+    )
+    def get(self, request: Request) -> Response:
+        progress = services.progress_touch(user=request.user, module=self._module(request))
+        return Response(ProgressOutputSerializer(progress).data)
+
+    @extend_schema(
+        parameters=[_int_param("module", "The module.", required=True)],
+        request=ProgressUpdateInputSerializer,
+        responses={200: ProgressOutputSerializer, **error_responses(400, 401, 404, 409)},
+        tags=["learning"],
+    )
+    def patch(self, request: Request) -> Response:
+        module = self._module(request)
+        data = ProgressUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        progress = services.progress_update(user=request.user, module=module, **data.validated_data)
+        return Response(ProgressOutputSerializer(progress).data)
+
+    @extend_schema(
+        parameters=[_int_param("module", "The module.", required=True)],
+        request=ProgressUpdateInputSerializer,
+        responses={200: ProgressOutputSerializer, **error_responses(400, 401, 404, 409)},
+        tags=["learning"],
+    )
+    def put(self, request: Request) -> Response:
+        return self.patch(request)
+
+
+class ProgressListApi(APIView):
+    @extend_schema(
+        parameters=[
+            _int_param("module", "Only this module."),
+            OpenApiParameter("status", str, enum=["not_started", "in_progress", "completed"]),
+            *PAGINATION_PARAMETERS,
+        ],
+        responses={200: ProgressOutputSerializer(many=True), **error_responses(400, 401)},
+        tags=["learning"],
+    )
+    def get(self, request: Request) -> Response:
+        rows = selectors.progress_list(user=request.user, params=request.query_params)
+        return paginate(request, rows, lambda page: ProgressOutputSerializer(page, many=True).data)
+
+
+class TestCaseListApi(APIView):
+    @extend_schema(
+        parameters=[_int_param("module", "The exercise module.", required=True), *PAGINATION_PARAMETERS],
+        responses={200: TestCaseOutputSerializer(many=True), **error_responses(400, 401, 404)},
+        tags=["learning"],
+    )
+    def get(self, request: Request) -> Response:
+        query = ModuleQueryInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        cases = selectors.test_cases_visible(module_id=query.validated_data["module"])
+        return paginate(request, cases, lambda page: TestCaseOutputSerializer(page, many=True).data)
+
+
+class QuizListApi(PublicApi):
+    @extend_schema(
+        parameters=[_int_param("module", "Only the quizzes of this module."), *PAGINATION_PARAMETERS],
+        responses={200: QuizOutputSerializer(many=True), **error_responses(400)},
+        tags=["assessment"],
+    )
+    def get(self, request: Request) -> Response:
+        quizzes = selectors.quizzes_list(params=request.query_params)
+        return paginate(request, quizzes, lambda page: QuizOutputSerializer(page, many=True).data)
+
+
+class QuizDetailApi(PublicApi):
+    @extend_schema(responses={200: QuizOutputSerializer, **error_responses(404)}, tags=["assessment"])
+    def get(self, request: Request, quiz_id: int) -> Response:
+        return Response(QuizOutputSerializer(selectors.quiz_get(quiz_id=quiz_id)).data)
+
+
+class QuizAttemptListApi(APIView):
+    @extend_schema(
+        parameters=[_int_param("quiz", "Only attempts of this quiz."), *PAGINATION_PARAMETERS],
+        responses={200: QuizAttemptOutputSerializer(many=True), **error_responses(400, 401)},
+        tags=["assessment"],
+    )
+    def get(self, request: Request) -> Response:
+        attempts = selectors.attempts_list(user=request.user, params=request.query_params)
+        return paginate(request, attempts, lambda page: QuizAttemptOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=QuizAttemptInputSerializer,
+        responses={201: QuizAttemptOutputSerializer, **error_responses(400, 401, 404, 409)},
+        tags=["assessment"],
+    )
+    def post(self, request: Request) -> Response:
+        data = QuizAttemptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        quiz = selectors.quiz_get(quiz_id=fields.pop("quiz"))
+        attempt = services.quiz_attempt_submit(user=request.user, quiz=quiz, **fields)
+        return Response(QuizAttemptOutputSerializer(attempt).data, status=status.HTTP_201_CREATED)
+
+
+class QuizAttemptDetailApi(APIView):
+    @extend_schema(responses={200: QuizAttemptOutputSerializer, **error_responses(401, 404)}, tags=["assessment"])
+    def get(self, request: Request, attempt_id: int) -> Response:
+        return Response(
+            QuizAttemptOutputSerializer(selectors.attempt_get(user=request.user, attempt_id=attempt_id)).data
+        )
