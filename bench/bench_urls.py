@@ -1,20 +1,22 @@
-from django.http import JsonResponse
+"""The real URLs plus `/bench/bare/?of=<path>`: a bare Django view returning, from memory, the JSON body the real
+endpoint `<path>` returned once, so the difference is our stack (auth, DRF, queries, serialization)."""
+
+from django.http import HttpResponse
+from django.test import Client
 from django.urls import path
 
 from config.urls import urlpatterns as real_patterns
 
-BODY = None
+_BODIES: dict[str, bytes] = {}
 
 
-def bare_profile(request):
-    """A bare Django view returning a JSON body the size and shape of a profile: the floor to compare with."""
-    global BODY
-    if BODY is None:
-        from users.models import User
-        from users.serializers import UserOutputSerializer
-
-        BODY = dict(UserOutputSerializer(User.objects.get(username="bench")).data)
-    return JsonResponse(BODY)
+def bare(request):
+    target = request.GET["of"]
+    if target not in _BODIES:
+        auth = request.headers.get("Authorization")
+        client = Client(HTTP_AUTHORIZATION=auth) if auth else Client()
+        _BODIES[target] = client.get(target, HTTP_HOST="127.0.0.1").content
+    return HttpResponse(_BODIES[target], content_type="application/json")
 
 
-urlpatterns = [path("bench/bare-profile/", bare_profile), *real_patterns]
+urlpatterns = [path("bench/bare/", bare), *real_patterns]

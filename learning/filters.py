@@ -3,7 +3,7 @@ from django.db.models import Q, QuerySet
 
 from common.choices import Difficulty
 from common.validators import no_control_chars
-from learning.models import LearningPath, Module, Quiz, QuizAttempt, UserModuleProgress
+from learning.models import CodeSubmission, LearningPath, Module, Quiz, QuizAttempt, UserModuleProgress
 
 
 class SafeCharFilter(django_filters.CharFilter):
@@ -60,3 +60,11 @@ class AttemptFilter(django_filters.FilterSet):
     class Meta:
         model = QuizAttempt
         fields = ["quiz"]
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    module = django_filters.NumberFilter(field_name="module_id", min_value=1, max_value=2**62)
+
+    class Meta:
+        model = CodeSubmission
+        fields = ["module"]

@@ -271,3 +271,50 @@ class PointAward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.object_id} +{self.points}"
+
+
+class SubmissionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class CodeSubmission(BaseModel):
+    """The first seed's `code_submissions`: code graded against test cases, each run in its own sandbox.
+
+    `test_cases` is a snapshot of what was graded (the module's cases at submission time, or ad-hoc cases for the
+    code evaluator) and `results` the outcome per case; hidden cases keep their input and expected output here
+    but never leave the server.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="code_submissions")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, null=True, blank=True, related_name="submissions")
+    code = models.TextField()
+    language = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.PENDING)
+    execution_time = models.FloatField(null=True, blank=True, help_text="Seconds, summed over the test cases.")
+    memory_usage = models.FloatField(null=True, blank=True, help_text="MB, the peak over the test cases.")
+    output = models.TextField(blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    test_cases_passed = models.PositiveIntegerField(default=0)
+    test_cases_total = models.PositiveIntegerField(default=0)
+    score = models.FloatField(default=0.0, help_text="Percent of the test-case points earned.")
+    test_cases = models.JSONField(default=list)
+    results = models.JSONField(default=list)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "code_submissions"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "status"], name="submission_user_status")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=0, score__lte=100), name="submission_score_0_100"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=SubmissionStatus.values), name="submission_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Submission {self.pk} by {self.user_id} ({self.status})"

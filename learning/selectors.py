@@ -6,8 +6,16 @@ from django.db.models import Prefetch, QuerySet
 from django_filters import FilterSet
 from rest_framework.exceptions import NotFound, ValidationError
 
-from learning.filters import AttemptFilter, LearningPathFilter, ModuleFilter, ProgressFilter, QuizFilter
+from learning.filters import (
+    AttemptFilter,
+    LearningPathFilter,
+    ModuleFilter,
+    ProgressFilter,
+    QuizFilter,
+    SubmissionFilter,
+)
 from learning.models import (
+    CodeSubmission,
     ExerciseTestCase,
     LearningPath,
     Module,
@@ -122,3 +130,17 @@ def attempt_get(*, user: User, attempt_id: int) -> QuizAttempt:
     if attempt is None:
         raise NotFound()
     return attempt
+
+
+def submissions_list(*, user: User, params: Any) -> QuerySet[CodeSubmission]:
+    queryset = CodeSubmission.objects.filter(user=user).order_by("-created_at", "-id")
+    return _filtered(SubmissionFilter, params, queryset)
+
+
+def submission_get(*, user: User, submission_id: int) -> CodeSubmission:
+    """The user's own submission (staff: anyone's); any other is a 404."""
+    queryset = CodeSubmission.objects.all() if user.is_staff else CodeSubmission.objects.filter(user=user)
+    submission = queryset.filter(pk=submission_id).first()
+    if submission is None:
+        raise NotFound()
+    return submission

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -196,3 +197,108 @@ class QuizAttemptInputSerializer(serializers.Serializer):
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError({key: exc.detail}) from None
         return cleaned
+
+
+# --- Code execution ---------------------------------------------------------------------------------------------------
+
+LANGUAGE_CHOICES = [("python", "Python"), ("jac", "Jac")]
+
+
+def _check_text(name: str, value: str) -> None:
+    """Text we store must be valid for PostgreSQL: no NUL bytes, no lone surrogates."""
+    try:
+        no_control_chars(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({name: list(exc.messages)}) from None
+
+
+class CodeExecuteInputSerializer(serializers.Serializer):
+    code = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=70_000)
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, default="python")
+    stdin = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=70_000)
+    test_input = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=70_000,
+                                       help_text="Alias of stdin.")  # fmt: skip
+    timeout = serializers.FloatField(required=False, allow_null=True, min_value=0.1, max_value=3600,
+                                     help_text="Seconds of wall time; clamped to the server's maximum.")  # fmt: skip
+    memory_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000,
+                                            help_text="MB; clamped to the server's maximum.")  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        stdin = attrs.pop("stdin", None)
+        alias = attrs.pop("test_input", None)
+        attrs["stdin"] = stdin if stdin is not None else (alias or "")
+        for name in ("code", "stdin"):
+            _check_text(name, attrs[name])
+        return attrs
+
+
+class CodeExecuteOutputSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    output = serializers.CharField()
+    error = serializers.CharField()
+    execution_time = serializers.FloatField(help_text="Seconds.")
+    memory_usage = serializers.FloatField(help_text="MB (peak resident memory).")
+    status = serializers.CharField()
+    exit_code = serializers.IntegerField(allow_null=True)
+    stdout = serializers.CharField()
+    stderr = serializers.CharField()
+    stdout_truncated = serializers.BooleanField()
+    stderr_truncated = serializers.BooleanField()
+    submission_id = serializers.IntegerField()
+
+
+class CodeRunPendingOutputSerializer(serializers.Serializer):
+    submission_id = serializers.IntegerField()
+    status = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class TestCaseInputSerializer(serializers.Serializer):
+    input = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=70_000, default="")
+    expected_output = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=70_000)
+
+
+class JacExecuteInputSerializer(CodeExecuteInputSerializer):
+    test_cases = TestCaseInputSerializer(many=True, required=False, max_length=20)
+
+
+class CodeSubmissionInputSerializer(serializers.Serializer):
+    module = serializers.IntegerField(min_value=1, max_value=2**62)
+    code = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=70_000)
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, default="python")
+
+    def validate_code(self, value: str) -> str:
+        _check_text("code", value)
+        return value
+
+
+class TestResultOutputSerializer(serializers.Serializer):
+    test_case_id = serializers.IntegerField()
+    passed = serializers.BooleanField()
+    status = serializers.CharField()
+    points = serializers.IntegerField()
+    is_hidden = serializers.BooleanField()
+    execution_time = serializers.FloatField()
+    input = serializers.CharField(required=False)
+    expected_output = serializers.CharField(required=False)
+    actual_output = serializers.CharField(required=False)
+    error = serializers.CharField(required=False)
+
+
+class CodeSubmissionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.UUIDField(source="user_id")
+    module = serializers.IntegerField(source="module_id", allow_null=True)
+    code = serializers.CharField()
+    language = serializers.CharField()
+    status = serializers.CharField()
+    execution_time = serializers.FloatField(allow_null=True)
+    memory_usage = serializers.FloatField(allow_null=True)
+    output = serializers.CharField()
+    error_message = serializers.CharField()
+    test_cases_passed = serializers.IntegerField()
+    test_cases_total = serializers.IntegerField()
+    score = serializers.FloatField()
+    results = TestResultOutputSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()

@@ -11,4 +11,8 @@ urlpatterns = [
     path("user-module-progress/", views.UserModuleProgressApi.as_view(), name="user-module-progress"),
     path("progress/", views.ProgressListApi.as_view(), name="progress"),
     path("test-cases/", views.TestCaseListApi.as_view(), name="test-cases"),
+    path("code/execute/", views.CodeExecuteApi.as_view(), name="code-execute"),
+    path("code/execute/<int:run_id>/", views.CodeRunDetailApi.as_view(), name="code-run-detail"),
+    path("code-submissions/", views.CodeSubmissionListApi.as_view(), name="code-submissions"),
+    path("code-submissions/<int:submission_id>/", views.CodeSubmissionDetailApi.as_view(), name="code-submission"),
 ]

@@ -7,9 +7,16 @@ from rest_framework.views import APIView
 
 from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.serializers import error_responses
-from learning import selectors, services
+from executor.models import CodeRun, RunState
+from learning import selectors, services, services_code
 from learning.models import LearningPath
 from learning.serializers import (
+    CodeExecuteInputSerializer,
+    CodeExecuteOutputSerializer,
+    CodeRunPendingOutputSerializer,
+    CodeSubmissionInputSerializer,
+    CodeSubmissionOutputSerializer,
+    JacExecuteInputSerializer,
     LearningPathDetailOutputSerializer,
     LearningPathOutputSerializer,
     ModuleOutputSerializer,
@@ -209,3 +216,107 @@ class QuizAttemptDetailApi(APIView):
         return Response(
             QuizAttemptOutputSerializer(selectors.attempt_get(user=request.user, attempt_id=attempt_id)).data
         )
+
+
+# --- Code execution ---------------------------------------------------------------------------------------------------
+
+
+def _run_response(run: CodeRun) -> Response:
+    if run.state != RunState.FINISHED:
+        body = {"submission_id": run.pk, "status": run.state,
+                "detail": f"Still {run.state}; poll /api/learning/code/execute/{run.pk}/."}  # fmt: skip
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+    return Response(services_code.execution_payload(run))
+
+
+class CodeExecuteApi(APIView):
+    """Run code in the sandbox and answer with its result once it finishes (200 even when the code fails)."""
+
+    @extend_schema(
+        request=CodeExecuteInputSerializer,
+        responses={200: CodeExecuteOutputSerializer, 202: CodeRunPendingOutputSerializer,
+                   **error_responses(400, 401, 429, 503)},
+        tags=["code"],
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = CodeExecuteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        run = services_code.code_execute(
+            user=request.user, code=v["code"], language=v["language"], stdin=v["stdin"], timeout=v.get("timeout"),
+            memory_mb=v.get("memory_limit"),
+        )  # fmt: skip
+        return _run_response(run)
+
+
+class CodeRunDetailApi(APIView):
+    @extend_schema(
+        responses={200: CodeExecuteOutputSerializer, 202: CodeRunPendingOutputSerializer, **error_responses(401, 404)},
+        tags=["code"],
+    )
+    def get(self, request: Request, run_id: int) -> Response:
+        return _run_response(services_code.code_run_get(user=request.user, run_id=run_id))
+
+
+class JacExecuteApi(APIView):
+    """The SPA's editor endpoint: a plain run, or grading against the given test cases when there are any."""
+
+    @extend_schema(
+        request=JacExecuteInputSerializer,
+        responses={200: CodeExecuteOutputSerializer, 201: CodeSubmissionOutputSerializer,
+                   202: CodeRunPendingOutputSerializer, **error_responses(400, 401, 429, 503)},
+        tags=["code"],
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = JacExecuteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        if v.get("test_cases"):
+            submission = services_code.submission_create_adhoc(
+                user=request.user, code=v["code"], language=v["language"], test_cases=v["test_cases"]
+            )
+            submission = services_code.submission_wait(
+                submission=submission, timeout=services_code.submission_wait_budget(submission)
+            )
+            return Response(CodeSubmissionOutputSerializer(submission).data, status=status.HTTP_201_CREATED)
+        run = services_code.code_execute(
+            user=request.user, code=v["code"], language=v["language"], stdin=v["stdin"], timeout=v.get("timeout"),
+            memory_mb=v.get("memory_limit"),
+        )  # fmt: skip
+        return _run_response(run)
+
+
+class CodeSubmissionListApi(APIView):
+    @extend_schema(
+        parameters=[_int_param("module", "Only submissions for this module."), *PAGINATION_PARAMETERS],
+        responses={200: CodeSubmissionOutputSerializer(many=True), **error_responses(400, 401)},
+        tags=["code"],
+    )
+    def get(self, request: Request) -> Response:
+        rows = selectors.submissions_list(user=request.user, params=request.query_params)
+        return paginate(request, rows, lambda page: CodeSubmissionOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=CodeSubmissionInputSerializer,
+        responses={201: CodeSubmissionOutputSerializer, **error_responses(400, 401, 404, 429, 503)},
+        tags=["code"],
+    )
+    def post(self, request: Request) -> Response:
+        data = CodeSubmissionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        module = selectors.module_get(module_id=v["module"])
+        submission = services_code.submission_create(
+            user=request.user, module=module, code=v["code"], language=v["language"]
+        )
+        submission = services_code.submission_wait(
+            submission=submission, timeout=services_code.submission_wait_budget(submission)
+        )
+        return Response(CodeSubmissionOutputSerializer(submission).data, status=status.HTTP_201_CREATED)
+
+
+class CodeSubmissionDetailApi(APIView):
+    @extend_schema(responses={200: CodeSubmissionOutputSerializer, **error_responses(401, 404)}, tags=["code"])
+    def get(self, request: Request, submission_id: int) -> Response:
+        submission = selectors.submission_get(user=request.user, submission_id=submission_id)
+        return Response(CodeSubmissionOutputSerializer(submission).data)

@@ -3,13 +3,17 @@
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from rest_framework.exceptions import NotFound
 
 from common.history import history_page
-from users.models import User
+from users.models import User, UserAchievement, UserBadge
 
-AWARD_PREFETCHES = ("earned_achievements__achievement", "earned_badges__badge")
+# One query each: the earned rows joined to their definitions.
+AWARD_PREFETCHES = (
+    Prefetch("earned_achievements", queryset=UserAchievement.objects.select_related("achievement")),
+    Prefetch("earned_badges", queryset=UserBadge.objects.select_related("badge")),
+)
 
 
 def users_with_awards() -> QuerySet[User]:

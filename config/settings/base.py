@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django.contrib.postgres",
     "common",
     "users",
     "learning",
@@ -100,7 +101,7 @@ CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="pathwise")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "common.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -235,3 +236,50 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Code execution (executor/) -------------------------------------------------------------------------------------
+# auto: bwrap when it can run here (root + bubblewrap + built runtime), else docker when an engine answers.
+EXECUTOR_BACKEND = env("EXECUTOR_BACKEND", default="auto")
+EXECUTOR_RUNTIME_DIR = env("EXECUTOR_RUNTIME_DIR", default="/opt/pathwise-sandbox")
+EXECUTOR_STATE_DIR = env("EXECUTOR_STATE_DIR", default="/run/pathwise-executor")
+EXECUTOR_BWRAP_PATH = env("EXECUTOR_BWRAP_PATH", default="/usr/bin/bwrap")
+# Concurrent sandboxes per host, each under its own uid (EXECUTOR_UID_BASE + slot).
+EXECUTOR_SLOTS = env.int("EXECUTOR_SLOTS", default=2)
+EXECUTOR_UID_BASE = env.int("EXECUTOR_UID_BASE", default=64000)
+EXECUTOR_DOCKER_URL = env("EXECUTOR_DOCKER_URL", default="unix:///var/run/docker.sock")
+EXECUTOR_DOCKER_IMAGE = env("EXECUTOR_DOCKER_IMAGE", default="pathwise-sandbox:latest")
+EXECUTOR_USER_RATE = env("EXECUTOR_USER_RATE", default="10/1m")
+EXECUTOR_USER_CONCURRENCY = env.int("EXECUTOR_USER_CONCURRENCY", default=2)
+EXECUTOR_QUEUE_CAP = env.int("EXECUTOR_QUEUE_CAP", default=200)
+# How long POST /code/execute/ waits beyond the run's wall limit before answering 202 with the id to poll.
+EXECUTOR_WAIT_MARGIN_SECONDS = env.float("EXECUTOR_WAIT_MARGIN_SECONDS", default=3.0)
+THROTTLE_RATES["code_runs"] = EXECUTOR_USER_RATE
+CELERY_TASK_ROUTES = {
+    "executor.*": {"queue": "executor"},
+    "learning.grade_submission": {"queue": "executor"},
+    "learning.reap_submissions": {"queue": "executor"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BEAT_SCHEDULE = {
+    "reap-stuck-code-runs": {"task": "executor.reap_runs", "schedule": 60.0},
+    "reap-stuck-submissions": {"task": "learning.reap_submissions", "schedule": 60.0},
+}
+
+# --- Resources: search and scraping (resources/) ---------------------------------------------------------------------
+# The scraper identifies itself, obeys robots.txt (user-agent token "PathwiseBot"), waits between requests to a host,
+# and bounds every fetch: connect/read timeouts, a total deadline, a body cap and at most 5 redirects.
+SCRAPER_USER_AGENT = env(
+    "SCRAPER_USER_AGENT", default="PathwiseBot/1.0 (learning-resource catalogue; obeys robots.txt)"
+)
+SCRAPER_CONNECT_TIMEOUT = env.float("SCRAPER_CONNECT_TIMEOUT", default=5.0)
+SCRAPER_READ_TIMEOUT = env.float("SCRAPER_READ_TIMEOUT", default=10.0)
+SCRAPER_TOTAL_TIMEOUT = env.float("SCRAPER_TOTAL_TIMEOUT", default=30.0)
+SCRAPER_MAX_BODY_BYTES = env.int("SCRAPER_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+SCRAPER_MAX_REDIRECTS = env.int("SCRAPER_MAX_REDIRECTS", default=5)
+SCRAPER_HOST_DELAY_SECONDS = env.float("SCRAPER_HOST_DELAY_SECONDS", default=1.0)
+SCRAPER_MAX_ITEMS_PER_SOURCE = env.int("SCRAPER_MAX_ITEMS_PER_SOURCE", default=200)
+# Soft time limit of one scrape job (the hard limit is a minute later); the job runs on the Celery queue "scrape".
+SCRAPER_JOB_SOFT_TIME_LIMIT = env.int("SCRAPER_JOB_SOFT_TIME_LIMIT", default=1800)
+# "ip:port" pairs exempt from the SSRF guard's "globally routable only" rule. Deliberately not read from the
+# environment: empty in every deployment; the tests allow exactly their one loopback test server.
+SCRAPER_ALLOWED_ADDRESSES: list[str] = []

@@ -208,3 +208,15 @@ def test_factory_users_can_log_in(api_client, password):
     u = UserFactory()
     resp = api_client.post("/api/auth/login", {"username": u.username, "password": password}, format="json")
     assert resp.status_code == 200
+
+
+def test_profile_query_count_is_constant(auth_client, user, django_assert_num_queries):
+    from users.models import Achievement, Badge, UserAchievement, UserBadge
+
+    for i in range(3):
+        UserAchievement.objects.create(user=user, achievement=Achievement.objects.create(code=f"a{i}", title="A"))
+        UserBadge.objects.create(user=user, badge=Badge.objects.create(code=f"b{i}", name="B"))
+    # the user (authentication), their achievements, their badges
+    with django_assert_num_queries(3):
+        body = auth_client.get("/api/users/profile/").json()
+    assert len(body["achievements"]) == 3 and len(body["badges"]) == 3

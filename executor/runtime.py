@@ -1,0 +1,201 @@
+"""The sandbox runtime: a minimal, world-readable root filesystem that every sandbox sees as `/`.
+
+    <EXECUTOR_RUNTIME_DIR>/
+      rootfs/                 mounted read-only as / (bwrap) or imported as the image (docker)
+        runtime/python/       a copy of this Python 3.12 (stdlib, libpython) + pinned jaclang in site-packages
+        lib/, lib64/          exactly the shared libraries those binaries need (ldd closure)
+        etc/passwd, etc/group
+        work/ tmp/ proc/ dev/ mount points
+      jac-cache/              jaclang's compiler cache, pre-warmed once, bound read-only into Jac runs
+      STAMP                   what was built, so a rebuild happens only when it changes
+
+Nothing from the host is visible in a sandbox except this tree: no /usr, no /etc of the host, no shell.
+The host Python usually lives under root's 0700 home (pyenv), which the sandbox uids cannot read, hence a copy.
+"""
+
+import logging
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+LAYOUT_VERSION = 3
+SKIP_STDLIB = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "site-packages", "__pycache__",
+               "config-3.12-x86_64-linux-gnu"}  # fmt: skip
+PYTHON_REL = Path("runtime/python")
+
+
+def runtime_dir() -> Path:
+    return Path(settings.EXECUTOR_RUNTIME_DIR)
+
+
+def rootfs_dir() -> Path:
+    return runtime_dir() / "rootfs"
+
+
+def jac_cache_dir() -> Path:
+    return runtime_dir() / "jac-cache"
+
+
+def sandbox_requirements() -> list[str]:
+    path = Path(settings.BASE_DIR) / "requirements-sandbox.txt"
+    return [line.split("#", 1)[0].strip() for line in path.read_text().splitlines() if line.split("#", 1)[0].strip()]
+
+
+def expected_stamp() -> str:
+    return f"layout={LAYOUT_VERSION} python={sys.version.split()[0]} requirements={','.join(sandbox_requirements())}"
+
+
+def is_built() -> bool:
+    stamp = runtime_dir() / "STAMP"
+    return stamp.exists() and stamp.read_text().strip() == expected_stamp()
+
+
+def _copy_python(base: Path, dest: Path) -> None:
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (dest / "bin").mkdir(parents=True)
+    real_binary = Path(os.path.realpath(sys.executable))
+    if not real_binary.exists():
+        real_binary = base / "bin" / version
+    shutil.copy2(real_binary, dest / "bin" / version)
+    (dest / "lib").mkdir()
+    libdir = Path(sysconfig.get_config_var("LIBDIR") or base / "lib")
+    for lib in libdir.glob("libpython3*.so*"):
+        shutil.copy2(lib, dest / "lib" / lib.name, follow_symlinks=True)
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        skipped = [n for n in names if n == "__pycache__" or n.startswith(("_tkinter", "_test"))]
+        if Path(directory) == stdlib:
+            skipped += [n for n in names if n in SKIP_STDLIB]
+        return skipped
+
+    shutil.copytree(stdlib, dest / "lib" / version, ignore=ignore)
+    (dest / "lib" / version / "site-packages").mkdir()
+
+
+def _elf_files(root: Path) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as fh:
+                if fh.read(4) == b"\x7fELF":
+                    found.append(path)
+    return found
+
+
+def _copy_shared_libraries(rootfs: Path, python_dir: Path) -> int:
+    """Copy into rootfs every shared library the runtime's ELF files load (ldd closure), at the same paths."""
+    needed: set[str] = set()
+    env = {**os.environ, "LD_LIBRARY_PATH": str(python_dir / "lib")}
+    for elf in _elf_files(python_dir):
+        out = subprocess.run(["ldd", str(elf)], capture_output=True, text=True, env=env).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if "=>" in parts:
+                target = parts[parts.index("=>") + 1]
+                if target.startswith("/"):
+                    needed.add(target)
+            elif parts and parts[0].startswith("/"):
+                needed.add(parts[0])
+    copied = 0
+    for lib in sorted(needed):
+        if lib.startswith(str(python_dir)):
+            continue
+        for path in {lib, os.path.realpath(lib)}:
+            dest = rootfs / path.lstrip("/")
+            if dest.exists():
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(os.path.realpath(lib), dest)
+            copied += 1
+    return copied
+
+
+def _make_world_readable(root: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path):
+                continue
+            mode = os.stat(path).st_mode
+            os.chmod(path, 0o755 if mode & stat.S_IXUSR else 0o644)
+
+
+def build(*, force: bool = False, log: Callable[[str], None] = logger.info) -> Path:
+    """Build the runtime (idempotent: skipped when the stamp matches). Needs network access to the package index
+    once, for jaclang; the result is used offline from then on."""
+    if is_built() and not force:
+        log(f"Sandbox runtime up to date at {runtime_dir()}")
+        return runtime_dir()
+    if sys.version_info[:2] != (3, 12):
+        raise RuntimeError("The sandbox runtime needs Python 3.12 (jaclang requires it)")
+    final = runtime_dir()
+    work = final.with_name(final.name + ".building")
+    shutil.rmtree(work, ignore_errors=True)
+    rootfs = work / "rootfs"
+    python_dir = rootfs / PYTHON_REL
+    log(f"Copying Python {sys.version.split()[0]} from {sys.base_prefix}")
+    _copy_python(Path(sys.base_prefix), python_dir)
+    site = python_dir / "lib" / "python3.12" / "site-packages"
+    log(f"Installing {', '.join(sandbox_requirements())} into the runtime")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check",
+         "--target", str(site), "--only-binary", ":all:", *sandbox_requirements()],
+        check=True,
+    )  # fmt: skip
+    shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts point at the host interpreter
+    log("Copying shared libraries (ldd closure)")
+    copied = _copy_shared_libraries(rootfs, python_dir)
+    log(f"  {copied} libraries")
+    for mount_point in ("proc", "dev", "tmp", "work", "etc"):
+        (rootfs / mount_point).mkdir(exist_ok=True)
+    (rootfs / "etc" / "passwd").write_text("root:x:0:0::/:/nonexistent\nsandbox:x:65534:65534::/work:/nonexistent\n")
+    (rootfs / "etc" / "group").write_text("root:x:0:\nsandbox:x:65534:\n")
+    log("Compiling bytecode")
+    subprocess.run(
+        [str(python_dir / "bin" / "python3.12"), "-m", "compileall", "-q", "-j", "0", str(python_dir / "lib")],
+        env={"LD_LIBRARY_PATH": str(python_dir / "lib"), "PATH": "/usr/bin:/bin"},
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    (work / "jac-cache").mkdir()
+    _make_world_readable(work)
+    shutil.rmtree(final, ignore_errors=True)
+    work.rename(final)
+    log("Pre-warming the Jac compiler cache inside a sandbox")
+    prewarm_jac_cache()
+    (final / "STAMP").write_text(expected_stamp() + "\n")
+    log(f"Sandbox runtime ready at {final}")
+    return final
+
+
+def prewarm_jac_cache() -> None:
+    """Run a Jac program once with the cache writable, so later runs (cache read-only) skip compiling jaclang."""
+    from executor.backends.bwrap import BwrapBackend
+    from executor.languages import get_language
+    from executor.spec import Limits, RunSpec, RunStatus
+
+    cache = jac_cache_dir()
+    os.chmod(cache, 0o777)  # writable by whichever slot uid runs the warm-up; read-only again right after
+    backend = BwrapBackend(writable_jac_cache=True)
+    program = 'import math;\nwith entry { print("warm", math.sqrt(16)); }\n'
+    spec = RunSpec(language="jac", source=program, limits=Limits(wall_seconds=60, cpu_seconds=60, memory_mb=1024))
+    try:
+        result = backend.run(spec, get_language("jac"))
+    finally:
+        for dirpath, _, filenames in os.walk(cache):
+            os.chown(dirpath, 0, 0)
+            for name in filenames:
+                os.chown(os.path.join(dirpath, name), 0, 0)
+        _make_world_readable(cache)
+    if result.status != RunStatus.SUCCESS:
+        raise RuntimeError(f"Jac pre-warm failed: {result.status} {result.stderr[-2000:]} {result.detail}")

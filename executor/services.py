@@ -1,0 +1,166 @@
+"""Writes for the executor: accepting a run, running it in a worker, waiting for it, and reaping stuck runs.
+
+The CodeRun row is the source of truth: queued → running (claimed with a conditional update, so one worker only)
+→ finished with a status. Learner code only ever runs inside a backend's sandbox, in a worker (or, in embedded
+mode, in the eager task), never in the web process's own interpreter.
+"""
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import Throttled, ValidationError
+
+from common import throttling
+from common.exceptions import ServiceUnavailable
+from executor import notify
+from executor.backends import BackendUnavailable, get_backend
+from executor.languages import LANGUAGES, get_language
+from executor.models import CodeRun, RunState
+from executor.spec import MAX_SOURCE_BYTES, MAX_STDIN_BYTES, Limits, RunResult, RunSpec, RunStatus
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+REAP_GRACE_SECONDS = 60
+QUEUED_TOO_LONG = timedelta(minutes=15)
+
+
+def limits_for(*, language: str, timeout: float | None = None, memory_mb: int | None = None) -> Limits:
+    lang = get_language(language)
+    return lang.default_limits.with_request(timeout=timeout, memory_mb=memory_mb).clamp(lang.max_limits)
+
+
+def validate_program(*, language: str, source: str, stdin: str = "") -> None:
+    """400 for what must never be queued: unknown language, empty or oversized source or stdin."""
+    errors: dict[str, list[str]] = {}
+    if language not in LANGUAGES:
+        errors["language"] = [f"Unsupported language; choose from {', '.join(sorted(LANGUAGES))}."]
+    if not source.strip():
+        errors["code"] = ["Code may not be empty."]
+    elif len(source.encode("utf-8", errors="surrogatepass")) > MAX_SOURCE_BYTES:
+        errors["code"] = [f"Code is larger than {MAX_SOURCE_BYTES // 1024} KiB."]
+    if len(stdin.encode("utf-8", errors="surrogatepass")) > MAX_STDIN_BYTES:
+        errors["stdin"] = [f"Input is larger than {MAX_STDIN_BYTES // 1024} KiB."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def run_admit(owner: User) -> None:
+    """Per-user rate (EXECUTOR_USER_RATE) and concurrency, and the global queue cap."""
+    try:
+        state = throttling.hit("code_runs", f"user:{owner.pk}")
+    except throttling.CACHE_ERRORS:
+        raise ServiceUnavailable("Code execution is temporarily unavailable; try again shortly.") from None
+    if state.exceeded:
+        raise Throttled(wait=state.retry_after, detail="Too many code runs; slow down.")
+    active = CodeRun.objects.filter(owner=owner, state__in=[RunState.QUEUED, RunState.RUNNING]).count()
+    if active >= settings.EXECUTOR_USER_CONCURRENCY:
+        raise Throttled(wait=1, detail=f"At most {settings.EXECUTOR_USER_CONCURRENCY} runs at a time.")
+    queued = CodeRun.objects.filter(state=RunState.QUEUED).count()
+    if queued >= settings.EXECUTOR_QUEUE_CAP:
+        exc = ServiceUnavailable("The code runner is busy; try again in a few seconds.")
+        exc.wait = 5  # type: ignore[attr-defined]
+        raise exc
+
+
+def run_request(
+    *,
+    owner: User,
+    language: str,
+    source: str,
+    stdin: str = "",
+    timeout: float | None = None,
+    memory_mb: int | None = None,
+    purpose: str = "execute",
+) -> CodeRun:
+    """Accept a run and queue it; the task is enqueued only after the row is committed."""
+    validate_program(language=language, source=source, stdin=stdin)
+    run_admit(owner)
+    limits = limits_for(language=language, timeout=timeout, memory_mb=memory_mb)
+    run = CodeRun.objects.create(
+        owner=owner, purpose=purpose, language=language, source=source, stdin=stdin, limits=limits.__dict__
+    )
+    from executor.tasks import run_code
+
+    transaction.on_commit(lambda: run_code.delay(run.pk))
+    return run
+
+
+def execute_spec(spec: RunSpec) -> RunResult:
+    """Run one program in the configured sandbox now (inside a worker). Never raises for the program's sake."""
+    language = get_language(spec.language)
+    try:
+        return get_backend().run(spec, language)
+    except BackendUnavailable as exc:
+        logger.error("Sandbox unavailable: %s", exc)
+        return RunResult(status=RunStatus.SYSTEM_ERROR, detail=str(exc))
+
+
+def _save_result(run: CodeRun, result: RunResult) -> None:
+    CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
+        state=RunState.FINISHED, status=result.status, stdout=result.stdout, stderr=result.stderr,
+        stdout_truncated=result.stdout_truncated, stderr_truncated=result.stderr_truncated,
+        exit_code=result.exit_code, signal=result.signal, wall_time=result.wall_time, cpu_time=result.cpu_time,
+        memory_kb=result.memory_kb, backend=result.backend, error_detail=result.detail[:2000],
+        finished_at=timezone.now(), updated_at=timezone.now(),
+    )  # fmt: skip
+
+
+def run_execute(*, run_id: int) -> CodeRun | None:
+    """Claim a queued run (one worker only), run it, store the result, wake the waiter."""
+    claimed = CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+        state=RunState.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    run = CodeRun.objects.get(pk=run_id)
+    limits = Limits(**run.limits)
+    result = execute_spec(RunSpec(language=run.language, source=run.source, stdin=run.stdin, limits=limits))
+    _save_result(run, result)
+    notify.notify_done(f"run:{run.pk}")
+    run.refresh_from_db()
+    return run
+
+
+def run_wait(*, run: CodeRun, timeout: float) -> CodeRun:
+    """Wait for a run to finish (up to `timeout` seconds) and return it as it then is."""
+
+    def finished() -> bool:
+        return CodeRun.objects.filter(pk=run.pk, state=RunState.FINISHED).exists()
+
+    notify.wait_done(f"run:{run.pk}", timeout, finished)
+    run.refresh_from_db()
+    return run
+
+
+def wait_budget(run: CodeRun) -> float:
+    return float(run.limits.get("wall_seconds", 5)) + settings.EXECUTOR_WAIT_MARGIN_SECONDS
+
+
+def runs_reap(*, now: Any = None) -> int:
+    """Fail runs stuck past their limits (a worker died mid-run, or nothing ever picked them up). Runs are never
+    re-run: a program that killed its worker must not get a second try."""
+    now = now or timezone.now()
+    reaped = 0
+    for run in CodeRun.objects.filter(state=RunState.RUNNING).only("pk", "limits", "started_at"):
+        limit = float(run.limits.get("wall_seconds", 5)) + REAP_GRACE_SECONDS
+        if run.started_at and run.started_at < now - timedelta(seconds=limit):
+            reaped += CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
+                state=RunState.FINISHED, status=RunStatus.SYSTEM_ERROR, finished_at=now, updated_at=now,
+                error_detail="the worker running this program stopped before it finished",
+            )  # fmt: skip
+            notify.notify_done(f"run:{run.pk}")
+    stale = CodeRun.objects.filter(state=RunState.QUEUED, created_at__lt=now - QUEUED_TOO_LONG)
+    for run_id in list(stale.values_list("pk", flat=True)):
+        reaped += CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+            state=RunState.FINISHED, status=RunStatus.SYSTEM_ERROR, finished_at=now, updated_at=now,
+            error_detail="no worker picked this run up in time",
+        )  # fmt: skip
+        notify.notify_done(f"run:{run_id}")
+    if reaped:
+        logger.warning("Reaped %s stuck code runs", reaped)
+    return reaped

@@ -1,0 +1,258 @@
+"""Writes for running learners' code: free runs (the code editor) and graded submissions (exercises).
+
+The executor runs the code; this module decides what to run and grades what came back. Each test case runs in
+a sandbox of its own; outputs are compared after right-stripping every line and dropping trailing blank lines.
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import Throttled, ValidationError
+
+from executor import notify
+from executor import services as executor_services
+from executor.models import CodeRun, RunState
+from executor.spec import Limits, RunResult, RunSpec, RunStatus
+from learning import services as learning_services
+from learning.models import AwardKind, CodeSubmission, Module, ModuleType, ProgressStatus, SubmissionStatus
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+MAX_ADHOC_TEST_CASES = 20
+STATUS_MESSAGES = {
+    RunStatus.COMPILE_ERROR: "The code did not compile.",
+    RunStatus.TIMEOUT: "Time limit exceeded.",
+    RunStatus.MEMORY_LIMIT: "Memory limit exceeded.",
+    RunStatus.OUTPUT_LIMIT: "Output limit exceeded; the output was truncated.",
+    RunStatus.RESOURCE_LIMIT: "A resource limit was exceeded (processes, open files or file size).",
+    RunStatus.SYSTEM_ERROR: "The code runner failed; please try again.",
+}
+
+
+def normalise_output(text: str) -> str:
+    lines = text.replace("\r\n", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).rstrip("\n")
+
+
+def outputs_match(expected: str, actual: str) -> bool:
+    return normalise_output(expected) == normalise_output(actual)
+
+
+# --- Free runs ------------------------------------------------------------------------------------------------------
+
+
+def code_execute(
+    *, user: User, code: str, language: str, stdin: str = "", timeout: float | None = None,
+    memory_mb: int | None = None,
+) -> CodeRun:  # fmt: skip
+    """Queue a run and wait for it up to its wall limit plus a margin; the caller answers 202 if still running."""
+    run = executor_services.run_request(
+        owner=user, language=language, source=code, stdin=stdin, timeout=timeout, memory_mb=memory_mb
+    )
+    return executor_services.run_wait(run=run, timeout=executor_services.wait_budget(run))
+
+
+def execution_payload(run: CodeRun) -> dict[str, Any]:
+    """The SPA's shape for a run (API.md `/code/execute/`)."""
+    finished = run.state == RunState.FINISHED
+    success = finished and run.status == RunStatus.SUCCESS
+    message = STATUS_MESSAGES.get(RunStatus(run.status), "") if run.status else ""
+    error = run.stderr if run.stderr else ("" if success else message)
+    if message and run.stderr and run.status not in (RunStatus.RUNTIME_ERROR, RunStatus.COMPILE_ERROR):
+        error = f"{message}\n{run.stderr}"
+    return {
+        "success": success,
+        "output": run.stdout,
+        "error": error,
+        "execution_time": run.wall_time or 0.0,
+        "memory_usage": round((run.memory_kb or 0) / 1024, 2),
+        "status": run.status or run.state,
+        "exit_code": run.exit_code,
+        "stdout": run.stdout,
+        "stderr": run.stderr,
+        "stdout_truncated": run.stdout_truncated,
+        "stderr_truncated": run.stderr_truncated,
+        "submission_id": run.pk,
+    }
+
+
+def code_run_get(*, user: User, run_id: int) -> CodeRun:
+    from rest_framework.exceptions import NotFound
+
+    queryset = CodeRun.objects.all() if user.is_staff else CodeRun.objects.filter(owner=user)
+    run = queryset.filter(pk=run_id).first()
+    if run is None:
+        raise NotFound()
+    return run
+
+
+# --- Graded submissions ---------------------------------------------------------------------------------------------
+
+
+def _admit_submission(user: User) -> None:
+    executor_services.run_admit(user)
+    active = CodeSubmission.objects.filter(
+        user=user, status__in=[SubmissionStatus.PENDING, SubmissionStatus.RUNNING]
+    ).count()
+    if active >= settings.EXECUTOR_USER_CONCURRENCY:
+        raise Throttled(wait=2, detail=f"At most {settings.EXECUTOR_USER_CONCURRENCY} submissions at a time.")
+
+
+def _enqueue(submission: CodeSubmission) -> None:
+    from learning.tasks import grade_submission
+
+    transaction.on_commit(lambda: grade_submission.delay(submission.pk))
+
+
+def submission_create(*, user: User, module: Module, code: str, language: str) -> CodeSubmission:
+    """Grade `code` against the exercise's test cases (hidden ones included)."""
+    cases = list(module.test_cases.order_by("order_index", "id"))
+    if module.module_type != ModuleType.EXERCISE or not cases:
+        raise ValidationError({"module": ["This module has no test cases to grade against."]})
+    if module.language and language != module.language:
+        raise ValidationError({"language": [f"This exercise is written in {module.language}."]})
+    executor_services.validate_program(language=language, source=code)
+    _admit_submission(user)
+    snapshot = [
+        {"id": c.pk, "input": c.input, "expected_output": c.expected_output, "points": c.points,
+         "is_hidden": c.is_hidden}
+        for c in cases
+    ]  # fmt: skip
+    submission = CodeSubmission.objects.create(
+        user=user, module=module, code=code, language=language, test_cases=snapshot, test_cases_total=len(cases)
+    )
+    _enqueue(submission)
+    return submission
+
+
+def submission_create_adhoc(*, user: User, code: str, language: str, test_cases: list[dict]) -> CodeSubmission:
+    """Grade `code` against test cases the caller gives (the code evaluator); nothing is awarded."""
+    if not test_cases:
+        raise ValidationError({"test_cases": ["Give at least one test case."]})
+    if len(test_cases) > MAX_ADHOC_TEST_CASES:
+        raise ValidationError({"test_cases": [f"At most {MAX_ADHOC_TEST_CASES} test cases."]})
+    executor_services.validate_program(language=language, source=code)
+    _admit_submission(user)
+    snapshot = [
+        {"id": index + 1, "input": c.get("input", ""), "expected_output": c.get("expected_output", ""),
+         "points": 1, "is_hidden": False}
+        for index, c in enumerate(test_cases)
+    ]  # fmt: skip
+    submission = CodeSubmission.objects.create(
+        user=user, code=code, language=language, test_cases=snapshot, test_cases_total=len(snapshot)
+    )
+    _enqueue(submission)
+    return submission
+
+
+def _grade_case(language: str, code: str, case: dict[str, Any]) -> tuple[dict[str, Any], RunResult]:
+    limits: Limits = executor_services.limits_for(language=language)
+    result = executor_services.execute_spec(RunSpec(language=language, source=code, stdin=case["input"], limits=limits))
+    passed = result.status == RunStatus.SUCCESS and outputs_match(case["expected_output"], result.stdout)
+    outcome: dict[str, Any] = {
+        "test_case_id": case["id"],
+        "passed": passed,
+        "status": result.status,
+        "points": case["points"] if passed else 0,
+        "is_hidden": case["is_hidden"],
+        "execution_time": result.wall_time,
+    }
+    if not case["is_hidden"]:
+        outcome.update(
+            input=case["input"], expected_output=case["expected_output"], actual_output=result.stdout,
+            error=result.stderr[-2000:],
+        )  # fmt: skip
+    return outcome, result
+
+
+def submission_grade(*, submission_id: int) -> CodeSubmission | None:
+    """Run every test case (claiming the submission first, so it is graded once) and record the outcome."""
+    claimed = CodeSubmission.objects.filter(pk=submission_id, status=SubmissionStatus.PENDING).update(
+        status=SubmissionStatus.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    submission = CodeSubmission.objects.select_related("module").get(pk=submission_id)
+    outcomes, results = [], []
+    for case in submission.test_cases:
+        outcome, result = _grade_case(submission.language, submission.code, case)
+        outcomes.append(outcome)
+        results.append(result)
+        if result.status in (RunStatus.COMPILE_ERROR, RunStatus.SYSTEM_ERROR):
+            break  # every other case would fail the same way
+    total_points = sum(c["points"] for c in submission.test_cases) or 1
+    earned = sum(o["points"] for o in outcomes)
+    passed = sum(1 for o in outcomes if o["passed"])
+    system_error = any(r.status == RunStatus.SYSTEM_ERROR for r in results)
+    first_failure = next((r for r, o in zip(results, outcomes, strict=True) if not o["passed"]), None)
+    first_visible = next((r for r, c in zip(results, submission.test_cases, strict=False) if not c["is_hidden"]), None)
+    error = ""
+    if first_failure is not None:
+        message = STATUS_MESSAGES.get(first_failure.status, "")
+        error = "\n".join(part for part in (message, first_failure.stderr[-4000:]) if part) or "Wrong answer."
+    CodeSubmission.objects.filter(pk=submission.pk).update(
+        status=SubmissionStatus.FAILED if system_error else SubmissionStatus.COMPLETED,
+        results=outcomes, test_cases_passed=passed, score=round(100.0 * earned / total_points, 2),
+        execution_time=round(sum(r.wall_time for r in results), 4),
+        memory_usage=round(max((r.memory_kb for r in results), default=0) / 1024, 2),
+        output=first_visible.stdout if first_visible else "", error_message=error,
+        finished_at=timezone.now(), updated_at=timezone.now(),
+    )  # fmt: skip
+    submission.refresh_from_db()
+    if submission.module_id and passed == submission.test_cases_total and not system_error:
+        exercise_passed(user=submission.user, module=submission.module, score=submission.score)
+    notify.notify_done(f"submission:{submission.pk}")
+    return submission
+
+
+def exercise_passed(*, user: User, module: Module, score: float) -> None:
+    """A full pass: exercise points once, and the module completed when its prerequisites allow."""
+    learning_services.award_once(
+        user=user, kind=AwardKind.EXERCISE_PASSED, object_id=module.pk,
+        points=learning_services.POINTS[AwardKind.EXERCISE_PASSED],
+    )  # fmt: skip
+    ready = not learning_services.missing_prerequisites(user=user, module=module)
+    learning_services.progress_update(
+        user=user, module=module, status=ProgressStatus.COMPLETED if ready else ProgressStatus.IN_PROGRESS,
+        score=score,
+    )  # fmt: skip
+    learning_services.achievements_evaluate(user=user)
+
+
+def submission_wait(*, submission: CodeSubmission, timeout: float) -> CodeSubmission:
+    def finished() -> bool:
+        return CodeSubmission.objects.filter(
+            pk=submission.pk, status__in=[SubmissionStatus.COMPLETED, SubmissionStatus.FAILED]
+        ).exists()
+
+    notify.wait_done(f"submission:{submission.pk}", timeout, finished)
+    submission.refresh_from_db()
+    return submission
+
+
+def submission_wait_budget(submission: CodeSubmission) -> float:
+    limits = executor_services.limits_for(language=submission.language)
+    return min(limits.wall_seconds * max(submission.test_cases_total, 1), 30.0) + settings.EXECUTOR_WAIT_MARGIN_SECONDS
+
+
+def submissions_reap(*, now: Any = None) -> int:
+    """Fail submissions whose grading worker died (running too long) or that were never picked up."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    stuck = CodeSubmission.objects.filter(status=SubmissionStatus.RUNNING, started_at__lt=now - timedelta(minutes=15))
+    lost = CodeSubmission.objects.filter(status=SubmissionStatus.PENDING, created_at__lt=now - timedelta(minutes=15))
+    count = 0
+    for queryset, reason in ((stuck, "grading stopped before it finished"), (lost, "grading never started")):
+        for pk in list(queryset.values_list("pk", flat=True)):
+            count += CodeSubmission.objects.filter(pk=pk, status__in=[SubmissionStatus.PENDING,
+                                                                     SubmissionStatus.RUNNING]).update(
+                status=SubmissionStatus.FAILED, error_message=f"The code runner failed: {reason}.",
+                finished_at=now, updated_at=now,
+            )  # fmt: skip
+            notify.notify_done(f"submission:{pk}")
+    return count

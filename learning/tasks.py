@@ -1,0 +1,19 @@
+"""Celery entry points of learning. Grading runs learner code (through the executor's sandbox), so it lives on
+the `executor` queue with the same delivery rules: acknowledged late, never redelivered after a worker loss."""
+
+from celery import shared_task
+
+from learning import services_code
+
+
+@shared_task(
+    name="learning.grade_submission", queue="executor", acks_late=True, reject_on_worker_lost=False,
+    soft_time_limit=600, time_limit=660, ignore_result=True,
+)  # fmt: skip
+def grade_submission(submission_id: int) -> None:
+    services_code.submission_grade(submission_id=submission_id)
+
+
+@shared_task(name="learning.reap_submissions", queue="executor", ignore_result=True)
+def reap_submissions() -> int:
+    return services_code.submissions_reap()
