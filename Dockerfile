@@ -13,7 +13,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap libpq5 \
+    && apt-get install -y --no-install-recommends bubblewrap time procps libpq5 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app

@@ -11,7 +11,7 @@ PYTHON312 := $(shell \
     if $$c -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then command -v $$c || echo $$c; break; fi; \
   done)
 
-.PHONY: run test lint fmt schema worker beat up down bench venv migrate seed dev check-python
+.PHONY: run test lint fmt schema worker beat up down bench venv migrate seed dev check-python sandbox
 
 check-python:
 	@if [ -z "$(PYTHON312)" ]; then \
@@ -39,7 +39,16 @@ migrate: venv .env
 seed: migrate
 	$(PY) manage.py seed
 
+sandbox: venv .env
+	$(PY) manage.py executor_build_runtime
+
 run: seed
+	@if [ "$$(id -u)" = "0" ] && command -v bwrap >/dev/null 2>&1; then \
+	  $(PY) manage.py executor_build_runtime; \
+	else \
+	  echo "Note: code execution needs the sandbox: as root, 'apt-get install bubblewrap' then 'make sandbox'"; \
+	  echo "      (or EXECUTOR_BACKEND=docker with a Docker engine; see README). Everything else works without it."; \
+	fi
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://0.0.0.0:$(PORT)/ — API docs at http://localhost:$(PORT)/api/docs/"
 	$(VENV)/bin/gunicorn config.wsgi:application --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile -
@@ -63,13 +72,15 @@ schema: venv
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file schema.yaml
 
 worker: venv .env
-	$(VENV)/bin/celery -A config worker --loglevel=INFO
+	$(VENV)/bin/celery -A config worker -Q default,executor --loglevel=INFO
 
 beat: venv .env
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
 bench: venv
 	$(PY) bench/auth.py
+	$(PY) bench/learning.py
+	$(PY) bench/executor.py
 
 up:
 	docker compose up -d --build

@@ -27,7 +27,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 SKIP_STDLIB = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "site-packages", "__pycache__",
                "config-3.12-x86_64-linux-gnu"}  # fmt: skip
 PYTHON_REL = Path("runtime/python")
@@ -169,6 +169,9 @@ def build(*, force: bool = False, log: Callable[[str], None] = logger.info) -> P
     )  # fmt: skip
     (work / "jac-cache").mkdir()
     _make_world_readable(work)
+    for mount_point in ("tmp", "work"):
+        # Docker copies a mount point's mode onto the tmpfs mounted over it; bwrap's tmpfs is 1777 anyway.
+        os.chmod(rootfs / mount_point, 0o1777)
     shutil.rmtree(final, ignore_errors=True)
     work.rename(final)
     log("Pre-warming the Jac compiler cache inside a sandbox")

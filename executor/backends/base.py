@@ -1,7 +1,15 @@
-"""The backend interface and what every backend shares: classification of a finished run."""
+"""The backend interface and what every backend shares: slots and the classification of a finished run."""
 
+import errno
+import fcntl
 import signal as signals
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
 
 from executor.languages import Language
 from executor.spec import RunResult, RunSpec, RunStatus
@@ -9,6 +17,34 @@ from executor.spec import RunResult, RunSpec, RunStatus
 
 class BackendUnavailable(RuntimeError):
     """This backend cannot run anything on this host (missing tool, not root, no engine, runtime not built)."""
+
+
+@contextmanager
+def hold_slot(timeout: float) -> Iterator[int]:
+    """Hold one of EXECUTOR_SLOTS slots for a run (an flock, so it works across worker processes). Each slot has
+    its own uid (EXECUTOR_UID_BASE + slot): process limits, signals and file ownership never cross runs."""
+    state = Path(settings.EXECUTOR_STATE_DIR)
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        for index in range(settings.EXECUTOR_SLOTS):
+            fh = open(state / f"slot-{index}.lock", "a+")  # held for the whole run
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                fh.close()
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                continue
+            try:
+                yield index
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                fh.close()
+            return
+        if time.monotonic() > deadline:
+            raise BackendUnavailable("no free sandbox slot")
+        time.sleep(0.01)
 
 
 class Backend(ABC):
@@ -26,7 +62,7 @@ class Backend(ABC):
 
 
 _RESOURCE_MESSAGES = (
-    "BlockingIOError: [Errno 11] Resource temporarily unavailable",
+    "[Errno 11] Resource temporarily unavailable",
     "can't start new thread",
     "Too many open files",
     "File too large",

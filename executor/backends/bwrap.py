@@ -12,8 +12,6 @@ Each run:
   killed afterwards, so nothing outlives the run.
 """
 
-import errno
-import fcntl
 import json
 import logging
 import os
@@ -23,14 +21,11 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from django.conf import settings
 
 from executor import runtime
-from executor.backends.base import Backend, BackendUnavailable, classify
+from executor.backends.base import Backend, BackendUnavailable, classify, hold_slot
 from executor.languages import RUNTIME_MOUNT, WORKDIR, Language
 from executor.spec import RunResult, RunSpec, RunStatus, clean_text
 
@@ -48,6 +43,8 @@ SANDBOX_ENV = {
 }
 WORKDIR_BYTES = 16 * 1024 * 1024
 GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
+PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin") or "/usr/bin/prlimit"
+SETPRIV = shutil.which("setpriv", path="/usr/bin:/bin") or "/usr/bin/setpriv"
 KILL_GRACE_SECONDS = 2.0
 
 
@@ -84,21 +81,25 @@ def processes_of_uid(uid: int) -> list[int]:
     """PIDs on the host running as `uid` (real uid), read from /proc."""
     pids = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            pids.append(int(entry))
-                        break
-        except OSError:
-            continue
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:  # /proc/<pid> is owned by the process's uid
+                    pids.append(int(entry))
+            except OSError:
+                continue
     return pids
 
 
+KILL = shutil.which("kill", path="/usr/bin:/bin")
+
+
 def _kill_all_as(uid: int) -> None:
+    """kill(-1, SIGKILL) as `uid`: every process of that uid except the killer. Through /bin/kill when present
+    (spawned by subprocess's C fork-exec, safe in a threaded worker), else a forked child."""
+    if KILL:
+        subprocess.run([KILL, "-KILL", "-1"], user=uid, group=uid, extra_groups=[], env={},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # fmt: skip
+        return
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the forked child
         try:
@@ -135,6 +136,8 @@ class BwrapBackend(Backend):
     def check_available(cls) -> None:
         if not shutil.which(settings.EXECUTOR_BWRAP_PATH):
             raise BackendUnavailable("bubblewrap is not installed (apt-get install bubblewrap)")
+        if not (os.path.exists(PRLIMIT) and os.path.exists(SETPRIV)):
+            raise BackendUnavailable("prlimit and setpriv (util-linux) are required")
         if os.geteuid() != 0:
             raise BackendUnavailable(
                 "the bwrap backend runs each slot under its own uid and must start as root; "
@@ -142,34 +145,6 @@ class BwrapBackend(Backend):
             )
         if not runtime.is_built() and not (runtime.rootfs_dir() / "runtime").exists():
             raise BackendUnavailable("the sandbox runtime is not built: run `manage.py executor_build_runtime`")
-
-    # --- slots ------------------------------------------------------------------------------------------------------
-
-    @contextmanager
-    def _slot(self, timeout: float) -> Iterator[int]:
-        """Hold one of EXECUTOR_SLOTS slots (an flock, so it works across worker processes) for the run."""
-        state = Path(settings.EXECUTOR_STATE_DIR)
-        state.mkdir(mode=0o700, parents=True, exist_ok=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            for index in range(settings.EXECUTOR_SLOTS):
-                fh = open(state / f"slot-{index}.lock", "a+")
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError as exc:
-                    fh.close()
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    continue
-                try:
-                    yield index
-                finally:
-                    fcntl.flock(fh, fcntl.LOCK_UN)
-                    fh.close()
-                return
-            if time.monotonic() > deadline:
-                raise BackendUnavailable("no free sandbox slot")
-            time.sleep(0.01)
 
     # --- command line ---------------------------------------------------------------------------------------------
 
@@ -206,27 +181,30 @@ class BwrapBackend(Backend):
         return argv
 
     @staticmethod
-    def _rlimits(spec: RunSpec) -> None:
+    def _launcher(spec: RunSpec, uid: int, usage_fd: int) -> list[str]:
+        """prlimit sets the rlimits (as root, so they stick), setpriv drops to the slot uid with no groups, GNU time
+        measures; all before bwrap. Plain execs keep the spawn on subprocess's fast path (no preexec_fn)."""
         limits = spec.limits
         cpu = max(1, int(limits.cpu_seconds + 0.999))
         memory = limits.memory_mb * 1024 * 1024
-        for limit, value in (
-            (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-            (resource.RLIMIT_AS, (memory, memory)),
-            (resource.RLIMIT_NPROC, (limits.processes, limits.processes)),
-            (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
-            (resource.RLIMIT_FSIZE, (limits.file_size_mb * 1024 * 1024,) * 2),
-            (resource.RLIMIT_CORE, (0, 0)),
-            (resource.RLIMIT_MEMLOCK, (0, 0)),
-            (resource.RLIMIT_MSGQUEUE, (0, 0)),
-        ):
-            resource.setrlimit(limit, value)
+        fsize = limits.file_size_mb * 1024 * 1024
+        argv = [
+            PRLIMIT, f"--cpu={cpu}:{cpu + 1}", f"--as={memory}:{memory}",
+            f"--nproc={limits.processes}:{limits.processes}", f"--nofile={limits.open_files}:{limits.open_files}",
+            f"--fsize={fsize}:{fsize}", "--core=0:0", "--memlock=0:0", "--msgqueue=0:0", "--",
+            SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+        ]  # fmt: skip
+        if GNU_TIME:
+            # GNU time forks bwrap from a tiny process, so the peak RSS it reports is the sandbox's own, not that of
+            # this (large) worker process, whose pages a direct fork would carry into the measurement.
+            argv += [GNU_TIME, "-f", "%M", "-o", f"/dev/fd/{usage_fd}"]
+        return argv
 
     # --- run ------------------------------------------------------------------------------------------------------
 
     def run(self, spec: RunSpec, language: Language) -> RunResult:
         started = time.monotonic()
-        with self._slot(timeout=spec.limits.wall_seconds + 30) as slot:
+        with hold_slot(timeout=spec.limits.wall_seconds + 30) as slot:
             uid = settings.EXECUTOR_UID_BASE + slot
             try:
                 return self._run_in_slot(spec, language, uid, started)
@@ -240,19 +218,13 @@ class BwrapBackend(Backend):
         status_r, status_w = os.pipe()
         usage_r, usage_w = os.pipe()
         os.fchown(usage_w, uid, uid)  # GNU time reopens it through /dev/fd as the slot uid
-        argv = self._argv(spec, language, src_fd, status_w)
-        if GNU_TIME:
-            # GNU time forks bwrap from a tiny process, so the peak RSS it reports is the sandbox's own, not that of
-            # this (large) worker process, whose pages a direct fork would carry into the measurement.
-            argv = [GNU_TIME, "-f", "%M", "-o", f"/dev/fd/{usage_w}", *argv]
+        argv = [*self._launcher(spec, uid, usage_w), *self._argv(spec, language, src_fd, status_w)]
         try:
             proc = subprocess.Popen(
                 argv,
                 stdin=stdin_fd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 pass_fds=(src_fd, status_w, usage_w), close_fds=True,
                 env={"PATH": "/usr/bin:/bin"},
-                user=uid, group=uid, extra_groups=[],
-                preexec_fn=lambda: self._rlimits(spec),
                 start_new_session=True,
             )  # fmt: skip
         finally:
@@ -318,7 +290,7 @@ class BwrapBackend(Backend):
             if time.monotonic() >= deadline and not timed_out:
                 timed_out = True
                 _kill_group(proc)
-            time.sleep(0.002)
+            time.sleep(0.0005)
 
     @staticmethod
     def _collect(proc: subprocess.Popen, cap: int, deadline: float) -> tuple[bytes, bytes, bool, bool]:

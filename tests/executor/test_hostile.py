@@ -39,101 +39,200 @@ class Case:
 
 
 CASES = [
-    Case("fork bomb", "import os\nwhile True:\n    os.fork()", {RunStatus.RESOURCE_LIMIT, RunStatus.TIMEOUT},
-         jac="import os;\nwith entry { while True { os.fork(); } }", limits=FAST),
-    Case("thread bomb",
-         "import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(60,)).start()",
-         {RunStatus.RESOURCE_LIMIT, RunStatus.TIMEOUT}, limits=FAST),
-    Case("memory bomb", "x = []\nwhile True:\n    x.append(bytearray(50 * 1024 * 1024))", {RunStatus.MEMORY_LIMIT},
-         jac="with entry { x = []; while True { x.append(bytearray(50 * 1024 * 1024)); } }"),
+    Case(
+        "fork bomb",
+        "import os\nwhile True:\n    os.fork()",
+        {RunStatus.RESOURCE_LIMIT, RunStatus.TIMEOUT, RunStatus.MEMORY_LIMIT},
+        jac="import os;\nwith entry { while True { os.fork(); } }",
+        limits=FAST,
+    ),
+    Case(
+        "thread bomb",
+        "import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(60,)).start()",
+        {RunStatus.RESOURCE_LIMIT, RunStatus.TIMEOUT},
+        limits=FAST,
+    ),
+    Case(
+        "memory bomb",
+        "x = []\nwhile True:\n    x.append(bytearray(50 * 1024 * 1024))",
+        {RunStatus.MEMORY_LIMIT},
+        jac="with entry { x = []; while True { x.append(bytearray(50 * 1024 * 1024)); } }",
+    ),
     Case("one huge allocation", "x = b'a' * (4 * 1024 ** 3)", {RunStatus.MEMORY_LIMIT}),
-    Case("cpu loop", "while True:\n    pass", {RunStatus.TIMEOUT},
-         jac="with entry { while True { x = 1; } }", limits=FAST),
-    Case("sleep forever", "import time\ntime.sleep(10_000)", {RunStatus.TIMEOUT},
-         jac="import time;\nwith entry { time.sleep(10000); }", limits=FAST),
-    Case("stdin read to the end", "import sys\ndata = sys.stdin.read()\nprint(len(data))", {RunStatus.SUCCESS},
-         stdin="abc\n", must_print=("4",)),
-    Case("stdin read past the end", "input()\ninput()\nprint('never')", {RunStatus.RUNTIME_ERROR}, stdin="one\n",
-         must_print=("EOFError",)),
-    Case("stdout flood", "while True:\n    print('x' * 1000)", {RunStatus.OUTPUT_LIMIT},
-         jac='with entry { while True { print("x" * 1000); } }'),
+    Case(
+        "cpu loop",
+        "while True:\n    pass",
+        {RunStatus.TIMEOUT},
+        jac="with entry { while True { x = 1; } }",
+        limits=FAST,
+    ),
+    Case(
+        "sleep forever",
+        "import time\ntime.sleep(10_000)",
+        {RunStatus.TIMEOUT},
+        jac="import time;\nwith entry { time.sleep(10000); }",
+        limits=FAST,
+    ),
+    Case(
+        "stdin read to the end",
+        "import sys\ndata = sys.stdin.read()\nprint(len(data))",
+        {RunStatus.SUCCESS},
+        stdin="abc\n",
+        must_print=("4",),
+    ),
+    Case(
+        "stdin read past the end",
+        "input()\ninput()\nprint('never')",
+        {RunStatus.RUNTIME_ERROR},
+        stdin="one\n",
+        must_print=("EOFError",),
+    ),
+    Case(
+        "stdout flood",
+        "while True:\n    print('x' * 1000)",
+        {RunStatus.OUTPUT_LIMIT},
+        jac='with entry { while True { print("x" * 1000); } }',
+    ),
     Case("stderr flood", "import sys\nwhile True:\n    sys.stderr.write('e' * 1000)", {RunStatus.OUTPUT_LIMIT}),
-    Case("secrets in the environment",
-         "import os\nprint(dict(os.environ))",
-         {RunStatus.SUCCESS}, jac="import os;\nwith entry { print(dict(os.environ)); }",
-         must_not_print=tuple(CANARIES.values())),
-    Case("secrets in /proc/*/environ",
-         "import os\nfor pid in os.listdir('/proc'):\n    if pid.isdigit():\n"
-         "        for name in ('environ', 'cmdline'):\n            try:\n"
-         "                print(open(f'/proc/{pid}/{name}', 'rb').read())\n            except OSError as e:\n"
-         "                print(pid, name, e)\nprint(open('/proc/1/environ','rb').read())",
-         {RunStatus.SUCCESS}, must_not_print=tuple(CANARIES.values())),
-    Case("connect to PostgreSQL on 127.0.0.1",
-         "import socket\ns = socket.create_connection(('127.0.0.1', 5432), timeout=2)\nprint('CONNECTED')",
-         {RunStatus.RUNTIME_ERROR}, must_not_print=("CONNECTED",),
-         jac="import socket;\nwith entry { s = socket.create_connection(('127.0.0.1', 5432), timeout=2); "
-             "print('CONNECTED'); }"),
-    Case("connect to Redis on 127.0.0.1",
-         "import socket\ns = socket.create_connection(('127.0.0.1', 6379), timeout=2)\nprint('CONNECTED')",
-         {RunStatus.RUNTIME_ERROR}, must_not_print=("CONNECTED",)),
-    Case("connect to any other address",
-         "import socket\ns = socket.create_connection(('192.0.2.1', 80), timeout=2)\nprint('CONNECTED')",
-         {RunStatus.RUNTIME_ERROR}, must_not_print=("CONNECTED",)),
-    Case("read host files",
-         "for p in ['/etc/shadow', '/root/.bashrc', '/etc/hostname', '" + str(HOST_FILE) + "', '/work/main/manage.py']:\n"
-         "    try:\n        print(p, open(p).read()[:50])\n    except OSError as e:\n        print(p, 'DENIED', e)",
-         {RunStatus.SUCCESS}, must_not_print=("host-canary-content",)),
-    Case("write host files",
-         "import os\nfor p in ['/etc/passwd', '/runtime/python/bin/evil', '/evil', '" + str(HOST_FILE) + "',"
-         " '/dev/evil']:\n    try:\n        open(p, 'w').write('pwned')\n        print('WROTE', p)\n"
-         "    except OSError as e:\n        print(p, 'DENIED', e)",
-         {RunStatus.SUCCESS}, must_not_print=("WROTE",),
-         jac="with entry { try { open('/etc/passwd', 'w').write('x'); print('WROTE'); } except Exception as e "
-             "{ print('DENIED', e); } }"),
-    Case("fill the disk",
-         "f = open('/tmp/big', 'wb')\nwhile True:\n    f.write(b'0' * 1024 * 1024)",
-         {RunStatus.RESOURCE_LIMIT}),
-    Case("fill /tmp with files",
-         "import os\nfor i in range(100):\n    open(f'/tmp/f{i}', 'wb').write(b'0' * 1000 * 1000)",
-         {RunStatus.RESOURCE_LIMIT, RunStatus.SUCCESS}),
-    Case("fill the inodes", "i = 0\nwhile True:\n    open(f'/tmp/{i}', 'w').close()\n    i += 1",
-         {RunStatus.RESOURCE_LIMIT, RunStatus.TIMEOUT}, limits=FAST),
-    Case("daemon that outlives the run",
-         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(30)\n"
-         "    os._exit(0)\nprint('parent done')",
-         {RunStatus.SUCCESS}, must_print=("done",),
-         jac="import os, time;\nwith entry { if os.fork() == 0 { os.setsid(); time.sleep(30); } print('done'); }"),
-    Case("kill every process it can", "import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('survived')",
-         {RunStatus.RUNTIME_ERROR, RunStatus.SUCCESS},
-         jac="import os, signal;\nwith entry { os.kill(-1, signal.SIGKILL); }"),
-    Case("SIGSTOP its own process group",
-         "import os, signal\npid = os.fork()\nif pid == 0:\n    os.killpg(0, signal.SIGSTOP)\n    print('child resumed')\n"
-         "else:\n    os.waitpid(pid, 0)\n    print('parent resumed')",
-         {RunStatus.TIMEOUT}, limits=FAST, must_not_print=("resumed",)),
-    Case("plant symlinks where the host might look",
-         "import os\nfor name, target in [('/tmp/out', '/etc/passwd'), ('/work/main.py.bak', '/root'),"
-         " ('/work/result', '" + str(HOST_FILE) + "')]:\n    os.symlink(target, name)\nprint('planted')",
-         {RunStatus.SUCCESS}, must_print=("planted",)),
-    Case("nested user namespace", "import os\nos.unshare(os.CLONE_NEWUSER)\nprint('NESTED')",
-         {RunStatus.RUNTIME_ERROR, RunStatus.RESOURCE_LIMIT}, must_not_print=("NESTED",)),
-    Case("nested mount and network namespaces", "import os\nos.unshare(os.CLONE_NEWNS | os.CLONE_NEWNET)\nprint('NESTED')",
-         {RunStatus.RUNTIME_ERROR, RunStatus.RESOURCE_LIMIT}, must_not_print=("NESTED",)),
-    Case("ptrace another process",
-         "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nchild = os.fork()\nif child == 0:\n"
-         "    import time; time.sleep(5); os._exit(0)\nr = libc.ptrace(16, child, 0, 0)\n"
-         "print('attach', r, ctypes.get_errno())\nos.kill(child, 9)",
-         {RunStatus.SUCCESS, RunStatus.RUNTIME_ERROR}),
-    Case("NUL bytes and invalid UTF-8 in output",
-         "import sys\nprint('a\\x00b')\nsys.stdout.flush()\nsys.stdout.buffer.write(b'\\xff\\xfe bad \\xc3\\x28\\n')",
-         {RunStatus.SUCCESS}),
-    Case("large source (60 KB)", "x = 1\n" + "# padding line for a large program\n" * 1700 + "print('big ok')",
-         {RunStatus.SUCCESS}, must_print=("big ok",)),
-    Case("compile error", "def broken(:\n    pass", {RunStatus.COMPILE_ERROR},
-         jac="with entry { print('a' }"),
-    Case("privilege escalation attempts",
-         "import os\nfor f in (lambda: os.setuid(0), lambda: os.chroot('/tmp'), lambda: os.mknod('/tmp/sda', 0o600 | 0o60000)):\n"
-         "    try:\n        f()\n        print('ESCALATED')\n    except OSError as e:\n        print('denied', e)",
-         {RunStatus.SUCCESS}, must_not_print=("ESCALATED",)),
+    Case(
+        "secrets in the environment",
+        "import os\nprint(dict(os.environ))",
+        {RunStatus.SUCCESS},
+        jac="import os;\nwith entry { print(dict(os.environ)); }",
+        must_not_print=tuple(CANARIES.values()),
+    ),
+    Case(
+        "secrets in /proc/*/environ",
+        "import os\nfor pid in os.listdir('/proc'):\n    if pid.isdigit():\n"
+        "        for name in ('environ', 'cmdline'):\n            try:\n"
+        "                print(open(f'/proc/{pid}/{name}', 'rb').read())\n            except OSError as e:\n"
+        "                print(pid, name, e)\nprint(open('/proc/1/environ','rb').read())",
+        {RunStatus.SUCCESS},
+        must_not_print=tuple(CANARIES.values()),
+    ),
+    Case(
+        "connect to PostgreSQL on 127.0.0.1",
+        "import socket\ns = socket.create_connection(('127.0.0.1', 5432), timeout=2)\nprint('CONNECTED')",
+        {RunStatus.RUNTIME_ERROR},
+        must_not_print=("CONNECTED",),
+        jac="import socket;\nwith entry { s = socket.create_connection(('127.0.0.1', 5432), timeout=2); "
+        "print('CONNECTED'); }",
+    ),
+    Case(
+        "connect to Redis on 127.0.0.1",
+        "import socket\ns = socket.create_connection(('127.0.0.1', 6379), timeout=2)\nprint('CONNECTED')",
+        {RunStatus.RUNTIME_ERROR},
+        must_not_print=("CONNECTED",),
+    ),
+    Case(
+        "connect to any other address",
+        "import socket\ns = socket.create_connection(('192.0.2.1', 80), timeout=2)\nprint('CONNECTED')",
+        {RunStatus.RUNTIME_ERROR},
+        must_not_print=("CONNECTED",),
+    ),
+    Case(
+        "read host files",
+        "for p in ['/etc/shadow', '/root/.bashrc', '/etc/hostname', '"
+        + str(HOST_FILE)
+        + "', '/work/main/manage.py']:\n"
+        "    try:\n        print(p, open(p).read()[:50])\n    except OSError as e:\n        print(p, 'DENIED', e)",
+        {RunStatus.SUCCESS},
+        must_not_print=("host-canary-content",),
+    ),
+    Case(
+        "write host files",
+        "import os\nfor p in ['/etc/passwd', '/runtime/python/bin/evil', '/evil', '" + str(HOST_FILE) + "',"
+        " '/dev/evil']:\n    try:\n        open(p, 'w').write('pwned')\n        print('WROTE', p)\n"
+        "    except OSError as e:\n        print(p, 'DENIED', e)",
+        {RunStatus.SUCCESS},
+        must_not_print=("WROTE",),
+        jac="with entry { try { open('/etc/passwd', 'w').write('x'); print('WROTE'); } except Exception as e "
+        "{ print('DENIED', e); } }",
+    ),
+    Case(
+        "fill the disk",
+        "f = open('/tmp/big', 'wb')\nwhile True:\n    f.write(b'0' * 1024 * 1024)",
+        {RunStatus.RESOURCE_LIMIT},
+    ),
+    Case(
+        "fill /tmp with files",
+        "import os\nfor i in range(100):\n    open(f'/tmp/f{i}', 'wb').write(b'0' * 1000 * 1000)",
+        {RunStatus.RESOURCE_LIMIT, RunStatus.SUCCESS},
+    ),
+    Case(
+        "fill the inodes",
+        "i = 0\nwhile True:\n    open(f'/tmp/{i}', 'w').close()\n    i += 1",
+        {RunStatus.RESOURCE_LIMIT, RunStatus.TIMEOUT},
+        limits=FAST,
+    ),
+    Case(
+        "daemon that outlives the run",
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(30)\n"
+        "    os._exit(0)\nprint('parent done')",
+        {RunStatus.SUCCESS},
+        must_print=("done",),
+        jac="import os, time;\nwith entry { if os.fork() == 0 { os.setsid(); time.sleep(30); } print('done'); }",
+    ),
+    Case(
+        "kill every process it can",
+        "import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('survived')",
+        {RunStatus.RUNTIME_ERROR, RunStatus.SUCCESS},
+        jac="import os, signal;\nwith entry { os.kill(-1, signal.SIGKILL); }",
+    ),
+    Case(
+        "SIGSTOP its own process group",
+        "import os, signal\npid = os.fork()\nif pid == 0:\n    os.killpg(0, signal.SIGSTOP)\n"
+        "    print('child resumed')\nelse:\n    os.waitpid(pid, 0)\n    print('parent resumed')",
+        {RunStatus.TIMEOUT},
+        limits=FAST,
+        must_not_print=("resumed",),
+    ),
+    Case(
+        "plant symlinks where the host might look",
+        "import os\nfor name, target in [('/tmp/out', '/etc/passwd'), ('/work/main.py.bak', '/root'),"
+        " ('/work/result', '" + str(HOST_FILE) + "')]:\n    os.symlink(target, name)\nprint('planted')",
+        {RunStatus.SUCCESS},
+        must_print=("planted",),
+    ),
+    Case(
+        "nested user namespace",
+        "import os\nos.unshare(os.CLONE_NEWUSER)\nprint('NESTED')",
+        {RunStatus.RUNTIME_ERROR, RunStatus.RESOURCE_LIMIT},
+        must_not_print=("NESTED",),
+    ),
+    Case(
+        "nested mount and network namespaces",
+        "import os\nos.unshare(os.CLONE_NEWNS | os.CLONE_NEWNET)\nprint('NESTED')",
+        {RunStatus.RUNTIME_ERROR, RunStatus.RESOURCE_LIMIT},
+        must_not_print=("NESTED",),
+    ),
+    Case(
+        "ptrace another process",
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nchild = os.fork()\nif child == 0:\n"
+        "    import time; time.sleep(5); os._exit(0)\nr = libc.ptrace(16, child, 0, 0)\n"
+        "print('attach', r, ctypes.get_errno())\nos.kill(child, 9)",
+        {RunStatus.SUCCESS, RunStatus.RUNTIME_ERROR},
+    ),
+    Case(
+        "NUL bytes and invalid UTF-8 in output",
+        "import sys\nprint('a\\x00b')\nsys.stdout.flush()\nsys.stdout.buffer.write(b'\\xff\\xfe bad \\xc3\\x28\\n')",
+        {RunStatus.SUCCESS},
+    ),
+    Case(
+        "large source (60 KB)",
+        "x = 1\n" + "# padding line for a large program\n" * 1700 + "print('big ok')",
+        {RunStatus.SUCCESS},
+        must_print=("big ok",),
+    ),
+    Case("compile error", "def broken(:\n    pass", {RunStatus.COMPILE_ERROR}, jac="with entry { print('a' }"),
+    Case(
+        "privilege escalation attempts",
+        "import os\nfor f in (lambda: os.setuid(0), lambda: os.chroot('/tmp'),\n"
+        "          lambda: os.mknod('/tmp/sda', 0o600 | 0o60000)):\n"
+        "    try:\n        f()\n        print('ESCALATED')\n    except OSError as e:\n        print('denied', e)",
+        {RunStatus.SUCCESS},
+        must_not_print=("ESCALATED",),
+    ),
 ]
 
 

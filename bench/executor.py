@@ -1,0 +1,175 @@
+"""Sandboxed execution figures, in one run:
+
+- median wall time of `print(1)`: bare Python (the sandbox's own interpreter, no sandbox) vs each backend, and the
+  overhead/ratio; Jac hello world per backend;
+- runs per second with 2 worker slots (two concurrent sandboxes);
+- end-to-end POST /api/learning/code/execute/ p50/p95 through gunicorn (2 workers) and a real Celery worker
+  (needs REDIS_URL; PostgreSQL via DATABASE_URL for production-like figures).
+
+Usage: .venv/bin/python bench/executor.py [--runs 40] [--api-requests 60]
+Run as root with the runtime built (manage.py executor_build_runtime); docker figures need EXECUTOR_DOCKER_URL
+pointing at an engine with the image built (manage.py executor_build_image).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.bench_settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", os.urandom(32).hex())
+
+import django  # noqa: E402
+
+django.setup()
+
+from bench._harness import PY, server  # noqa: E402
+from executor import runtime  # noqa: E402
+from executor.backends import BackendUnavailable, backend_class  # noqa: E402
+from executor.languages import get_language  # noqa: E402
+from executor.spec import RunSpec  # noqa: E402
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:7.1f} ms"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bare_python(n: int) -> list[float]:
+    python = runtime.rootfs_dir() / "runtime/python/bin/python3.12"
+    env = {"LD_LIBRARY_PATH": str(runtime.rootfs_dir() / "runtime/python/lib")}
+    times = []
+    for _ in range(n + 2):
+        started = time.perf_counter()
+        subprocess.run([str(python), "-I", "-c", "print(1)"], env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return times[2:]
+
+
+def sandbox_times(backend, language: str, source: str, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+    lang = get_language(language)
+    times = []
+    for _ in range(n + 2):
+        started = time.perf_counter()
+        result = backend.run(RunSpec(language=language, source=source, limits=lang.default_limits), lang)
+        assert result.status == "success", (result.status, result.stderr[-500:], result.detail)
+        times.append(time.perf_counter() - started)
+    return times[2:]
+
+
+def throughput(backend, n: int) -> float:  # type: ignore[no-untyped-def]
+    lang = get_language("python")
+    spec = RunSpec(language="python", source="print(1)", limits=lang.default_limits)
+
+    def one(_: int) -> str:
+        return backend.run(spec, lang).status
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = list(pool.map(one, range(n)))
+    elapsed = time.perf_counter() - started
+    assert all(s == "success" for s in statuses), statuses
+    return n / elapsed
+
+
+@contextmanager
+def celery_worker(env: dict[str, str]):
+    proc = subprocess.Popen(
+        [str(Path(PY).parent / "celery"), "-A", "config", "worker", "-Q", "executor,default", "-c", "2",
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        time.sleep(4)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def api_latency(requests: int) -> dict[str, float] | None:
+    if not os.environ.get("REDIS_URL"):
+        print("  (skipped: set REDIS_URL, and DATABASE_URL for PostgreSQL, to measure through a real worker)")
+        return None
+    os.environ["EXECUTOR_USER_RATE"] = "1000000/1m"
+    with server() as (base, env):
+        env = {**env, "EXECUTOR_USER_RATE": "1000000/1m"}
+        body = json.dumps({"username": "bench", "password": "bench-Passw0rd!"}).encode()
+        req = urllib.request.Request(f"{base}/api/users/auth/login/", body, {"Content-Type": "application/json"})
+        access = json.loads(urllib.request.urlopen(req).read())["tokens"]["access"]
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {access}"}
+        with celery_worker(env):
+            results = {}
+            for language, code, n in (("python", "print(1)", requests), ("jac", 'with entry { print("hi"); }', 20)):
+                times = []
+                payload = json.dumps({"code": code, "language": language}).encode()
+                for i in range(n + 3):
+                    started = time.perf_counter()
+                    resp = urllib.request.urlopen(
+                        urllib.request.Request(f"{base}/api/learning/code/execute/", payload, headers)
+                    )
+                    answer = json.loads(resp.read())
+                    elapsed = time.perf_counter() - started
+                    assert resp.status == 200 and answer["success"], answer
+                    if i >= 3:
+                        times.append(elapsed)
+                results[language] = times
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--api-requests", type=int, default=60)
+    args = parser.parse_args()
+
+    backends = {}
+    for name in ("bwrap", "docker"):
+        try:
+            cls = backend_class(name)
+            cls.check_available()
+            backends[name] = cls()
+        except BackendUnavailable as exc:
+            print(f"{name}: unavailable ({exc})")
+
+    bare = bare_python(args.runs)
+    print(f"\nprint(1), median of {args.runs} runs")
+    print(f"  bare Python 3.12 (no sandbox)   {ms(bare)}")
+    for name, backend in backends.items():
+        times = sandbox_times(backend, "python", "print(1)", args.runs)
+        over = (statistics.median(times) - statistics.median(bare)) * 1000
+        ratio = statistics.median(times) / statistics.median(bare)
+        print(f"  {name:30}  {ms(times)}   overhead {over:6.1f} ms   ratio {ratio:.2f}")
+    print("\nJac hello world, median of 10 runs")
+    jac_hello = 'with entry { print("Hello, Jac!"); }'
+    for name, backend in backends.items():
+        print(f"  {name:30}  {ms(sandbox_times(backend, 'jac', jac_hello, 10))}")
+    print("\nPython runs per second with 2 worker slots (print(1), two concurrent sandboxes)")
+    for name, backend in backends.items():
+        print(f"  {name:30}  {throughput(backend, args.runs * 3):7.1f} runs/s")
+    print("\nPOST /api/learning/code/execute/ end to end (gunicorn 2 workers + Celery worker, concurrency 2)")
+    latency = api_latency(args.api_requests)
+    if latency:
+        db = os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0]
+        backend_name = os.environ.get("EXECUTOR_BACKEND", "auto")
+        for language, times in latency.items():
+            p50, p95 = pct(times, 0.5) * 1000, pct(times, 0.95) * 1000
+            print(f"  {language:8} n={len(times):3}  p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (db={db}, {backend_name})")
+    print("\nAnchor: Judge0 answers a submission in about 700 ms.")
+
+
+if __name__ == "__main__":
+    main()
