@@ -72,7 +72,7 @@ schema: venv
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file schema.yaml
 
 worker: venv .env
-	$(VENV)/bin/celery -A config worker -Q default,executor --loglevel=INFO
+	$(VENV)/bin/celery -A config worker -Q default,executor,llm,scrape,reco --loglevel=INFO
 
 beat: venv .env
 	$(VENV)/bin/celery -A config beat --loglevel=INFO

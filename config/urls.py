@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 from common.views import HealthApi
 from common.views_errors import api_not_found
 from learning.views import CodeExecuteApi, JacExecuteApi
+from resources.recommend.views import RecommendationsApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,7 +21,9 @@ urlpatterns = [
     path("api/auth/", include("users.urls_auth_alias")),
     path("api/learning/", include("learning.urls")),
     path("api/assessment/", include("learning.urls_assessment")),
+    path("api/resources/recommendations/<uuid:user_id>/", RecommendationsApi.as_view(), name="recommendations"),
     path("api/resources/", include("resources.urls")),
+    path("api/roadmaps/", include("roadmaps.urls")),
     path("api/jac-execution/api/quick-execute/", CodeExecuteApi.as_view(), name="jac-quick-execute"),
     path("api/jac-execution/api/execute/", JacExecuteApi.as_view(), name="jac-execute"),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says.

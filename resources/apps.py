@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class ResourcesConfig(AppConfig):
     name = "resources"
+    verbose_name = "Resources"
+
+    def ready(self) -> None:
+        from common.history import register_history_provider
+        from common.seeding import Seeder, register_seeder
+        from resources import history, services
+
+        register_seeder(Seeder(name="resources", order=20, run=services.seed_resources, size=services.seed_size))
+        register_history_provider("resource_interactions", history.interaction_history)

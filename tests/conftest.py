@@ -71,3 +71,20 @@ def other_client(other_user) -> APIClient:
 @pytest.fixture
 def staff_client(staff) -> APIClient:
     return client_for(staff)
+
+
+@pytest.fixture
+def celery_worker(settings):
+    """Eager mode runs tasks in-process; with a broker (REDIS_URL), a real worker thread consumes every queue, so
+    tasks go through serialization and acknowledgement for real. Use with transactional tests: the worker has its
+    own database connection and only sees committed rows."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        yield None
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(app, pool="solo", concurrency=1, queues=["executor", "default", "llm", "reco", "scrape"],
+                      perform_ping_check=False, shutdown_timeout=30) as worker:  # fmt: skip
+        yield worker

@@ -283,3 +283,34 @@ SCRAPER_JOB_SOFT_TIME_LIMIT = env.int("SCRAPER_JOB_SOFT_TIME_LIMIT", default=180
 # "ip:port" pairs exempt from the SSRF guard's "globally routable only" rule. Deliberately not read from the
 # environment: empty in every deployment; the tests allow exactly their one loopback test server.
 SCRAPER_ALLOWED_ADDRESSES: list[str] = []
+
+# --- LLM provider (common/llm.py) ------------------------------------------------------------------------------------
+# Unset LLM_BASE_URL → the built-in offline provider (no network). Any OpenAI-compatible server otherwise
+# (https://api.openai.com/v1, http://localhost:11434/v1 for Ollama, a vLLM server…).
+LLM_BASE_URL = env("LLM_BASE_URL", default="")
+LLM_API_KEY = env("LLM_API_KEY", default="")
+LLM_MODEL = env("LLM_MODEL", default="gpt-4o-mini")
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=30.0)
+LLM_CONNECT_TIMEOUT_SECONDS = env.float("LLM_CONNECT_TIMEOUT_SECONDS", default=5.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
+
+# --- Roadmaps (roadmaps/) --------------------------------------------------------------------------------------------
+# POST /api/roadmaps/generate waits this long for the generation before answering 202 with the roadmap to poll.
+ROADMAP_WAIT_SECONDS = env.float("ROADMAP_WAIT_SECONDS", default=20.0)
+THROTTLE_RATES["roadmap_generate"] = env("THROTTLE_ROADMAP_GENERATE", default="20/1h")
+CELERY_TASK_ROUTES["roadmaps.*"] = {"queue": "llm"}
+
+# --- Recommendations (resources/recommend/, issue 6) -----------------------------------------------------------------
+# Retraining runs on its own Celery queue "reco" (beat: hourly; a no-op when no interaction changed). Web requests
+# never train: they load the current model version once per process. Each user's list is cached for the TTL, keyed
+# by the model version and the user's interaction version.
+RECO_CACHE_TTL_SECONDS = env.int("RECO_CACHE_TTL_SECONDS", default=3600)
+RECO_CACHE_SIZE = 200  # items computed and cached per user (the maximum `limit`)
+RECO_MIN_TRAIN_INTERACTIONS = env.int("RECO_MIN_TRAIN_INTERACTIONS", default=50)
+RECO_RETRAIN_LOCK_SECONDS = 3600
+RECO_RETRAIN_EVERY_SECONDS = env.float("RECO_RETRAIN_EVERY_SECONDS", default=3600.0)
+CELERY_TASK_ROUTES["resources.recommend.*"] = {"queue": "reco"}
+CELERY_BEAT_SCHEDULE["recommender-retrain"] = {
+    "task": "resources.recommend.retrain",
+    "schedule": RECO_RETRAIN_EVERY_SECONDS,
+}

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from django.conf import settings
 
 from executor.models import CodeRun
 from learning.models import CodeSubmission, PointAward, UserModuleProgress
@@ -26,21 +25,6 @@ def sandbox():
         get_backend()
     except BackendUnavailable as exc:
         pytest.skip(f"no sandbox backend here: {exc}")
-
-
-@pytest.fixture
-def celery_worker():
-    """Eager mode runs tasks in-process; with a broker, a real worker thread consumes the executor queue."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        yield None
-        return
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
-
-    with start_worker(app, pool="solo", concurrency=1, queues=["executor", "default"], perform_ping_check=False,
-                      shutdown_timeout=30) as worker:  # fmt: skip
-        yield worker
 
 
 @pytest.mark.parametrize("path", ["/api/learning/code/execute/", "/api/jac-execution/api/quick-execute/",

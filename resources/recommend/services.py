@@ -1,0 +1,487 @@
+"""Recommendations: the per-process catalogue index and model, scoring one user, and retraining (Celery only)."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Max
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from resources.models import Resource, UserResourceInteraction
+from resources.models_reco import RecommenderModel, RecommenderStatus
+from resources.recommend import engine
+from resources.selectors import interaction_version, resources_active
+from users.models import User, UserPreferences
+
+logger = logging.getLogger(__name__)
+
+DIFFICULTY_LEVEL = {"beginner": 0, "intermediate": 1, "advanced": 2}
+MEDIA_PLURAL = {
+    "video": "videos",
+    "article": "articles",
+    "course": "courses",
+    "book": "books",
+    "podcast": "podcasts",
+    "tutorial": "tutorials",
+    "documentation": "documentation",
+    "interactive": "interactive resources",
+}
+MAX_USER_INTERACTIONS = 2000  # the newest ones feed a request's scoring
+MAX_TRAIN_INTERACTIONS = 5_000_000
+BOOSTS = {"media": 0.5, "difficulty_same": 0.4, "difficulty_near": 0.1, "difficulty_far": -0.4, "style": 0.3}
+
+
+# --- The catalogue, indexed once per process --------------------------------------------------------------------------
+
+
+@dataclass
+class Catalogue:
+    signature: tuple[Any, ...]
+    ids: np.ndarray
+    position: dict[int, int]
+    titles: list[str]
+    media: np.ndarray
+    difficulty: np.ndarray  # level 0–2, −1 unknown
+    duration: np.ndarray  # minutes, −1 unknown
+    style: np.ndarray
+    tags: list[set[str]]
+    prior: np.ndarray
+    vectorizer: TfidfVectorizer | None
+    tfidf: sp.csr_matrix | None
+
+
+_lock = threading.Lock()
+_catalogue: Catalogue | None = None
+_model: tuple[int, engine.CollabModel] | None = None
+
+
+def _catalogue_signature() -> tuple[Any, ...]:
+    agg = Resource.objects.filter(is_active=True).aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
+    return (agg["n"], agg["last"], agg["top"])
+
+
+def catalogue_get() -> Catalogue:
+    """The active catalogue as arrays plus its TF-IDF matrix; rebuilt when a resource is added, changed or hidden."""
+    global _catalogue
+    signature = _catalogue_signature()
+    if _catalogue is not None and _catalogue.signature == signature:
+        return _catalogue
+    with _lock:
+        rows = list(
+            resources_active()
+            .order_by("id")
+            .values_list(
+                "id",
+                "title",
+                "description",
+                "media_type",
+                "difficulty",
+                "duration_minutes",
+                "learning_style",
+                "tags",
+                "rating",
+                "rating_count",
+                "popularity",
+            )
+        )
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        texts = [f"{r[1]} {r[1]} {' '.join(r[7] or [])} {r[2]}" for r in rows]
+        vectorizer, tfidf = None, None
+        if rows:
+            vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1)
+            try:
+                tfidf = vectorizer.fit_transform(texts).tocsr()
+            except ValueError:  # only stop words in the whole catalogue
+                vectorizer, tfidf = None, None
+        _catalogue = Catalogue(
+            signature=signature,
+            ids=ids,
+            position={int(i): n for n, i in enumerate(ids)},
+            titles=[r[1] for r in rows],
+            media=np.array([r[3] for r in rows], dtype=object),
+            difficulty=np.array([DIFFICULTY_LEVEL.get(r[4] or "", -1) for r in rows], dtype=np.int8),
+            duration=np.array([r[5] if r[5] is not None else -1 for r in rows], dtype=np.int64),
+            style=np.array([r[6] or "" for r in rows], dtype=object),
+            tags=[{t.lower() for t in (r[7] or [])} for r in rows],
+            prior=engine.popularity_prior(
+                np.array([r[10] for r in rows], dtype=np.float64),
+                np.array([r[8] for r in rows], dtype=np.float64),
+                np.array([r[9] for r in rows], dtype=np.float64),
+            )
+            if rows
+            else np.zeros(0),
+            vectorizer=vectorizer,
+            tfidf=tfidf,
+        )
+        return _catalogue
+
+
+# --- The current model, loaded once per process -----------------------------------------------------------------------
+
+
+def current_model_version() -> int:
+    """Id of the current model (0 when none): part of every recommendation cache key."""
+    return RecommenderModel.objects.filter(is_current=True).values_list("id", flat=True).first() or 0
+
+
+def current_model(*, version: int) -> engine.CollabModel | None:
+    global _model
+    if not version:
+        return None
+    if _model is not None and _model[0] == version:
+        return _model[1]
+    with _lock:
+        blob = RecommenderModel.objects.filter(pk=version).values_list("artifact", flat=True).first()
+        if blob is None:
+            return None
+        _model = (version, engine.CollabModel.from_bytes(bytes(blob)))
+        return _model[1]
+
+
+# --- Scoring one user -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Profile:
+    weights: dict[int, float]  # resource id → combined weight
+    completed: set[int]
+    disliked: set[int]
+
+
+def _profile(user: User) -> Profile:
+    rows = list(
+        UserResourceInteraction.objects.filter(user=user)
+        .order_by("-updated_at")
+        .values_list("resource_id", "interaction_type", "rating", "completed")[:MAX_USER_INTERACTIONS]
+    )
+    per_item: dict[int, list[float]] = {}
+    completed: set[int] = set()
+    for resource_id, kind, rating, done in rows:
+        per_item.setdefault(resource_id, []).append(engine.interaction_weight(kind, rating))
+        if kind == "complete" or done:
+            completed.add(resource_id)
+    weights = {rid: engine.combine(ws) for rid, ws in per_item.items()}
+    disliked = {rid for rid, w in weights.items() if w < 0}
+    return Profile(weights=weights, completed=completed, disliked=disliked)
+
+
+def hard_filter(*, catalogue: Catalogue, prefs: UserPreferences | None, exclude: set[int]) -> np.ndarray:
+    """Candidates never violating avoid_tags, max_duration_minutes, completed or disliked items. A resource of
+    unknown duration is excluded when a maximum is set (it cannot be shown to respect it)."""
+    mask = np.ones(len(catalogue.ids), dtype=bool)
+    for rid in exclude:
+        if rid in catalogue.position:
+            mask[catalogue.position[rid]] = False
+    if prefs is not None:
+        if prefs.max_duration_minutes is not None:
+            mask &= (catalogue.duration >= 0) & (catalogue.duration <= prefs.max_duration_minutes)
+        avoid = {str(t).lower() for t in (prefs.avoid_tags or [])}
+        if avoid:
+            mask &= np.array([not (tags & avoid) for tags in catalogue.tags], dtype=bool)
+    return mask
+
+
+def _profile_text(user: User, prefs: UserPreferences | None) -> str:
+    parts = [user.current_goal or "", user.bio or ""]
+    if prefs is not None:
+        parts += [str(m) for m in prefs.preferred_media_types or []]
+    return " ".join(p for p in parts if p)
+
+
+def _content_scores(catalogue: Catalogue, text: str, liked: dict[int, float]) -> np.ndarray:
+    if catalogue.tfidf is None or catalogue.vectorizer is None:
+        return np.zeros(len(catalogue.ids), dtype=np.float32)
+    vector = catalogue.vectorizer.transform([text]) if text else sp.csr_matrix((1, catalogue.tfidf.shape[1]))
+    rows = [catalogue.position[r] for r in liked if r in catalogue.position and liked[r] > 0]
+    if rows:
+        weights = np.array([liked[catalogue.ids[i]] for i in rows], dtype=np.float32)
+        history = sp.csr_matrix(weights / weights.sum()) @ catalogue.tfidf[rows]
+        vector = vector + history
+    if vector.nnz == 0:
+        return np.zeros(len(catalogue.ids), dtype=np.float32)
+    vector = normalize(vector)
+    return np.asarray((catalogue.tfidf @ vector.T).todense()).ravel().astype(np.float32)
+
+
+def _boosts(catalogue: Catalogue, user: User, prefs: UserPreferences | None) -> np.ndarray:
+    boost = np.zeros(len(catalogue.ids), dtype=np.float32)
+    media = set(prefs.preferred_media_types or []) if prefs else set()
+    if media:
+        boost += BOOSTS["media"] * np.isin(catalogue.media, list(media))
+    level_name = (prefs.preferred_difficulty if prefs else None) or user.preferred_difficulty
+    if level_name in DIFFICULTY_LEVEL:
+        gap = np.abs(catalogue.difficulty.astype(np.int16) - DIFFICULTY_LEVEL[level_name])
+        known = catalogue.difficulty >= 0
+        boost += np.where(
+            known,
+            np.select(
+                [gap == 0, gap == 1], [BOOSTS["difficulty_same"], BOOSTS["difficulty_near"]], BOOSTS["difficulty_far"]
+            ),
+            0.0,
+        ).astype(np.float32)
+    style = (prefs.preferred_learning_style if prefs else None) or user.learning_style
+    if style:
+        boost += BOOSTS["style"] * (catalogue.style == style)
+    return boost
+
+
+def _reasons(
+    i: int,
+    *,
+    catalogue: Catalogue,
+    parts: dict[str, np.ndarray],
+    weights: dict[str, float],
+    user: User,
+    prefs: UserPreferences | None,
+    model: engine.CollabModel | None,
+    model_items: np.ndarray | None,
+    history: np.ndarray,
+    query_tags: set[str],
+) -> list[str]:
+    reasons: list[str] = []
+    contributions = {name: weights[name] * parts[name][i] for name in parts}
+    if model is not None and model_items is not None and contributions.get("collab", 0) > 0 and len(history):
+        column = model_items[i]
+        if column >= 0:
+            among = model_items[history]
+            neighbour = model.neighbour(int(column), among[among >= 0])
+            if neighbour is not None:
+                title = catalogue.titles[catalogue.position[int(model.item_ids[neighbour])]]
+                reasons.append(f'People who liked "{title}" also liked this')
+    if contributions.get("content", 0) > 0:
+        shared = sorted(catalogue.tags[i] & query_tags)[:3]
+        reasons.append(
+            f"Related to your interests: {', '.join(shared)}" if shared else "Matches your goals and history"
+        )
+    media = catalogue.media[i]
+    if prefs and media in (prefs.preferred_media_types or []):
+        reasons.append(f"Matches your preference for {MEDIA_PLURAL.get(media, media)}")
+    level_name = (prefs.preferred_difficulty if prefs else None) or user.preferred_difficulty
+    if level_name in DIFFICULTY_LEVEL and catalogue.difficulty[i] == DIFFICULTY_LEVEL[level_name]:
+        reasons.append(f"At your level ({level_name})")
+    style = (prefs.preferred_learning_style if prefs else None) or user.learning_style
+    if style and catalogue.style[i] == style:
+        reasons.append(f"Suits your {style} learning style")
+    if contributions.get("popularity", 0) > 0 or not reasons:
+        reasons.append("Popular and well rated with other learners")
+    return reasons
+
+
+def recommend(*, user: User, limit: int, model_version: int) -> list[dict[str, Any]]:
+    """The user's ranked recommendations: `[{id, score, reasons}]`, at most `limit`. Never trains."""
+    catalogue = catalogue_get()
+    if len(catalogue.ids) == 0:
+        return []
+    prefs = UserPreferences.objects.filter(user=user).first()
+    profile = _profile(user)
+    mask = hard_filter(catalogue=catalogue, prefs=prefs, exclude=profile.completed | profile.disliked)
+    positives = {rid: w for rid, w in profile.weights.items() if w > 0}
+    mask &= ~np.isin(catalogue.ids, [rid for rid in positives if rid not in profile.completed])  # seen: not new
+    if not mask.any():
+        mask = hard_filter(catalogue=catalogue, prefs=prefs, exclude=profile.completed | profile.disliked)
+    if not mask.any():
+        return []
+
+    model = current_model(version=model_version)
+    collab = np.zeros(len(catalogue.ids), dtype=np.float32)
+    model_items: np.ndarray | None = None
+    history = np.array([catalogue.position[r] for r in positives if r in catalogue.position], dtype=np.int64)
+    if model is not None and positives:
+        model_position = {int(i): n for n, i in enumerate(model.item_ids)}
+        model_items = np.array([model_position.get(int(i), -1) for i in catalogue.ids], dtype=np.int64)
+        cols = [model_position[r] for r in positives if r in model_position]
+        if cols:
+            row = sp.csr_matrix(
+                ([positives[int(model.item_ids[c])] for c in cols], ([0] * len(cols), cols)),
+                shape=(1, model.n_items),
+                dtype=np.float32,
+            )
+            raw = model.score(row)
+            known = model_items >= 0
+            collab[known] = raw[model_items[known]]
+    text = _profile_text(user, prefs)
+    parts = {
+        "collab": engine.znorm(collab, mask),
+        "content": engine.znorm(_content_scores(catalogue, text, positives), mask),
+        "popularity": engine.znorm(catalogue.prior.astype(np.float32), mask),
+    }
+    weights = engine.blend_weights(len(positives), has_collab=bool(np.any(parts["collab"])))
+    total = sum(weights[name] * parts[name] for name in parts) + _boosts(catalogue, user, prefs)
+    order = engine.top_n(total, mask, max(limit * 3, 30))
+    chosen = engine.diversify(order, catalogue.media, limit)
+    query_tags = set().union(*(catalogue.tags[i] for i in history)) if len(history) else set()
+    query_tags |= {w.lower() for w in text.split()}
+    return [
+        {
+            "id": int(catalogue.ids[i]),
+            "score": engine.safe_float(float(total[i])),
+            "reasons": _reasons(
+                i,
+                catalogue=catalogue,
+                parts=parts,
+                weights=weights,
+                user=user,
+                prefs=prefs,
+                model=model,
+                model_items=model_items,
+                history=history,
+                query_tags=query_tags,
+            ),
+        }
+        for i in chosen
+    ]
+
+
+# --- Cached lists -----------------------------------------------------------------------------------------------------
+
+
+def cache_key(*, user: User, model_version: int, user_version: int, limit: int) -> str:
+    """O(1) invalidation: a new interaction bumps the user's version, a promotion changes the model version."""
+    return f"reco:m{model_version}:u{user.pk}:i{user_version}:n{limit}"
+
+
+def recommendations_cached(
+    *, user: User, limit: int, render: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], bool]:
+    """`(rendered items, hit)`: the user's list as rendered by `render` (the API's JSON), cached for the TTL."""
+    model_version = current_model_version()
+    key = cache_key(user=user, model_version=model_version, user_version=interaction_version(user=user), limit=limit)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached, True
+    rendered = render(recommend(user=user, limit=limit, model_version=model_version))
+    cache.set(key, rendered, settings.RECO_CACHE_TTL_SECONDS)
+    return rendered, False
+
+
+# --- Retraining (Celery only) -----------------------------------------------------------------------------------------
+
+
+def _training_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[Any], np.ndarray]:
+    rows = list(
+        UserResourceInteraction.objects.filter(resource__is_active=True)
+        .order_by("id")
+        .values_list("user_id", "resource_id", "interaction_type", "rating", "updated_at")[:MAX_TRAIN_INTERACTIONS]
+    )
+    per_pair: dict[tuple[Any, int], tuple[list[float], float]] = {}
+    for user_id, resource_id, kind, rating, updated in rows:
+        weights, latest = per_pair.get((user_id, resource_id), ([], 0.0))
+        weights.append(engine.interaction_weight(kind, rating))
+        per_pair[(user_id, resource_id)] = (weights, max(latest, updated.timestamp()))
+    user_ids = sorted({u for u, _ in per_pair}, key=str)
+    item_ids = np.array(sorted({i for _, i in per_pair}), dtype=np.int64)
+    u_pos = {u: n for n, u in enumerate(user_ids)}
+    i_pos = {int(i): n for n, i in enumerate(item_ids)}
+    users = np.array([u_pos[u] for u, _ in per_pair], dtype=np.int64)
+    items = np.array([i_pos[i] for _, i in per_pair], dtype=np.int64)
+    weights = np.array([engine.combine(ws) for ws, _ in per_pair.values()], dtype=np.float32)
+    times = np.array([t for _, t in per_pair.values()], dtype=np.float64)
+    return users, items, weights, times, user_ids, item_ids
+
+
+def data_signature() -> str:
+    agg = UserResourceInteraction.objects.aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
+    return f"{agg['n']}:{agg['top']}:{agg['last'].isoformat() if agg['last'] else '-'}"
+
+
+def passes_gate(*, candidate: float, popularity: float, current: float | None, margin: float = 0.0) -> bool:
+    """Promote only a model beating both the popularity baseline and the current model on the same holdout."""
+    return candidate > popularity + margin and (current is None or candidate > current + margin)
+
+
+def _popularity_scorer(train: sp.csr_matrix) -> Any:
+    counts = np.asarray((train > 0).sum(axis=0)).ravel().astype(np.float32)
+    return lambda users: np.tile(counts, (len(users), 1))
+
+
+def retrain(*, force: bool = False) -> RecommenderModel | None:
+    """Build the matrix, fit, evaluate on a time-based holdout against popularity and the current model, store the
+    version and promote it only if it wins. Idempotent: the same interactions are never trained on twice (unless
+    `force`); concurrent calls are serialised by a cache lock. Returns the stored version, or None when skipped."""
+    if not cache.add("reco:retrain-lock", 1, settings.RECO_RETRAIN_LOCK_SECONDS):
+        logger.info("Recommender retrain already running; skipped")
+        return None
+    try:
+        signature = data_signature()
+        if not force and RecommenderModel.objects.filter(data_signature=signature).exists():
+            return None
+        users, items, weights, times, user_ids, item_ids = _training_data()
+        n_users, n_items = len(user_ids), len(item_ids)
+        if int((weights > 0).sum()) < settings.RECO_MIN_TRAIN_INTERACTIONS:
+            logger.info("Recommender retrain skipped: too few interactions")
+            return None
+        train_mask, test = engine.temporal_split(users, items, weights, times)
+        train = engine.build_matrix(users[train_mask], items[train_mask], weights[train_mask], n_users, n_items)
+        # The collaborative model only serves users with a history (others get content + popularity): judge it there.
+        test = {u: relevant for u, relevant in test.items() if train[u].nnz > 0}
+        started = time.perf_counter()
+        candidate = engine.fit_collaborative(train, item_ids)
+        fit_seconds = time.perf_counter() - started
+        metrics = {
+            "candidate": engine.ranking_metrics(lambda us: candidate.score_many(train[us]), train, test),
+            "popularity": engine.ranking_metrics(_popularity_scorer(train), train, test),
+            "test_users": len(test),
+        }
+        current = RecommenderModel.objects.filter(is_current=True).first()
+        current_ndcg = None
+        if current is not None:
+            old = engine.CollabModel.from_bytes(bytes(current.artifact))
+            position = {int(i): n for n, i in enumerate(old.item_ids)}
+            old_cols = np.array([position.get(int(i), -1) for i in item_ids], dtype=np.int64)
+            keep = old_cols >= 0
+            to_old = sp.csr_matrix(
+                (np.ones(int(keep.sum()), dtype=np.float32), (np.flatnonzero(keep), old_cols[keep])),
+                shape=(n_items, old.n_items),
+            )
+
+            def old_scores(us: np.ndarray) -> np.ndarray:
+                """The current model on the candidate's holdout (items it never saw score 0)."""
+                scores = old.score_many((train[us] @ to_old).tocsr())
+                out = np.zeros((len(us), n_items), dtype=np.float32)
+                out[:, keep] = scores[:, old_cols[keep]]
+                return out
+
+            metrics["current"] = engine.ranking_metrics(old_scores, train, test)
+            current_ndcg = metrics["current"]["ndcg@10"]
+        promote = passes_gate(
+            candidate=metrics["candidate"]["ndcg@10"],
+            popularity=metrics["popularity"]["ndcg@10"],
+            current=current_ndcg,
+        )
+        final = candidate
+        if promote:  # the served model learns from every interaction, the holdout included
+            full = engine.build_matrix(users, items, weights, n_users, n_items)
+            final = engine.fit_collaborative(full, item_ids)
+        with transaction.atomic():
+            if promote:
+                RecommenderModel.objects.filter(is_current=True).update(is_current=False)
+            return RecommenderModel.objects.create(
+                algorithm=final.kind,
+                status=RecommenderStatus.PROMOTED if promote else RecommenderStatus.REJECTED,
+                is_current=promote,
+                data_signature=signature,
+                metrics=metrics,
+                artifact=final.to_bytes(),
+                n_users=n_users,
+                n_items=n_items,
+                n_interactions=len(weights),
+                fit_seconds=round(fit_seconds, 4),
+            )
+    finally:
+        cache.delete("reco:retrain-lock")
+
+
+def retrain_enqueue(*, force: bool = False) -> None:
+    """On-demand retrain: queued on "reco" once the caller's transaction commits."""
+    from resources.recommend.tasks import recommender_retrain
+
+    transaction.on_commit(lambda: recommender_retrain.delay(force=force))

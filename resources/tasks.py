@@ -1,0 +1,18 @@
+"""Celery entry points of resources: thin, idempotent, on their own queue."""
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(
+    name="resources.scrape_job_run",
+    queue="scrape",
+    ignore_result=True,
+    soft_time_limit=settings.SCRAPER_JOB_SOFT_TIME_LIMIT,
+    time_limit=settings.SCRAPER_JOB_SOFT_TIME_LIMIT + 60,
+)
+def scrape_job_run(job_id: int) -> None:
+    """Run scrape job `job_id`; returns quietly when the job is gone or already claimed by another worker."""
+    from resources import services  # imported here: services enqueues this task
+
+    services.scrape_job_run(job_id=job_id)

@@ -1,0 +1,223 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.choices import Difficulty, LearningStyle, MediaType
+from common.pagination import PAGINATION_PARAMETERS, paginate
+from common.serializers import error_responses
+from resources import selectors, services
+from resources.models import InteractionType
+from resources.selectors import SORTS
+from resources.serializers import (
+    InteractionOutputSerializer,
+    ResourceCompleteInputSerializer,
+    ResourceDetailOutputSerializer,
+    ResourceOutputSerializer,
+    ResourceRateInputSerializer,
+    ResourceSearchInputSerializer,
+    ScrapeInputSerializer,
+    ScrapeJobOutputSerializer,
+    search_query_data,
+)
+
+TAGS = ["resources"]
+
+
+class PublicApi(APIView):
+    """Catalogue reads: anonymous allowed; an invalid or stale token is read as anonymous."""
+
+    permission_classes = [AllowAny]
+    anonymous_on_invalid_token = True
+
+
+def _list_param(name: str, enum: list[str] | None, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        {"type": "array", "items": {"type": "string", **({"enum": enum} if enum else {})}},
+        description=description,
+        explode=True,
+    )
+
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter("q", str, description='websearch syntax: words, "a phrase", `or`, `-excluded`; typos tolerated.'),
+    OpenApiParameter("sort", str, enum=list(SORTS), description="Default: relevance with `q`, else rating."),
+    OpenApiParameter("order", str, enum=["asc", "desc"], description="Default: desc, except title and duration."),
+    OpenApiParameter(
+        "filters",
+        OpenApiTypes.STR,
+        description='A JSON object of the filters below, e.g. {"media_type": ["video", "course"], "difficulty": '
+        '"beginner", "tags": {"all": ["python", "testing"]}, "max_duration": 60, "min_rating": 4}. Its keys win over '
+        "the flat parameters.",
+    ),
+    _list_param("media_type", MediaType.values, "One or many (repeat or comma-separate)."),
+    _list_param("difficulty", Difficulty.values, "One or many."),
+    _list_param("learning_style", LearningStyle.values, "One or many."),
+    _list_param("source", None, "Platform name(s), case-insensitive."),
+    _list_param("tags", None, "Tag(s); see tags_mode."),
+    OpenApiParameter("tags_mode", str, enum=["any", "all"], description="Match any (default) or all of the tags."),
+    OpenApiParameter("max_duration", int, description="At most this many minutes."),
+    OpenApiParameter("min_rating", float, description="Mean rating at least this (0–5)."),
+    *PAGINATION_PARAMETERS,
+]
+
+
+class ResourceSearchApi(PublicApi):
+    @extend_schema(
+        summary="Search the catalogue",
+        description="Public. Ranked by relevance when `q` is given (typos tolerated); filters as flat parameters or "
+        "as `filters=<JSON object>`. A bare array; the total is in `X-Total-Count`.",
+        parameters=SEARCH_PARAMETERS,
+        responses={200: ResourceOutputSerializer(many=True), **error_responses(400)},
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        data = ResourceSearchInputSerializer(data=search_query_data(request.query_params))
+        data.is_valid(raise_exception=True)
+        resources = selectors.resource_search(**data.validated_data)
+        return paginate(request, resources, lambda page: ResourceOutputSerializer(page, many=True).data)
+
+
+def _detail(request: Request, resource_id: int, resource=None) -> Response:  # type: ignore[no-untyped-def]
+    resource = resource or selectors.resource_get(resource_id=resource_id)
+    interactions = selectors.interactions_of(user=request.user, resource=resource)
+    return Response(ResourceDetailOutputSerializer(resource, context={"interactions": interactions}).data)
+
+
+class ResourceDetailApi(PublicApi):
+    @extend_schema(
+        summary="A resource",
+        description="Public; with the signed-in user's own interactions in `user_interactions`.",
+        responses={200: ResourceDetailOutputSerializer, **error_responses(404)},
+        tags=TAGS,
+    )
+    def get(self, request: Request, resource_id: int) -> Response:
+        return _detail(request, resource_id)
+
+
+class ResourceRateApi(APIView):
+    @extend_schema(
+        request=ResourceRateInputSerializer,
+        responses={200: ResourceDetailOutputSerializer, **error_responses(400, 401, 404)},
+        tags=TAGS,
+    )
+    def post(self, request: Request, resource_id: int) -> Response:
+        data = ResourceRateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        resource = selectors.resource_get(resource_id=resource_id)
+        resource = services.resource_rate(
+            user=request.user,
+            resource=resource,
+            rating=data.validated_data["rating"],
+            review=data.validated_data.get("review"),
+        )
+        return _detail(request, resource_id, resource)
+
+
+class ResourceCompleteApi(APIView):
+    @extend_schema(
+        request=ResourceCompleteInputSerializer,
+        responses={200: InteractionOutputSerializer, **error_responses(400, 401, 404)},
+        tags=TAGS,
+    )
+    def post(self, request: Request, resource_id: int) -> Response:
+        data = ResourceCompleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        resource = selectors.resource_get(resource_id=resource_id)
+        interaction = services.resource_complete(
+            user=request.user, resource=resource, time_spent_minutes=data.validated_data.get("time_spent_minutes")
+        )
+        return Response(InteractionOutputSerializer(interaction).data)
+
+
+class _ToggleApi(APIView):
+    """POST sets the like/save (idempotent), DELETE clears it (204, idempotent too)."""
+
+    interaction_type = ""
+
+    def post(self, request: Request, resource_id: int) -> Response:
+        resource = selectors.resource_get(resource_id=resource_id)
+        interaction = services.resource_mark(
+            user=request.user, resource=resource, interaction_type=self.interaction_type
+        )
+        return Response(InteractionOutputSerializer(interaction).data)
+
+    def delete(self, request: Request, resource_id: int) -> Response:
+        resource = selectors.resource_get(resource_id=resource_id)
+        services.resource_unmark(user=request.user, resource=resource, interaction_type=self.interaction_type)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+_TOGGLE_POST = extend_schema(
+    request=None, responses={200: InteractionOutputSerializer, **error_responses(401, 404)}, tags=TAGS
+)
+_TOGGLE_DELETE = extend_schema(request=None, responses={204: None, **error_responses(401, 404)}, tags=TAGS)
+
+
+class ResourceLikeApi(_ToggleApi):
+    interaction_type = InteractionType.LIKE
+
+    @_TOGGLE_POST
+    def post(self, request: Request, resource_id: int) -> Response:
+        return super().post(request, resource_id)
+
+    @_TOGGLE_DELETE
+    def delete(self, request: Request, resource_id: int) -> Response:
+        return super().delete(request, resource_id)
+
+
+class ResourceSaveApi(_ToggleApi):
+    interaction_type = InteractionType.SAVE
+
+    @_TOGGLE_POST
+    def post(self, request: Request, resource_id: int) -> Response:
+        return super().post(request, resource_id)
+
+    @_TOGGLE_DELETE
+    def delete(self, request: Request, resource_id: int) -> Response:
+        return super().delete(request, resource_id)
+
+
+class ResourceViewApi(APIView):
+    @_TOGGLE_POST
+    def post(self, request: Request, resource_id: int) -> Response:
+        resource = selectors.resource_get(resource_id=resource_id)
+        return Response(InteractionOutputSerializer(services.resource_view(user=request.user, resource=resource)).data)
+
+
+class ScrapeApi(APIView):
+    """Staff only: start a scrape job (202; it runs on the `scrape` queue) or list the jobs."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=ScrapeInputSerializer,
+        responses={202: ScrapeJobOutputSerializer, **error_responses(400, 401, 403)},
+        tags=TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        data = ScrapeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.scrape_job_create(requested_by=request.user, sources=data.validated_data.get("sources"))
+        return Response(ScrapeJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        parameters=PAGINATION_PARAMETERS,
+        responses={200: ScrapeJobOutputSerializer(many=True), **error_responses(400, 401, 403)},
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        jobs = selectors.scrape_jobs_list()
+        return paginate(request, jobs, lambda page: ScrapeJobOutputSerializer(page, many=True).data)
+
+
+class ScrapeJobDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: ScrapeJobOutputSerializer, **error_responses(401, 403, 404)}, tags=TAGS)
+    def get(self, request: Request, job_id: int) -> Response:
+        return Response(ScrapeJobOutputSerializer(selectors.scrape_job_get(job_id=job_id)).data)

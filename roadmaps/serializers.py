@@ -1,0 +1,144 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from common.choices import Difficulty, LearningStyle, MediaType
+from common.validators import no_control_chars
+from resources.serializers import ResourceOutputSerializer
+from roadmaps.models import RoadmapStatus, StepStatus
+
+# --- Output -----------------------------------------------------------------------------------------------------------
+
+
+class StepResourceOutputSerializer(ResourceOutputSerializer):
+    """A catalogue resource as attached to a step (API.md: Resource + {is_recommended, order_index})."""
+
+    is_recommended = serializers.BooleanField()
+    order_index = serializers.IntegerField()
+    recommendation_score = serializers.FloatField()
+    recommendation_reason = serializers.CharField()
+
+    def to_representation(self, link: Any) -> dict[str, Any]:
+        data = dict(ResourceOutputSerializer(link.resource).data)
+        data.update(
+            is_recommended=link.is_recommended, order_index=link.order_index,
+            recommendation_score=link.recommendation_score, recommendation_reason=link.recommendation_reason,
+        )  # fmt: skip
+        return data
+
+
+class RoadmapStepOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    order_index = serializers.IntegerField()
+    week = serializers.IntegerField()
+    estimated_hours = serializers.IntegerField()
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices)
+    prerequisites = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of earlier steps.")
+    is_project = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=StepStatus.choices)
+    rating = serializers.IntegerField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    resources = StepResourceOutputSerializer(many=True, source="step_resources.all")
+
+
+class RoadmapOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user_id = serializers.UUIDField()
+    title = serializers.CharField()
+    concept = serializers.CharField()
+    duration_weeks = serializers.IntegerField()
+    hours_per_week = serializers.IntegerField()
+    description = serializers.CharField()
+    status = serializers.ChoiceField(choices=RoadmapStatus.choices)
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    steps = RoadmapStepOutputSerializer(many=True, source="steps.all")
+
+
+class GenerationMetadataOutputSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    model_used = serializers.CharField()
+    generated_at = serializers.CharField(allow_null=True)
+    estimated_total_hours = serializers.IntegerField(allow_null=True)
+    strategy = serializers.CharField(required=False)
+
+
+class RecommendationOutputSerializer(ResourceOutputSerializer):
+    """API.md: {step_id, step_title, ...Resource, recommendation_score, recommendation_reason}."""
+
+    step_id = serializers.IntegerField()
+    step_title = serializers.CharField()
+    recommendation_score = serializers.FloatField()
+    recommendation_reason = serializers.CharField()
+
+    def to_representation(self, pair: Any) -> dict[str, Any]:
+        step, link = pair
+        data = dict(ResourceOutputSerializer(link.resource).data)
+        return {"step_id": step.pk, "step_title": step.title, **data,
+                "recommendation_score": link.recommendation_score,
+                "recommendation_reason": link.recommendation_reason}  # fmt: skip
+
+
+class RoadmapGenerateOutputSerializer(serializers.Serializer):
+    roadmap = RoadmapOutputSerializer()
+    recommendations = RecommendationOutputSerializer(many=True)
+    generation_metadata = serializers.DictField()
+
+
+class NextStepOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    estimated_hours = serializers.IntegerField()
+
+
+class RoadmapProgressOutputSerializer(serializers.Serializer):
+    roadmap_id = serializers.IntegerField()
+    status = serializers.CharField()
+    completed_steps = serializers.IntegerField()
+    total_steps = serializers.IntegerField()
+    progress_percentage = serializers.FloatField()
+    next_recommended_steps = NextStepOutputSerializer(many=True)
+
+
+# --- Input ------------------------------------------------------------------------------------------------------------
+
+
+class RoadmapPreferencesInputSerializer(serializers.Serializer):
+    hours_per_week = serializers.IntegerField(min_value=1, max_value=40, required=False, allow_null=True)
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False, allow_null=True)
+    media_types = serializers.ListField(child=serializers.ChoiceField(choices=MediaType.choices), required=False,
+                                        max_length=len(MediaType.choices))  # fmt: skip
+    learning_style = serializers.ChoiceField(choices=LearningStyle.choices, required=False, allow_null=True)
+
+
+class RoadmapGenerateInputSerializer(serializers.Serializer):
+    concept = serializers.CharField(min_length=3, max_length=200)
+    duration = serializers.IntegerField(min_value=1, max_value=52, required=False, help_text="Weeks.")
+    duration_weeks = serializers.IntegerField(min_value=1, max_value=52, required=False, help_text="Alias.")
+    preferences = RoadmapPreferencesInputSerializer(required=False, default=dict)
+
+    def validate_concept(self, value: str) -> str:
+        try:
+            no_control_chars(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        if len(value.strip()) < 3:
+            raise serializers.ValidationError("Give a concept of at least 3 characters.")
+        return value.strip()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        weeks = attrs.pop("duration", None)
+        alias = attrs.pop("duration_weeks", None)
+        attrs["duration_weeks"] = weeks or alias or 4
+        attrs["preferences"] = {k: v for k, v in (attrs.get("preferences") or {}).items() if v not in (None, [])}
+        return attrs
+
+
+class RoadmapProgressInputSerializer(serializers.Serializer):
+    step_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    completed = serializers.BooleanField()
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)

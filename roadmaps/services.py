@@ -1,0 +1,160 @@
+"""Writes for roadmaps: accepting a generation request, generating (task body), progress, deletion.
+
+The LLM call (or planning) happens outside any transaction; the roadmap's steps and step resources are then written
+in one transaction, all or nothing, under a row lock that also makes a second delivery of the task a no-op.
+"""
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, Throttled
+
+from common import throttling
+from common.exceptions import Conflict, ServiceUnavailable
+from executor import notify
+from roadmaps.attach import Preferences, pick_resources
+from roadmaps.generation import generate_plan
+from roadmaps.models import Roadmap, RoadmapStatus, RoadmapStep, StepResource, StepStatus
+from roadmaps.planner import Budget, UnknownConcept
+from users.models import User, UserPreferences
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOURS_PER_WEEK = 5
+
+
+def roadmap_request(*, user: User, concept: str, duration_weeks: int, preferences: dict[str, Any]) -> Roadmap:
+    """Create the roadmap in `generating` and queue its generation (after commit)."""
+    try:
+        state = throttling.hit("roadmap_generate", f"user:{user.pk}")
+    except throttling.CACHE_ERRORS:
+        raise ServiceUnavailable("Roadmap generation is temporarily unavailable.") from None
+    if state.exceeded:
+        raise Throttled(wait=state.retry_after, detail="Too many roadmaps generated; try again later.")
+    hours = int(preferences.get("hours_per_week") or DEFAULT_HOURS_PER_WEEK)
+    roadmap = Roadmap.objects.create(
+        user=user, title=f"{concept.strip()[:150]} roadmap", concept=concept.strip(), duration_weeks=duration_weeks,
+        hours_per_week=hours, preferences=preferences, status=RoadmapStatus.GENERATING,
+    )  # fmt: skip
+    from roadmaps.tasks import generate_roadmap
+
+    transaction.on_commit(lambda: generate_roadmap.delay(roadmap.pk))
+    return roadmap
+
+
+def _preferences(roadmap: Roadmap) -> Preferences:
+    stored = UserPreferences.objects.filter(user_id=roadmap.user_id).first()
+    request = roadmap.preferences or {}
+    user = User.objects.only("preferred_difficulty", "learning_style").get(pk=roadmap.user_id)
+    return Preferences(
+        media_types=tuple(request.get("media_types") or (stored.preferred_media_types if stored else []) or ()),
+        learning_style=request.get("learning_style") or (stored and stored.preferred_learning_style)
+        or user.learning_style,
+        difficulty=request.get("difficulty") or (stored and stored.preferred_difficulty) or user.preferred_difficulty,
+        avoid_tags=tuple(stored.avoid_tags if stored else ()),
+        max_duration=stored.max_duration_minutes if stored else None,
+    )  # fmt: skip
+
+
+def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
+    """Plan (outside any transaction), then write steps and resources in one transaction. Idempotent: a roadmap
+    that is no longer `generating` (or already has steps) is left alone."""
+    roadmap = Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING).first()
+    if roadmap is None:
+        return None
+    budget = Budget(weeks=roadmap.duration_weeks, hours_per_week=roadmap.hours_per_week)
+    prefs = _preferences(roadmap)
+    try:
+        generated = generate_plan(roadmap.concept, budget, prefs)
+        picks = pick_resources(generated.plan.steps, prefs)
+    except UnknownConcept:
+        Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING).update(
+            status=RoadmapStatus.FAILED, updated_at=timezone.now(),
+            error="Nothing in our curriculum or catalogue matches this concept yet.",
+        )  # fmt: skip
+        notify.notify_done(f"roadmap:{roadmap.pk}")
+        return Roadmap.objects.get(pk=roadmap.pk)
+    plan = generated.plan
+    fallback = plan.metadata.pop("fallback_resources", {})
+    with transaction.atomic():
+        locked = Roadmap.objects.select_for_update().get(pk=roadmap.pk)
+        if locked.status != RoadmapStatus.GENERATING or locked.steps.exists():
+            return locked
+        ids: dict[str, int] = {}
+        for step in plan.steps:
+            row = RoadmapStep.objects.create(
+                roadmap=locked, title=step.title[:255], description=step.description, order_index=step.order_index,
+                week=step.week, estimated_hours=step.estimated_hours, difficulty=step.difficulty,
+                prerequisites=[ids[p] for p in step.prerequisites if p in ids], topic_slug=step.topic_slug,
+                is_project=step.is_project,
+            )  # fmt: skip
+            ids[step.key] = row.pk
+            chosen = picks.get(step.key) or []
+            links = [
+                StepResource(step=row, resource_id=pick.resource_id, order_index=i, recommendation_score=pick.score,
+                             recommendation_reason=pick.reason)
+                for i, pick in enumerate(chosen)
+            ]  # fmt: skip
+            if not links and step.key in fallback:
+                links = [
+                    StepResource(step=row, resource_id=rid, order_index=i, recommendation_score=0.0,
+                                 recommendation_reason=f"closest catalogue match for “{locked.concept[:80]}”")
+                    for i, rid in enumerate(fallback[step.key])
+                ]  # fmt: skip
+            StepResource.objects.bulk_create(links)
+        locked.title = plan.title[:255]
+        locked.description = plan.description
+        locked.status = RoadmapStatus.DRAFT
+        locked.generation_metadata = {
+            "provider": generated.provider,
+            "model_used": generated.model,
+            "generated_at": timezone.now().isoformat(),
+            **plan.metadata,
+        }
+        locked.save(update_fields=["title", "description", "status", "generation_metadata", "updated_at"])
+    notify.notify_done(f"roadmap:{roadmap.pk}")
+    return locked
+
+
+def roadmap_mark_failed(*, roadmap_id: int, error: str) -> None:
+    Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING).update(
+        status=RoadmapStatus.FAILED, error=error[:2000], updated_at=timezone.now()
+    )
+    notify.notify_done(f"roadmap:{roadmap_id}")
+
+
+def roadmap_wait(*, roadmap: Roadmap, timeout: float) -> Roadmap:
+    def done() -> bool:
+        return not Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING).exists()
+
+    notify.wait_done(f"roadmap:{roadmap.pk}", timeout, done)
+    roadmap.refresh_from_db()
+    return roadmap
+
+
+@transaction.atomic
+def roadmap_progress(*, roadmap: Roadmap, step_id: int, completed: bool, rating: int | None = None) -> Roadmap:
+    """Mark a step done (or not) with an optional 1–5 rating; the roadmap becomes active on first progress and
+    completed when every step is."""
+    locked = Roadmap.objects.select_for_update().get(pk=roadmap.pk)
+    if locked.status in (RoadmapStatus.GENERATING, RoadmapStatus.FAILED):
+        raise Conflict(f"This roadmap is {locked.status}; it has no steps to progress.")
+    step = RoadmapStep.objects.filter(roadmap=locked, pk=step_id).first()
+    if step is None:
+        raise NotFound("No such step in this roadmap.")
+    step.status = StepStatus.COMPLETED if completed else StepStatus.PENDING
+    step.completed_at = (step.completed_at or timezone.now()) if completed else None
+    if rating is not None:
+        step.rating = rating
+    step.save(update_fields=["status", "completed_at", "rating"])
+    total = locked.steps.count()
+    done = locked.steps.filter(status=StepStatus.COMPLETED).count()
+    locked.status = RoadmapStatus.COMPLETED if done == total else RoadmapStatus.ACTIVE
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def roadmap_delete(*, roadmap: Roadmap) -> None:
+    roadmap.delete()
