@@ -272,6 +272,13 @@ def api_latency(n_interactions: int = 100_000, n_users: int = 2_000, n_items: in
                 resp = client.get(f"/api/resources/recommendations/{u.pk}/?limit=10", HTTP_AUTHORIZATION=headers[u.pk])
                 bucket.append((time.perf_counter() - started) * 1000)
                 assert resp.status_code == 200, resp.content
+        baseline = []  # the same stack's cheapest authenticated read, for scale
+        for u in sample_users:
+            started = time.perf_counter()
+            client.get("/api/users/auth/me/", HTTP_AUTHORIZATION=headers[u.pk])
+            baseline.append((time.perf_counter() - started) * 1000)
+        q = statistics.quantiles(sorted(baseline), n=100)
+        print(f"    baseline GET /api/users/auth/me/  p50 {q[49]:.1f} ms   p95 {q[94]:.1f} ms")
         for label, values, target in (("warm (cached)", warm, 10), ("cold (computed)", cold, 100)):
             q = statistics.quantiles(sorted(values), n=100)
             print(f"    {label:<16} p50 {q[49]:.1f} ms   p95 {q[94]:.1f} ms   max {max(values):.1f} ms   "

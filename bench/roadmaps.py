@@ -52,7 +52,7 @@ SAMPLE = [
     ("web security", 6, 5, "intermediate"), ("large language models", 12, 8, "intermediate"),
     ("algorithms", 8, 6, None), ("typescript", 4, 6, "intermediate"), ("REST APIs", 4, 5, None),
     ("system design", 6, 6, "advanced"), ("deep learning", 10, 8, "intermediate"),
-    ("quantum computing basics", 4, 4, None),
+    ("technical interviews", 4, 4, None),
 ]  # fmt: skip
 
 

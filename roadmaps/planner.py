@@ -14,7 +14,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from roadmaps.topics import DIFFICULTY_RANK, Topic, TopicGraph, graph, normalise
+from roadmaps.topics import DIFFICULTY_RANK, Topic, TopicGraph, graph, normalise, strip_filler
 
 MIN_SCALE = 0.6
 MAX_SCALE = 1.5
@@ -99,7 +99,14 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> tuple[dict[str, f
             if topic.project and topic.area == primary.area and primary.slug in g.closure([topic.slug]):
                 goals.setdefault(topic.slug, 0.3 if not topic.optional else 0.1)
         return goals, "named", [m.topic.slug for m in matches]
-    similar = [m for m in matches if m.score >= 0.15][:3]
+    words = [w for w in strip_filler(concept).split() if len(w) > 2]
+
+    def covers(topic: Topic) -> bool:
+        # A merely similar topic must share most of the concept's words ("quantum computing" is not cloud computing).
+        text = normalise(" ".join([topic.title, *topic.aliases, *topic.tags, topic.description]))
+        return sum(w in text for w in words) >= max(1, 2 * len(words) / 3)
+
+    similar = [m for m in matches if m.score >= 0.15 and covers(m.topic)][:3]
     if not similar:
         raise UnknownConcept(concept)
     return {m.topic.slug: m.score for m in similar}, "similar", [m.topic.slug for m in matches]

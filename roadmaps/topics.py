@@ -19,7 +19,7 @@ LEADING = re.compile(
     r"^(i want to |i'd like to |how to |how do i )?(learn(ing)?|master(ing)?|study(ing)?|get(ting)? started with|"
     r"become an?|introduction to|intro to|basics of|fundamentals of|the)\s+"
 )
-TRAILING = re.compile(r"\s+(roadmap|road map|for beginners|from scratch|course|in depth|step by step)$")
+TRAILING = re.compile(r"\s+(roadmap|road map|for beginners|from scratch|course|in depth|step by step|basics)$")
 ROLES = {"scientist": "science", "developer": "development", "engineer": "engineering", "analyst": "analysis",
          "programmer": "programming", "dev": "development"}  # fmt: skip
 

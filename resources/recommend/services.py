@@ -12,11 +12,11 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from resources.models import Resource, UserResourceInteraction
+from resources.models import Resource, UserInteractionVersion, UserResourceInteraction
 from resources.models_reco import RecommenderModel, RecommenderStatus
 from resources.recommend import engine
 from resources.selectors import interaction_version, resources_active
@@ -130,7 +130,20 @@ def catalogue_get() -> Catalogue:
 
 def current_model_version() -> int:
     """Id of the current model (0 when none): part of every recommendation cache key."""
-    return RecommenderModel.objects.filter(is_current=True).values_list("id", flat=True).first() or 0
+    return RecommenderModel.objects.filter(is_current=True).order_by().values_list("id", flat=True).first() or 0
+
+
+def versions_of(*, user: User) -> tuple[int, int]:
+    """(current model id, the user's interaction version) in one query: the cache key of a request."""
+    current = RecommenderModel.objects.filter(is_current=True).order_by().values("id")[:1]
+    mine = UserInteractionVersion.objects.filter(user=OuterRef("pk")).order_by().values("version")[:1]
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(model_version=Subquery(current), user_version=Subquery(mine))
+        .values_list("model_version", "user_version")
+        .first()
+    )
+    return (row[0] or 0, row[1] or 0) if row else (current_model_version(), interaction_version(user=user))
 
 
 def current_model(*, version: int) -> engine.CollabModel | None:
@@ -353,8 +366,8 @@ def recommendations_cached(
     *, user: User, limit: int, render: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 ) -> tuple[list[dict[str, Any]], bool]:
     """`(rendered items, hit)`: the user's list as rendered by `render` (the API's JSON), cached for the TTL."""
-    model_version = current_model_version()
-    key = cache_key(user=user, model_version=model_version, user_version=interaction_version(user=user), limit=limit)
+    model_version, user_version = versions_of(user=user)
+    key = cache_key(user=user, model_version=model_version, user_version=user_version, limit=limit)
     cached = cache.get(key)
     if cached is not None:
         return cached, True

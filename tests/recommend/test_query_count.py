@@ -14,5 +14,4 @@ def test_cached_request_is_a_few_small_queries(user):
     assert client.get(url(user.pk)).status_code == 200
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url(user.pk)).status_code == 200
-    print("\n".join(q["sql"][:200] for q in queries.captured_queries))
-    assert len(queries.captured_queries) <= 3
+    assert len(queries.captured_queries) <= 2  # the token's user, then (model version, the user's interaction version)
