@@ -229,6 +229,14 @@ def _run_response(run: CodeRun) -> Response:
     return Response(services_code.execution_payload(run))
 
 
+def _execute(request: Request, v: dict) -> Response:
+    run = services_code.code_execute(
+        user=request.user, code=v["code"], language=v["language"], stdin=v["stdin"], timeout=v.get("timeout"),
+        memory_mb=v.get("memory_limit"),
+    )  # fmt: skip
+    return _run_response(run)
+
+
 class CodeExecuteApi(APIView):
     """Run code in the sandbox and answer with its result once it finishes (200 even when the code fails)."""
 
@@ -242,11 +250,7 @@ class CodeExecuteApi(APIView):
         data = CodeExecuteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        run = services_code.code_execute(
-            user=request.user, code=v["code"], language=v["language"], stdin=v["stdin"], timeout=v.get("timeout"),
-            memory_mb=v.get("memory_limit"),
-        )  # fmt: skip
-        return _run_response(run)
+        return _execute(request, v)
 
 
 class CodeRunDetailApi(APIView):
@@ -279,11 +283,7 @@ class JacExecuteApi(APIView):
                 submission=submission, timeout=services_code.submission_wait_budget(submission)
             )
             return Response(CodeSubmissionOutputSerializer(submission).data, status=status.HTTP_201_CREATED)
-        run = services_code.code_execute(
-            user=request.user, code=v["code"], language=v["language"], stdin=v["stdin"], timeout=v.get("timeout"),
-            memory_mb=v.get("memory_limit"),
-        )  # fmt: skip
-        return _run_response(run)
+        return _execute(request, v)
 
 
 class CodeSubmissionListApi(APIView):
