@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import Throttled, ValidationError
 
-from common import throttling
+from common import jobs, throttling
 from common.exceptions import ServiceUnavailable
 from executor import notify
 from executor.backends import BackendUnavailable, get_backend
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 REAP_GRACE_SECONDS = 60
 QUEUED_TOO_LONG = timedelta(minutes=15)
+JOB_KIND = "code_run"  # the generic job row (common.jobs) that mirrors each run
 
 
 def limits_for(*, language: str, timeout: float | None = None, memory_mb: int | None = None) -> Limits:
@@ -84,6 +85,11 @@ def run_request(
     run = CodeRun.objects.create(
         owner=owner, purpose=purpose, language=language, source=source, stdin=stdin, limits=limits.__dict__
     )
+    jobs.job_create(
+        kind=JOB_KIND, ref=str(run.pk), owner=owner, title=f"Run {language} code ({purpose})",
+        input_data={"run_id": run.pk, "language": language, "purpose": purpose, "chars": len(source)},
+        estimated_duration=float(limits.wall_seconds),
+    )  # fmt: skip
     from executor.tasks import run_code
 
     transaction.on_commit(lambda: run_code.delay(run.pk))
@@ -108,6 +114,10 @@ def _save_result(run: CodeRun, result: RunResult) -> None:
         memory_kb=result.memory_kb, backend=result.backend, error_detail=result.detail[:2000],
         finished_at=timezone.now(), updated_at=timezone.now(),
     )  # fmt: skip
+    jobs.job_finish(
+        kind=JOB_KIND, ref=str(run.pk), failed=result.status == RunStatus.SYSTEM_ERROR, error=result.detail,
+        output={"status": result.status, "exit_code": result.exit_code, "wall_time": result.wall_time},
+    )  # fmt: skip
 
 
 def run_execute(*, run_id: int) -> CodeRun | None:
@@ -117,6 +127,7 @@ def run_execute(*, run_id: int) -> CodeRun | None:
     )
     if not claimed:
         return None
+    jobs.job_start(kind=JOB_KIND, ref=str(run_id))
     run = CodeRun.objects.get(pk=run_id)
     limits = Limits(**run.limits)
     result = execute_spec(RunSpec(language=run.language, source=run.source, stdin=run.stdin, limits=limits))
@@ -153,6 +164,7 @@ def runs_reap(*, now: Any = None) -> int:
                 state=RunState.FINISHED, status=RunStatus.SYSTEM_ERROR, finished_at=now, updated_at=now,
                 error_detail="the worker running this program stopped before it finished",
             )  # fmt: skip
+            jobs.job_finish(kind=JOB_KIND, ref=str(run.pk), failed=True, error="worker stopped mid-run", now=now)
             notify.notify_done(f"run:{run.pk}")
     stale = CodeRun.objects.filter(state=RunState.QUEUED, created_at__lt=now - QUEUED_TOO_LONG)
     for run_id in list(stale.values_list("pk", flat=True)):
@@ -160,6 +172,7 @@ def runs_reap(*, now: Any = None) -> int:
             state=RunState.FINISHED, status=RunStatus.SYSTEM_ERROR, finished_at=now, updated_at=now,
             error_detail="no worker picked this run up in time",
         )  # fmt: skip
+        jobs.job_finish(kind=JOB_KIND, ref=str(run_id), failed=True, error="never picked up", now=now)
         notify.notify_done(f"run:{run_id}")
     if reaped:
         logger.warning("Reaped %s stuck code runs", reaped)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import Throttled, ValidationError
 
+from common import jobs
 from executor import notify
 from executor import services as executor_services
 from executor.models import CodeRun, RunState
@@ -102,8 +103,21 @@ def _admit_submission(user: User) -> None:
         raise Throttled(wait=2, detail=f"At most {settings.EXECUTOR_USER_CONCURRENCY} submissions at a time.")
 
 
+def _job_kind(submission: CodeSubmission) -> str:
+    return "code_submission" if submission.module_id else "code_evaluation"
+
+
 def _enqueue(submission: CodeSubmission) -> None:
     from learning.tasks import grade_submission
+
+    what = f"module {submission.module_id}" if submission.module_id else "given test cases"
+    jobs.job_create(
+        kind=_job_kind(submission), ref=str(submission.pk), owner=submission.user,
+        title=f"Grade {submission.language} code against {what}",
+        input_data={"submission_id": submission.pk, "module_id": submission.module_id,
+                    "language": submission.language, "test_cases": submission.test_cases_total},
+        estimated_duration=2.0 * max(submission.test_cases_total, 1),
+    )  # fmt: skip
 
     transaction.on_commit(lambda: grade_submission.delay(submission.pk))
 
@@ -177,6 +191,7 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
     if not claimed:
         return None
     submission = CodeSubmission.objects.select_related("module").get(pk=submission_id)
+    jobs.job_start(kind=_job_kind(submission), ref=str(submission.pk))
     outcomes, results = [], []
     for case in submission.test_cases:
         outcome, result = _grade_case(submission.language, submission.code, case)
@@ -203,6 +218,10 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
         finished_at=timezone.now(), updated_at=timezone.now(),
     )  # fmt: skip
     submission.refresh_from_db()
+    jobs.job_finish(
+        kind=_job_kind(submission), ref=str(submission.pk), failed=system_error, error=error if system_error else "",
+        output={"score": submission.score, "passed": passed, "total": submission.test_cases_total},
+    )  # fmt: skip
     if submission.module_id and passed == submission.test_cases_total and not system_error:
         exercise_passed(user=submission.user, module=submission.module, score=submission.score)
     notify.notify_done(f"submission:{submission.pk}")
@@ -248,11 +267,13 @@ def submissions_reap(*, now: Any = None) -> int:
     lost = CodeSubmission.objects.filter(status=SubmissionStatus.PENDING, created_at__lt=now - timedelta(minutes=15))
     count = 0
     for queryset, reason in ((stuck, "grading stopped before it finished"), (lost, "grading never started")):
-        for pk in list(queryset.values_list("pk", flat=True)):
+        for pk, module_id in list(queryset.values_list("pk", "module_id")):
             count += CodeSubmission.objects.filter(pk=pk, status__in=[SubmissionStatus.PENDING,
                                                                      SubmissionStatus.RUNNING]).update(
                 status=SubmissionStatus.FAILED, error_message=f"The code runner failed: {reason}.",
                 finished_at=now, updated_at=now,
             )  # fmt: skip
+            kind = "code_submission" if module_id else "code_evaluation"
+            jobs.job_finish(kind=kind, ref=str(pk), failed=True, error=reason, now=now)
             notify.notify_done(f"submission:{pk}")
     return count

@@ -23,6 +23,7 @@ from django.db.models import Avg, Count, F
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
+from common import jobs as common_jobs
 from resources import tasks
 from resources.models import (
     POPULARITY_WEIGHTS,
@@ -57,6 +58,7 @@ COUNTER_FIELDS = {
 TOGGLES = (InteractionType.LIKE, InteractionType.SAVE)
 MAX_JOB_ERRORS = 100
 MAX_SITEMAP_DEPTH = 2
+SCRAPE_JOB_KIND = "resource_scrape"
 CONTENT_FIELDS = (
     "url",
     "title",
@@ -441,6 +443,7 @@ def scrape_job_run(*, job_id: int, max_items_per_source: int | None = None) -> S
         status=JobStatus.RUNNING, started_at=timezone.now()
     ):
         return None
+    common_jobs.job_start(kind=SCRAPE_JOB_KIND, ref=str(job_id))
     job = ScrapeJob.objects.get(pk=job_id)
     limit = max_items_per_source or settings.SCRAPER_MAX_ITEMS_PER_SOURCE
     stats = ScrapeStats()
@@ -456,8 +459,13 @@ def scrape_job_run(*, job_id: int, max_items_per_source: int | None = None) -> S
         _save_job(
             job, stats, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
         )
+        common_jobs.job_finish(kind=SCRAPE_JOB_KIND, ref=str(job_id), failed=True, error=f"{type(exc).__name__}: {exc}")
         raise
     _save_job(job, stats, status=JobStatus.SUCCEEDED, finished_at=timezone.now())
+    common_jobs.job_finish(
+        kind=SCRAPE_JOB_KIND, ref=str(job_id),
+        output={name: getattr(stats, name) for name in ("found", "created", "updated", "skipped", "failed")},
+    )  # fmt: skip
     job.refresh_from_db()
     return job
 
@@ -472,6 +480,10 @@ def scrape_job_create(*, requested_by: User | None, sources: list[dict[str, str]
         sources = [{"url": s.url, "kind": s.kind} for s in ScrapeSource.objects.filter(is_active=True).order_by("id")]
     with transaction.atomic():
         job = ScrapeJob.objects.create(requested_by=requested_by, sources=[dict(s) for s in sources])
+        common_jobs.job_create(
+            kind=SCRAPE_JOB_KIND, ref=str(job.pk), owner=requested_by, title=f"Scrape {len(sources)} source(s)",
+            input_data={"scrape_job_id": job.pk, "sources": [s["url"] for s in sources][:20]}, estimated_duration=60.0,
+        )  # fmt: skip
         # robust: in eager mode (no broker) the job runs right here; its failure is on the job row, not a 500.
         transaction.on_commit(partial(_enqueue_scrape, job.pk), robust=True)
     job.refresh_from_db()

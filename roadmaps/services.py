@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled
 
-from common import throttling
+from common import jobs, throttling
 from common.exceptions import Conflict, ServiceUnavailable
 from executor import notify
 from roadmaps.attach import Preferences, pick_resources
@@ -23,6 +23,7 @@ from users.models import User, UserPreferences
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOURS_PER_WEEK = 5
+JOB_KIND = "roadmap_generation"
 
 
 def roadmap_request(*, user: User, concept: str, duration_weeks: int, preferences: dict[str, Any]) -> Roadmap:
@@ -37,6 +38,11 @@ def roadmap_request(*, user: User, concept: str, duration_weeks: int, preference
     roadmap = Roadmap.objects.create(
         user=user, title=f"{concept.strip()[:150]} roadmap", concept=concept.strip(), duration_weeks=duration_weeks,
         hours_per_week=hours, preferences=preferences, status=RoadmapStatus.GENERATING,
+    )  # fmt: skip
+    jobs.job_create(
+        kind=JOB_KIND, ref=str(roadmap.pk), owner=user, title=f"Generate a roadmap for “{concept.strip()[:120]}”",
+        input_data={"roadmap_id": roadmap.pk, "concept": concept.strip()[:200], "duration_weeks": duration_weeks},
+        estimated_duration=5.0,
     )  # fmt: skip
     from roadmaps.tasks import generate_roadmap
 
@@ -64,6 +70,7 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
     roadmap = Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING).first()
     if roadmap is None:
         return None
+    jobs.job_start(kind=JOB_KIND, ref=str(roadmap.pk))
     budget = Budget(weeks=roadmap.duration_weeks, hours_per_week=roadmap.hours_per_week)
     prefs = _preferences(roadmap)
     try:
@@ -74,6 +81,8 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
             status=RoadmapStatus.FAILED, updated_at=timezone.now(),
             error="Nothing in our curriculum or catalogue matches this concept yet.",
         )  # fmt: skip
+        # An honest "no match" is the planner working, not failing: the job completes and says so.
+        jobs.job_finish(kind=JOB_KIND, ref=str(roadmap.pk), output={"outcome": "no_match"})
         notify.notify_done(f"roadmap:{roadmap.pk}")
         return Roadmap.objects.get(pk=roadmap.pk)
     plan = generated.plan
@@ -114,6 +123,10 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
             **plan.metadata,
         }
         locked.save(update_fields=["title", "description", "status", "generation_metadata", "updated_at"])
+        jobs.job_finish(
+            kind=JOB_KIND, ref=str(roadmap.pk),
+            output={"outcome": "generated", "steps": len(plan.steps), "provider": generated.provider},
+        )  # fmt: skip
     notify.notify_done(f"roadmap:{roadmap.pk}")
     return locked
 
@@ -122,6 +135,7 @@ def roadmap_mark_failed(*, roadmap_id: int, error: str) -> None:
     Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING).update(
         status=RoadmapStatus.FAILED, error=error[:2000], updated_at=timezone.now()
     )
+    jobs.job_finish(kind=JOB_KIND, ref=str(roadmap_id), failed=True, error=error)
     notify.notify_done(f"roadmap:{roadmap_id}")
 
 

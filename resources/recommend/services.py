@@ -16,6 +16,7 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from common import jobs
 from resources.models import Resource, UserInteractionVersion, UserResourceInteraction
 from resources.models_reco import RecommenderModel, RecommenderStatus
 from resources.recommend import engine
@@ -432,65 +433,85 @@ def retrain(*, force: bool = False) -> RecommenderModel | None:
         if int((weights > 0).sum()) < settings.RECO_MIN_TRAIN_INTERACTIONS:
             logger.info("Recommender retrain skipped: too few interactions")
             return None
-        train_mask, test = engine.temporal_split(users, items, weights, times)
-        train = engine.build_matrix(users[train_mask], items[train_mask], weights[train_mask], n_users, n_items)
-        # The collaborative model only serves users with a history (others get content + popularity): judge it there.
-        test = {u: relevant for u, relevant in test.items() if train[u].nnz > 0}
-        started = time.perf_counter()
-        candidate = engine.fit_collaborative(train, item_ids)
-        fit_seconds = time.perf_counter() - started
-        metrics = {
-            "candidate": engine.ranking_metrics(lambda us: candidate.score_many(train[us]), train, test),
-            "popularity": engine.ranking_metrics(_popularity_scorer(train), train, test),
-            "test_users": len(test),
-        }
-        current = RecommenderModel.objects.filter(is_current=True).first()
-        current_ndcg = None
-        if current is not None:
-            old = engine.CollabModel.from_bytes(bytes(current.artifact))
-            position = {int(i): n for n, i in enumerate(old.item_ids)}
-            old_cols = np.array([position.get(int(i), -1) for i in item_ids], dtype=np.int64)
-            keep = old_cols >= 0
-            to_old = sp.csr_matrix(
-                (np.ones(int(keep.sum()), dtype=np.float32), (np.flatnonzero(keep), old_cols[keep])),
-                shape=(n_items, old.n_items),
-            )
-
-            def old_scores(us: np.ndarray) -> np.ndarray:
-                """The current model on the candidate's holdout (items it never saw score 0)."""
-                scores = old.score_many((train[us] @ to_old).tocsr())
-                out = np.zeros((len(us), n_items), dtype=np.float32)
-                out[:, keep] = scores[:, old_cols[keep]]
-                return out
-
-            metrics["current"] = engine.ranking_metrics(old_scores, train, test)
-            current_ndcg = metrics["current"]["ndcg@10"]
-        promote = passes_gate(
-            candidate=metrics["candidate"]["ndcg@10"],
-            popularity=metrics["popularity"]["ndcg@10"],
-            current=current_ndcg,
-        )
-        final = candidate
-        if promote:  # the served model learns from every interaction, the holdout included
-            full = engine.build_matrix(users, items, weights, n_users, n_items)
-            final = engine.fit_collaborative(full, item_ids)
-        with transaction.atomic():
-            if promote:
-                RecommenderModel.objects.filter(is_current=True).update(is_current=False)
-            return RecommenderModel.objects.create(
-                algorithm=final.kind,
-                status=RecommenderStatus.PROMOTED if promote else RecommenderStatus.REJECTED,
-                is_current=promote,
-                data_signature=signature,
-                metrics=metrics,
-                artifact=final.to_bytes(),
-                n_users=n_users,
-                n_items=n_items,
-                n_interactions=len(weights),
-                fit_seconds=round(fit_seconds, 4),
-            )
+        job = jobs.job_create(
+            kind="recommender_retrain", title="Retrain the recommender", started=True, estimated_duration=30.0,
+            input_data={"users": n_users, "items": n_items, "interactions": len(weights), "force": force},
+        )  # fmt: skip
+        try:
+            stored = _fit_and_store(users, items, weights, times, user_ids, item_ids, signature)
+        except Exception as exc:
+            jobs.job_finish(job=job, failed=True, error=f"{type(exc).__name__}: {exc}")
+            raise
+        ndcg = stored.metrics["candidate"]["ndcg@10"]
+        jobs.job_finish(job=job, output={"version": stored.pk, "status": stored.status, "ndcg@10": ndcg})
+        return stored
     finally:
         cache.delete("reco:retrain-lock")
+
+
+def _fit_and_store(
+    users: np.ndarray, items: np.ndarray, weights: np.ndarray, times: np.ndarray, user_ids: list[Any],
+    item_ids: np.ndarray, signature: str,
+) -> RecommenderModel:  # fmt: skip
+    """Fit on the time-based split, evaluate against popularity and the current model, store, maybe promote."""
+    n_users, n_items = len(user_ids), len(item_ids)
+    train_mask, test = engine.temporal_split(users, items, weights, times)
+    train = engine.build_matrix(users[train_mask], items[train_mask], weights[train_mask], n_users, n_items)
+    # The collaborative model only serves users with a history (others get content + popularity): judge it there.
+    test = {u: relevant for u, relevant in test.items() if train[u].nnz > 0}
+    started = time.perf_counter()
+    candidate = engine.fit_collaborative(train, item_ids)
+    fit_seconds = time.perf_counter() - started
+    metrics = {
+        "candidate": engine.ranking_metrics(lambda us: candidate.score_many(train[us]), train, test),
+        "popularity": engine.ranking_metrics(_popularity_scorer(train), train, test),
+        "test_users": len(test),
+    }
+    current = RecommenderModel.objects.filter(is_current=True).first()
+    current_ndcg = None
+    if current is not None:
+        old = engine.CollabModel.from_bytes(bytes(current.artifact))
+        position = {int(i): n for n, i in enumerate(old.item_ids)}
+        old_cols = np.array([position.get(int(i), -1) for i in item_ids], dtype=np.int64)
+        keep = old_cols >= 0
+        to_old = sp.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=np.float32), (np.flatnonzero(keep), old_cols[keep])),
+            shape=(n_items, old.n_items),
+        )
+
+        def old_scores(us: np.ndarray) -> np.ndarray:
+            """The current model on the candidate's holdout (items it never saw score 0)."""
+            scores = old.score_many((train[us] @ to_old).tocsr())
+            out = np.zeros((len(us), n_items), dtype=np.float32)
+            out[:, keep] = scores[:, old_cols[keep]]
+            return out
+
+        metrics["current"] = engine.ranking_metrics(old_scores, train, test)
+        current_ndcg = metrics["current"]["ndcg@10"]
+    promote = passes_gate(
+        candidate=metrics["candidate"]["ndcg@10"],
+        popularity=metrics["popularity"]["ndcg@10"],
+        current=current_ndcg,
+    )
+    final = candidate
+    if promote:  # the served model learns from every interaction, the holdout included
+        full = engine.build_matrix(users, items, weights, n_users, n_items)
+        final = engine.fit_collaborative(full, item_ids)
+    with transaction.atomic():
+        if promote:
+            RecommenderModel.objects.filter(is_current=True).update(is_current=False)
+        return RecommenderModel.objects.create(
+            algorithm=final.kind,
+            status=RecommenderStatus.PROMOTED if promote else RecommenderStatus.REJECTED,
+            is_current=promote,
+            data_signature=signature,
+            metrics=metrics,
+            artifact=final.to_bytes(),
+            n_users=n_users,
+            n_items=n_items,
+            n_interactions=len(weights),
+            fit_seconds=round(fit_seconds, 4),
+        )
 
 
 def retrain_enqueue(*, force: bool = False) -> None:

@@ -1,0 +1,3 @@
+"""WebSocket routes (filled in by the agents' consumers)."""
+
+websocket_urlpatterns: list = []
