@@ -1,1 +1,81 @@
-"""Models of this app arrive with its issue."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from agents.registry import AGENT_TYPES
+
+
+class AgentType(models.TextChoices):
+    CODE_EVALUATOR = "code_evaluator", "Code evaluator"
+    LEARNING_COORDINATOR = "learning_coordinator", "Learning coordinator"
+    CONTENT_GENERATOR = "content_generator", "Content generator"
+    PROGRESS_TRACKER = "progress_tracker", "Progress tracker"
+    CHAT_ASSISTANT = "chat_assistant", "Chat assistant"
+    KNOWLEDGE_GRAPH = "knowledge_graph", "Knowledge graph"
+
+
+assert tuple(AgentType.values) == AGENT_TYPES
+
+
+class AgentStatus(models.TextChoices):
+    IDLE = "idle", "Idle"
+    BUSY = "busy", "Busy"
+    ERROR = "error", "Error"
+
+
+class Agent(models.Model):
+    """One of the six agents (the first seed's `agents` table). `status` and `current_task` are not set by hand:
+    services recompute them from the agent's job rows (common.Job) after every change; a restart clears `error`
+    by moving `restarted_at`, so only failures after it count."""
+
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=50, choices=AgentType.choices, unique=True)
+    description = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=20, choices=AgentStatus.choices, default=AgentStatus.IDLE)
+    current_task = models.TextField(null=True, blank=True)
+    capabilities = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    restarted_at = models.DateTimeField(default=timezone.now)
+    last_active = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=AgentStatus.values), name="agent_status_valid"),
+            models.CheckConstraint(condition=models.Q(type__in=AgentType.values), name="agent_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class ChatMessage(models.Model):
+    """One learner message and the chat assistant's reply (the first seed's `chat_messages`), in a session.
+    `sources` lists what the reply was grounded on; `provider` says which LLM provider (or the offline tutor)
+    wrote it."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="messages")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages")
+    session_id = models.CharField(max_length=100)
+    message = models.TextField()
+    response = models.TextField(null=True, blank=True)
+    module = models.ForeignKey("learning.Module", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    provider = models.CharField(max_length=60, blank=True, default="")
+    sources = models.JSONField(default=list, blank=True)
+    feedback_rating = models.SmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(feedback_rating__isnull=True)
+                | models.Q(feedback_rating__gte=-1, feedback_rating__lte=1),
+                name="chat_feedback_rating_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "session_id", "created_at"], name="chat_user_session_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} / {self.session_id}: {self.message[:40]}"

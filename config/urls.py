@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/resources/recommendations/<uuid:user_id>/", RecommendationsApi.as_view(), name="recommendations"),
     path("api/resources/", include("resources.urls")),
     path("api/roadmaps/", include("roadmaps.urls")),
+    path("api/agents/", include("agents.urls")),
+    path("api/tasks/", include("agents.urls_tasks")),
     path("api/jac-execution/api/quick-execute/", CodeExecuteApi.as_view(), name="jac-quick-execute"),
     path("api/jac-execution/api/execute/", JacExecuteApi.as_view(), name="jac-execute"),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says.

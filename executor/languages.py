@@ -70,8 +70,23 @@ LANGUAGES: dict[str, Language] = {
 }
 
 
+# Static checkers, run in the same sandbox as programs (a checker parses learner code, and jaclang's checker imports
+# what the code imports, so it is treated as untrusted too). Internal: learners cannot pick them as a language.
+CHECKERS: dict[str, Language] = {
+    "jac:check": Language(
+        name="jac:check",
+        filename="main.jac",
+        argv=(PYTHON, "-I", "-m", "jaclang", "check", "main.jac"),
+        default_limits=Limits(wall_seconds=20, cpu_seconds=15, memory_mb=512),
+        max_limits=Limits(wall_seconds=20, cpu_seconds=15, memory_mb=512),
+        is_compile_error=lambda stderr: False,
+        is_memory_error=_jac_memory_error,
+    ),
+}
+
+
 def get_language(name: str) -> Language:
     try:
-        return LANGUAGES[name]
+        return LANGUAGES[name] if name in LANGUAGES else CHECKERS[name]
     except KeyError:
         raise ValueError(f"Unsupported language {name!r}; choose from {', '.join(sorted(LANGUAGES))}") from None

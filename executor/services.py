@@ -18,7 +18,7 @@ from common import jobs, throttling
 from common.exceptions import ServiceUnavailable
 from executor import notify
 from executor.backends import BackendUnavailable, get_backend
-from executor.languages import LANGUAGES, get_language
+from executor.languages import CHECKERS, LANGUAGES, get_language
 from executor.models import CodeRun, RunState
 from executor.spec import MAX_SOURCE_BYTES, MAX_STDIN_BYTES, Limits, RunResult, RunSpec, RunStatus
 from users.models import User
@@ -88,6 +88,27 @@ def run_request(
     jobs.job_create(
         kind=JOB_KIND, ref=str(run.pk), owner=owner, title=f"Run {language} code ({purpose})",
         input_data={"run_id": run.pk, "language": language, "purpose": purpose, "chars": len(source)},
+        estimated_duration=float(limits.wall_seconds),
+    )  # fmt: skip
+    from executor.tasks import run_code
+
+    transaction.on_commit(lambda: run_code.delay(run.pk))
+    return run
+
+
+def check_request(*, owner: User, language: str, source: str) -> CodeRun | None:
+    """Queue the language's static checker over `source` (e.g. `jac check`) as a run of its own; None when the
+    language has no sandboxed checker."""
+    checker = f"{language}:check"
+    if checker not in CHECKERS:
+        return None
+    validate_program(language=language, source=source)
+    run_admit(owner)
+    limits = get_language(checker).default_limits
+    run = CodeRun.objects.create(owner=owner, purpose="check", language=checker, source=source, limits=limits.__dict__)
+    jobs.job_create(
+        kind=JOB_KIND, ref=str(run.pk), owner=owner, title=f"Check {language} code",
+        input_data={"run_id": run.pk, "language": checker, "purpose": "check", "chars": len(source)},
         estimated_duration=float(limits.wall_seconds),
     )  # fmt: skip
     from executor.tasks import run_code

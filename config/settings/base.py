@@ -312,6 +312,7 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 # POST /api/roadmaps/generate waits this long for the generation before answering 202 with the roadmap to poll.
 ROADMAP_WAIT_SECONDS = env.float("ROADMAP_WAIT_SECONDS", default=20.0)
 THROTTLE_RATES["roadmap_generate"] = env("THROTTLE_ROADMAP_GENERATE", default="20/1h")
+THROTTLE_RATES["chat_message"] = env("THROTTLE_CHAT_MESSAGE", default="30/1m")
 CELERY_TASK_ROUTES["roadmaps.*"] = {"queue": "llm"}
 
 # --- Recommendations (resources/recommend/, issue 6) -----------------------------------------------------------------

@@ -4,7 +4,7 @@ with throttle rates high enough that only the throttling tests (which lower them
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403
-from .base import CACHE_KEY_PREFIX, CACHES, THROTTLE_RATES, env
+from .base import CACHE_KEY_PREFIX, CACHES, CHANNEL_LAYERS, THROTTLE_RATES, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or get_random_secret_key()
 DEBUG = False
@@ -15,9 +15,12 @@ THROTTLE_RATES = {
     "register_ip": "1000/1m",
     "anon": "100000/1m",
     "user": "100000/1m",
+    "chat_message": "1000/1m",
 }
 # A prefix of its own so a test run never touches a running instance's keys in the same Redis.
 CACHES["default"]["KEY_PREFIX"] = f"{CACHE_KEY_PREFIX}-test"
+if "CONFIG" in CHANNEL_LAYERS["default"]:
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CACHE_KEY_PREFIX}-test:ws"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

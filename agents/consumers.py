@@ -1,0 +1,125 @@
+"""WebSocket consumers. `/ws/agents/` (and the SPA's `/ws/dashboard/`, `/ws/metrics/`, `/ws/alerts/`) push
+`agent_status` and `task_update` events; `/ws/ai-interaction/` also answers `agent_message` through the chat assistant.
+
+The access token comes in the query string (`?token=`), the way the SPA opens them; an invalid, expired or revoked
+token gets the connection accepted and closed at once with code 4401, so the client sees why (a refusal before
+accept would only be an HTTP 403).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from agents import realtime
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+
+
+def _authenticate(raw: str) -> Any:
+    from users.authentication import JWTAuthentication
+
+    if not raw:
+        return None
+    auth = JWTAuthentication()
+    try:
+        token = auth.get_validated_token(raw.encode())
+        user = auth.get_user(token)
+    except (InvalidToken, AuthenticationFailed, TokenError):
+        return None
+    return user if user.is_active else None
+
+
+def _snapshot() -> list[dict[str, Any]]:
+    from agents.selectors import agent_list
+    from agents.services import agent_event
+
+    return [agent_event(agent) for agent in agent_list()]
+
+
+class AgentEventsConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        user = await database_sync_to_async(_authenticate)((query.get("token") or [""])[0])
+        await self.accept()
+        if user is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        # Staff receive every task on the staff group (their own included), others only their own.
+        self.joined = [realtime.AGENTS_GROUP] + (
+            [realtime.STAFF_TASKS_GROUP] if user.is_staff else [realtime.user_tasks_group(user.pk)]
+        )
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send_json({"type": "connection_established", "user": str(user.pk), "is_staff": user.is_staff})
+        for event in await database_sync_to_async(_snapshot)():
+            await self.send_json(event)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def push(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        await self.send_json(_error("Unsupported message on this socket.", "unsupported_message"))
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+
+def _error(detail: str, code: str) -> dict[str, Any]:
+    return {"type": "error", "detail": detail, "errors": [{"attr": None, "code": code, "detail": detail}]}
+
+
+def _chat(user: Any, content: dict[str, Any]) -> dict[str, Any]:
+    from agents.serializers import ChatMessageInputSerializer, ChatMessageOutputSerializer
+    from agents.services import chat_message_send
+    from common.exceptions import error_body
+
+    data = ChatMessageInputSerializer(data=content)
+    try:
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        chat = chat_message_send(
+            user=user, message=v["message"], session_id=v.get("session_id") or None, module_id=v.get("module_id")
+        )
+    except APIException as exc:
+        return {"type": "error", **error_body(exc)}
+    return {"type": "agent_response", "agent_type": "chat_assistant", **ChatMessageOutputSerializer(chat).data}
+
+
+class AiInteractionConsumer(AgentEventsConsumer):
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "agent_message":
+            await super().receive_json(content, **kwargs)
+            return
+        agent_type = content.get("agent_type") or "chat_assistant"
+        if agent_type != "chat_assistant":
+            await self.send_json(_error(f"The {agent_type} agent does not chat; use its REST endpoint.", "unsupported"))
+            return
+        await self.send_json({"type": "agent_typing", "agent_type": agent_type, "is_typing": True})
+        try:
+            reply = await database_sync_to_async(_chat)(self.user, content)
+        except Exception:
+            logger.exception("Chat over WebSocket failed")
+            reply = _error("A server error occurred.", "server_error")
+        await self.send_json({"type": "agent_typing", "agent_type": agent_type, "is_typing": False})
+        await self.send_json(reply)

@@ -1,0 +1,159 @@
+"""The code evaluator's feedback: what failed and why, without running anything outside the sandbox.
+
+- Python: `ast.parse` for syntax errors with line and column (parsing only; nothing is executed), then ruff's linter
+  (a Rust binary reading the source from stdin: it parses, it never imports or runs it) for pyflakes/bugbear-style
+  findings.
+- Jac: `jac check` runs inside the sandbox like any program (see executor.languages.CHECKERS); its report is parsed
+  here.
+- Tests: for each failed test, a unified diff of expected and actual output.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+RUFF_RULES = "E9,F,B,E711,E712,E721,E722,W605,PLE"
+RUFF_TIMEOUT = 5.0
+MAX_FINDINGS = 25
+_JAC_ITEM = re.compile(r"^(?:✖ )?(?:Error: )?(?P<severity>error|warning)\[(?P<code>[EW]\d+)\]: (?P<message>.+)$")
+_JAC_WHERE = re.compile(r"^\s*--> [^:]+:(?P<line>\d+):(?P<column>\d+)")
+
+
+def _ruff_binary() -> str | None:
+    beside = Path(sys.executable).parent / "ruff"
+    return str(beside) if beside.exists() else shutil.which("ruff")
+
+
+def python_syntax_errors(source: str) -> list[dict[str, Any]]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings about the learner's code are not ours to log
+            ast.parse(source, filename="main.py")
+    except SyntaxError as exc:
+        return [{"line": exc.lineno, "column": exc.offset, "message": f"{type(exc).__name__}: {exc.msg}"}]
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+        return [{"line": None, "column": None, "message": f"{type(exc).__name__}: {exc}"}]
+    return []
+
+
+def python_findings(source: str) -> tuple[list[dict[str, Any]], str]:
+    """ruff's findings (code, message, line, column) and the checker's name; empty when ruff is unavailable."""
+    binary = _ruff_binary()
+    if binary is None:
+        return [], "ruff unavailable"
+    try:
+        proc = subprocess.run(  # noqa: S603 — our own ruff binary; the learner's code is only its stdin
+            [binary, "check", "--isolated", "--no-cache", "--output-format", "json", "--select", RUFF_RULES,
+             "--stdin-filename", "main.py", "-"],
+            input=source, capture_output=True, text=True, timeout=RUFF_TIMEOUT, check=False,
+        )  # fmt: skip
+        items = json.loads(proc.stdout or "[]")
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        logger.warning("ruff failed on a submission: %s", exc)
+        return [], "ruff failed"
+    findings = [
+        {
+            "code": item.get("code") or "syntax",
+            "message": item.get("message", ""),
+            "line": (item.get("location") or {}).get("row"),
+            "column": (item.get("location") or {}).get("column"),
+            "severity": "error" if (item.get("code") or "").startswith(("E9", "F8", "PLE")) else "warning",
+        }
+        for item in items
+    ]
+    findings.sort(key=lambda f: (f["line"] or 0, f["column"] or 0))
+    return findings[:MAX_FINDINGS], "ruff"
+
+
+def jac_findings(report: str) -> list[dict[str, Any]]:
+    """Parse `jac check` output: each `error[E…]: message` / `warning[W…]: message` with the `--> file:l:c` after."""
+    findings: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for raw in report.splitlines():
+        line = raw.strip()
+        item = _JAC_ITEM.match(line)
+        if item:
+            current = {
+                "code": item["code"], "message": item["message"], "line": None, "column": None,
+                "severity": item["severity"],
+            }  # fmt: skip
+            findings.append(current)
+            continue
+        where = _JAC_WHERE.match(raw)
+        if where and current is not None and current["line"] is None:
+            current["line"], current["column"] = int(where["line"]), int(where["column"])
+    unique: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for finding in findings:
+        key = (finding["code"], finding["line"], finding["column"], finding["message"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique[:MAX_FINDINGS]
+
+
+def output_diff(expected: str, actual: str) -> str:
+    """A unified diff of expected vs actual output (trailing whitespace ignored the way grading ignores it)."""
+    exp = [line.rstrip() for line in expected.rstrip().splitlines()]
+    act = [line.rstrip() for line in actual.rstrip().splitlines()]
+    return "\n".join(difflib.unified_diff(exp, act, fromfile="expected", tofile="actual", lineterm="", n=2))
+
+
+def test_feedback(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per test: passed, status, and for a visible failure the expected/actual output and their diff."""
+    out = []
+    for index, result in enumerate(results, start=1):
+        item: dict[str, Any] = {
+            "test": index, "passed": bool(result.get("passed")), "status": result.get("status"),
+            "is_hidden": bool(result.get("is_hidden")), "execution_time": result.get("execution_time"),
+        }  # fmt: skip
+        if not result.get("is_hidden"):
+            item.update(
+                input=result.get("input", ""), expected_output=result.get("expected_output", ""),
+                actual_output=result.get("actual_output", ""), error=result.get("error", ""),
+            )  # fmt: skip
+            if not item["passed"] and result.get("status") == "success":
+                item["diff"] = output_diff(item["expected_output"], item["actual_output"])
+        out.append(item)
+    return out
+
+
+def summary_lines(
+    *, tests: list[dict[str, Any]], syntax: list[dict[str, Any]], findings: list[dict[str, Any]], status: str
+) -> list[str]:
+    """Plain-language feedback, most important first."""
+    lines: list[str] = []
+    for err in syntax:
+        where = f" on line {err['line']}" if err.get("line") else ""
+        lines.append(f"Your code does not parse{where}: {err['message']}. Fix this first; nothing else can run.")
+    failed = [t for t in tests if not t["passed"]]
+    if tests and not failed:
+        lines.append(f"All {len(tests)} tests pass.")
+    elif tests:
+        lines.append(f"{len(tests) - len(failed)} of {len(tests)} tests pass.")
+        for test in failed[:3]:
+            if test["is_hidden"]:
+                lines.append(f"Hidden test {test['test']} fails ({test['status']}).")
+            elif test.get("diff"):
+                lines.append(f"Test {test['test']}: the output differs from what is expected (see its diff).")
+            else:
+                lines.append(f"Test {test['test']} ends with {test['status']}: {test.get('error', '')[-200:]}".rstrip())
+    elif status and status != "success":
+        lines.append(f"The program ended with {status}.")
+    errors = [f for f in findings if f["severity"] == "error"]
+    for finding in (errors or findings)[:3]:
+        where = f"line {finding['line']}: " if finding.get("line") else ""
+        lines.append(f"{where}{finding['message']} ({finding['code']}).")
+    return lines

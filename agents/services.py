@@ -1,0 +1,297 @@
+"""Writes of the agents app: agent rows (status derived from their jobs, restart, staff edits), the job listener that
+pushes live events, and the chat assistant's messages."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
+
+from agents import realtime
+from agents.models import Agent, AgentStatus, ChatMessage
+from agents.registry import AGENTS, BY_TYPE, TYPE_OF_KIND
+from agents.tutor import TutorProfile, tutor_answer, tutor_retrieve
+from common import jobs, throttling
+from common.exceptions import Conflict
+from common.llm import LLMError, Message, data_block, get_provider
+from common.models import Job, JobStatus
+from learning.models import Module
+from users.models import User, UserPreferences
+
+logger = logging.getLogger(__name__)
+
+CHAT_KIND = "chat_reply"
+MAX_MESSAGE_CHARS = 4000
+HISTORY_TURNS = 6
+
+
+# --- agents -------------------------------------------------------------------------------------------------------
+
+
+def agents_ensure() -> int:
+    """Create any of the six agents that is missing (migrations create them; this heals a flushed table)."""
+    existing = set(Agent.objects.values_list("type", flat=True))
+    created = 0
+    for spec in AGENTS:
+        if spec.type not in existing:
+            _, made = Agent.objects.get_or_create(
+                type=spec.type,
+                defaults={"name": spec.name, "description": spec.description, "capabilities": list(spec.capabilities)},
+            )
+            created += int(made)
+    return created
+
+
+def agent_for_type(agent_type: str) -> Agent:
+    spec = BY_TYPE[agent_type]
+    agent, _ = Agent.objects.get_or_create(
+        type=agent_type,
+        defaults={"name": spec.name, "description": spec.description, "capabilities": list(spec.capabilities)},
+    )
+    return agent
+
+
+def _derived_state(agent: Agent) -> dict[str, Any]:
+    kinds = BY_TYPE[agent.type].kinds
+    running = (
+        Job.objects.filter(kind__in=kinds, status=JobStatus.IN_PROGRESS)
+        .order_by("started_at", "id")
+        .values_list("title", flat=True)
+        .first()
+    )
+    last_finished = (
+        Job.objects.filter(kind__in=kinds, finished_at__isnull=False, finished_at__gte=agent.restarted_at)
+        .order_by("-finished_at", "-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+    last_active = Job.objects.filter(kind__in=kinds).aggregate(at=Max("created_at"))["at"]
+    if running is not None:
+        status = AgentStatus.BUSY
+    elif last_finished == JobStatus.FAILED:
+        status = AgentStatus.ERROR
+    else:
+        status = AgentStatus.IDLE
+    return {"status": status, "current_task": running, "last_active": last_active}
+
+
+def agent_refresh(*, agent_type: str) -> tuple[Agent, bool]:
+    """Recompute the agent's status, current task and last activity from its jobs, under the agent's row lock so two
+    concurrent changes cannot leave a stale status behind. Returns the agent and whether anything changed."""
+    agent_for_type(agent_type)
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(type=agent_type)
+        state = _derived_state(agent)
+        changed = any(getattr(agent, name) != value for name, value in state.items())
+        if changed:
+            for name, value in state.items():
+                setattr(agent, name, value)
+            agent.save(update_fields=list(state))
+    return agent, changed
+
+
+def agent_event(agent: Agent) -> dict[str, Any]:
+    return {
+        "type": "agent_status",
+        "agent": {
+            "id": agent.pk, "name": agent.name, "type": agent.type, "status": agent.status,
+            "current_task": agent.current_task,
+            "last_active": agent.last_active.isoformat() if agent.last_active else None,
+        },
+    }  # fmt: skip
+
+
+def task_event(job: Job, agent_id: int | None) -> dict[str, Any]:
+    from agents.selectors import task_payload
+
+    return {"type": "task_update", "task": task_payload(job, agent_id)}
+
+
+def on_job_changed(job_id: int) -> None:
+    """The common.jobs listener: refresh the owning agent and push `task_update` (owner and staff) and, when the
+    agent changed, `agent_status` (everyone)."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        return
+    agent_type = TYPE_OF_KIND.get(job.kind)
+    agent_id = None
+    if agent_type is not None:
+        agent, changed = agent_refresh(agent_type=agent_type)
+        agent_id = agent.pk
+        if changed:
+            realtime.publish([realtime.AGENTS_GROUP], agent_event(agent))
+    groups = [realtime.STAFF_TASKS_GROUP]
+    if job.owner_id:
+        groups.append(realtime.user_tasks_group(job.owner_id))
+    realtime.publish(groups, task_event(job, agent_id))
+
+
+def agent_restart(*, agent: Agent) -> Agent:
+    """Clear `error`: failures before now no longer count. A running task keeps the agent busy."""
+    Agent.objects.filter(pk=agent.pk).update(restarted_at=timezone.now())
+    refreshed, _ = agent_refresh(agent_type=agent.type)
+    realtime.publish([realtime.AGENTS_GROUP], agent_event(refreshed))
+    return refreshed
+
+
+def agent_create(*, data: dict[str, Any]) -> Agent:
+    """Staff: re-create an agent of a type that was deleted (each type has exactly one agent)."""
+    agent_type = data["type"]
+    if Agent.objects.filter(type=agent_type).exists():
+        raise Conflict(f"An agent of type {agent_type} already exists.", code="agent_exists")
+    spec = BY_TYPE[agent_type]
+    agent = Agent(
+        type=agent_type, name=data.get("name") or spec.name,
+        description=data.get("description", spec.description),
+        capabilities=data.get("capabilities") or list(spec.capabilities),
+    )  # fmt: skip
+    agent.full_clean()
+    agent.save()
+    refreshed, _ = agent_refresh(agent_type=agent_type)
+    return refreshed
+
+
+def agent_update(*, agent: Agent, data: dict[str, Any]) -> Agent:
+    """Staff: rename, describe or change capabilities. Status is derived, never written here."""
+    fields = [name for name in ("name", "description", "capabilities", "is_active") if name in data]
+    for name in fields:
+        setattr(agent, name, data[name])
+    if fields:
+        agent.full_clean()
+        agent.save(update_fields=fields)
+    return agent
+
+
+def agent_delete(*, agent: Agent) -> None:
+    if agent.messages.exists():
+        raise Conflict("This agent has chat history; deactivate it instead (is_active=false).", code="agent_in_use")
+    agent.delete()
+
+
+# --- chat assistant -------------------------------------------------------------------------------------------------
+
+
+def _history(user: User, session_id: str) -> list[tuple[str, str]]:
+    turns = list(
+        ChatMessage.objects.filter(user=user, session_id=session_id)
+        .order_by("-created_at", "-id")
+        .values_list("message", "response")[:HISTORY_TURNS]
+    )
+    return [(message, response or "") for message, response in reversed(turns)]
+
+
+def _profile(user: User) -> TutorProfile:
+    prefs = UserPreferences.objects.filter(user=user).only("preferred_learning_style").first()
+    style = user.learning_style or (prefs.preferred_learning_style if prefs else "") or ""
+    return TutorProfile(
+        level=user.level, learning_style=style, feedback_style=user.preferred_feedback_style or "",
+        experience_level=str(user.experience_level or ""),
+    )  # fmt: skip
+
+
+def _llm_answer(
+    *, question: str, module: Module | None, history: list[tuple[str, str]], profile: TutorProfile
+) -> tuple[str, list[dict[str, Any]], str]:
+    """Answer through the configured LLM, grounded on the passages our retrieval finds (which become the sources)."""
+    provider = get_provider()
+    passages = tutor_retrieve(
+        question=question, module_id=module.pk if module else None, history=[m for m, _ in history], limit=5
+    )
+    context = "\n\n".join(f"[{p.source.type} {p.source.id}: {p.source.title}]\n{p.text}" for p in passages)
+    system = (
+        "You are Pathwise's tutor. Answer the learner's question using the course passages below; cite them by "
+        "their titles. If they do not cover the question, say so plainly instead of guessing. "
+        f"The learner is at level {profile.level}"
+        + (f", prefers {profile.learning_style} learning" if profile.learning_style else "")
+        + (f" and {profile.feedback_style} feedback" if profile.feedback_style else "")
+        + ".\n\n"
+        + data_block("course passages", context or "(no passage matched)")
+        + (f"\n\nThe learner is studying the module “{module.title}”." if module else "")
+    )
+    messages = [Message("system", system)]
+    for past_question, past_answer in history:
+        messages.append(Message("user", past_question))
+        if past_answer:
+            messages.append(Message("assistant", past_answer))
+    messages.append(Message("user", question))
+    reply = provider.complete(messages, temperature=0.3, max_tokens=800)
+    if not reply.content.strip():
+        raise LLMError("the model returned an empty answer")
+    sources = [{"type": p.source.type, "id": p.source.id, "title": p.source.title} for p in passages]
+    return reply.content.strip(), sources, f"{reply.provider}:{reply.model}"
+
+
+def _offline_answer(
+    *, question: str, module: Module | None, history: list[tuple[str, str]], profile: TutorProfile
+) -> tuple[str, list[dict[str, Any]], str]:
+    answer = tutor_answer(question=question, module_id=module.pk if module else None, history=history, profile=profile)
+    sources = [{"type": s.type, "id": s.id, "title": s.title} for s in answer.sources]
+    provider = get_provider()
+    offline = provider if provider.is_offline else None
+    name = f"{offline.name}:{offline.model}" if offline else "offline:pathwise-offline-1"
+    return answer.text, sources, name
+
+
+def chat_rate_limit(user: User) -> None:
+    try:
+        state = throttling.hit("chat_message", f"user:{user.pk}")
+    except throttling.CACHE_ERRORS:
+        logger.warning("Chat rate limit unavailable (cache down); allowing the message")
+        return
+    if state.exceeded:
+        raise Throttled(wait=state.retry_after, detail="Too many chat messages; try again shortly.")
+
+
+def chat_message_send(
+    *, user: User, message: str, session_id: str | None = None, module_id: int | None = None
+) -> ChatMessage:
+    """Store the learner's message and the assistant's reply in one row. With an LLM configured it answers through
+    the provider (falling back to the built-in tutor if the provider fails); otherwise the built-in tutor answers
+    from our own content. Either way the reply lists what it was grounded on."""
+    text = message.strip()
+    if not text:
+        raise ValidationError({"message": ["This field may not be blank."]})
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ValidationError({"message": [f"At most {MAX_MESSAGE_CHARS} characters."]})
+    module = None
+    if module_id is not None:
+        module = Module.objects.filter(pk=module_id).only("pk", "title").first()
+        if module is None:
+            raise ValidationError({"module_id": ["Unknown module."]})
+    chat_rate_limit(user)
+    session = session_id or uuid.uuid4().hex
+    agent = agent_for_type("chat_assistant")
+    history = _history(user, session)
+    profile = _profile(user)
+    with jobs.job_run(
+        kind=CHAT_KIND, title="Answer a chat message", owner=user,
+        input_data={"session_id": session, "module_id": module_id, "chars": len(text)},
+    ) as recorder:  # fmt: skip
+        answer = None
+        if not get_provider().is_offline:
+            try:
+                answer = _llm_answer(question=text, module=module, history=history, profile=profile)
+            except LLMError as exc:
+                logger.warning("LLM chat failed (%s); the built-in tutor answers instead", exc)
+                recorder.output["llm_error"] = str(exc)[:300]
+        if answer is None:
+            answer = _offline_answer(question=text, module=module, history=history, profile=profile)
+        reply, sources, provider = answer
+        chat = ChatMessage.objects.create(
+            agent=agent, user=user, session_id=session, message=text, response=reply, module=module,
+            provider=provider, sources=sources,
+        )  # fmt: skip
+        recorder.output.update(message_id=chat.pk, provider=provider, sources=len(sources))
+    return chat
+
+
+def chat_message_rate(*, user: User, message_id: int, rating: int) -> ChatMessage:
+    updated = ChatMessage.objects.filter(pk=message_id, user=user).update(feedback_rating=rating)
+    if not updated:
+        raise NotFound("No such message.")
+    return ChatMessage.objects.select_related("agent").get(pk=message_id)
