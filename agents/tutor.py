@@ -521,8 +521,8 @@ def tutor_retrieve(
     *,
     question: str,
     module_id: int | None = None,
-    history: list[str] = (),
-    limit: int = 5,  # type: ignore[assignment]
+    history: list[str] = (),  # type: ignore[assignment]
+    limit: int = 5,
 ) -> list[Passage]:
     """The passages that best answer `question`, best first (at most two per source)."""
     index = _index()
@@ -534,12 +534,22 @@ def tutor_retrieve(
     ]
 
 
+def tutor_search(*, question: str, limit: int = 10) -> list[Passage]:
+    """`tutor_retrieve`, but empty unless the passages are about the question (the tutor's own "I know" test)."""
+    index = _index()
+    cleaned, context = resolve_query(index, question, [])
+    scores = _scores(index, cleaned, context, None, "", False)
+    if not is_relevant(index, cleaned, _ranked(index, scores, limit=12, per_source=1)):
+        return []
+    return [Passage(index.docs[i].source, index.docs[i].quote, round(s, 4)) for i, s in _ranked(index, scores, limit)]
+
+
 # --- Answer --------------------------------------------------------------------------------------------------------
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\"])")
 
 
-def _units(text: str) -> list[str]:
+def quotable_units(text: str) -> list[str]:
     """Quotable pieces of a passage: sentences and list items as they read, and whole code blocks."""
     units: list[str] = []
     block: list[str] = []
@@ -574,7 +584,7 @@ def _units(text: str) -> list[str]:
 
 
 def _excerpt(index: Index, quote: str, query: str, sentences: int, code: bool) -> str:
-    units = _units(quote)
+    units = quotable_units(quote)
     if not units:
         return ""
     prose = [(i, u) for i, u in enumerate(units) if not u.startswith(("```", "~~~"))]
