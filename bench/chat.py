@@ -94,7 +94,8 @@ def quality(questions: list[dict], off_topic: list[str], verbose: bool) -> None:
     on = sorted(top_score(q["q"], [m for m, _ in h]) for q, h in zip(questions, histories(questions), strict=True))
     off = [top_score(t, []) for t in off_topic]
     print(f"  calibration: on-topic best-passage scores min {on[0]:.3f}, median {statistics.median(on):.3f}; "
-          f"off-topic max {max(off, default=0):.3f}; threshold {CONFIDENT_SCORE}")  # fmt: skip
+          f"off-topic best scores up to {max(off, default=0):.3f} (a stray shared word scores high: those are "
+          f"refused by the word-coverage test; the score floor {CONFIDENT_SCORE} catches near-zero)")  # fmt: skip
 
 
 def top_score(question: str, history: list[str]) -> float:
@@ -148,6 +149,9 @@ def api_latency(questions: list[dict], rounds: int) -> None:
     print(f"\nPOST {CHAT} through the test Client, {len(questions)} questions x {rounds} rounds:")
     if failures:
         print(f"  {len(failures)} unexpected responses, e.g. {failures[0]}")
+    if len(failures) == len(samples):
+        print("  no 201 at all: is the endpoint deployed? (no latency figures)")
+        return
     print(f"  {_percentiles(samples)}")
 
 
