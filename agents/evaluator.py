@@ -27,7 +27,9 @@ logger = logging.getLogger(__name__)
 RUFF_RULES = "E9,F,B,E711,E712,E721,E722,W605,PLE"
 RUFF_TIMEOUT = 5.0
 MAX_FINDINGS = 25
-_JAC_ITEM = re.compile(r"^(?:✖ )?(?:Error: )?(?P<severity>error|warning)\[(?P<code>[EW]\d+)\]: (?P<message>.+)$")
+_JAC_ITEM = re.compile(
+    r"^(?:[✖⚠] )?(?:Error: |Warning: )?(?P<severity>error|warning)\[(?P<code>[EW]\d+)\]: (?P<message>.+)$"
+)
 _JAC_WHERE = re.compile(r"^\s*--> [^:]+:(?P<line>\d+):(?P<column>\d+)")
 
 

@@ -6,9 +6,10 @@ from agents.models import AgentType
 from common.choices import Difficulty, LearningStyle
 from common.models import JobStatus
 from common.validators import no_control_chars
-from executor.languages import LANGUAGES
 from learning.models import QuestionType
+from learning.serializers import LANGUAGE_CHOICES
 
+EDGE_TYPES = ["contains", "prerequisite", "related"]
 SESSION_ID_REGEX = r"^[A-Za-z0-9_.:\-]{1,100}$"
 
 
@@ -160,7 +161,7 @@ class EvaluatorTestCaseInputSerializer(serializers.Serializer):
 
 class CodeEvaluateInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=64 * 1024, trim_whitespace=False)
-    language = serializers.ChoiceField(choices=sorted(LANGUAGES))
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES)
     test_cases = EvaluatorTestCaseInputSerializer(many=True, required=False, max_length=20)
     module_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
     stdin = serializers.CharField(
@@ -275,7 +276,7 @@ class NextPathOutputSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class NextStepOutputSerializer(serializers.Serializer):
+class CoordinatorStepOutputSerializer(serializers.Serializer):
     roadmap_id = serializers.IntegerField()
     step_id = serializers.IntegerField()
     title = serializers.CharField()
@@ -286,7 +287,7 @@ class NextStepOutputSerializer(serializers.Serializer):
 class CoordinatorOutputSerializer(serializers.Serializer):
     next_modules = NextModuleOutputSerializer(many=True)
     next_paths = NextPathOutputSerializer(many=True)
-    roadmap_steps = NextStepOutputSerializer(many=True)
+    roadmap_steps = CoordinatorStepOutputSerializer(many=True)
 
 
 class ProgressTrackInputSerializer(serializers.Serializer):
@@ -330,7 +331,7 @@ class GraphNodeOutputSerializer(serializers.Serializer):
 class GraphEdgeOutputSerializer(serializers.Serializer):
     source = serializers.CharField()
     target = serializers.CharField()
-    type = serializers.ChoiceField(choices=["contains", "prerequisite", "related"])
+    type = serializers.ChoiceField(choices=EDGE_TYPES)
     strength = serializers.FloatField()
 
 

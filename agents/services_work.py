@@ -387,12 +387,11 @@ def weekly_activity(*, user: User, today: date | None = None) -> list[dict[str, 
 
 
 def _path_projection(user: User, pace_per_day: float, today: date) -> list[dict[str, Any]]:
+    # The paths the user has touched, each with all its modules counted (a join filter would count only touched ones).
+    touched = UserModuleProgress.objects.filter(user=user).values("module__learning_path_id")
     paths = (
-        LearningPath.objects.filter(is_published=True, modules__progress__user=user)
-        .distinct()
-        .annotate(
-            total=Count("modules", distinct=True),
-        )
+        LearningPath.objects.filter(is_published=True, pk__in=touched)
+        .annotate(total=Count("modules", distinct=True))
         .order_by("id")
     )
     done_by_path = dict(

@@ -125,7 +125,11 @@ class AgentMetricsApi(APIView):
 
 
 class AgentMetricsDetailApi(APIView):
-    @extend_schema(responses={200: AgentMetricsOutputSerializer(many=True), **error_responses(401, 404)}, tags=TAGS)
+    @extend_schema(
+        operation_id="agents_metrics_detail",
+        responses={200: AgentMetricsOutputSerializer(many=True), **error_responses(401, 404)},
+        tags=TAGS,
+    )
     def get(self, request: Request, agent_id: int) -> Response:
         rows = selectors.metrics_rows([selectors.agent_get(agent_id=agent_id)])
         return Response(AgentMetricsOutputSerializer(rows, many=True).data)

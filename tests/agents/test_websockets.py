@@ -72,7 +72,7 @@ def test_expired_inactive_or_revoked_tokens_are_closed_with_4401(user):
 
     async def scenario():
         for token in (str(expired), inactive, revoked):
-            communicator, first = await connect("/ws/agents/", token)
+            _, first = await connect("/ws/agents/", token)
             assert first == {"type": "websocket.close", "code": 4401}, token
 
     async_to_sync(scenario)()
