@@ -6,7 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from common.views import HealthApi
+from common.views import HealthApi, HealthLiveApi, HealthReadyApi
 from common.views_errors import api_not_found
 from learning.views import CodeExecuteApi, JacExecuteApi
 from resources.recommend.views import RecommendationsApi
@@ -14,6 +14,8 @@ from resources.recommend.views import RecommendationsApi
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health/", HealthApi.as_view(), name="health"),
+    path("api/health/live/", HealthLiveApi.as_view(), name="health-live"),
+    path("api/health/ready/", HealthReadyApi.as_view(), name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

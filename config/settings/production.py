@@ -8,8 +8,12 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-# Load balancers probe health over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^api/health/?$", r"^api/users/health/?$"]
+SECURE_REDIRECT_EXEMPT = [
+    r"^api/health/?$",
+    r"^api/health/(live|ready)/?$",
+    r"^api/users/health/?$",
+    r"^internal/metrics/?$",
+]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)

@@ -43,6 +43,65 @@ def test_health_is_503_when_the_broker_is_down(api_client, settings):
     assert resp.json()["checks"]["broker"] == "error"
 
 
+def test_readiness_reports_every_dependency(api_client, settings):
+    resp = api_client.get("/api/health/ready/")
+    assert resp.status_code == 200
+    expected_broker = "eager" if settings.CELERY_TASK_ALWAYS_EAGER else "ok"
+    assert resp.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": expected_broker}}
+
+
+def test_readiness_is_503_and_liveness_200_when_the_cache_and_broker_are_down(api_client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    ready = api_client.get("/api/health/ready")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["cache"] == "error" and ready.json()["checks"]["broker"] == "error"
+    live = api_client.get("/api/health/live")
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
+
+
+def test_readiness_is_503_when_the_database_is_down(api_client, monkeypatch):
+    from django.db import connection
+    from django.db.utils import OperationalError
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    resp = api_client.get("/api/health/ready/")
+    assert resp.status_code == 503
+    assert resp.json()["checks"]["database"] == "error"
+
+
+def test_liveness_touches_no_dependency(api_client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert api_client.get("/api/health/live/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/health/", "/api/health/live/", "/api/health/ready/", "/api/users/health/"])
+def test_health_probes_are_never_throttled(api_client, settings, path):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "anon": "1/1m", "user": "1/1m"}
+    codes = {api_client.get(path).status_code for _ in range(4)}
+    assert codes == {200}
+    # Sanity: the same burst limit does throttle an ordinary public endpoint.
+    assert 429 in {api_client.get("/api/learning/learning-paths/").status_code for _ in range(4)}
+
+
+def test_health_probes_are_in_the_schema(tmp_path):
+    call_command("spectacular", "--file", str(tmp_path / "schema.yaml"))
+    paths = yaml.safe_load((tmp_path / "schema.yaml").read_text())["paths"]
+    assert {"/api/health/", "/api/health/live/", "/api/health/ready/", "/api/users/health/"} <= set(paths)
+    assert set(paths["/api/health/live/"]["get"]["responses"]) == {"200"}
+    assert set(paths["/api/health/ready/"]["get"]["responses"]) == {"200", "503"}
+
+
 def test_schema_and_docs_are_served(api_client):
     schema = api_client.get("/api/schema/")
     assert schema.status_code == 200
