@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from common.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.middleware.RequestIdMiddleware",
     "common.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -242,14 +245,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+# JSON lines (time, level, logger, message, request_id, extra fields) with secrets redacted; LOG_FORMAT=plain for a
+# human-readable line. See common/logs.py.
+LOGGING = logging_config(level=env("LOG_LEVEL", default="INFO"), fmt=env("LOG_FORMAT", default="json"))
 
 # --- Code execution (executor/) -------------------------------------------------------------------------------------
 # auto: bwrap when it can run here (root + bubblewrap + built runtime), else docker when an engine answers.
