@@ -6,6 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
+from common.metrics import metrics_view
 from common.views import HealthApi, HealthLiveApi, HealthReadyApi
 from common.views_errors import api_not_found
 from learning.views import CodeExecuteApi, JacExecuteApi
@@ -13,6 +14,8 @@ from resources.recommend.views import RecommendationsApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Internal: Prometheus scrapes it from allowed networks or with METRICS_TOKEN (common/metrics.py).
+    re_path(r"^internal/metrics/?$", metrics_view, name="metrics"),
     path("api/health/", HealthApi.as_view(), name="health"),
     path("api/health/live/", HealthLiveApi.as_view(), name="health-live"),
     path("api/health/ready/", HealthReadyApi.as_view(), name="health-ready"),

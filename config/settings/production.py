@@ -27,3 +27,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Metrics: no network is trusted by default (a reverse proxy on this host would make every client look local);
+# set METRICS_TOKEN (Prometheus `authorization: {credentials: …}`) or the scraper's network explicitly.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
