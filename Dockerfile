@@ -6,12 +6,14 @@ WORKDIR /build
 COPY requirements.txt .
 RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements.txt
 
-# Runtime stage: no compilers, a non-root user, gunicorn.
+# Runtime stage: no compilers, a non-root user, gunicorn running the ASGI app under uvicorn workers.
 FROM python:3.12-slim-bookworm AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=config.settings.production
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    EXECUTOR_RUNTIME_DIR=/opt/pathwise-sandbox \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 RUN apt-get update \
     && apt-get install -y --no-install-recommends bubblewrap time procps libpq5 \
     && rm -rf /var/lib/apt/lists/* \
@@ -20,10 +22,25 @@ RUN apt-get update \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=app:app . .
-# collectstatic needs settings to import; the key is a throwaway used only for this build step.
-RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput --verbosity 0
+# Settings need a key to import; this throwaway is used only by these build steps.
+# The sandbox runtime (a copy of this Python 3.12 + pinned jaclang + its shared libraries), built as root into
+# /opt/pathwise-sandbox, world-readable and owned by root. bwrap cannot run inside `docker build`, so the Jac cache
+# is warmed by the executor worker when it starts (the same command, which then only warms).
+RUN DJANGO_SECRET_KEY=build-only-not-a-secret python manage.py executor_build_runtime --skip-prewarm \
+    && DJANGO_SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput --verbosity 0
 USER app
 EXPOSE 8000
+# Liveness only: a database outage must not get the web container restarted (load balancers poll /api/health/ready/).
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health/', timeout=4)"
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health/live/', timeout=4)"
+# gunicorn.conf.py (in /app) adds the Prometheus multiprocess hooks and JSON logging for gunicorn's own lines.
+CMD ["gunicorn", "config.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", "--workers", "3"]
+
+# Operations image (compose profile "ops"): the runtime plus Flower, which is not an application dependency.
+FROM runtime AS ops
+USER root
+COPY requirements-ops.txt /tmp/requirements-ops.txt
+RUN pip install --no-cache-dir --disable-pip-version-check -r /tmp/requirements-ops.txt && rm /tmp/requirements-ops.txt
+USER app
+EXPOSE 5555
+CMD ["celery", "-A", "config", "flower", "--port=5555"]

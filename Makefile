@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 WORKERS ?= 2
+QUEUES ?= default,executor,llm,scrape,reco
 
 # A Python 3.12 interpreter: python3.12 on PATH (when it really runs), else pyenv's 3.12 install.
 PYTHON312 := $(shell \
@@ -51,7 +52,8 @@ run: seed
 	fi
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://0.0.0.0:$(PORT)/ — API docs at http://localhost:$(PORT)/api/docs/"
-	$(VENV)/bin/gunicorn config.wsgi:application --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile -
+	$(VENV)/bin/gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:$(PORT) \
+	  --workers $(WORKERS)
 
 dev: seed
 	DJANGO_DEBUG=true $(PY) manage.py runserver 0.0.0.0:$(PORT)
@@ -72,7 +74,7 @@ schema: venv
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file schema.yaml
 
 worker: venv .env
-	$(VENV)/bin/celery -A config worker -Q default,executor,llm,scrape,reco --loglevel=INFO
+	$(VENV)/bin/celery -A config worker -Q $(QUEUES) --loglevel=INFO
 
 beat: venv .env
 	$(VENV)/bin/celery -A config beat --loglevel=INFO

@@ -1,14 +1,22 @@
-"""HTTP plumbing for /api/: slash-insensitive routing, the body-size cap, and JSON for every error response."""
+"""HTTP plumbing: request ids and the access log; for /api/: slash-insensitive routing, the body-size cap, and JSON
+for every error response."""
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from common.exceptions import simple_error_body
+from common.logs import NO_REQUEST, clean_request_id, new_request_id, request_id_var
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("common.access")
+REQUEST_ID_HEADER = "X-Request-ID"
 
 _STATUS_CODES = {
     400: ("bad_request", "Bad request."),
@@ -22,6 +30,68 @@ _STATUS_CODES = {
     500: ("server_error", "A server error occurred."),
     503: ("service_unavailable", "Service temporarily unavailable, try again later."),
 }
+
+
+class RequestIdMiddleware:
+    """Outermost: gives the request an id (a sane incoming X-Request-ID, else a fresh one), puts it in the contextvar
+    every log line reads (and every Celery task enqueued from here carries), echoes it in the response header, and
+    writes one access-log line (method, path without query string, status, duration).
+
+    Sync and async capable: under ASGI it runs in the event loop, so the contextvar is set in the request's own task
+    and reaches the sync code below it through asgiref's context copying. The id is not reset on the way out because
+    django.request logs 4xx/5xx after the middleware chain returns; `request_finished` resets it instead.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def _begin(self, request: HttpRequest) -> str:
+        request_id = clean_request_id(request.META.get("HTTP_X_REQUEST_ID")) or new_request_id()
+        request.request_id = request_id
+        request_id_var.set(request_id)
+        return request_id
+
+    def _end(self, request: HttpRequest, response: HttpResponse, request_id: str, started: float) -> HttpResponse:
+        response[REQUEST_ID_HEADER] = request_id
+        access_logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self.__acall__(request)
+        started = time.perf_counter()
+        request_id = self._begin(request)
+        return self._end(request, self.get_response(request), request_id, started)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = self._begin(request)
+        return self._end(request, await self.get_response(request), request_id, started)
+
+
+def _reset_request_id(**kwargs: Any) -> None:
+    # A WSGI thread serves many requests: no line logged between two of them may carry the previous one's id.
+    request_id_var.set(NO_REQUEST)
+
+
+request_finished.connect(_reset_request_id, dispatch_uid="common.middleware.reset_request_id")
 
 
 def _is_api(request: HttpRequest) -> bool:

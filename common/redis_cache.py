@@ -9,6 +9,14 @@ from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from django_prometheus.cache.metrics import (
+    django_cache_get_fail_total,
+    django_cache_get_total,
+    django_cache_hits_total,
+    django_cache_misses_total,
+)
+
+_MISSING = object()
 
 
 class ReusingRedisCacheClient(DjangoRedisCacheClient):
@@ -28,3 +36,23 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+
+class MetricsRedisCache(RedisCache):
+    """The same backend, counting gets, hits, misses and failures in django-prometheus' cache metrics.
+
+    django-prometheus' own Redis backends either need django-redis or subclass Django's backend directly (losing
+    the client reuse above), hence this small subclass with the same metric names (backend="redis")."""
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        django_cache_get_total.labels(backend="redis").inc()
+        try:
+            result = super().get(key, default=_MISSING, version=version)
+        except Exception:
+            django_cache_get_fail_total.labels(backend="redis").inc()
+            raise
+        if result is _MISSING:
+            django_cache_misses_total.labels(backend="redis").inc()
+            return default
+        django_cache_hits_total.labels(backend="redis").inc()
+        return result

@@ -1,22 +1,28 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from common.views import HealthApi
+from common.metrics import metrics_view
+from common.views import HealthApi, HealthLiveApi, HealthReadyApi
 from common.views_errors import api_not_found
 from learning.views import CodeExecuteApi, JacExecuteApi
 from resources.recommend.views import RecommendationsApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Internal: Prometheus scrapes it from allowed networks or with METRICS_TOKEN (common/metrics.py).
+    re_path(r"^internal/metrics/?$", metrics_view, name="metrics"),
     path("api/health/", HealthApi.as_view(), name="health"),
+    path("api/health/live/", HealthLiveApi.as_view(), name="health-live"),
+    path("api/health/ready/", HealthReadyApi.as_view(), name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Swagger UI's init script comes from the same URL (?script), not inline: the CSP allows no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="common/redoc.html"),
+        name="redoc",
+    ),
     path("api/users/", include("users.urls")),
     path("api/auth/", include("users.urls_auth_alias")),
     path("api/learning/", include("learning.urls")),

@@ -131,11 +131,27 @@ def _make_world_readable(root: Path) -> None:
             os.chmod(path, 0o755 if mode & stat.S_IXUSR else 0o644)
 
 
-def build(*, force: bool = False, log: Callable[[str], None] = logger.info) -> Path:
+def is_warm() -> bool:
+    return (runtime_dir() / "WARM").exists()
+
+
+def _prewarm(log: Callable[[str], None]) -> None:
+    log("Pre-warming the Jac compiler cache inside a sandbox")
+    prewarm_jac_cache()
+    (runtime_dir() / "WARM").write_text("jac cache pre-warmed\n")
+
+
+def build(*, force: bool = False, prewarm: bool = True, log: Callable[[str], None] = logger.info) -> Path:
     """Build the runtime (idempotent: skipped when the stamp matches). Needs network access to the package index
-    once, for jaclang; the result is used offline from then on."""
+    once, for jaclang; the result is used offline from then on.
+
+    prewarm=False builds everything but the Jac cache warm-up, which needs a working sandbox: a container image is
+    built where bwrap cannot run (`docker build`), and the executor worker warms it at start (a later call with
+    prewarm=True on an up-to-date runtime only warms, once)."""
     if is_built() and not force:
         log(f"Sandbox runtime up to date at {runtime_dir()}")
+        if prewarm and not is_warm():
+            _prewarm(log)
         return runtime_dir()
     if sys.version_info[:2] != (3, 12):
         raise RuntimeError("The sandbox runtime needs Python 3.12 (jaclang requires it)")
@@ -174,8 +190,8 @@ def build(*, force: bool = False, log: Callable[[str], None] = logger.info) -> P
         os.chmod(rootfs / mount_point, 0o1777)
     shutil.rmtree(final, ignore_errors=True)
     work.rename(final)
-    log("Pre-warming the Jac compiler cache inside a sandbox")
-    prewarm_jac_cache()
+    if prewarm:
+        _prewarm(log)
     (final / "STAMP").write_text(expected_stamp() + "\n")
     log(f"Sandbox runtime ready at {final}")
     return final
