@@ -18,6 +18,7 @@ from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from agents import realtime
+from common.logs import new_request_id, request_id_var
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def _snapshot() -> list[dict[str, Any]]:
 
 class AgentEventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
+        # WebSockets bypass Django's middleware: give the connection its own request id for the logs.
+        request_id_var.set(new_request_id())
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         user = await database_sync_to_async(_authenticate)((query.get("token") or [""])[0])
         await self.accept()
@@ -111,6 +114,7 @@ class AiInteractionConsumer(AgentEventsConsumer):
         if not isinstance(content, dict) or content.get("type") != "agent_message":
             await super().receive_json(content, **kwargs)
             return
+        request_id_var.set(new_request_id())  # one id per chat message, like one per HTTP request
         agent_type = content.get("agent_type") or "chat_assistant"
         if agent_type != "chat_assistant":
             await self.send_json(_error(f"The {agent_type} agent does not chat; use its REST endpoint.", "unsupported"))
