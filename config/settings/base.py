@@ -212,7 +212,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- CORS -----------------------------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=["http://localhost:3000"])
-CORS_EXPOSE_HEADERS = ["X-Total-Count", "Link", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["X-Total-Count", "X-Total-Count-Estimated", "Link", "Retry-After"]
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- I18N, static ---------------------------------------------------------------------------------------------------
