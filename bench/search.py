@@ -163,7 +163,7 @@ def latency(client: Client, workload: list[dict[str, str]], rounds: int) -> dict
 def explain(q: str) -> str:
     catalogue_changed()
     plan = selectors.resource_search(q=q).explain(analyze=True)
-    keep = [line for line in plan.splitlines() if any(k in line for k in ("Index", "Scan", "Sort", "Execution"))]
+    keep = [line for line in plan.splitlines() if any(k in line for k in ("Index", "Scan", "Sort", "Execution", "--"))]
     return "\n".join(f"    {line.strip()}" for line in keep)
 
 

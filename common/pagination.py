@@ -1,4 +1,8 @@
-"""List pagination of API.md: bare JSON arrays, ``limit``/``offset``, ``X-Total-Count`` and an RFC 8288 ``Link``."""
+"""List pagination of API.md: bare JSON arrays, ``limit``/``offset``, ``X-Total-Count`` and an RFC 8288 ``Link``.
+
+A list whose total is an estimate (a broad resource search) says so with ``X-Total-Count-Estimated: true`` — the
+object paginated has a true ``count_is_estimate`` attribute after ``count()`` — and then pages are not cut at the
+estimate: ``next`` is linked whenever the page came back full."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -53,6 +57,22 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
             raise ValidationError({self.offset_query_param: [f"Must be at most {MAX_OFFSET}."]}, code="max_value")
         return offset
 
+    count_is_estimate = False
+    page_is_full = False
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        """DRF's, except that an estimated total neither cuts the pages short nor decides the next link."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.count = self.get_count(queryset)
+        self.offset = self.get_offset(request)
+        self.count_is_estimate = bool(getattr(queryset, "count_is_estimate", False))
+        if self.count == 0 or (self.offset > self.count and not self.count_is_estimate):
+            return []
+        page = list(queryset[self.offset : self.offset + self.limit])
+        self.page_is_full = len(page) == self.limit
+        return page
+
     def paginate_list(self, items: Sequence[Any], total: int, request: Request) -> None:
         """Record the page of an already-sliced list (for merged or computed lists)."""
         self.request = request
@@ -63,7 +83,8 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
     def _link_header(self) -> str:
         url = self.request.build_absolute_uri()
         links = []
-        if self.offset + self.limit < self.count:
+        more = self.page_is_full if self.count_is_estimate else self.offset + self.limit < self.count
+        if more:
             links.append(f'<{replace_query_param(url, self.offset_query_param, self.offset + self.limit)}>; rel="next"')
         if self.offset > 0:
             prev_offset = max(self.offset - self.limit, 0)
@@ -77,6 +98,8 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         headers = {"X-Total-Count": str(self.count)}
+        if self.count_is_estimate:
+            headers["X-Total-Count-Estimated"] = "true"
         link = self._link_header()
         if link:
             headers["Link"] = link

@@ -1,10 +1,22 @@
 """Evaluating a search cheaply: what `selectors.resource_search` hands to `paginate()` (`count()` and slicing).
 
-Ranked results are computed in one pass over the matches: each match's base relevance and the total (`COUNT(*) OVER
-()`), keeping only the best `WINDOW` ids; the title similarity, which is dearer, re-ranks that window alone. Pages
-inside the window come from it; deeper pages continue in base-relevance order (the window is exactly the top
-`WINDOW` by base relevance, so no resource is skipped or repeated at the boundary). Only the page's rows are then
-read in full.
+Ranked results (PostgreSQL, relevance descending) are computed in one pass over at most EXACT_TOTAL_UP_TO + 1
+matches, taken in storage order (the GIN bitmap scan stops at the LIMIT; nothing is sorted first): each one's base
+relevance and their number (`COUNT(*) OVER ()`), keeping only the best `WINDOW` ids. When that pass found them all,
+the window is exactly the top `WINDOW` by base relevance and the total is exact. Otherwise the query is broad (one
+common word can match a third of the catalogue, and ranking and counting 30,000 rows costs ~100 ms): a second pass
+ranks at most HEAD_POOL of the matches with the query in their title or tags (their own GIN index, so they are found
+without reading the table), the window is the best of both passes, and the total is the planner's estimate (EXPLAIN,
+nothing read; never below the bound), flagged `count_is_estimate` (`X-Total-Count-Estimated: true`, and pagination
+then does not stop at the estimate). A title or tag match outranks a description-only one by far (weights A 1.0,
+B 0.4 vs C 0.2), so the pool holds the top results; only when more than HEAD_POOL resources have the query in their
+title or tags does the window come from a subset of those (in storage order), all equally strong textual matches.
+
+The title similarity, which is dearer, re-ranks the window alone. Pages inside the window come from it; deeper pages
+list every other match in base-relevance order (exact and slow, but rare), so no resource is skipped or repeated at
+the boundary. Only the page's rows are then read in full. SQLite, the similar-titles fallback and ascending
+relevance rank and count every match in one pass. A search sorted by a column counts up to the same bound, then
+estimates.
 
 The window (ids and total) and the totals of other listings are cached for `CACHE_SECONDS`, keyed by the search
 parameters and a catalogue version that every catalogue write bumps (seed, scrape, staff edits), so new or hidden
@@ -19,14 +31,21 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, F, QuerySet, Window
 
 from common.cache import CACHE_ERRORS
 from resources.models import Resource
+from resources.search import Match
 
 logger = logging.getLogger(__name__)
 
 WINDOW = 200
+# Up to this many matches a search ranks them all and counts them exactly; past it (a broad query: one common word can
+# match a third of the catalogue) it ranks a bounded pool and estimates the total (module docstring).
+EXACT_TOTAL_UP_TO = 1000
+# A broad search ranks at most HEAD_POOL of its matches with the query in their title or tags.
+HEAD_POOL = 3000
 CACHE_SECONDS = 300
 _VERSION_KEY = "res:catalogue:v"
 
@@ -108,19 +127,65 @@ class CountCachedResults:
         return self.queryset.explain(**options)
 
 
+def estimated_total(queryset: QuerySet) -> int:
+    """The planner's estimate of how many rows `queryset` has (EXPLAIN: nothing is read), for a broad search — never
+    below EXACT_TOTAL_UP_TO + 1, since more than that were found."""
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    return max(int(plan[0]["Plan"]["Plan Rows"]), EXACT_TOTAL_UP_TO + 1)
+
+
+def match_total(match: Match) -> tuple[int, bool]:
+    """(total, is_estimate) of a search's matches: exact up to EXACT_TOTAL_UP_TO (the count stops there), else the
+    planner's estimate. Without a head (SQLite, similar titles) the count is always exact."""
+    if match.head is None:
+        return match.queryset.count(), False
+    total = match.queryset.order_by()[: EXACT_TOTAL_UP_TO + 1].count()
+    if total > EXACT_TOTAL_UP_TO:
+        return estimated_total(match.queryset), True
+    return total, False
+
+
+def _pool_sql(queryset: QuerySet, base: Any, *, pool: int) -> tuple[str, list[Any], str]:
+    """SQL of (pk, base, rating, pool size) of the best WINDOW by descending base relevance among the first `pool`
+    rows of `queryset` in storage order: the relevance is computed for `pool` rows at most, and nothing is sorted
+    before the LIMIT stops the scan. Returns (sql, params, database alias)."""
+    candidates = queryset.annotate(base=base).order_by().values_list("pk", "base", "rating")[:pool]
+    inner, params = candidates.query.sql_with_params()
+    # The ORDER BY of RankedResults._base_order, descending; the inner SQL is the ORM's, with its own parameters.
+    sql = f"SELECT *, COUNT(*) OVER () FROM ({inner}) AS pool ORDER BY 2 DESC, 3 DESC, 1 LIMIT %s"  # noqa: S608
+    return sql, [*params, WINDOW], candidates.db
+
+
+def _best_of_pool(queryset: QuerySet, base: Any, *, pool: int) -> list[tuple]:
+    sql, params, db = _pool_sql(queryset, base, pool=pool)
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _explain_pool(queryset: QuerySet, base: Any, *, pool: int, **options: Any) -> str:
+    sql, params, db = _pool_sql(queryset, base, pool=pool)
+    connection = connections[db]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{connection.ops.explain_query_prefix(**options)} {sql}", params)
+        return "\n".join(str(row[0]) for row in cursor.fetchall())
+
+
 class RankedResults:
     """Matches ordered by relevance: `base` over all of them, plus `rerank` (an expression on the resource) within
-    the first WINDOW."""
+    the first WINDOW. For a broad search the first WINDOW come from a bounded pool (module docstring); the pages
+    after them list every other match in base-relevance order, so each match appears exactly once."""
 
-    def __init__(self, *, build: Callable[[], Any], descending: bool, key: str | None) -> None:
+    def __init__(self, *, build: Callable[[], Match], descending: bool, key: str | None) -> None:
         self._build = build  # → search.Match, only on a cache miss or for pages past the window
-        self._match: Any = None
+        self._match: Match | None = None
         self.descending = descending
         self.key = key
         self._window: tuple[int, list[int], dict[int, float]] | None = None
+        self.count_is_estimate = False
 
     @property
-    def match(self) -> Any:
+    def match(self) -> Match:
         if self._match is None:
             self._match = self._build()
         return self._match
@@ -128,7 +193,15 @@ class RankedResults:
     def _ranked(self) -> QuerySet:
         return self.match.queryset.annotate(base=self.match.base).order_by(*self._base_order())
 
+    def _bounded(self) -> bool:
+        return self.descending and self.match.head is not None
+
     def explain(self, **options: Any) -> str:
+        if self._bounded():  # the first pass, then the head pool of a broad search
+            match = self.match
+            first = _explain_pool(match.queryset, match.base, pool=EXACT_TOTAL_UP_TO + 1, **options)
+            head = _explain_pool(match.head, match.base, pool=HEAD_POOL, **options)  # type: ignore[arg-type]
+            return f"{first}\n-- if more than {EXACT_TOTAL_UP_TO} matches:\n{head}"
         return (
             self._ranked()
             .annotate(total=Window(Count("id")))
@@ -141,19 +214,36 @@ class RankedResults:
         rating = F("rating").desc() if self.descending else F("rating").asc()
         return [base, rating, "id"]
 
+    def _best_rows(self) -> tuple[list[tuple], int]:
+        """(pk, base, rating) of the best WINDOW by base relevance, and the total."""
+        match = self.match
+        if not self._bounded():  # SQLite, similar titles, ascending: rank and count every match
+            counted = list(
+                self._ranked().annotate(total=Window(Count("id"))).values_list("pk", "base", "rating", "total")[:WINDOW]
+            )
+            return [row[:3] for row in counted], counted[0][3] if counted else 0
+        # One pass ranks and counts the first EXACT_TOTAL_UP_TO + 1 matches: all of them, unless the query is broad.
+        rows = _best_of_pool(match.queryset, match.base, pool=EXACT_TOTAL_UP_TO + 1)
+        total = rows[0][3] if rows else 0
+        if total <= EXACT_TOTAL_UP_TO:
+            return [row[:3] for row in rows], total
+        # Broad: add the best of (at most HEAD_POOL of) the matches with the query in their title or tags.
+        self.count_is_estimate = True
+        pooled = {row[0]: row[:3] for row in rows}
+        pooled.update((row[0], row[:3]) for row in _best_of_pool(match.head, match.base, pool=HEAD_POOL))  # type: ignore[arg-type]
+        best = sorted(pooled.values(), key=lambda r: (-r[1], -r[2], r[0]))[:WINDOW]
+        return best, estimated_total(match.queryset)
+
     def _load(self) -> tuple[int, list[int], dict[int, float]]:
         if self._window is not None:
             return self._window
         cached = _cache_get(self.key)
         if cached is not None:
-            total, ids, scores = cached
+            total, self.count_is_estimate, ids, scores = cached
             self._window = (total, ids, {int(k): v for k, v in scores.items()})
             return self._window
-        rows = list(
-            self._ranked().annotate(total=Window(Count("id"))).values_list("pk", "base", "rating", "total")[:WINDOW]
-        )
-        total = rows[0][3] if rows else 0
-        scores = {pk: float(base) for pk, base, _, _ in rows}
+        rows, total = self._best_rows()
+        scores = {pk: float(base) for pk, base, _ in rows}
         if self.match.rerank is not None and rows:
             extra = Resource.objects.filter(pk__in=list(scores)).annotate(extra=self.match.rerank)
             for pk, value in extra.values_list("pk", "extra"):
@@ -161,7 +251,7 @@ class RankedResults:
         sign = -1 if self.descending else 1
         ordered = sorted(rows, key=lambda r: (sign * scores[r[0]], sign * r[2], r[0]))
         self._window = (total, [r[0] for r in ordered], scores)
-        _cache_set(self.key, (total, self._window[1], scores))
+        _cache_set(self.key, (total, self.count_is_estimate, self._window[1], scores))
         return self._window
 
     def count(self) -> int:
@@ -169,13 +259,40 @@ class RankedResults:
 
     def __getitem__(self, page: slice) -> list[Resource]:
         total, ids, scores = self._load()
-        start, stop = page.start or 0, min(page.stop if page.stop is not None else total, total)
+        start, stop = page.start or 0, page.stop if page.stop is not None else total
+        if not self.count_is_estimate:
+            stop = min(stop, total)
         if start >= stop:
             return []
         picked = ids[start:stop]
-        if stop > WINDOW:  # beyond the window: base-relevance order, which the window's membership follows
-            deeper = self._ranked().values_list("pk", "base")[max(start, WINDOW) : stop]
-            for pk, base in deeper:
+        if stop > len(ids):  # past the window: every other match, in base-relevance order
+            others = self._ranked().exclude(pk__in=ids).values_list("pk", "base")
+            for pk, base in others[max(start, len(ids)) - len(ids) : stop - len(ids)]:
                 picked.append(pk)
                 scores[pk] = float(base)
         return _rows(picked, scores)
+
+
+class SortedMatches(CountCachedResults):
+    """The matches of a text query in a column order (any sort but relevance); the total is exact up to
+    EXACT_TOTAL_UP_TO, else the planner's estimate (see match_total)."""
+
+    def __init__(self, *, build: Callable[[], Match], ordering: list[Any], key: str | None) -> None:
+        self._build_match = build
+        self._match: Match | None = None
+        super().__init__(lambda: self.match.queryset.order_by(*ordering), key)
+        self.count_is_estimate = False
+
+    @property
+    def match(self) -> Match:
+        if self._match is None:
+            self._match = self._build_match()
+        return self._match
+
+    def count(self) -> int:
+        cached = _cache_get(self.key)
+        if cached is None:
+            cached = match_total(self.match)
+            _cache_set(self.key, cached)
+        total, self.count_is_estimate = cached
+        return total

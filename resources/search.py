@@ -7,6 +7,9 @@ stored weighted vector (title A, tags B, description C; GIN index). The relevanc
     + 0.02 × rating / 5                                                     — a small quality prior for ties
     + 0.3 × word_similarity(query, title)      — pg_trgm closeness of the title, within the best 200 (see results.py)
 
+A broad query (more than a thousand matches) is ranked over a bounded pool — chiefly the matches with the query in
+their title or tags (`Match.head`, a GIN index of its own) — and its total estimated: see results.py.
+
 Soft AND: when fewer than ten resources contain every query word, the resources containing all the words but one
 (any of them, for one- and two-word queries) are listed after them — those with every word get +1, the others are
 ranked by the same formula over the any-word query; when there are none of those either, titles similar to the
@@ -30,9 +33,9 @@ from itertools import combinations
 from string import ascii_lowercase
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import BooleanField, Case, F, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Length
 
@@ -186,23 +189,54 @@ def _most_of_query(terms: list[str]) -> SearchQuery:
     return query  # type: ignore[return-value]
 
 
+class SearchHead(Func):
+    """Title and tags as one unweighted tsvector: exactly the expression of the partial GIN index
+    `resources_search_head_gin` (migration 0005), so that the planner serves `head @@ query` from it. Keep the two
+    identical."""
+
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__(F("title"), F("tags"))
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        title, tags = (compiler.compile(expression) for expression in self.get_source_expressions())
+        sql = f"to_tsvector('{SEARCH_CONFIG}'::regconfig, ({title[0]})::text || ' ' || ({tags[0]})::text)"
+        return sql, [*title[1], *tags[1]]
+
+
 @dataclass(frozen=True)
 class Match:
     """The resources matching a query, their base relevance (an expression over each of them), and the dearer
-    re-ranking term added within the best results only (see resources.results)."""
+    re-ranking term added within the best results only (see resources.results). On PostgreSQL, `head` is the subset
+    with the query in their title or tags (served by its own GIN index): the ranking pool of a broad search."""
 
     queryset: QuerySet
     base: Any
     rerank: Any = None
+    head: QuerySet | None = None
+
+
+def _in_head(queryset: QuerySet, query: SearchQuery, also: Q | None = None) -> QuerySet:
+    """The resources of `queryset` with `query` in their title or tags (or matching `also`)."""
+    condition = Q(search_head=query) | also if also is not None else Q(search_head=query)
+    return queryset.alias(search_head=SearchHead()).filter(condition)
 
 
 def postgres_match(queryset: QuerySet, q: str) -> Match:
     strict = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
     title_similarity = TrigramWordSimilarity(q, "title") * Value(TITLE_SIMILARITY_WEIGHT)
-    strict_ids = list(queryset.filter(search_vector=strict).values_list("pk", flat=True)[:SOFT_AND_MIN])
+    everywhere = queryset.filter(search_vector=strict)
+    # Unordered, so the scan stops at the tenth match instead of sorting them all.
+    strict_ids = list(everywhere.order_by().values_list("pk", flat=True)[:SOFT_AND_MIN])
     if len(strict_ids) >= SOFT_AND_MIN:
         rank = SearchRank(F("search_vector"), strict, weights=RANK_WEIGHTS, normalization=Value(1))
-        return Match(queryset.filter(search_vector=strict), rank + _rating_prior(), title_similarity)
+        # Without a phrase or an excluded word, the words in title or tags imply the words in the document: the head
+        # index alone then finds the head (no second bitmap over every match to intersect with).
+        positive, negative = query_terms(q)
+        implied = '"' not in q and not negative
+        head = _in_head(queryset if implied else everywhere, strict)
+        return Match(everywhere, rank + _rating_prior(), title_similarity, head=head)
     positive, negative = query_terms(q)
     if not positive:
         return Match(queryset.filter(pk__in=strict_ids), _rating_prior())
@@ -210,11 +244,14 @@ def postgres_match(queryset: QuerySet, q: str) -> Match:
     # queries), ranked by how many words they have; with none of those either, titles similar to the query.
     rank = SearchRank(F("search_vector"), _any_of(positive), weights=RANK_WEIGHTS, normalization=Value(1))
     all_words = Case(When(pk__in=strict_ids, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
-    matches = queryset.filter(search_vector=_most_of_query(positive))
+    loose = _most_of_query(positive)
+    matches = queryset.filter(search_vector=loose)
     if negative:
         matches = matches.exclude(search_vector=_any_of(negative))
     if strict_ids or matches.exists():
-        return Match(matches | queryset.filter(pk__in=strict_ids), all_words + rank + _rating_prior(), title_similarity)
+        matches = matches | queryset.filter(pk__in=strict_ids)
+        head = _in_head(matches, loose, also=Q(pk__in=strict_ids))
+        return Match(matches, all_words + rank + _rating_prior(), title_similarity, head=head)
     similar = queryset.filter(title__trigram_word_similar=" ".join(positive))
     if negative:
         similar = similar.exclude(search_vector=_any_of(negative))

@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound
 
 from resources import search
 from resources.models import Resource, ScrapeJob, UserInteractionVersion, UserResourceInteraction
-from resources.results import CountCachedResults, RankedResults, cache_key
+from resources.results import CountCachedResults, RankedResults, SortedMatches, cache_key
 from users.models import User
 
 SORTS = ("relevance", "rating", "duration_minutes", "created_at", "title", "popularity")
@@ -61,7 +61,7 @@ def resource_search(
     tags_mode: str = "any",
     max_duration: int | None = None,
     min_rating: float | None = None,
-) -> RankedResults | CountCachedResults:
+) -> RankedResults | SortedMatches | CountCachedResults:
     """Active resources matching the filters (and `q`), ordered by `sort`/`order` — by relevance when `q` is given
     and no sort is, else by rating. Ties break on id, so pages are stable. The result supports `count()` and
     slicing (see resources.results for how it is evaluated and cached)."""
@@ -92,12 +92,13 @@ def resource_search(
     order = order or DEFAULT_ORDER[sort]
     if sort == "relevance":
         return RankedResults(
-            build=lambda: search.match(queryset, q), descending=order == "desc", key=cache_key("ranked", params)
+            build=lambda: search.match(queryset, q), descending=order == "desc", key=cache_key("window", params)
         )
     if q:
-        return CountCachedResults(
-            lambda: search.match(queryset, q).queryset.order_by(*_ordering(sort, order)),
-            key=cache_key("count", {**params, "sort": None, "order": None}),
+        return SortedMatches(
+            build=lambda: search.match(queryset, q),
+            ordering=_ordering(sort, order),
+            key=cache_key("matches", {**params, "sort": None, "order": None}),
         )
     return CountCachedResults(
         lambda: queryset.order_by(*_ordering(sort, order)),

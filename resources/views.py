@@ -11,6 +11,7 @@ from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.serializers import error_responses
 from resources import selectors, services
 from resources.models import InteractionType
+from resources.results import EXACT_TOTAL_UP_TO
 from resources.selectors import SORTS
 from resources.serializers import (
     InteractionOutputSerializer,
@@ -70,7 +71,10 @@ class ResourceSearchApi(PublicApi):
     @extend_schema(
         summary="Search the catalogue",
         description="Public. Ranked by relevance when `q` is given (typos tolerated); filters as flat parameters or "
-        "as `filters=<JSON object>`. A bare array; the total is in `X-Total-Count`.",
+        "as `filters=<JSON object>`. A bare array; the total is in `X-Total-Count`: exact up to "
+        f"{EXACT_TOTAL_UP_TO:,} matches of `q`, "
+        "above that PostgreSQL's estimate, flagged by `X-Total-Count-Estimated: true` (follow the `next` link rather "
+        "than computing pages from an estimated total).",
         parameters=SEARCH_PARAMETERS,
         responses={200: ResourceOutputSerializer(many=True), **error_responses(400)},
         tags=TAGS,

@@ -271,7 +271,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- CORS -----------------------------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=["http://localhost:3000"])
-CORS_EXPOSE_HEADERS = ["X-Total-Count", "Link", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["X-Total-Count", "X-Total-Count-Estimated", "Link", "Retry-After"]
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- I18N, static ---------------------------------------------------------------------------------------------------

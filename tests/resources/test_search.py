@@ -4,6 +4,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.utils import timezone
 
@@ -387,3 +388,55 @@ def test_search_selector_parameters_match_the_serializer():
     assert serializer.is_valid(), serializer.errors
     assert serializer.validated_data == {"q": "python", "tags": ["a"], "tags_mode": "all"}
     assert selectors.resource_search(**serializer.validated_data).count() == 0
+
+
+# --- Broad searches: a bounded ranking pool and an estimated total (PostgreSQL) ---------------------------------------
+
+
+@pytest.fixture
+def broad(db, monkeypatch):
+    """30 "widget" resources (10 with the word in the title, 20 only in the description), with the exact-count bound
+    and the ranking window lowered so that "widget" is a broad query."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the bounded pool and the planner's estimate exist only on PostgreSQL")
+    from resources import results
+
+    monkeypatch.setattr(results, "EXACT_TOTAL_UP_TO", 12)
+    monkeypatch.setattr(results, "WINDOW", 8)
+    for i in range(10):
+        ResourceFactory(title=f"Widget handbook {i}", description="All about one thing.", rating=i % 5)
+    for i in range(20):
+        ResourceFactory(title=f"Gadget notes {i}", description="A widget appears here " + "and more " * i)
+    services.search_terms_rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE resources")
+
+
+def test_broad_search_ranks_title_matches_first_and_flags_an_estimated_total(api_client, broad):
+    resp = api_client.get(SEARCH, {"q": "widget", "limit": 8})
+    assert resp["X-Total-Count-Estimated"] == "true"
+    assert int(resp["X-Total-Count"]) > 12  # an estimate, never below the bound the count stopped at
+    assert all(title.startswith("Widget handbook") for title in titles(resp))
+    narrow = api_client.get(SEARCH, {"q": "handbook"})
+    assert narrow["X-Total-Count"] == "10" and "X-Total-Count-Estimated" not in narrow
+
+
+def test_broad_search_pages_list_every_match_once_whatever_the_estimate(api_client, broad):
+    seen, offset = [], 0
+    while True:  # follow the next links: an estimated total neither cuts the pages short nor ends them
+        resp = api_client.get(SEARCH, {"q": "widget", "limit": 7, "offset": offset})
+        seen += [r["id"] for r in resp.json()]
+        if 'rel="next"' not in resp.get("Link", ""):
+            break
+        offset += 7
+    widgets = Resource.objects.filter(search_vector=SearchQuery("widget", config="english"))
+    everything = set(widgets.values_list("pk", flat=True))
+    assert len(seen) == len(set(seen)) and set(seen) == everything
+
+
+def test_broad_search_sorted_by_a_column_estimates_its_total_too(api_client, broad):
+    resp = api_client.get(SEARCH, {"q": "widget", "sort": "rating"})
+    assert resp["X-Total-Count-Estimated"] == "true" and int(resp["X-Total-Count"]) > 12
+    assert len(resp.json()) == 30
+    exact = api_client.get(SEARCH, {"q": "handbook", "sort": "rating"})
+    assert exact["X-Total-Count"] == "10" and "X-Total-Count-Estimated" not in exact
