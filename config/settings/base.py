@@ -220,6 +220,10 @@ SPECTACULAR_SETTINGS = {
         "MediaTypeEnum": "common.choices.MediaType",
         "ProgressStatusEnum": "learning.models.ProgressStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.openapi.allow_empty_query_values",
+    ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
 }
