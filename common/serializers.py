@@ -45,9 +45,9 @@ class BlankableDateField(serializers.DateField):
 
 
 class StrictJsonTypesMixin:
-    """Booleans must be JSON booleans and text JSON strings, as the schema says. DRF alone reads `0` as false and
-    `0` as "0"; a client sending those has a bug worth reporting rather than guessing at (found by the contract
-    fuzzer)."""
+    """Booleans must be JSON booleans, text JSON strings and numbers not booleans, as the schema says. DRF alone
+    reads `0` as false, `0` as "0" and `false` as the score 0.0; a client sending those has a bug worth reporting
+    rather than guessing at (found by the contract fuzzer)."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -58,6 +58,8 @@ class StrictJsonTypesMixin:
                     continue
                 if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
                     errors[name] = ["Must be true or false."]
+                elif isinstance(field, (serializers.IntegerField, serializers.FloatField)) and isinstance(value, bool):
+                    errors[name] = ["Must be a number."]
                 elif isinstance(field, (serializers.CharField, serializers.ChoiceField)) and not isinstance(value, str):
                     errors[name] = ["Must be a string."]
                 elif (
