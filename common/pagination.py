@@ -20,11 +20,12 @@ MAX_OFFSET = 10_000_000
 PAGINATION_PARAMETERS = [
     OpenApiParameter(
         "limit",
-        int,
+        # Larger values are clamped to the maximum page size; more than nine digits is a 400.
+        {"type": "integer", "minimum": 1, "maximum": 999_999_999},
         description=f"Page size (default {settings.PAGINATION_DEFAULT_LIMIT}, "
         f"at most {settings.PAGINATION_MAX_LIMIT}).",
     ),
-    OpenApiParameter("offset", int, description="Items to skip."),
+    OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, description="Items to skip."),
 ]
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 
@@ -35,6 +35,43 @@ _ERROR_TEXT = {
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorOutputSerializer, description=_ERROR_TEXT.get(code, "")) for code in codes}
+
+
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}], "nullable": True}
+)
+class BlankableDateField(serializers.DateField):
+    """An optional date that BlankAsNullMixin reads as null when sent as "" (API.md); the schema says so."""
+
+
+class StrictJsonTypesMixin:
+    """Booleans must be JSON booleans, text JSON strings and numbers not booleans, as the schema says. DRF alone
+    reads `0` as false, `0` as "0" and `false` as the score 0.0; a client sending those has a bug worth reporting
+    rather than guessing at (found by the contract fuzzer)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            errors: dict[str, list[str]] = {}
+            for name, field in self.fields.items():  # type: ignore[attr-defined]
+                value = data.get(name)
+                if field.read_only or value is None:
+                    continue
+                if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+                    errors[name] = ["Must be true or false."]
+                elif isinstance(field, (serializers.IntegerField, serializers.FloatField)) and isinstance(value, bool):
+                    errors[name] = ["Must be a number."]
+                elif isinstance(field, (serializers.CharField, serializers.ChoiceField)) and not isinstance(value, str):
+                    errors[name] = ["Must be a string."]
+                elif (
+                    isinstance(field, serializers.ListField)
+                    and isinstance(field.child, (serializers.CharField, serializers.ChoiceField))
+                    and isinstance(value, list)
+                    and not all(isinstance(item, str) for item in value)
+                ):
+                    errors[name] = ["Must be a list of strings."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 class BlankAsNullMixin:

@@ -1,13 +1,16 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.serializers import BlankAsNullMixin
+from common.serializers import BlankAsNullMixin, StrictJsonTypesMixin
 from common.validators import no_control_chars
 from learning.models import ModuleType, ProgressStatus, QuestionType, QuizDifficulty
 from learning.services import MAX_MINUTES_PER_UPDATE
+
+NOT_BLANK = RegexValidator(r"\S", message="Code may not be empty.", code="blank")
 
 # --- Output -----------------------------------------------------------------------------------------------------------
 
@@ -143,7 +146,7 @@ class ProgressQueryInputSerializer(serializers.Serializer):
     module = serializers.IntegerField(min_value=1, max_value=2**62)
 
 
-class ProgressUpdateInputSerializer(BlankAsNullMixin, serializers.Serializer):
+class ProgressUpdateInputSerializer(BlankAsNullMixin, StrictJsonTypesMixin, serializers.Serializer):
     blank_as_null = ("status", "time_spent", "score")
 
     status = serializers.ChoiceField(choices=ProgressStatus.choices, required=False, allow_null=True)
@@ -213,7 +216,10 @@ def _check_text(name: str, value: str) -> None:
 
 
 class CodeExecuteInputSerializer(serializers.Serializer):
-    code = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=70_000)
+    # Blank or whitespace-only code is refused before anything is queued; the schema says so (minLength, pattern).
+    code = serializers.CharField(
+        trim_whitespace=False, max_length=70_000, validators=[NOT_BLANK], error_messages={"blank": NOT_BLANK.message}
+    )
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, default="python")
     stdin = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=70_000)
     test_input = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=70_000,
@@ -264,7 +270,10 @@ class JacExecuteInputSerializer(CodeExecuteInputSerializer):
 
 class CodeSubmissionInputSerializer(serializers.Serializer):
     module = serializers.IntegerField(min_value=1, max_value=2**62)
-    code = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=70_000)
+    # Blank or whitespace-only code is refused before anything is queued; the schema says so (minLength, pattern).
+    code = serializers.CharField(
+        trim_whitespace=False, max_length=70_000, validators=[NOT_BLANK], error_messages={"blank": NOT_BLANK.message}
+    )
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, default="python")
 
     def validate_code(self, value: str) -> str:

@@ -40,7 +40,9 @@ class PublicApi(APIView):
 
 
 def _int_param(name: str, description: str, required: bool = False) -> OpenApiParameter:
-    return OpenApiParameter(name, int, required=required, description=description)
+    return OpenApiParameter(
+        name, {"type": "integer", "minimum": 1, "maximum": 2**62}, required=required, description=description
+    )
 
 
 class LearningPathListApi(PublicApi):

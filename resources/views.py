@@ -61,8 +61,10 @@ SEARCH_PARAMETERS = [
     _list_param("source", None, "Platform name(s), case-insensitive."),
     _list_param("tags", None, "Tag(s); see tags_mode."),
     OpenApiParameter("tags_mode", str, enum=["any", "all"], description="Match any (default) or all of the tags."),
-    OpenApiParameter("max_duration", int, description="At most this many minutes."),
-    OpenApiParameter("min_rating", float, description="Mean rating at least this (0–5)."),
+    OpenApiParameter("max_duration", {"type": "integer", "minimum": 1}, description="At most this many minutes."),
+    OpenApiParameter(
+        "min_rating", {"type": "number", "minimum": 0, "maximum": 5}, description="Mean rating at least this (0–5)."
+    ),
     *PAGINATION_PARAMETERS,
 ]
 

@@ -2,7 +2,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
 
 from common.choices import Difficulty, LearningStyle, MediaType
-from common.serializers import BlankAsNullMixin
+from common.serializers import BlankableDateField, BlankAsNullMixin, StrictJsonTypesMixin
 from users.models import AgentInteractionLevel, FeedbackStyle, LearningPace, User, UserPreferences
 from users.services import effective_streak
 
@@ -164,10 +164,11 @@ class PasswordChangeInputSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class UserUpdateInputSerializer(BlankAsNullMixin, serializers.ModelSerializer):
+class UserUpdateInputSerializer(BlankAsNullMixin, StrictJsonTypesMixin, serializers.ModelSerializer):
     """Writable profile and settings fields. Anything else in the body (is_staff, points, id…) is ignored."""
 
     blank_as_null = ("learning_style", "preferred_difficulty", "learning_pace", "goal_deadline")
+    goal_deadline = BlankableDateField(required=False, allow_null=True)
 
     class Meta:
         model = User
@@ -184,7 +185,7 @@ class UserUpdateInputSerializer(BlankAsNullMixin, serializers.ModelSerializer):
         }
 
 
-class PreferencesSerializer(BlankAsNullMixin, serializers.ModelSerializer):
+class PreferencesSerializer(BlankAsNullMixin, StrictJsonTypesMixin, serializers.ModelSerializer):
     """Input and output of a user's recommendation preferences."""
 
     blank_as_null = ("preferred_difficulty", "preferred_learning_style", "max_duration_minutes")
@@ -195,7 +196,9 @@ class PreferencesSerializer(BlankAsNullMixin, serializers.ModelSerializer):
     preferred_difficulty = serializers.ChoiceField(choices=Difficulty.choices, allow_null=True, required=False)
     preferred_learning_style = serializers.ChoiceField(choices=LearningStyle.choices, allow_null=True, required=False)
     max_duration_minutes = serializers.IntegerField(min_value=1, max_value=100_000, allow_null=True, required=False)
-    avoid_tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=50, required=False)
+    avoid_tags = serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=50), max_length=50, required=False
+    )
 
     class Meta:
         model = UserPreferences

@@ -139,7 +139,7 @@ class ProfileApi(APIView):
         return Response(UserOutputSerializer(selectors.user_load_awards(user=request.user)).data)
 
     @extend_schema(
-        request=UserUpdateInputSerializer,
+        request=UserUpdateInputSerializer(partial=True),
         responses={200: UserEnvelopeOutputSerializer, **error_responses(400, 401)},
         tags=["users"],
     )
@@ -162,7 +162,7 @@ class SettingsApi(APIView):
         return Response(UserSettingsOutputSerializer(request.user).data)
 
     @extend_schema(
-        request=UserUpdateInputSerializer,
+        request=UserUpdateInputSerializer(partial=True),
         responses={200: UserSettingsOutputSerializer, **error_responses(400, 401)},
         tags=["users"],
     )
@@ -192,7 +192,7 @@ class UserDetailApi(APIView):
         return Response(UserOutputSerializer(user).data)
 
     @extend_schema(
-        request=UserUpdateInputSerializer,
+        request=UserUpdateInputSerializer(partial=True),
         responses={200: UserOutputSerializer, **error_responses(400, 401, 404)},
         tags=["users"],
     )
@@ -217,7 +217,7 @@ class UserPreferencesApi(APIView):
         return Response(PreferencesSerializer(services.preferences_get_or_create(user=user)).data)
 
     @extend_schema(
-        request=PreferencesSerializer,
+        request=PreferencesSerializer(partial=True),
         responses={200: PreferencesSerializer, **error_responses(400, 401, 404)},
         tags=["users"],
     )

@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
         "QuestionTypeEnum": "learning.models.QuestionType",
         "GraphEdgeTypeEnum": "agents.serializers.EDGE_TYPES",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.openapi.allow_empty_query_values",
+    ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
 }

@@ -17,7 +17,11 @@ class RecommendationsApi(APIView):
         "similarity and a popularity prior; never violates the user's avoid_tags, max_duration_minutes, completed "
         "or disliked items. At most 3 of one media type in each 10. Cached per user until a new interaction or a "
         "retrain.",
-        parameters=[OpenApiParameter("limit", int, description="How many (1–200, default 50).")],
+        parameters=[
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="How many (1–200, default 50)."
+            )
+        ],
         responses={200: ResourceRecommendationOutputSerializer(many=True), **error_responses(400, 401, 404)},
         tags=["resources"],
     )
