@@ -5,7 +5,7 @@ from rest_framework import serializers
 from agents.models import AgentType
 from common.choices import Difficulty, LearningStyle
 from common.models import JobStatus
-from common.validators import no_control_chars
+from common.serializers import SafeCharField
 from learning.models import QuestionType
 from learning.serializers import LANGUAGE_CHOICES
 
@@ -41,19 +41,15 @@ class AgentOutputSerializer(serializers.Serializer):
 
 class AgentCreateInputSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=AgentType.choices)
-    name = serializers.CharField(max_length=100, required=False, validators=[no_control_chars])
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    capabilities = serializers.ListField(
-        child=serializers.CharField(max_length=60, validators=[no_control_chars]), max_length=30, required=False
-    )
+    name = SafeCharField(max_length=100, required=False)
+    description = SafeCharField(max_length=2000, required=False, allow_blank=True)
+    capabilities = serializers.ListField(child=SafeCharField(max_length=60), max_length=30, required=False)
 
 
 class AgentUpdateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False, validators=[no_control_chars])
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    capabilities = serializers.ListField(
-        child=serializers.CharField(max_length=60, validators=[no_control_chars]), max_length=30, required=False
-    )
+    name = SafeCharField(max_length=100, required=False)
+    description = SafeCharField(max_length=2000, required=False, allow_blank=True)
+    capabilities = serializers.ListField(child=SafeCharField(max_length=60), max_length=30, required=False)
     is_active = serializers.BooleanField(required=False)
 
 
@@ -89,7 +85,9 @@ class AgentMetricsOutputSerializer(serializers.Serializer):
 
 
 class TaskListInputSerializer(serializers.Serializer):
-    agent = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    agent = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text="Only this agent's tasks."
+    )
     status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
 
 
@@ -116,7 +114,7 @@ class TaskOutputSerializer(serializers.Serializer):
 
 
 class ChatMessageInputSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=4000, validators=[no_control_chars])
+    message = SafeCharField(max_length=4000)
     session_id = serializers.RegexField(SESSION_ID_REGEX, required=False, allow_null=True, allow_blank=True)
     module_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
 
@@ -142,7 +140,9 @@ class ChatMessageOutputSerializer(serializers.Serializer):
 
 
 class ChatHistoryInputSerializer(serializers.Serializer):
-    session_id = serializers.RegexField(SESSION_ID_REGEX, required=False, allow_blank=True)
+    session_id = serializers.RegexField(
+        SESSION_ID_REGEX, required=False, allow_blank=True, help_text="One session; all of yours when absent."
+    )
 
 
 class ChatRateInputSerializer(serializers.Serializer):
@@ -219,7 +219,7 @@ class CodeEvaluateOutputSerializer(serializers.Serializer):
 
 
 class ContentGenerateInputSerializer(serializers.Serializer):
-    topic = serializers.CharField(max_length=200, validators=[no_control_chars])
+    topic = SafeCharField(max_length=200)
     difficulty = serializers.ChoiceField(choices=Difficulty.choices, default=Difficulty.BEGINNER)
     learning_style = serializers.ChoiceField(choices=LearningStyle.choices, required=False, allow_null=True)
     module_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
@@ -314,11 +314,11 @@ class ProgressTrackOutputSerializer(serializers.Serializer):
 
 
 class GraphInputSerializer(serializers.Serializer):
-    topic = serializers.CharField(required=False, max_length=200, validators=[no_control_chars])
+    topic = SafeCharField(required=False, max_length=200, help_text="Only the part of the graph around this topic.")
 
 
 class RelationsInputSerializer(serializers.Serializer):
-    concept = serializers.CharField(max_length=200, validators=[no_control_chars])
+    concept = SafeCharField(max_length=200)
 
 
 class GraphNodeOutputSerializer(serializers.Serializer):

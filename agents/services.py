@@ -262,7 +262,7 @@ def chat_message_send(
     if module_id is not None:
         module = Module.objects.filter(pk=module_id).only("pk", "title").first()
         if module is None:
-            raise ValidationError({"module_id": ["Unknown module."]})
+            raise NotFound("No such module.")
     chat_rate_limit(user)
     session = session_id or uuid.uuid4().hex
     agent = agent_for_type("chat_assistant")

@@ -207,9 +207,9 @@ def content_generate_for(
                 topic=topic, difficulty=difficulty, learning_style=learning_style, module_id=module_id,
                 question_count=question_count,
             )  # fmt: skip
-        except UnknownTopic as exc:
+        except UnknownTopic as exc:  # like an unknown concept in the knowledge graph: nothing of ours to build on
             recorder.output["outcome"] = "unknown_topic"
-            raise ValidationError({"topic": [str(exc)]}) from None
+            raise NotFound(str(exc)) from None
         result = {**base, "provider": "offline:pathwise-offline-1"}
         if not get_provider().is_offline:
             try:

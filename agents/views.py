@@ -1,6 +1,6 @@
 """HTTP layer of the agents API: validate → service/selector → serialize."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 from rest_framework.request import Request
@@ -38,6 +38,9 @@ from learning.models import Module
 TAGS = ["agents"]
 
 
+PUBLIC_READ = [{"jwtAuth": []}, {}]  # the schema's way to say "a token is optional here"
+
+
 class ReadPublicWriteStaff(BasePermission):
     """Agents are public to read (the SPA lists them before login); only staff create, edit or delete them."""
 
@@ -59,7 +62,7 @@ class AgentListApi(APIView):
 
     @extend_schema(
         parameters=PAGINATION_PARAMETERS, responses={200: AgentOutputSerializer(many=True), **error_responses(400)},
-        tags=TAGS,
+        tags=TAGS, auth=PUBLIC_READ,
     )  # fmt: skip
     def get(self, request: Request) -> Response:
         return paginate(request, selectors.agent_list(), lambda page: _agents_payload(list(page)))
@@ -80,7 +83,7 @@ class AgentDetailApi(APIView):
     permission_classes = [ReadPublicWriteStaff]
     anonymous_on_invalid_token = True
 
-    @extend_schema(responses={200: AgentOutputSerializer, **error_responses(404)}, tags=TAGS)
+    @extend_schema(responses={200: AgentOutputSerializer, **error_responses(404)}, tags=TAGS, auth=PUBLIC_READ)
     def get(self, request: Request, agent_id: int) -> Response:
         return Response(_agents_payload([selectors.agent_get(agent_id=agent_id)], many=False))
 
@@ -118,31 +121,32 @@ class AgentStatusApi(APIView):
 
 
 class AgentMetricsApi(APIView):
-    @extend_schema(responses={200: AgentMetricsOutputSerializer(many=True), **error_responses(401)}, tags=TAGS)
+    @extend_schema(
+        parameters=PAGINATION_PARAMETERS,
+        responses={200: AgentMetricsOutputSerializer(many=True), **error_responses(400, 401)},
+        tags=TAGS,
+    )
     def get(self, request: Request) -> Response:
         rows = selectors.metrics_rows(list(selectors.agent_list()))
-        return Response(AgentMetricsOutputSerializer(rows, many=True).data)
+        return paginate(request, rows, lambda page: AgentMetricsOutputSerializer(page, many=True).data)
 
 
 class AgentMetricsDetailApi(APIView):
     @extend_schema(
         operation_id="agents_metrics_detail",
-        responses={200: AgentMetricsOutputSerializer(many=True), **error_responses(401, 404)},
+        parameters=PAGINATION_PARAMETERS,
+        responses={200: AgentMetricsOutputSerializer(many=True), **error_responses(400, 401, 404)},
         tags=TAGS,
     )
     def get(self, request: Request, agent_id: int) -> Response:
         rows = selectors.metrics_rows([selectors.agent_get(agent_id=agent_id)])
-        return Response(AgentMetricsOutputSerializer(rows, many=True).data)
+        return paginate(request, rows, lambda page: AgentMetricsOutputSerializer(page, many=True).data)
 
 
 class TaskListApi(APIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("agent", int, description="Only this agent's tasks."),
-            OpenApiParameter("status", str, enum=["pending", "in_progress", "completed", "failed"]),
-            *PAGINATION_PARAMETERS,
-        ],
-        responses={200: TaskOutputSerializer(many=True), **error_responses(400, 401)},
+        parameters=[TaskListInputSerializer, *PAGINATION_PARAMETERS],
+        responses={200: TaskOutputSerializer(many=True), **error_responses(400, 401, 404)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
@@ -174,7 +178,7 @@ class TaskDetailApi(APIView):
 class ChatMessageApi(APIView):
     @extend_schema(
         request=ChatMessageInputSerializer,
-        responses={201: ChatMessageOutputSerializer, **error_responses(400, 401, 429)},
+        responses={201: ChatMessageOutputSerializer, **error_responses(400, 401, 404, 429)},
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
@@ -190,8 +194,7 @@ class ChatMessageApi(APIView):
 
 class ChatHistoryApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("session_id", str, description="One session; all of yours when absent."),
-                    *PAGINATION_PARAMETERS],
+        parameters=[ChatHistoryInputSerializer, *PAGINATION_PARAMETERS],
         responses={200: ChatMessageOutputSerializer(many=True), **error_responses(400, 401)},
         tags=TAGS,
     )  # fmt: skip
@@ -283,7 +286,7 @@ class ProgressTrackApi(APIView):
 
 class KnowledgeGraphApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("topic", str, description="Only the part of the graph around this topic.")],
+        parameters=[GraphInputSerializer],
         responses={200: GraphOutputSerializer, **error_responses(400, 401)},
         tags=TAGS,
     )
@@ -300,7 +303,7 @@ class KnowledgeGraphApi(APIView):
 
 class KnowledgeRelationsApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("concept", str, required=True)],
+        parameters=[RelationsInputSerializer],
         responses={200: GraphOutputSerializer, **error_responses(400, 401, 404)},
         tags=TAGS,
     )

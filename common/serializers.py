@@ -3,8 +3,11 @@
 from collections.abc import Mapping
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
+
+from common.validators import no_control_chars
 
 
 class ErrorItemSerializer(serializers.Serializer):
@@ -86,3 +89,25 @@ class BlankAsNullMixin:
                 if data.get(field) == "":
                     data[field] = None
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+# Text PostgreSQL can store: no NUL byte, no lone surrogate. Declared in the schema too, so clients (and the contract
+# fuzzer) know such strings are refused rather than finding out from a 400.
+SAFE_TEXT_PATTERN = r"^[^\u0000\ud800-\udfff]*$"
+
+
+class SafeCharField(serializers.CharField):
+    """A CharField that refuses NUL bytes and lone surrogates, and says so in the OpenAPI schema (`pattern`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(no_control_chars)
+
+
+class SafeCharFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = SafeCharField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema["pattern"] = SAFE_TEXT_PATTERN
+        return schema

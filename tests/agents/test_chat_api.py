@@ -89,7 +89,7 @@ def test_rating_own_messages_only(seeded, auth_client, other_client, api_client)
 @pytest.mark.parametrize(
     "body",
     [{}, {"message": ""}, {"message": "   "}, {"message": "x" * 4001}, {"message": "hi\x00there"},
-     {"message": "hi", "session_id": "bad session!"}, {"message": "hi", "module_id": 99999999},
+     {"message": "hi", "session_id": "bad session!"}, {"message": "hi", "module_id": 0},
      {"message": "hi", "module_id": "abc"}, {"message": ["a"]}],
 )  # fmt: skip
 def test_bad_messages_are_400_and_store_nothing(auth_client, body):
@@ -97,6 +97,13 @@ def test_bad_messages_are_400_and_store_nothing(auth_client, body):
     assert response.status_code == 400
     assert_error_shape(response.json())
     assert ChatMessage.objects.count() == 0 and not Job.objects.filter(kind="chat_reply").exists()
+
+
+def test_an_unknown_module_is_404_and_stores_nothing(auth_client):
+    response = auth_client.post(URL, {"message": "hi", "module_id": 99999999}, format="json")
+    assert response.status_code == 404
+    assert_error_shape(response.json(), "not_found")
+    assert ChatMessage.objects.count() == 0
 
 
 def test_4000_characters_are_accepted(seeded, auth_client):

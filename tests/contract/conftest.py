@@ -4,6 +4,9 @@ identities every operation is called as."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.models import Agent, ChatMessage
+from agents.services import agents_ensure
+from common import jobs
 from learning import services as learning_services
 from resources.models import Resource
 from roadmaps.models import Roadmap, RoadmapStatus, RoadmapStep
@@ -39,11 +42,16 @@ def build_world(role: str) -> World:
     roadmap = Roadmap.objects.create(user=owner, title="Python roadmap", concept="python", duration_weeks=4,
                                      status=RoadmapStatus.DRAFT)  # fmt: skip
     step = RoadmapStep.objects.create(roadmap=roadmap, title="Basics", order_index=1)
+    agents_ensure()
+    chat_agent = Agent.objects.get(type="chat_assistant")
+    chat = ChatMessage.objects.create(agent=chat_agent, user=owner, session_id="s1", message="hi", response="hello")
+    task = jobs.job_create(kind="chat_reply", owner=owner, title="Answer a chat message")
     world = World(role=role)
     world.ids = {
         "path_id": path.pk, "learning_path": path.pk, "module_id": lesson.pk, "module": exercise.pk,
         "quiz_id": question.quiz_id, "quiz": question.quiz_id, "resource_id": resources[0].pk,
         "roadmap_id": roadmap.pk, "step_id": step.pk, "user_id": str(owner.pk),
+        "agent_id": chat_agent.pk, "agent": chat_agent.pk, "message_id": chat.pk, "task_id": task.pk,
     }  # fmt: skip
     assert Resource.objects.count() >= 3
     if role != "anonymous":

@@ -20,7 +20,10 @@ from schemathesis.core.parameters import ParameterLocation
 
 from tests.contract.conftest import World, build_world
 
-WORKER_OPERATIONS = r"^/api/(learning/code/execute/|jac-execution/api/|learning/code-submissions/$|roadmaps/generate/)"
+WORKER_OPERATIONS = (
+    r"^/api/(learning/code/execute/|jac-execution/api/|learning/code-submissions/$|roadmaps/generate/"
+    r"|agents/code-evaluator/evaluate/)"
+)
 
 # Schema-valid requests the API may still refuse with 400, because OpenAPI 3.0 cannot say why: each entry is a rule
 # the schema has no keyword for. Every other check stays on for these operations, and every other operation must
@@ -30,6 +33,9 @@ SEMANTIC_400 = {
     r"^/api/(users/)?auth/password-change/$": "the current password must be the user's",
     r"^/api/assessment/attempts/$": "answer keys must be the ids of the quiz's questions",
     r"^/api/resources/scrape/$": "source URLs must resolve to a public http(s) host (SSRF guard)",
+    r"^/api/agents/code-evaluator/evaluate/$": "a module_id must name an exercise with test cases in that language",
+    # Declared as a `pattern` (common.serializers.SafeCharField), which Schemathesis' coverage phase does not honour:
+    r"^/api/agents/(chat-assistant/message|\{agent_id\})/$": "NUL bytes and lone surrogates in text are refused",
     r"^/api/resources/search/$": "`filters` is JSON text whose keys and values are validated",
     r"^/api/roadmaps/\{roadmap_id\}/progress/$": "drf-spectacular documents every PATCH body as partial; this one "
     "needs step_id and completed (PUT documents them as required)",
@@ -139,4 +145,5 @@ def test_every_operation_is_fuzzed():
     assert {op.path for op in operations if re.match(WORKER_OPERATIONS, op.path)} == {
         "/api/learning/code/execute/", "/api/learning/code/execute/{run_id}/", "/api/jac-execution/api/execute/",
         "/api/jac-execution/api/quick-execute/", "/api/learning/code-submissions/", "/api/roadmaps/generate/",
+        "/api/agents/code-evaluator/evaluate/",
     }  # fmt: skip
