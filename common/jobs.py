@@ -168,3 +168,15 @@ class JobRecorder:
 
         client_error = isinstance(exc, APIException) and getattr(exc, "status_code", 500) < 500
         job_finish(job=self.job, failed=not client_error, error=f"{type(exc).__name__}: {exc}", output=self.output)
+
+
+def jobs_prune(*, older_than_days: int, now: datetime | None = None) -> int:
+    """Delete finished jobs older than the retention window (agent metrics then cover that window). Open jobs are
+    never deleted: a stuck one is for its app's reaper to fail."""
+    from datetime import timedelta
+
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    deleted, _ = Job.objects.filter(status__in=[JobStatus.COMPLETED, JobStatus.FAILED], finished_at__lt=cutoff).delete()
+    if deleted:
+        logger.info("Pruned %s finished jobs older than %s days", deleted, older_than_days)
+    return deleted

@@ -329,7 +329,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-code-runs": {"task": "executor.reap_runs", "schedule": 60.0},
     "reap-stuck-submissions": {"task": "learning.reap_submissions", "schedule": 60.0},
+    "prune-finished-jobs": {"task": "common.prune_jobs", "schedule": 6 * 3600.0},
 }
+# Finished job rows (the agents' Task history and the source of their metrics) are kept this long.
+JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=90)
 
 # --- Resources: search and scraping (resources/) ---------------------------------------------------------------------
 # The scraper identifies itself, obeys robots.txt (user-agent token "PathwiseBot"), waits between requests to a host,

@@ -1,11 +1,15 @@
 """Agents, their derived status and metrics, tasks: through the API, with job rows moved by real services."""
 
+import time
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus
 from common import jobs
 from common.models import Job, JobStatus
+from common.tasks import prune_jobs
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.users.test_auth_views import assert_error_shape
@@ -179,3 +183,18 @@ def test_other_users_cannot_see_tasks_even_as_staff_filter(other_user):
     client = client_for(UserFactory())
     jobs.job_create(kind="chat_reply", owner=other_user, title="private")
     assert client.get("/api/tasks/").json() == []
+
+
+def test_finished_jobs_past_retention_are_pruned_through_celery(user, celery_worker):
+    old = timezone.now() - timedelta(days=120)
+    stale = Job.objects.create(kind="chat_reply", owner=user, title="old", status="completed", finished_at=old)
+    Job.objects.filter(pk=stale.pk).update(created_at=old)
+    open_old = Job.objects.create(kind="code_run", owner=user, title="stuck", status="in_progress", started_at=old)
+    recent = jobs.job_create(kind="chat_reply", owner=user, title="recent", started=True)
+    jobs.job_finish(job=recent)
+    prune_jobs.delay()  # through the worker (JSON, acks) when a broker is configured
+    for _ in range(100):
+        if not Job.objects.filter(pk=stale.pk).exists():
+            break
+        time.sleep(0.1)
+    assert set(Job.objects.values_list("pk", flat=True)) == {open_old.pk, recent.pk}

@@ -1,0 +1,11 @@
+"""Celery entry points of the cross-app plumbing."""
+
+from celery import shared_task
+from django.conf import settings
+
+from common import jobs
+
+
+@shared_task(name="common.prune_jobs", ignore_result=True)
+def prune_jobs() -> int:
+    return jobs.jobs_prune(older_than_days=settings.JOB_RETENTION_DAYS)
