@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
@@ -35,6 +37,17 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+# The database is unreachable (down, restarting, connection lost) or refused the work for a transient reason
+# (deadlock, cancelled statement): the client should retry, so 503 with Retry-After rather than a 500.
+DATABASE_UNAVAILABLE = (DatabaseOperationalError, DatabaseInterfaceError)
+
+
+def database_unavailable() -> ServiceUnavailable:
+    exc = ServiceUnavailable("The database is temporarily unavailable; try again shortly.", code="database_unavailable")
+    exc.wait = 2  # type: ignore[attr-defined]  # DRF turns `wait` into Retry-After
+    return exc
 
 
 def _is_leaf(value: Any) -> bool:
@@ -100,6 +113,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(get_error_detail(exc))
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("Database unavailable: %s", exc)
+        exc = database_unavailable()
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -167,5 +167,13 @@ class ApiExceptionMiddleware:
             return json_error(413)
         if isinstance(exception, Http404):
             return json_error(404)
+        from common.exceptions import DATABASE_UNAVAILABLE
+
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exception)
+            response = json_error(503, "The database is temporarily unavailable; try again shortly.",
+                                  "database_unavailable")  # fmt: skip
+            response["Retry-After"] = "2"
+            return response
         logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
         return json_error(500)
