@@ -136,3 +136,30 @@ def test_python_syntax_check_never_executes_code(tmp_path):
     assert checker == "ruff" and findings[0]["code"] == "F401"
     assert not marker.exists()
     assert evaluator.python_syntax_errors("x = (" * 300)[0]["message"]  # absurd nesting is reported, not raised
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("celery_worker")
+def test_a_sandbox_outage_fails_the_task_and_puts_the_code_evaluator_in_error(settings, auth_client, staff_client):
+    """A real failing task: with the sandbox unreachable the run ends system_error, its job fails, and the agent shows
+    `error` until staff restart it."""
+    from agents.models import Agent
+    from executor.backends import _resolve
+
+    settings.EXECUTOR_BACKEND = "docker"
+    settings.EXECUTOR_DOCKER_URL = "unix:///nonexistent/docker.sock"
+    _resolve.cache_clear()
+    try:
+        response = auth_client.post("/api/learning/code/execute/", {"code": "print(1)", "language": "python"},
+                                    format="json")  # fmt: skip
+    finally:
+        _resolve.cache_clear()
+    assert response.status_code == 200 and response.json()["status"] == "system_error"
+    job = Job.objects.get(kind="code_run")
+    assert job.status == "failed" and job.finished_at is not None
+    evaluator_agent = Agent.objects.get(type="code_evaluator")
+    assert evaluator_agent.status == "error"
+    listed = {a["type"]: a for a in auth_client.get("/api/agents/").json()}
+    assert listed["code_evaluator"]["status"] == "error"
+    assert listed["code_evaluator"]["performance_metrics"]["success_rate"] == 0.0
+    assert staff_client.post(f"/api/agents/{evaluator_agent.pk}/restart/").json()["status"] == "idle"
