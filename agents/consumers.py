@@ -9,6 +9,7 @@ accept would only be an HTTP 403).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,20 +24,29 @@ from common.logs import new_request_id, request_id_var
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+RECHECK_SECONDS = 60  # a logout or password change closes open sockets within this long (at their next event)
 
 
-def _authenticate(raw: str) -> Any:
+def _authenticate(raw: str) -> tuple[Any, Any]:
     from users.authentication import JWTAuthentication
 
     if not raw:
-        return None
+        return None, None
     auth = JWTAuthentication()
     try:
         token = auth.get_validated_token(raw.encode())
         user = auth.get_user(token)
     except (InvalidToken, AuthenticationFailed, TokenError):
-        return None
-    return user if user.is_active else None
+        return None, None
+    return (user, token) if user.is_active else (None, None)
+
+
+def _still_valid(user_id: Any, token: Any) -> bool:
+    from users.models import User
+    from users.tokens import token_is_current
+
+    user = User.objects.filter(pk=user_id, is_active=True).only("pk", "token_version").first()
+    return user is not None and token_is_current(token=token, user=user)
 
 
 def _snapshot() -> list[dict[str, Any]]:
@@ -51,12 +61,14 @@ class AgentEventsConsumer(AsyncJsonWebsocketConsumer):
         # WebSockets bypass Django's middleware: give the connection its own request id for the logs.
         request_id_var.set(new_request_id())
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        user = await database_sync_to_async(_authenticate)((query.get("token") or [""])[0])
+        user, token = await database_sync_to_async(_authenticate)((query.get("token") or [""])[0])
         await self.accept()
         if user is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user = user
+        self.user, self.token = user, token
+        self.expires_at = float(token["exp"])
+        self.checked_at = time.time()
         # Staff receive every task on the staff group (their own included), others only their own.
         self.joined = [realtime.AGENTS_GROUP] + (
             [realtime.STAFF_TASKS_GROUP] if user.is_staff else [realtime.user_tasks_group(user.pk)]
@@ -71,10 +83,25 @@ class AgentEventsConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def authorised(self) -> bool:
+        """The connection's token still holds: not expired (checked every time), not revoked by a logout or password
+        change (checked at most every RECHECK_SECONDS). Otherwise the socket is closed with 4401."""
+        now = time.time()
+        ok = now < self.expires_at
+        if ok and now - self.checked_at >= RECHECK_SECONDS:
+            ok = await database_sync_to_async(_still_valid)(self.user.pk, self.token)
+            self.checked_at = now
+        if not ok:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        return ok
+
     async def push(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["payload"])
+        if await self.authorised():
+            await self.send_json(event["payload"])
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not await self.authorised():
+            return
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
             return
@@ -113,6 +140,8 @@ class AiInteractionConsumer(AgentEventsConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "agent_message":
             await super().receive_json(content, **kwargs)
+            return
+        if not await self.authorised():
             return
         request_id_var.set(new_request_id())  # one id per chat message, like one per HTTP request
         agent_type = content.get("agent_type") or "chat_assistant"

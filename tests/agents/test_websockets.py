@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.db.models import F
 from rest_framework_simplejwt.tokens import AccessToken
 
+from agents import consumers
 from agents.models import Agent
 from common import jobs
 from config.asgi import application
@@ -183,5 +184,42 @@ def test_ai_interaction_answers_agent_messages(user):
         while (event := await communicator.receive_json_from(timeout=TIMEOUT))["type"] != "error":
             pass
         await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_an_open_socket_is_closed_once_its_token_expires_or_is_revoked(user, settings):
+    token = access_for(user)
+
+    async def scenario():
+        communicator, _ = await connect("/ws/agents/", token)
+        await drain_snapshot(communicator)
+        await communicator.send_json_to({"type": "ping"})
+        assert (await communicator.receive_json_from(timeout=TIMEOUT))["type"] == "pong"
+        # Revoke the session (what logout does) and let the once-a-minute check come due.
+        await sync_to_async(User.objects.filter(pk=user.pk).update)(token_version=F("token_version") + 1)
+        consumers.RECHECK_SECONDS = 0
+        try:
+            await communicator.send_json_to({"type": "ping"})
+            assert await communicator.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
+        finally:
+            consumers.RECHECK_SECONDS = 60
+
+    async_to_sync(scenario)()
+
+
+def test_an_expired_token_closes_the_socket_at_the_next_event(user, other_user):
+    short = AccessToken.for_user(user)
+    short["ver"] = user.token_version
+    short.set_exp(lifetime=timedelta(seconds=2))
+    token = str(short)
+
+    async def scenario():
+        communicator, first = await connect("/ws/agents/", token)
+        assert first["type"] == "websocket.send"
+        await drain_snapshot(communicator)
+        await asyncio.sleep(2.5)
+        await sync_to_async(jobs.job_create)(kind="chat_reply", owner=user, title="after expiry")
+        assert await communicator.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
 
     async_to_sync(scenario)()
