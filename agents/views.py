@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents import graph, selectors, services, services_work
+from agents.registry import TYPE_OF_KIND
 from agents.serializers import (
     AgentCreateInputSerializer,
     AgentMetricsOutputSerializer,
@@ -158,8 +159,6 @@ class TaskListApi(APIView):
         ids = selectors.agent_ids_by_type()
 
         def render(page: list) -> list:
-            from agents.registry import TYPE_OF_KIND
-
             return [selectors.task_payload(job, ids.get(TYPE_OF_KIND.get(job.kind, ""))) for job in page]
 
         return paginate(request, tasks, render)
@@ -168,8 +167,6 @@ class TaskListApi(APIView):
 class TaskDetailApi(APIView):
     @extend_schema(responses={200: TaskOutputSerializer, **error_responses(401, 404)}, tags=TAGS)
     def get(self, request: Request, task_id: int) -> Response:
-        from agents.registry import TYPE_OF_KIND
-
         job = selectors.task_get(user=request.user, task_id=task_id)
         agent_id = selectors.agent_ids_by_type().get(TYPE_OF_KIND.get(job.kind, ""))
         return Response(selectors.task_payload(job, agent_id))
