@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from agents import services
 from agents.models import Agent, ChatMessage
 
 
@@ -7,8 +8,15 @@ from agents.models import Agent, ChatMessage
 class AgentAdmin(admin.ModelAdmin):
     list_display = ["name", "type", "status", "current_task", "is_active", "last_active", "restarted_at"]
     list_filter = ["status", "is_active"]
-    # Status, current task and activity are derived from job rows; restart through the API to clear an error.
-    readonly_fields = ["status", "current_task", "last_active", "restarted_at", "created_at"]
+    # Status, current task and activity are derived from job rows; the restart action clears an error.
+    readonly_fields = ["type", "status", "current_task", "last_active", "restarted_at", "created_at"]
+    actions = ["restart"]
+
+    @admin.action(description="Restart the selected agents (clears error)")
+    def restart(self, request, queryset):  # type: ignore[no-untyped-def]
+        for agent in queryset:
+            services.agent_restart(agent=agent)
+        self.message_user(request, f"Restarted {queryset.count()} agent(s).")
 
 
 @admin.register(ChatMessage)

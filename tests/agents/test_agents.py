@@ -198,3 +198,22 @@ def test_finished_jobs_past_retention_are_pruned_through_celery(user, celery_wor
             break
         time.sleep(0.1)
     assert set(Job.objects.values_list("pk", flat=True)) == {open_old.pk, recent.pk}
+
+
+def test_staff_restart_agents_from_the_admin(user, staff):
+    from django.test import Client
+
+    failing = jobs.job_create(kind="chat_reply", owner=user, title="x", started=True)
+    jobs.job_finish(job=failing, failed=True, error="boom")
+    chat = agent("chat_assistant")
+    assert chat.status == AgentStatus.ERROR
+    staff.is_superuser = True  # admin pages need model permissions; a superuser has them all
+    staff.save(update_fields=["is_superuser"])
+    client = Client()
+    client.force_login(staff)
+    response = client.post("/admin/agents/agent/", {"action": "restart", "_selected_action": [chat.pk]}, follow=True)
+    assert response.status_code == 200
+    assert agent("chat_assistant").status == AgentStatus.IDLE
+    assert client.get(f"/admin/agents/agent/{chat.pk}/change/").status_code == 200
+    assert client.get("/admin/agents/chatmessage/").status_code == 200
+    assert client.get("/admin/common/job/").status_code == 200
