@@ -1,10 +1,9 @@
 """The code evaluator's feedback: what failed and why, without running anything outside the sandbox.
 
-- Python: `ast.parse` for syntax errors with line and column (parsing only; nothing is executed), then ruff's linter
-  (a Rust binary reading the source from stdin: it parses, it never imports or runs it) for pyflakes/bugbear-style
-  findings.
-- Jac: `jac check` runs inside the sandbox like any program (see executor.languages.CHECKERS); its report is parsed
-  here.
+- Python: `ast.parse` for syntax errors with line and column (parsing only; nothing is executed), and ruff's linter
+  for pyflakes/bugbear-style findings — ruff runs inside the sandbox like any program (executor.languages.CHECKERS),
+  only its JSON report is parsed here.
+- Jac: `jac check` runs inside the sandbox the same way; its report is parsed here.
 - Tests: for each failed test, a unified diff of expected and actual output.
 """
 
@@ -15,27 +14,16 @@ import difflib
 import json
 import logging
 import re
-import shutil
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
-RUFF_RULES = "E9,F,B,E711,E712,E721,E722,W605,PLE"
-RUFF_TIMEOUT = 5.0
 MAX_FINDINGS = 25
 _JAC_ITEM = re.compile(
     r"^(?:[✖⚠] )?(?:Error: |Warning: )?(?P<severity>error|warning)\[(?P<code>[EW]\d+)\]: (?P<message>.+)$"
 )
 _JAC_WHERE = re.compile(r"^\s*--> [^:]+:(?P<line>\d+):(?P<column>\d+)")
-
-
-def _ruff_binary() -> str | None:
-    beside = Path(sys.executable).parent / "ruff"
-    return str(beside) if beside.exists() else shutil.which("ruff")
 
 
 def python_syntax_errors(source: str) -> list[dict[str, Any]]:
@@ -50,33 +38,27 @@ def python_syntax_errors(source: str) -> list[dict[str, Any]]:
     return []
 
 
-def python_findings(source: str) -> tuple[list[dict[str, Any]], str]:
-    """ruff's findings (code, message, line, column) and the checker's name; empty when ruff is unavailable."""
-    binary = _ruff_binary()
-    if binary is None:
-        return [], "ruff unavailable"
+def ruff_findings(report: str) -> list[dict[str, Any]]:
+    """Parse ruff's JSON report (`ruff check --output-format json`, run in the sandbox) into findings."""
     try:
-        proc = subprocess.run(  # noqa: S603 — our own ruff binary; the learner's code is only its stdin
-            [binary, "check", "--isolated", "--no-cache", "--output-format", "json", "--select", RUFF_RULES,
-             "--stdin-filename", "main.py", "-"],
-            input=source, capture_output=True, text=True, timeout=RUFF_TIMEOUT, check=False,
-        )  # fmt: skip
-        items = json.loads(proc.stdout or "[]")
-    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
-        logger.warning("ruff failed on a submission: %s", exc)
-        return [], "ruff failed"
+        items = json.loads(report or "[]")
+    except ValueError:
+        return []
+    if not isinstance(items, list):
+        return []
     findings = [
         {
             "code": item.get("code") or "syntax",
-            "message": item.get("message", ""),
+            "message": str(item.get("message", ""))[:500],
             "line": (item.get("location") or {}).get("row"),
             "column": (item.get("location") or {}).get("column"),
-            "severity": "error" if (item.get("code") or "").startswith(("E9", "F8", "PLE")) else "warning",
+            "severity": "error" if (item.get("code") or "E9").startswith(("E9", "F8", "PLE")) else "warning",
         }
         for item in items
+        if isinstance(item, dict)
     ]
     findings.sort(key=lambda f: (f["line"] or 0, f["column"] or 0))
-    return findings[:MAX_FINDINGS], "ruff"
+    return findings[:MAX_FINDINGS]
 
 
 def jac_findings(report: str) -> list[dict[str, Any]]:

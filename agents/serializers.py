@@ -185,6 +185,7 @@ class SyntaxErrorOutputSerializer(serializers.Serializer):
 
 class StaticAnalysisOutputSerializer(serializers.Serializer):
     checker = serializers.CharField()
+    complete = serializers.BooleanField(help_text="False when the sandboxed checker could not finish (findings empty).")
     syntax_errors = SyntaxErrorOutputSerializer(many=True)
     findings = FindingOutputSerializer(many=True)
 

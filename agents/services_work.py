@@ -39,10 +39,11 @@ logger = logging.getLogger(__name__)
 # --- code evaluator -------------------------------------------------------------------------------------------------
 
 
-def _static_python(code: str) -> dict[str, Any]:
+def _static_python(code: str, check: CodeRun | None) -> dict[str, Any]:
     syntax = evaluator.python_syntax_errors(code)
-    findings, checker = evaluator.python_findings(code)
-    return {"checker": checker, "syntax_errors": syntax, "findings": findings}
+    complete = check is not None and check.state == RunState.FINISHED and check.status == "success"
+    findings = evaluator.ruff_findings(check.stdout) if complete and check is not None else []
+    return {"checker": "ruff", "syntax_errors": syntax, "findings": findings, "complete": complete}
 
 
 def _static_jac(check: CodeRun | None) -> dict[str, Any]:
@@ -66,8 +67,8 @@ def code_evaluate(
     """Run the code against the given (or the module's) test cases in the sandbox — or just run it when there are
     none — and add feedback: per-test results with a diff for each wrong output, syntax errors with line numbers and
     static findings (ruff for Python, `jac check` in the sandbox for Jac)."""
-    check = executor_services.check_request(owner=user, language=language, source=code) if language == "jac" else None
-    static = _static_python(code) if language == "python" else None
+    # The language's checker (ruff, jac check) runs in the sandbox alongside the grading.
+    check = executor_services.check_request(owner=user, language=language, source=code)
     submission: CodeSubmission | None = None
     run: CodeRun | None = None
     if module is not None:
@@ -84,8 +85,7 @@ def code_evaluate(
         )
     if check is not None:
         check = executor_services.run_wait(run=check, timeout=executor_services.wait_budget(check))
-        static = _static_jac(check)
-    assert static is not None
+    static = _static_python(code, check) if language == "python" else _static_jac(check)
     tests = evaluator.test_feedback(submission.results if submission else [])
     run_payload = services_code.execution_payload(run) if run is not None else None
     status = submission.status if submission else (run_payload or {}).get("status", "")

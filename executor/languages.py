@@ -10,6 +10,9 @@ from executor.spec import Limits, RunStatus
 RUNTIME_MOUNT = "/runtime"  # where the runtime is mounted inside every sandbox
 WORKDIR = "/work"
 PYTHON = f"{RUNTIME_MOUNT}/python/bin/python3.12"
+RUFF = f"{RUNTIME_MOUNT}/python/bin/ruff"
+# The lint rules the code evaluator reports: syntax, pyflakes, bugbear and a few pycodestyle/pylint error checks.
+RUFF_RULES = "E9,F,B,E711,E712,E721,E722,W605,PLE"
 
 _PY_COMPILE = re.compile(r"^(SyntaxError|IndentationError|TabError)\b", re.MULTILINE)
 
@@ -73,6 +76,25 @@ LANGUAGES: dict[str, Language] = {
 # Static checkers, run in the same sandbox as programs (a checker parses learner code, and jaclang's checker imports
 # what the code imports, so it is treated as untrusted too). Internal: learners cannot pick them as a language.
 CHECKERS: dict[str, Language] = {
+    "python:check": Language(
+        name="python:check",
+        filename="main.py",
+        argv=(
+            RUFF,
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--output-format",
+            "json",
+            "--exit-zero",
+            "--select",
+            RUFF_RULES,
+            "main.py",
+        ),
+        default_limits=Limits(wall_seconds=10, cpu_seconds=5, memory_mb=512),
+        max_limits=Limits(wall_seconds=10, cpu_seconds=5, memory_mb=512),
+        is_compile_error=lambda stderr: False,
+    ),
     "jac:check": Language(
         name="jac:check",
         filename="main.jac",

@@ -2,7 +2,8 @@
 
     <EXECUTOR_RUNTIME_DIR>/
       rootfs/                 mounted read-only as / (bwrap) or imported as the image (docker)
-        runtime/python/       a copy of this Python 3.12 (stdlib, libpython) + pinned jaclang in site-packages
+        runtime/python/       a copy of this Python 3.12 (stdlib, libpython) + pinned jaclang in site-packages, and
+                              the pinned ruff binary in bin/ (the code evaluator's linter)
         lib/, lib64/          exactly the shared libraries those binaries need (ldd closure)
         etc/passwd, etc/group
         work/ tmp/ proc/ dev/ mount points
@@ -27,7 +28,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5  # 5: native binaries of the sandbox requirements (ruff) kept in python/bin
 SKIP_STDLIB = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "site-packages", "__pycache__",
                "config-3.12-x86_64-linux-gnu"}  # fmt: skip
 PYTHON_REL = Path("runtime/python")
@@ -169,7 +170,12 @@ def build(*, force: bool = False, prewarm: bool = True, log: Callable[[str], Non
          "--target", str(site), "--only-binary", ":all:", *sandbox_requirements()],
         check=True,
     )  # fmt: skip
-    shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts point at the host interpreter
+    # Console scripts point at the host interpreter, so they go; native binaries (ruff) move beside python3.12.
+    for binary in (site / "bin").glob("*") if (site / "bin").is_dir() else []:
+        with binary.open("rb") as fh:
+            if fh.read(4) == b"\x7fELF":
+                shutil.move(str(binary), python_dir / "bin" / binary.name)
+    shutil.rmtree(site / "bin", ignore_errors=True)
     log("Copying shared libraries (ldd closure)")
     copied = _copy_shared_libraries(rootfs, python_dir)
     log(f"  {copied} libraries")

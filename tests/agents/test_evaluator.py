@@ -37,7 +37,7 @@ def test_python_tests_with_a_diff_for_the_wrong_one_and_ruff_findings(auth_clien
     assert not second["passed"] and second["actual_output"] == "Hello, Bob\n"
     assert "-Hello, Bob!" in second["diff"] and "+Hello, Bob" in second["diff"]
     static = body["static_analysis"]
-    assert static["checker"] == "ruff" and static["syntax_errors"] == []
+    assert static["checker"] == "ruff" and static["complete"] and static["syntax_errors"] == []
     assert {"code": "F401", "line": 1} == {k: static["findings"][0][k] for k in ("code", "line")}
     assert body["feedback"][0] == "1 of 2 tests pass."
     assert any("F401" in line for line in body["feedback"])
@@ -132,34 +132,17 @@ def test_output_diff_ignores_trailing_whitespace_only():
 def test_python_syntax_check_never_executes_code(tmp_path):
     marker = tmp_path / "ran"
     assert evaluator.python_syntax_errors(f"open({str(marker)!r}, 'w').write('x')") == []
-    findings, checker = evaluator.python_findings(f"import os\nopen({str(marker)!r}, 'w').write('x')\n")
-    assert checker == "ruff" and findings[0]["code"] == "F401"
     assert not marker.exists()
     assert evaluator.python_syntax_errors("x = (" * 300)[0]["message"]  # absurd nesting is reported, not raised
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("celery_worker")
-def test_a_sandbox_outage_fails_the_task_and_puts_the_code_evaluator_in_error(settings, auth_client, staff_client):
-    """A real failing task: with the sandbox unreachable the run ends system_error, its job fails, and the agent shows
-    `error` until staff restart it."""
-    from agents.models import Agent
-    from executor.backends import _resolve
-
-    settings.EXECUTOR_BACKEND = "docker"
-    settings.EXECUTOR_DOCKER_URL = "unix:///nonexistent/docker.sock"
-    _resolve.cache_clear()
-    try:
-        response = auth_client.post("/api/learning/code/execute/", {"code": "print(1)", "language": "python"},
-                                    format="json")  # fmt: skip
-    finally:
-        _resolve.cache_clear()
-    assert response.status_code == 200 and response.json()["status"] == "system_error"
-    job = Job.objects.get(kind="code_run")
-    assert job.status == "failed" and job.finished_at is not None
-    evaluator_agent = Agent.objects.get(type="code_evaluator")
-    assert evaluator_agent.status == "error"
-    listed = {a["type"]: a for a in auth_client.get("/api/agents/").json()}
-    assert listed["code_evaluator"]["status"] == "error"
-    assert listed["code_evaluator"]["performance_metrics"]["success_rate"] == 0.0
-    assert staff_client.post(f"/api/agents/{evaluator_agent.pk}/restart/").json()["status"] == "idle"
+def test_ruff_report_parsing_is_defensive():
+    report = (
+        '[{"code": "F401", "message": "`os` imported but unused", "location": {"row": 1, "column": 8}},'
+        ' {"code": null, "message": "SyntaxError: x", "location": {"row": 2, "column": 1}}]'
+    )
+    assert evaluator.ruff_findings(report) == [
+        {"code": "F401", "message": "`os` imported but unused", "line": 1, "column": 8, "severity": "warning"},
+        {"code": "syntax", "message": "SyntaxError: x", "line": 2, "column": 1, "severity": "error"},
+    ]
+    assert evaluator.ruff_findings("not json") == [] and evaluator.ruff_findings('{"a": 1}') == []
