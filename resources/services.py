@@ -19,7 +19,7 @@ import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, F
+from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
@@ -468,6 +468,31 @@ def scrape_job_run(*, job_id: int, max_items_per_source: int | None = None) -> S
     )  # fmt: skip
     job.refresh_from_db()
     return job
+
+
+def scrape_jobs_reap(*, now: Any = None) -> int:
+    """Fail jobs whose worker died: running past the task's hard time limit, or queued for a day (the broker lost
+    them). A killed job is not run again by itself; staff can start a new one (upserts make that safe)."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    hard_limit = timedelta(seconds=settings.SCRAPER_JOB_SOFT_TIME_LIMIT + 60 + 300)
+    died = "the worker running this job stopped before it finished"
+    stale = [
+        (JobStatus.RUNNING, Q(started_at__lt=now - hard_limit), died),
+        (JobStatus.QUEUED, Q(created_at__lt=now - timedelta(days=1)), "no worker picked this job up in time"),
+    ]
+    reaped = 0
+    for status, condition, reason in stale:
+        for job_id in list(ScrapeJob.objects.filter(condition, status=status).values_list("pk", flat=True)):
+            if ScrapeJob.objects.filter(pk=job_id, status=status).update(
+                status=JobStatus.FAILED, error=reason, finished_at=now
+            ):
+                common_jobs.job_finish(kind=SCRAPE_JOB_KIND, ref=str(job_id), failed=True, error=reason, now=now)
+                reaped += 1
+    if reaped:
+        logger.warning("Reaped %s stuck scrape jobs", reaped)
+    return reaped
 
 
 def _enqueue_scrape(job_id: int) -> None:

@@ -16,3 +16,10 @@ def scrape_job_run(job_id: int) -> None:
     from resources import services  # imported here: services enqueues this task
 
     services.scrape_job_run(job_id=job_id)
+
+
+@shared_task(name="resources.reap_scrape_jobs", queue="scrape", ignore_result=True)
+def reap_scrape_jobs() -> int:
+    from resources import services
+
+    return services.scrape_jobs_reap()

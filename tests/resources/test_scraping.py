@@ -488,3 +488,34 @@ def test_raw_non_ascii_in_urls_is_percent_encoded(site):
         assert fetcher.get(site_url(site, "/café?q=ü")).body == b"ok"
         with pytest.raises(guard.UnsafeURL, match="whitespace"):
             fetcher.get(site_url(site, "/a page"))
+
+
+def test_stuck_scrape_jobs_are_reaped_through_celery_and_fail_their_task(django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from common import jobs
+    from common.models import Job
+
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=False):  # create the jobs without running them
+        killed = services.scrape_job_create(
+            requested_by=None, sources=[{"url": "https://example.org/feed", "kind": "rss"}]
+        )
+        lost = services.scrape_job_create(
+            requested_by=None, sources=[{"url": "https://example.org/feed", "kind": "rss"}]
+        )
+        fresh = services.scrape_job_create(
+            requested_by=None, sources=[{"url": "https://example.org/feed", "kind": "rss"}]
+        )
+    ScrapeJob.objects.filter(pk=killed.pk).update(status=JobStatus.RUNNING, started_at=now - timedelta(hours=2))
+    jobs.job_start(kind=services.SCRAPE_JOB_KIND, ref=str(killed.pk))
+    ScrapeJob.objects.filter(pk=lost.pk).update(created_at=now - timedelta(days=2))
+    assert tasks.reap_scrape_jobs.apply().get() == 2
+    assert ScrapeJob.objects.get(pk=killed.pk).status == JobStatus.FAILED
+    assert "stopped before it finished" in ScrapeJob.objects.get(pk=killed.pk).error
+    assert ScrapeJob.objects.get(pk=lost.pk).status == JobStatus.FAILED
+    assert ScrapeJob.objects.get(pk=fresh.pk).status == JobStatus.QUEUED
+    assert Job.objects.get(kind="resource_scrape", ref=str(killed.pk)).status == "failed"
+    assert services.scrape_jobs_reap() == 0  # idempotent
