@@ -18,7 +18,7 @@ from agents.registry import AGENTS, BY_TYPE, TYPE_OF_KIND
 from agents.tutor import TutorProfile, tutor_answer, tutor_retrieve
 from common import jobs, throttling
 from common.exceptions import Conflict
-from common.llm import LLMError, Message, data_block, get_provider
+from common.llm import OFFLINE_LABEL, LLMError, Message, data_block, get_provider
 from common.models import Job, JobStatus
 from learning.models import Module
 from users.models import User, UserPreferences
@@ -231,10 +231,7 @@ def _offline_answer(
 ) -> tuple[str, list[dict[str, Any]], str]:
     answer = tutor_answer(question=question, module_id=module.pk if module else None, history=history, profile=profile)
     sources = [{"type": s.type, "id": s.id, "title": s.title} for s in answer.sources]
-    provider = get_provider()
-    offline = provider if provider.is_offline else None
-    name = f"{offline.name}:{offline.model}" if offline else "offline:pathwise-offline-1"
-    return answer.text, sources, name
+    return answer.text, sources, OFFLINE_LABEL
 
 
 def chat_rate_limit(user: User) -> None:

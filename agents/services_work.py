@@ -16,7 +16,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from agents import evaluator
 from agents.content import UnknownTopic, content_generate
 from common import jobs
-from common.llm import LLMError, Message, data_block, get_provider
+from common.llm import OFFLINE_LABEL, LLMError, Message, data_block, get_provider
 from executor import services as executor_services
 from executor.models import CodeRun, RunState
 from learning import services_code
@@ -210,7 +210,7 @@ def content_generate_for(
         except UnknownTopic as exc:  # like an unknown concept in the knowledge graph: nothing of ours to build on
             recorder.output["outcome"] = "unknown_topic"
             raise NotFound(str(exc)) from None
-        result = {**base, "provider": "offline:pathwise-offline-1"}
+        result = {**base, "provider": OFFLINE_LABEL}
         if not get_provider().is_offline:
             try:
                 result = _content_by_llm(base, topic, difficulty, learning_style)

@@ -72,6 +72,10 @@ class OfflineProvider(LLMProvider):
         raise LLMError("the offline provider has no language model; use the built-in engine")
 
 
+# How answers of the built-in engines are labelled (`provider` in responses), also when they stand in for a failed LLM.
+OFFLINE_LABEL = f"{OfflineProvider.name}:{OfflineProvider.model}"
+
+
 class OpenAICompatibleProvider(LLMProvider):
     name = "openai_compatible"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -61,6 +62,7 @@ class Stack:
     pg_port: int = field(default_factory=free_port)
     redis_port: int = field(default_factory=free_port)
     web_port: int = field(default_factory=free_port)
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))  # one key for all the stack's processes
     extra_env: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -70,7 +72,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "PYTEST"))}
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings.test",
-            DJANGO_SECRET_KEY="failure-injection-" + "k" * 40,
+            DJANGO_SECRET_KEY=self.secret_key,
             DATABASE_URL=f"postgres://postgres@127.0.0.1:{self.pg_port}/pathwise",
             REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
             CACHE_KEY_PREFIX="failures",
@@ -207,8 +209,8 @@ class Stack:
             self.stop(name)
         try:
             self.pg_stop()
-        except Exception:
-            pass
+        except (OSError, subprocess.SubprocessError) as exc:  # already stopped, or never started
+            print(f"pg_stop during teardown: {exc}", file=sys.stderr)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -220,11 +222,12 @@ def _tcp_open(port: int) -> bool:
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
     while time.monotonic() < deadline:
         try:
             if predicate():
                 return
-        except Exception:
-            pass
+        except Exception as exc:  # not ready yet (connection refused, 503, …): keep polling, report the last one
+            last_error = exc
         time.sleep(interval)
-    raise AssertionError(f"{what} did not become ready within {timeout} s")
+    raise AssertionError(f"{what} did not become ready within {timeout} s (last error: {last_error!r})")
