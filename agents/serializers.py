@@ -285,7 +285,15 @@ class CoordinatorStepOutputSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class DueReviewOutputSerializer(serializers.Serializer):
+    module_id = serializers.IntegerField()
+    title = serializers.CharField()
+    reviews_due = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
 class CoordinatorOutputSerializer(serializers.Serializer):
+    due_reviews = DueReviewOutputSerializer(many=True, help_text="Listed first: review what is due before new work.")
     next_modules = NextModuleOutputSerializer(many=True)
     next_paths = NextPathOutputSerializer(many=True)
     roadmap_steps = CoordinatorStepOutputSerializer(many=True)
@@ -311,6 +319,7 @@ class ProgressTrackOutputSerializer(serializers.Serializer):
     pace = serializers.DictField()
     paths = serializers.ListField(child=serializers.DictField())
     module = serializers.DictField(required=False)
+    mastery = serializers.DictField(help_text="Spaced-review mastery now and over the last 4 weeks.")
     insights = serializers.ListField(child=serializers.CharField())
 
 

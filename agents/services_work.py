@@ -30,6 +30,7 @@ from learning.models import (
     Quiz,
     UserModuleProgress,
 )
+from learning.review import selectors as review_selectors
 from roadmaps.models import RoadmapStatus, RoadmapStep, StepStatus
 from users.models import DailyActivity, User
 
@@ -304,8 +305,13 @@ def coordinator_recommend(*, user: User, limit: int = 5) -> dict[str, Any]:
                 break
         paths = _next_paths(user, modules, completed, started_paths)
         steps = _next_roadmap_steps(user, limit)
-        recorder.output.update(modules=len(picked), paths=len(paths), roadmap_steps=len(steps))
-    return {"next_modules": picked, "next_paths": paths, "roadmap_steps": steps}
+        due = [
+            {**row, "reason": f"{row['reviews_due']} review{'s' if row['reviews_due'] != 1 else ''} due in "
+                              f"“{row['title']}”: recall it before it fades."}
+            for row in review_selectors.due_by_module(user=user, limit=limit)
+        ]  # fmt: skip
+        recorder.output.update(modules=len(picked), paths=len(paths), roadmap_steps=len(steps), due_reviews=len(due))
+    return {"due_reviews": due, "next_modules": picked, "next_paths": paths, "roadmap_steps": steps}
 
 
 def _next_paths(user: User, modules: list[Module], completed: set[int], started: set[int]) -> list[dict[str, Any]]:
@@ -452,6 +458,11 @@ def progress_track(*, user: User, module: Module | None = None) -> dict[str, Any
                 "status": row.status if row else ProgressStatus.NOT_STARTED, "time_spent": row.time_spent if row else 0,
                 "score": row.score if row else None, "completed_at": row.completed_at if row else None,
             }  # fmt: skip
+        now = timezone.now()
+        result["mastery"] = {
+            **review_selectors.review_summary(user=user, at=now),
+            "history": review_selectors.mastery_history(user=user, at=now),
+        }
         result["insights"] = _insights(result)
         recorder.output.update(paths=len(result["paths"]), modules_per_week=result["pace"]["modules_per_week"])
     return result
@@ -465,6 +476,11 @@ def _insights(result: dict[str, Any]) -> list[str]:
         out.append(f"Your pace: {result['pace']['modules_per_week']} modules a week over the last 4 weeks.")
     else:
         out.append("No modules completed in the last 4 weeks: projections need some recent progress.")
+    mastery = result.get("mastery") or {}
+    if mastery.get("reviews_due"):
+        out.append(f"{mastery['reviews_due']} reviews are due: a few minutes of review keeps what you learned.")
+    if mastery.get("history") and mastery["history"][-1]["items_learned"]:
+        out.append(f"You recall about {mastery['mastery_percentage']:.0f}% of what you have reviewed.")
     for path in result["paths"]:
         if path["projected_completion"] and path["projected_completion"] != "completed":
             out.append(f"At this pace you finish “{path['title']}” around {path['projected_completion']}.")

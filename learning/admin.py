@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from learning import services
 from learning.models import (
@@ -10,6 +11,8 @@ from learning.models import (
     Question,
     Quiz,
     QuizAttempt,
+    ReviewItem,
+    ReviewLog,
     UserModuleProgress,
 )
 
@@ -67,7 +70,7 @@ class QuestionInline(admin.StackedInline):
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
     list_display = ["title", "module", "difficulty", "max_attempts", "passing_score", "is_draft", "question_count"]
-    list_filter = ["difficulty", "is_draft"]
+    list_filter = ["difficulty", "is_draft", "purpose"]
     search_fields = ["title", "description", "slug"]
     inlines = [QuestionInline]
 
@@ -106,3 +109,47 @@ class LearningPathRatingAdmin(admin.ModelAdmin):
     list_display = ["user", "learning_path", "rating", "updated_at"]
     list_filter = ["learning_path", "rating"]
     raw_id_fields = ["user"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Spaced-review state is moved only by learning.review.services: staff read it, never edit it."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class ReviewLogInline(admin.TabularInline):
+    model = ReviewLog
+    extra = 0
+    fields = ["reviewed_at", "source", "correct", "rating", "time_taken", "due_before", "due_after", "stability"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-reviewed_at"]
+    max_num = 0
+
+
+@admin.register(ReviewItem)
+class ReviewItemAdmin(ReadOnlyAdmin):
+    list_display = ["id", "user", "module", "question", "state", "due", "stability", "reps", "lapses"]
+    list_filter = ["state", "module", ("user", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__username", "user__email", "question__question"]
+    list_select_related = ["user", "module", "question"]
+    raw_id_fields = ["user", "question", "module"]
+    date_hierarchy = "due"
+    inlines = [ReviewLogInline]
+
+
+@admin.register(ReviewLog)
+class ReviewLogAdmin(ReadOnlyAdmin):
+    list_display = ["id", "item", "source", "correct", "rating", "time_taken", "reviewed_at", "due_after"]
+    list_filter = ["source", "rating", "correct", "item__module"]
+    search_fields = ["item__user__username", "item__user__email"]
+    list_select_related = ["item"]
+    raw_id_fields = ["item"]
+    date_hierarchy = "reviewed_at"

@@ -9,7 +9,10 @@ class LearningConfig(AppConfig):
         from common.history import register_history_provider
         from common.seeding import Seeder, register_seeder
         from learning import history, services
+        from learning.review import selectors as review_selectors
+        from users.selectors import register_stats_provider
 
         register_seeder(Seeder(name="learning", order=10, run=services.seed_learning, size=services.seed_size))
         register_history_provider("learning_progress", history.progress_history)
         register_history_provider("learning_quiz_attempts", history.attempt_history)
+        register_stats_provider(lambda user: review_selectors.review_summary(user=user))

@@ -167,8 +167,17 @@ class QuestionType(models.TextChoices):
     CODE_COMPLETION = "code_completion", "Code completion"
 
 
+class QuizPurpose(models.TextChoices):
+    ASSESSMENT = "assessment", "Assessment"
+    REVIEW = "review", "Review checks"
+
+
 class Quiz(BaseModel):
-    """The first seed's `quizzes`: a scored set of questions, usually attached to an assessment module."""
+    """The first seed's `quizzes`: a scored set of questions, usually attached to an assessment module.
+
+    A quiz with purpose `review` holds a module's check questions: it is never served as a quiz, only through
+    spaced review (`ReviewItem`).
+    """
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=255)
@@ -179,6 +188,7 @@ class Quiz(BaseModel):
     max_attempts = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
     passing_score = models.PositiveIntegerField(default=70, validators=[MaxValueValidator(100)])
     is_draft = models.BooleanField(default=False, help_text="Drafts are not served to learners.")
+    purpose = models.CharField(max_length=12, choices=QuizPurpose.choices, default=QuizPurpose.ASSESSMENT)
 
     class Meta:
         db_table = "quizzes"
@@ -205,6 +215,10 @@ class Question(BaseModel):
     correct_answer = models.JSONField()
     explanation = models.TextField(blank=True, default="")
     points = models.PositiveIntegerField(default=1)
+    module = models.ForeignKey(
+        Module, on_delete=models.SET_NULL, null=True, blank=True, related_name="check_questions",
+        help_text="The module whose content this question checks: completing it starts the question's review.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["quiz_id", "order_index", "id"]
@@ -253,6 +267,7 @@ class AwardKind(models.TextChoices):
     QUIZ_PASSED = "quiz_passed", "Quiz passed"
     PATH_COMPLETED = "path_completed", "Path completed"
     ACHIEVEMENT = "achievement", "Achievement earned"
+    REVIEW = "review", "Review answered (once per item per day)"
 
 
 class PointAward(models.Model):
@@ -318,3 +333,82 @@ class CodeSubmission(BaseModel):
 
     def __str__(self) -> str:
         return f"Submission {self.pk} by {self.user_id} ({self.status})"
+
+
+class ReviewState(models.IntegerChoices):
+    """FSRS card states (the `fsrs` package's `State`)."""
+
+    LEARNING = 1, "Learning"
+    REVIEW = 2, "Review"
+    RELEARNING = 3, "Relearning"
+
+
+class ReviewRating(models.IntegerChoices):
+    """FSRS ratings (the `fsrs` package's `Rating`)."""
+
+    AGAIN = 1, "Again"
+    HARD = 2, "Hard"
+    GOOD = 3, "Good"
+    EASY = 4, "Easy"
+
+
+class ReviewItem(models.Model):
+    """One learner's spaced-review card for one question: the FSRS memory state (stability, difficulty) and when
+    the question is next due. Created when the learner first meets the question (answers it in a quiz, or
+    completes the module it checks); moved only by `learning.review.services`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_items")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="review_items")
+    module = models.ForeignKey(
+        Module, on_delete=models.SET_NULL, null=True, blank=True, related_name="review_items",
+        help_text="The module the question checks (its own, or its quiz's module).",
+    )  # fmt: skip
+    state = models.PositiveSmallIntegerField(choices=ReviewState.choices, default=ReviewState.LEARNING)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField()
+    last_review = models.DateTimeField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due", "id"]
+        indexes = [models.Index(fields=["user", "due"], name="review_item_user_due")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "question"], name="review_item_once_per_user_question"),
+            models.CheckConstraint(condition=models.Q(state__in=ReviewState.values), name="review_item_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} q{self.question_id} due {self.due:%Y-%m-%d %H:%M}"
+
+
+class ReviewSource(models.TextChoices):
+    QUIZ = "quiz", "Quiz attempt"
+    REVIEW = "review", "Review"
+
+
+class ReviewLog(models.Model):
+    """One graded answer to a review item (from a review or a quiz attempt), with the schedule it produced."""
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="logs")
+    rating = models.PositiveSmallIntegerField(choices=ReviewRating.choices)
+    correct = models.BooleanField()
+    time_taken = models.PositiveIntegerField(default=0, help_text="Seconds.")
+    source = models.CharField(max_length=10, choices=ReviewSource.choices)
+    reviewed_at = models.DateTimeField()
+    due_before = models.DateTimeField()
+    due_after = models.DateTimeField()
+    stability = models.FloatField(null=True, blank=True, help_text="The item's stability after this answer (days).")
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        indexes = [models.Index(fields=["item", "reviewed_at"], name="review_log_item_time")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=4), name="review_log_rating_1_4"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} rated {self.rating} at {self.reviewed_at:%Y-%m-%d %H:%M}"

@@ -23,6 +23,7 @@ from learning.models import (
     Question,
     Quiz,
     QuizAttempt,
+    QuizPurpose,
     UserModuleProgress,
 )
 from users.models import User
@@ -104,7 +105,9 @@ def test_cases_visible(*, module_id: int) -> QuerySet[ExerciseTestCase]:
 
 def _quizzes() -> QuerySet[Quiz]:
     questions = Question.objects.order_by("order_index", "id")
-    return Quiz.objects.filter(is_draft=False).prefetch_related(Prefetch("questions", queryset=questions))
+    return Quiz.objects.filter(is_draft=False, purpose=QuizPurpose.ASSESSMENT).prefetch_related(
+        Prefetch("questions", queryset=questions)
+    )
 
 
 def quizzes_list(*, params: Any) -> QuerySet[Quiz]:

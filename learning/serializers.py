@@ -165,7 +165,7 @@ class RateInputSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
 
 
-def _validate_answer(value: Any) -> Any:
+def validate_answer_value(value: Any) -> Any:
     scalars = (str, int, float, bool)
     if value is None or isinstance(value, scalars):
         if isinstance(value, str):
@@ -175,7 +175,7 @@ def _validate_answer(value: Any) -> Any:
         return value
     if isinstance(value, list) and len(value) <= 20 and all(isinstance(v, scalars) for v in value):
         for v in value:
-            _validate_answer(v)
+            validate_answer_value(v)
         return value
     raise serializers.ValidationError("An answer is a string, number, boolean or a list of at most 20 of them.")
 
@@ -196,7 +196,7 @@ class QuizAttemptInputSerializer(serializers.Serializer):
             if not (str(key).isascii() and str(key).isdigit()) or len(str(key)) > 18:
                 raise serializers.ValidationError(f"Answer keys are question ids; {str(key)[:20]!r} is not.")
             try:
-                cleaned[str(int(key))] = _validate_answer(value)
+                cleaned[str(int(key))] = validate_answer_value(value)
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError({key: exc.detail}) from None
         return cleaned

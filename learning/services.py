@@ -31,8 +31,10 @@ from learning.models import (
     Question,
     Quiz,
     QuizAttempt,
+    QuizPurpose,
     UserModuleProgress,
 )
+from learning.review import services as review_services
 from users import services as user_services
 from users.models import Achievement, Badge, User
 
@@ -200,6 +202,7 @@ def progress_update(
         user_services.user_record_activity(user=user, minutes=minutes, modules_completed=int(newly_completed))
     if newly_completed:
         _on_module_completed(user, module)
+        review_services.review_items_for_module(user=user, module=module)
     return progress
 
 
@@ -250,6 +253,7 @@ def quiz_attempt_submit(
             started_at=started_at, detailed_results=results,
         )  # fmt: skip
         user_services.user_record_activity(user=user, minutes=round(time_taken / 60))
+    review_services.review_record_quiz_attempt(user=user, attempt=attempt)
     if attempt.passed:
         award_once(user=user, kind=AwardKind.QUIZ_PASSED, object_id=quiz.pk, points=POINTS[AwardKind.QUIZ_PASSED])
         if quiz.module_id and not missing_prerequisites(user=user, module=quiz.module):
@@ -336,6 +340,7 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
     for item in data["modules"]:
         module = modules[item["slug"]]
         module.prerequisites.set([modules[slug] for slug in item.get("prerequisites", [])])
+        _seed_checks(module, item.get("checks", []), counts)
         cases = item.get("test_cases", [])
         for index, case in enumerate(cases):
             _upsert(
@@ -359,14 +364,34 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
         for index, q in enumerate(questions):
             _upsert(
                 Question, {"quiz": quiz, "order_index": index},
-                {"type": q["type"], "question": q["question"], "options": q.get("options") or [],
-                 "correct_answer": q["correct_answer"], "explanation": q.get("explanation", ""),
-                 "points": q.get("points", 1)},
+                {**_question_values(q), "module": modules.get(q.get("covers"))},
                 counts,
             )  # fmt: skip
         Question.objects.filter(quiz=quiz, order_index__gte=len(questions)).delete()
     learning_path_refresh_totals(learning_path=path)
     return path
+
+
+def _question_values(q: dict[str, Any]) -> dict[str, Any]:
+    return {"type": q["type"], "question": q["question"], "options": q.get("options") or [],
+            "correct_answer": q["correct_answer"], "explanation": q.get("explanation", ""),
+            "points": q.get("points", 1)}  # fmt: skip
+
+
+def _seed_checks(module: Module, checks: list[dict[str, Any]], counts: dict[str, int]) -> None:
+    """A module's check questions: a review-purpose quiz (never served as a quiz) whose questions enter the
+    learner's spaced review when the module is completed."""
+    if not checks:
+        Quiz.objects.filter(slug=f"{module.slug}-checks", purpose=QuizPurpose.REVIEW).delete()
+        return
+    quiz = _upsert(
+        Quiz, {"slug": f"{module.slug}-checks"},
+        {"title": f"Checks: {module.title}", "module": module, "purpose": QuizPurpose.REVIEW, "is_draft": False},
+        counts,
+    )  # fmt: skip
+    for index, q in enumerate(checks):
+        _upsert(Question, {"quiz": quiz, "order_index": index}, {**_question_values(q), "module": module}, counts)
+    Question.objects.filter(quiz=quiz, order_index__gte=len(checks)).delete()
 
 
 def seed_learning(advance: Callable[[int], None]) -> dict[str, int]:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from learning import views
+from learning.review import views as review_views
 
 urlpatterns = [
     path("learning-paths/", views.LearningPathListApi.as_view(), name="learning-paths"),
@@ -15,4 +16,7 @@ urlpatterns = [
     path("code/execute/<int:run_id>/", views.CodeRunDetailApi.as_view(), name="code-run-detail"),
     path("code-submissions/", views.CodeSubmissionListApi.as_view(), name="code-submissions"),
     path("code-submissions/<int:submission_id>/", views.CodeSubmissionDetailApi.as_view(), name="code-submission"),
+    path("reviews/due/", review_views.ReviewDueApi.as_view(), name="reviews-due"),
+    path("reviews/<int:item_id>/", review_views.ReviewAnswerApi.as_view(), name="review-answer"),
+    path("mastery/", review_views.MasteryApi.as_view(), name="mastery"),
 ]

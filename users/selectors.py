@@ -1,5 +1,6 @@
 """Reads for users, always scoped to the requester."""
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,27 @@ def users_with_awards() -> QuerySet[User]:
 
 def user_get_with_awards(*, user_id: Any) -> User:
     return users_with_awards().get(pk=user_id)
+
+
+StatsProvider = Callable[[User], dict[str, Any]]
+_STATS_PROVIDERS: list[StatsProvider] = []
+
+
+def register_stats_provider(provider: StatsProvider) -> None:
+    """Apps that know more about a learner (learning: reviews due, mastery) add their summary numbers to
+    /api/users/stats/ without users importing them (registered from their AppConfig.ready)."""
+    if provider not in _STATS_PROVIDERS:
+        _STATS_PROVIDERS.append(provider)
+
+
+def user_load_stats(*, user: User) -> User:
+    """The user with awards attached and `extra_stats` from every registered provider."""
+    user_load_awards(user=user)
+    extra: dict[str, Any] = {}
+    for provider in _STATS_PROVIDERS:
+        extra.update(provider(user))
+    user.extra_stats = extra  # type: ignore[attr-defined]
+    return user
 
 
 def user_load_awards(*, user: User) -> User:

@@ -182,7 +182,7 @@ class SettingsApi(APIView):
 class StatsApi(APIView):
     @extend_schema(responses={200: UserStatsOutputSerializer, **error_responses(401)}, tags=["users"])
     def get(self, request: Request) -> Response:
-        return Response(UserStatsOutputSerializer(selectors.user_load_awards(user=request.user)).data)
+        return Response(UserStatsOutputSerializer(selectors.user_load_stats(user=request.user)).data)
 
 
 class UserDetailApi(APIView):

@@ -385,3 +385,13 @@ CELERY_BEAT_SCHEDULE["recommender-retrain"] = {
     "task": "resources.recommend.retrain",
     "schedule": RECO_RETRAIN_EVERY_SECONDS,
 }
+
+# --- Spaced review (learning/review/, issue 21) ----------------------------------------------------------------------
+# FSRS-6 with its published default parameters. Desired retention: the recall probability at which an item comes
+# due (higher → more reviews). Maximum interval caps how far out a review is scheduled. Fuzzing spreads due dates
+# of items learned together by a few percent so reviews don't pile up on one day.
+REVIEW_DESIRED_RETENTION = env.float("REVIEW_DESIRED_RETENTION", default=0.9)
+REVIEW_MAXIMUM_INTERVAL_DAYS = env.int("REVIEW_MAXIMUM_INTERVAL_DAYS", default=365)
+REVIEW_ENABLE_FUZZING = env.bool("REVIEW_ENABLE_FUZZING", default=True)
+REVIEW_POINTS = env.int("REVIEW_POINTS", default=2)  # per item, at most once a day
+REVIEW_MASTERED_RECALL = env.float("REVIEW_MASTERED_RECALL", default=0.8)  # mean recall at which a module is "known"

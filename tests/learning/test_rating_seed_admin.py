@@ -93,10 +93,14 @@ def test_seed_loads_real_content_idempotently():
             assert len(cases) >= 3 and any(c.is_hidden for c in cases)
             assert exercise.solution.strip() and exercise.language in ("python", "jac")
         assert all(len(m.content) > 500 for m in modules if m.module_type == "lesson")
-        quiz = Quiz.objects.get(module__learning_path=path)
+        quiz = Quiz.objects.get(module__learning_path=path, purpose="assessment")
         assert quiz.questions.count() >= 6
         for q in quiz.questions.filter(type="multiple_choice"):
             assert q.correct_answer in q.options
+        # Spaced review: every lesson has check questions (its own, or final-quiz questions that cover it).
+        lessons = {m.pk for m in modules if m.module_type == "lesson"}
+        checked = set(Question.objects.filter(module__learning_path=path).values_list("module_id", flat=True))
+        assert lessons <= checked
 
 
 def test_seed_curl_flow_lists_the_seeded_paths(user):

@@ -16,7 +16,7 @@ SETTINGS_KEYS = {
 }  # fmt: skip
 STATS_KEYS = {
     "total_modules_completed", "total_time_spent", "current_streak", "longest_streak", "total_points", "level",
-    "experience_level", "next_level_points", "achievements", "badges",
+    "experience_level", "next_level_points", "achievements", "badges", "reviews_due", "mastery_percentage",
 }  # fmt: skip
 
 
