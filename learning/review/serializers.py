@@ -76,6 +76,9 @@ class ReviewAnswerInputSerializer(serializers.Serializer):
     answer = serializers.JSONField(allow_null=True)
     time_taken = serializers.IntegerField(min_value=0, max_value=86_400, required=False, default=0,
                                           help_text="Seconds the learner took to answer.")  # fmt: skip
+    used_hint = serializers.BooleanField(
+        required=False, default=False, help_text="The learner looked at a hint: a right answer counts as hard."
+    )
 
     def validate_answer(self, value: Any) -> Any:
         return validate_answer_value(value)

@@ -67,9 +67,16 @@ def _median_time(user: User) -> float | None:
 
 
 def _apply(
-    item: ReviewItem, *, correct: bool, time_taken: int, source: str, at: datetime, median: float | None
+    item: ReviewItem,
+    *,
+    correct: bool,
+    time_taken: int,
+    source: str,
+    at: datetime,
+    median: float | None,
+    used_hint: bool = False,
 ) -> ReviewLog:
-    rating = scheduler.answer_rating(correct=correct, time_taken=time_taken, median_time=median)
+    rating = scheduler.answer_rating(correct=correct, time_taken=time_taken, median_time=median, used_hint=used_hint)
     due_before = item.due
     new = scheduler.review(item, rating, at)
     item.state, item.step, item.stability, item.difficulty = new.state, new.step, new.stability, new.difficulty
@@ -95,7 +102,13 @@ class ReviewResult:
 
 
 def review_answer(
-    *, user: User, item_id: int, answer: Any, time_taken: int, at: datetime | None = None
+    *,
+    user: User,
+    item_id: int,
+    answer: Any,
+    time_taken: int = 0,
+    used_hint: bool = False,
+    at: datetime | None = None,
 ) -> ReviewResult:
     """Score a review answer on the server like a quiz answer, reschedule the item and log it. Another learner's
     item is a 404. Points (REVIEW_POINTS) at most once per item per UTC day; a review day counts for the streak."""
@@ -114,7 +127,7 @@ def review_answer(
         q = item.question
         correct = is_correct(q.type, q.correct_answer, q.options or [], answer)
         log = _apply(item, correct=correct, time_taken=time_taken, source=ReviewSource.REVIEW, at=at,
-                     median=_median_time(user))  # fmt: skip
+                     median=_median_time(user), used_hint=used_hint)  # fmt: skip
     points = settings.REVIEW_POINTS
     granted = points > 0 and award_once(
         user=user, kind=AwardKind.REVIEW, object_id=review_award_id(item_id=item.pk, day=at.date()), points=points

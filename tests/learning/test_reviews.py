@@ -258,6 +258,15 @@ def test_answer_rating_rule(correct, time_taken, median, hint, expected):
     assert rating == expected
 
 
+def test_a_right_answer_after_a_hint_is_rated_hard_through_the_api(user, auth_client, lesson):
+    _complete(user, lesson)
+    item = ReviewItem.objects.filter(user=user).first()
+    body = {"answer": "tuple", "time_taken": 5, "used_hint": True}
+    resp = auth_client.post(f"/api/learning/reviews/{item.pk}/", body, format="json")
+    assert resp.status_code == 200
+    assert (resp.json()["rating"], resp.json()["rating_label"]) == (ReviewRating.HARD, "hard")
+
+
 def test_median_needs_three_timed_answers():
     assert scheduler.median_time([0, 12, 30]) is None
     assert scheduler.median_time([10, 12, 30, 0]) == 12.0
