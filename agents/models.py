@@ -79,3 +79,56 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} / {self.session_id}: {self.message[:40]}"
+
+
+class NodeView(models.Model):
+    """A learner looked at a knowledge-graph node (or studied a concept) on a UTC day: at most one row per
+    (learner, node, day), so a node's `view_count` counts learner-days, not clicks."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="node_views")
+    node_id = models.CharField(max_length=120)
+    date = models.DateField()
+    interaction = models.CharField(max_length=20, default="view")
+
+    class Meta:
+        ordering = ["-date", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "node_id", "date"], name="node_view_once_a_day")]
+        indexes = [models.Index(fields=["node_id"], name="node_view_node")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} viewed {self.node_id} on {self.date}"
+
+
+class SearchQueryLog(models.Model):
+    """A query typed into the SPA's search box (normalised, ≤ 60 characters) and how many results it found: the
+    basis of the public popular/trending lists (which only count queries with results from ≥ 3 learners)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    query = models.CharField(max_length=60)
+    results = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["query", "created_at"], name="search_log_query_time")]
+
+    def __str__(self) -> str:
+        return f"{self.query!r} ({self.results})"
+
+
+class SearchClick(models.Model):
+    """A learner clicked a search result: (learner, query, the result's SPA route)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    query = models.CharField(max_length=200)
+    url = models.CharField(max_length=200)
+    result_type = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.url}"

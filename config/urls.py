@@ -27,6 +27,11 @@ urlpatterns = [
     path("api/auth/", include("users.urls_auth_alias")),
     path("api/learning/", include("learning.urls")),
     path("api/assessment/", include("learning.urls_assessment")),
+    # The SPA's assessment page (SPA.md §3) calls these under /api/learning/assessment/: an alias, same views.
+    path("api/learning/assessment/", include(("learning.urls_assessment", "assessment-alias"))),
+    path("api/gamification/", include("learning.gamification.urls")),
+    # The SPA's search box, knowledge-graph page and advanced analytics, at the paths it calls (SPA.md §10).
+    path("api/", include("agents.spa.urls")),
     path("api/resources/recommendations/<uuid:user_id>/", RecommendationsApi.as_view(), name="recommendations"),
     path("api/resources/", include("resources.urls")),
     path("api/roadmaps/", include("roadmaps.urls")),

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from common.exceptions import Conflict
 from learning.errors import LearningErrorCode
+from learning.gamification import rules
 from learning.grading import is_correct
 from learning.models import (
     PROGRESS_ORDER,
@@ -97,31 +98,20 @@ PATH_BADGES_KEY = "path"
 def achievements_evaluate(*, user: User) -> list[str]:
     """Grant every achievement and badge whose rule the user now meets; returns the codes newly granted.
 
-    Called explicitly after each event that can earn one (module completed, quiz attempted, exercise passed).
+    Called explicitly after each event that can earn one (module completed, quiz attempted, exercise passed). The
+    rules are `learning.gamification.rules.ACHIEVEMENT_RULES`, which the Achievements page reads too.
     """
-    fresh = User.objects.only("total_modules_completed", "current_streak", "last_activity_date").get(pk=user.pk)
-    modules_done = fresh.total_modules_completed
-    streak = user_services.effective_streak(fresh)
-    awards = PointAward.objects.filter(user=user)
-    paths_done = set(awards.filter(kind=AwardKind.PATH_COMPLETED).values_list("object_id", flat=True))
-    perfect = QuizAttempt.objects.filter(user=user, percentage__gte=100).exists()
-    rules = {
-        "first-module": modules_done >= 1,
-        "five-modules": modules_done >= 5,
-        "twenty-five-modules": modules_done >= 25,
-        "first-path": len(paths_done) >= 1,
-        "streak-3": streak >= 3,
-        "streak-7": streak >= 7,
-        "perfect-quiz": perfect,
-        "first-exercise": awards.filter(kind=AwardKind.EXERCISE_PASSED).exists(),
-        "first-quiz-passed": awards.filter(kind=AwardKind.QUIZ_PASSED).exists(),
-    }
-    granted = [code for code, met in rules.items() if met and user_services.achievement_grant(user=user, code=code)]
-    badge_rules = {"streak-keeper": streak >= 7, "quiz-master": perfect}
-    if paths_done:
-        for slug in LearningPath.objects.filter(pk__in=paths_done).values_list("slug", flat=True):
+    values = rules.counters(user=user)
+    granted = [
+        code
+        for code in rules.ACHIEVEMENT_RULES
+        if rules.met(code, values) and user_services.achievement_grant(user=user, code=code)
+    ]
+    badge_rules = {"streak-keeper": values["streak_days"] >= 7, "quiz-master": values["perfect_quizzes"] >= 1}
+    if values["completed_path_ids"]:
+        for slug in LearningPath.objects.filter(pk__in=values["completed_path_ids"]).values_list("slug", flat=True):
             badge_rules[f"path-{slug}"] = True
-    granted += [code for code, met in badge_rules.items() if met and user_services.badge_grant(user=user, code=code)]
+    granted += [code for code, ok in badge_rules.items() if ok and user_services.badge_grant(user=user, code=code)]
     return granted
 
 

@@ -239,13 +239,22 @@ SPECTACULAR_SETTINGS = {
         "AgentTypeEnum": "agents.models.AgentType",
         "QuestionTypeEnum": "learning.models.QuestionType",
         "GraphEdgeTypeEnum": "agents.serializers.EDGE_TYPES",
+        "AwardTierEnum": "learning.gamification.serializers.TIERS",
+        "SpaNodeTypeEnum": "agents.spa.serializers.NODE_TYPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.openapi.allow_empty_query_values",
+        "common.openapi.mark_aliases",
     ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+}
+
+# Paths served only because a client calls them there: alias prefix → canonical prefix (marked in the schema).
+OPENAPI_ALIASES = {
+    "/api/auth/": "/api/users/auth/",
+    "/api/learning/assessment/": "/api/assessment/",
 }
 
 # --- Security headers -----------------------------------------------------------------------------------------------
