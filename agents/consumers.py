@@ -1,9 +1,10 @@
 """WebSocket consumers. `/ws/agents/` (and the SPA's `/ws/dashboard/`, `/ws/metrics/`, `/ws/alerts/`) push
 `agent_status` and `task_update` events; `/ws/ai-interaction/` also answers `agent_message` through the chat assistant.
 
-The access token comes in the query string (`?token=`), the way the SPA opens them; an invalid, expired or revoked
-token gets the connection accepted and closed at once with code 4401, so the client sees why (a refusal before
-accept would only be an HTTP 403).
+The access token comes in the query string (`?token=`), the way the SPA opens them. A missing, invalid, expired or
+revoked token is refused before the handshake is accepted (HTTP 403): the SPA's client then backs off and stops,
+where an accept-then-close made it retry every second forever (../shared/SPA.md §2). A token that goes bad while the
+socket is open closes it with 4401. The dashboard panels' anonymous sockets are agents.spa.sockets.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ CLOSE_UNAUTHENTICATED = 4401
 RECHECK_SECONDS = 60  # a logout or password change closes open sockets within this long (at their next event)
 
 
-def _authenticate(raw: str) -> tuple[Any, Any]:
+def authenticate(raw: str) -> tuple[Any, Any]:
     from users.authentication import JWTAuthentication
 
     if not raw:
@@ -41,7 +42,7 @@ def _authenticate(raw: str) -> tuple[Any, Any]:
     return (user, token) if user.is_active else (None, None)
 
 
-def _still_valid(user_id: Any, token: Any) -> bool:
+def still_valid(user_id: Any, token: Any) -> bool:
     from users.models import User
     from users.tokens import token_is_current
 
@@ -61,11 +62,11 @@ class AgentEventsConsumer(AsyncJsonWebsocketConsumer):
         # WebSockets bypass Django's middleware: give the connection its own request id for the logs.
         request_id_var.set(new_request_id())
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        user, token = await database_sync_to_async(_authenticate)((query.get("token") or [""])[0])
-        await self.accept()
+        user, token = await database_sync_to_async(authenticate)((query.get("token") or [""])[0])
         if user is None:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.close()  # before accept: the handshake is refused (HTTP 403)
             return
+        await self.accept()
         self.user, self.token = user, token
         self.expires_at = float(token["exp"])
         self.checked_at = time.time()
@@ -89,7 +90,7 @@ class AgentEventsConsumer(AsyncJsonWebsocketConsumer):
         now = time.time()
         ok = now < self.expires_at
         if ok and now - self.checked_at >= RECHECK_SECONDS:
-            ok = await database_sync_to_async(_still_valid)(self.user.pk, self.token)
+            ok = await database_sync_to_async(still_valid)(self.user.pk, self.token)
             self.checked_at = now
         if not ok:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -136,18 +137,57 @@ def _chat(user: Any, content: dict[str, Any]) -> dict[str, Any]:
     return {"type": "agent_response", "agent_type": "chat_assistant", **ChatMessageOutputSerializer(chat).data}
 
 
+def _persona(user: Any, persona: str, text: str, session_id: str) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from agents.services import chat_rate_limit
+    from agents.spa.personas import persona_reply
+    from common.exceptions import error_body
+
+    try:
+        chat_rate_limit(user)
+        reply = persona_reply(user=user, persona=persona, text=text, session_id=session_id)
+    except APIException as exc:
+        body = error_body(exc)
+        return {"type": "error", "code": exc.default_code, "message": body.get("detail", ""), **body}  # fmt: skip
+    return {"type": "agent_response", "agent_id": persona, "agent_type": persona, "content": reply.content,
+            "response": reply.content, "timestamp": timezone.now().isoformat(), "session_id": session_id,
+            "metadata": {"sources": reply.sources}}  # fmt: skip
+
+
+def _message_text(content: dict[str, Any]) -> str:
+    """The SPA sends the text in `content` (then `data.user_message`); API.md's clients in `message`."""
+    data = content.get("data") if isinstance(content.get("data"), dict) else {}
+    for value in (content.get("content"), data.get("user_message"), content.get("message")):
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
 class AiInteractionConsumer(AgentEventsConsumer):
+    """Chat over WebSocket: API.md's `agent_message` with `message` (the chat assistant), and the SPA's personas
+    (`content`, `agent_id` one of six persona ids, `join_room`/`leave_room` accepted silently; SPA.md §8)."""
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict) or content.get("type") != "agent_message":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind in ("join_room", "leave_room"):
+            await self.authorised()
+            return
+        if kind != "agent_message":
             await super().receive_json(content, **kwargs)
             return
         if not await self.authorised():
             return
         request_id_var.set(new_request_id())  # one id per chat message, like one per HTTP request
-        agent_type = content.get("agent_type") or "chat_assistant"
-        if agent_type != "chat_assistant":
-            await self.send_json(_error(f"The {agent_type} agent does not chat; use its REST endpoint.", "unsupported"))
+        from agents.spa.personas import PERSONAS
+
+        persona = content.get("agent_id") or content.get("agent_type") or "chat_assistant"
+        if persona in PERSONAS:
+            await self._persona_message(persona, content)
             return
+        agent_type = "chat_assistant"
+        if "message" not in content:
+            content = {**content, "message": _message_text(content)}
         await self.send_json({"type": "agent_typing", "agent_type": agent_type, "is_typing": True})
         try:
             reply = await database_sync_to_async(_chat)(self.user, content)
@@ -155,4 +195,18 @@ class AiInteractionConsumer(AgentEventsConsumer):
             logger.exception("Chat over WebSocket failed")
             reply = _error("A server error occurred.", "server_error")
         await self.send_json({"type": "agent_typing", "agent_type": agent_type, "is_typing": False})
+        await self.send_json(reply)
+
+    async def _persona_message(self, persona: str, content: dict[str, Any]) -> None:
+        text = _message_text(content)
+        if not text.strip():
+            await self.send_json({**_error("The message is empty.", "blank"), "message": "The message is empty."})
+            return
+        session = str(content.get("session_id") or (content.get("data") or {}).get("session_id") or "ws")[:60]
+        await self.send_json({"type": "agent_typing", "agent_id": persona})
+        try:
+            reply = await database_sync_to_async(_persona)(self.user, persona, text[:4000], session)
+        except Exception:
+            logger.exception("Persona chat over WebSocket failed")
+            reply = {**_error("A server error occurred.", "server_error"), "message": "A server error occurred."}
         await self.send_json(reply)

@@ -1,10 +1,13 @@
-"""WebSocket routes: /ws/agents/ and the SPA's other sockets (same events), /ws/ai-interaction/ (chat too)."""
+"""WebSocket routes: /ws/agents/ (agent and task events), the dashboard panels, /ws/ai-interaction/ (chat)."""
 
 from django.urls import re_path
 
 from agents.consumers import AgentEventsConsumer, AiInteractionConsumer
+from agents.spa.sockets import PanelsConsumer
 
+# `/api/ws/<name>/` is the SPA's development proxy's spelling of the same sockets (SPA.md §2).
 websocket_urlpatterns = [
-    re_path(r"^ws/(?:agents|dashboard|metrics|alerts)/?$", AgentEventsConsumer.as_asgi()),
-    re_path(r"^ws/ai-interaction/?$", AiInteractionConsumer.as_asgi()),
+    re_path(r"^(?:api/)?ws/agents/?$", AgentEventsConsumer.as_asgi()),
+    re_path(r"^(?:api/)?ws/(?:dashboard|metrics|alerts)/?$", PanelsConsumer.as_asgi()),
+    re_path(r"^(?:api/)?ws/ai-interaction/?$", AiInteractionConsumer.as_asgi()),
 ]

@@ -404,3 +404,8 @@ REVIEW_MAXIMUM_INTERVAL_DAYS = env.int("REVIEW_MAXIMUM_INTERVAL_DAYS", default=3
 REVIEW_ENABLE_FUZZING = env.bool("REVIEW_ENABLE_FUZZING", default=True)
 REVIEW_POINTS = env.int("REVIEW_POINTS", default=2)  # per item, at most once a day
 REVIEW_MASTERED_RECALL = env.float("REVIEW_MASTERED_RECALL", default=0.8)  # mean recall at which a module is "known"
+
+# --- The SPA's dashboard panels (agents/spa/, issue 20) ---------------------------------------------------------------
+# Anonymous dashboard sockets read a public snapshot from the cache; beat refreshes it every minute (without beat,
+# the first connection of each minute recomputes it).
+CELERY_BEAT_SCHEDULE["spa-panels-refresh"] = {"task": "agents.refresh_panels", "schedule": 60.0}

@@ -49,19 +49,29 @@ async def next_task_update(communicator: WebsocketCommunicator, *, status: str |
             return event
 
 
-@pytest.mark.parametrize("path", ["/ws/agents/", "/ws/dashboard/", "/ws/metrics/", "/ws/alerts/",
-                                  "/ws/ai-interaction/"])  # fmt: skip
-@pytest.mark.parametrize("token", [None, "", "garbage", "mock-jwt-token-123"])
-def test_invalid_token_is_closed_with_4401(path, token):
-    async def scenario():
-        communicator, first = await connect(path, token)
-        assert first == {"type": "websocket.close", "code": 4401}
+async def refused(path: str, token: str | None) -> bool:
+    """True when the handshake is refused before accept (the client sees HTTP 403 and backs off)."""
+    url = f"{path}?token={token}" if token is not None else path
+    communicator = WebsocketCommunicator(application, url)
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    if connected:
         await communicator.disconnect()
+    return not connected
 
-    async_to_sync(scenario)()
+
+@pytest.mark.parametrize("path", ["/ws/agents/", "/ws/ai-interaction/", "/api/ws/ai-interaction/"])
+@pytest.mark.parametrize("token", [None, "", "garbage", "mock-jwt-token-123"])
+def test_a_missing_or_invalid_token_is_refused_before_accept(path, token):
+    assert async_to_sync(refused)(path, token)
 
 
-def test_expired_inactive_or_revoked_tokens_are_closed_with_4401(user):
+@pytest.mark.parametrize("path", ["/ws/dashboard/", "/ws/metrics/", "/ws/alerts/", "/api/ws/dashboard/"])
+@pytest.mark.parametrize("token", ["garbage", "mock-jwt-token-123"])
+def test_an_invalid_token_on_the_dashboard_sockets_is_refused_before_accept(path, token):
+    assert async_to_sync(refused)(path, token)
+
+
+def test_expired_inactive_or_revoked_tokens_are_refused_before_accept(user):
     expired = AccessToken.for_user(user)
     expired.set_exp(lifetime=-timedelta(seconds=5))
     inactive_user = UserFactory()
@@ -73,8 +83,8 @@ def test_expired_inactive_or_revoked_tokens_are_closed_with_4401(user):
 
     async def scenario():
         for token in (str(expired), inactive, revoked):
-            _, first = await connect("/ws/agents/", token)
-            assert first == {"type": "websocket.close", "code": 4401}, token
+            for path in ("/ws/agents/", "/ws/dashboard/", "/ws/ai-interaction/"):
+                assert await refused(path, token), (path, token)
 
     async_to_sync(scenario)()
 
@@ -176,10 +186,16 @@ def test_ai_interaction_answers_agent_messages(user):
         while (event := await communicator.receive_json_from(timeout=TIMEOUT))["type"] != "error":
             pass
         assert event["errors"][0]["attr"] == "message"
-        await communicator.send_json_to({"type": "agent_message", "agent_type": "code_evaluator", "message": "x"})
-        while (event := await communicator.receive_json_from(timeout=TIMEOUT))["type"] != "error":
+        # An agent type that is not a chat persona is answered by the chat assistant (SPA.md §8).
+        await communicator.send_json_to(
+            {"type": "agent_message", "agent_type": "code_evaluator", "message": "What is a list?"}
+        )
+        while (event := await communicator.receive_json_from(timeout=TIMEOUT))["type"] not in (
+            "agent_response",
+            "error",
+        ):
             pass
-        assert event["errors"][0]["code"] == "unsupported"
+        assert event["type"] == "agent_response" and event["agent_type"] == "chat_assistant"
         await communicator.send_to(text_data="not json")
         while (event := await communicator.receive_json_from(timeout=TIMEOUT))["type"] != "error":
             pass
