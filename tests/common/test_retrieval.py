@@ -165,7 +165,7 @@ def test_each_of_two_processes_rebuilds_once_after_a_shared_version_change(tmp_p
     version_file.write_text("1")
     readies = [tmp_path / f"ready{i}" for i in range(2)]
     children = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter on our own script
+        subprocess.Popen(
             [sys.executable, "-c", CHILD, str(version_file), str(ready)], cwd=root, stdout=subprocess.PIPE, text=True
         )
         for ready in readies
