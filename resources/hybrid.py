@@ -29,9 +29,10 @@ from resources.query import Understood
 
 LEXICAL_WEIGHT = 0.6
 SEMANTIC_WEIGHT = 0.4
-INTENT_BONUS = 0.04
+DIFFICULTY_BONUS = 0.05
+MEDIA_BONUS = 0.4
 FILL_BELOW = 10
-MIN_RELATED = 0.45
+MIN_RELATED = 0.35
 RELATED_MAX = 50
 CORPUS = "resources"
 
@@ -80,9 +81,9 @@ class Hybrid:
         rows = Resource.objects.filter(pk__in=list(scores)).values_list("pk", "difficulty", "media_type")
         for pk, difficulty, media_type in rows:
             if understood.difficulty and difficulty == understood.difficulty:
-                scores[pk] += INTENT_BONUS
+                scores[pk] += DIFFICULTY_BONUS
             if media_type in understood.media_types:
-                scores[pk] += INTENT_BONUS
+                scores[pk] += MEDIA_BONUS
         return scores
 
     def related(self, *, strict_ids: Sequence[int], start: int, count: int) -> list[int]:

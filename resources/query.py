@@ -82,6 +82,7 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
 }
 _INTENT_ORDER = sorted(INTENT_PHRASES, key=lambda p: (-len(p.split()), -len(p)))
 # Title words that name a level, not a topic (dropped from a topic's name when it expands a query).
+STOP_WORDS = frozenset("a an the of to in on for and or with my i".split())
 GENERIC_TITLE_WORDS = frozenset(
     "basics fundamentals advanced introduction intro beginner essentials and with the".split()
 )
@@ -105,14 +106,17 @@ class Understood:
         """The websearch query to match: the content, or any expansion."""
         return " or ".join([self.content, *self.expansions]) if self.expansions else self.content
 
+    semantic_text: str = ""
+
     @property
     def semantic(self) -> str:
-        """The text whose embedding ranks by meaning: the content and its expansions."""
-        return " ".join([self.content, *self.expansions])
+        """The text whose embedding ranks by meaning: what the learner asked for and its expansions."""
+        return self.semantic_text or " ".join([self.content, *self.expansions])
 
 
 _lock = threading.Lock()
 _table: dict[tuple[str, ...], tuple[str, ...]] | None = None
+_replacing: set[tuple[str, ...]] = set()  # the hand-written phrases: their words are not matched literally
 
 
 def _phrase(text: str) -> tuple[str, ...]:
@@ -145,6 +149,7 @@ def _load_table() -> dict[tuple[str, ...], tuple[str, ...]]:
     extra = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) or {}
     for phrase, expansions in extra.items():
         table.setdefault(_phrase(phrase), []).extend(str(e) for e in expansions)
+        _replacing.add(_phrase(phrase))
     return {key: tuple(dict.fromkeys(values)) for key, values in table.items()}
 
 
@@ -155,6 +160,19 @@ def expansion_table() -> dict[tuple[str, ...], tuple[str, ...]]:
             if _table is None:
                 _table = _load_table()
     return _table
+
+
+_known: frozenset[str] | None = None
+
+
+def known_words() -> frozenset[str]:
+    """Words the query understanding knows (intent phrases, expansion phrases): typo correction leaves them alone."""
+    global _known
+    if _known is None:
+        words = {w for phrase in INTENT_PHRASES for w in phrase.split()}
+        words.update(w for key in expansion_table() for w in key)
+        _known = frozenset(words)
+    return _known
 
 
 def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
@@ -177,15 +195,20 @@ def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
     return kept, difficulty, media
 
 
-def _expansions(words: list[str]) -> list[str]:
+def _expansions(words: list[str]) -> tuple[list[str], set[str]]:
+    """(expansions, words to leave out of literal matching: those of hand-written phrases, such as "center" in
+    "center a div", which would otherwise match "Learning Center")."""
     table = expansion_table()
     found: list[str] = []
+    replaced: set[str] = set()
     present = set(words)
-    for _key, expansions in _matching_keys(table, words):
+    for key, expansions in _matching_keys(table, words):
+        if key in _replacing:
+            replaced.update(set(key) - {w for e in expansions for w in e.split()})
         for expansion in expansions:
             if not set(expansion.split()) <= present and expansion not in found:
                 found.append(expansion)
-    return found[:MAX_EXPANSIONS]
+    return found[:MAX_EXPANSIONS], replaced
 
 
 def _matching_keys(
@@ -210,11 +233,16 @@ def understand(q: str) -> Understood:
     kept, difficulty, media = _strip_intent(words)
     if not kept:  # only intent words ("tutorial"): then they are the content
         kept, difficulty, media = words, None, []
-    content = " ".join(kept)
+    expansions, replaced = _expansions(kept)
+    semantic = " ".join([*kept, *expansions])
+    literal = [w for w in kept if w not in replaced]
+    if not literal or all(w in STOP_WORDS for w in literal):
+        literal, expansions = expansions[:1], expansions[1:]
     return Understood(
         raw=q,
-        content=content,
-        expansions=tuple(_expansions(kept)),
+        content=" ".join(literal),
+        expansions=tuple(expansions),
         difficulty=difficulty,
         media_types=tuple(media),
+        semantic_text=semantic,
     )

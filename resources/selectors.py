@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound
 
 from resources import hybrid, search
 from resources.models import Resource, ScrapeJob, UserInteractionVersion, UserResourceInteraction
-from resources.query import understand
+from resources.query import known_words, understand
 from resources.results import CountCachedResults, RankedResults, SortedMatches, cache_key
 from users.models import User
 
@@ -98,11 +98,12 @@ def resource_search(
 
         def understood_query() -> Any:
             if not understood:
-                understood.append(understand(search.correct_query(q)))
+                understood.append(understand(search.correct_query(q, known=known_words())))
             return understood[0]
 
         def build() -> search.Match:
-            return search.match(queryset, understood_query().lexical, correct=False)
+            understood = understood_query()
+            return search.match(queryset, understood.content, correct=False, expansions=understood.expansions)
 
         if sort == "relevance":
             return RankedResults(
