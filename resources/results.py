@@ -27,6 +27,7 @@ with `min_rating` (whose membership moves with every rating) are never cached. A
 import hashlib
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -59,7 +60,11 @@ def catalogue_version() -> str:
     keyed by. Cheap: one cache read. With the cache down, a value that changes every minute, so that an index is
     rebuilt at most once a minute rather than never."""
     try:
-        return str(cache.get(_VERSION_KEY, 0))
+        version = cache.get(_VERSION_KEY)
+        if version is None:  # never set, evicted or flushed: start from a fresh random value, never an old one
+            cache.add(_VERSION_KEY, secrets.randbelow(2**62), timeout=None)
+            version = cache.get(_VERSION_KEY)
+        return str(version)
     except CACHE_ERRORS:
         return f"nocache:{int(time.time() // 60)}"
 
@@ -67,12 +72,12 @@ def catalogue_version() -> str:
 def catalogue_changed() -> None:
     """Invalidate every cached search (call after any write to resources' content or visibility)."""
     try:
-        if not cache.add(_VERSION_KEY, 1, timeout=None):
+        if not cache.add(_VERSION_KEY, secrets.randbelow(2**62), timeout=None):
             cache.incr(_VERSION_KEY)
     except CACHE_ERRORS:
         logger.warning("Cache unreachable: cached searches expire on their own within %s s", CACHE_SECONDS)
     except ValueError:  # evicted between add and incr
-        cache.set(_VERSION_KEY, 1, timeout=None)
+        cache.set(_VERSION_KEY, secrets.randbelow(2**62), timeout=None)
 
 
 def cache_key(kind: str, params: dict[str, Any]) -> str | None:

@@ -131,14 +131,12 @@ def nearest_word(word: str) -> str | None:
 def correct_query(q: str, *, known: frozenset[str] | set[str] = frozenset()) -> str:
     """`q` with each word missing from the vocabulary replaced by its nearest vocabulary word (when one is near);
     words in `known` (e.g. those of query expansions: "div" in "center a div") are left as they are."""
-    tokens = {
-        w for w in words(q) if len(w) >= MIN_CORRECTABLE and not w.isdigit() and w not in STOP_WORDS and w not in known
-    }
+    tokens = {w for w in words(q) if len(w) >= MIN_CORRECTABLE and not w.isdigit() and w not in STOP_WORDS}
     if not tokens:
         return q
-    known = set(SearchTerm.objects.filter(word__in=tokens).values_list("word", flat=True))
+    in_vocabulary = set(SearchTerm.objects.filter(word__in=tokens).values_list("word", flat=True))
     fixes: dict[str, str] = {}
-    for token in sorted(tokens - known)[:MAX_CORRECTIONS]:
+    for token in sorted(tokens - in_vocabulary - set(known))[:MAX_CORRECTIONS]:
         replacement = nearest_word(token)
         if replacement:
             fixes[token] = replacement
