@@ -27,8 +27,8 @@ from common.retrieval import Doc, decode_vector, embed_text, get_index, register
 from resources.models import Resource
 from resources.query import Understood
 
-LEXICAL_WEIGHT = 0.6
-SEMANTIC_WEIGHT = 0.4
+LEXICAL_WEIGHT = 0.5
+SEMANTIC_WEIGHT = 0.5
 DIFFICULTY_BONUS = 0.05
 MEDIA_BONUS = 0.4
 FILL_BELOW = 10
