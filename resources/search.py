@@ -128,14 +128,15 @@ def nearest_word(word: str) -> str | None:
     return _best(candidates, word, 2)
 
 
-def correct_query(q: str) -> str:
-    """`q` with each word missing from the vocabulary replaced by its nearest vocabulary word (when one is near)."""
+def correct_query(q: str, *, known: frozenset[str] | set[str] = frozenset()) -> str:
+    """`q` with each word missing from the vocabulary replaced by its nearest vocabulary word (when one is near);
+    words in `known` (e.g. those of query expansions: "div" in "center a div") are left as they are."""
     tokens = {w for w in words(q) if len(w) >= MIN_CORRECTABLE and not w.isdigit() and w not in STOP_WORDS}
     if not tokens:
         return q
-    known = set(SearchTerm.objects.filter(word__in=tokens).values_list("word", flat=True))
+    in_vocabulary = set(SearchTerm.objects.filter(word__in=tokens).values_list("word", flat=True))
     fixes: dict[str, str] = {}
-    for token in sorted(tokens - known)[:MAX_CORRECTIONS]:
+    for token in sorted(tokens - in_vocabulary - set(known))[:MAX_CORRECTIONS]:
         replacement = nearest_word(token)
         if replacement:
             fixes[token] = replacement
@@ -354,9 +355,36 @@ def tag_filter(queryset: QuerySet, tags: list[str], mode: str) -> QuerySet:
     return queryset.filter(RawSQL(sql, tags, output_field=BooleanField()))  # noqa: S611
 
 
-def match(queryset: QuerySet, q: str) -> Match:
-    """The resources of `queryset` matching `q` (validated: no NUL, at most 200 characters), typos corrected."""
-    corrected = correct_query(q)
+EXPANSION_WEIGHT = 0.5
+
+
+def _with_expansions(found: Match, queryset: QuerySet, expansions: tuple[str, ...]) -> Match:
+    """`found` plus the resources with every word of any expansion (resources.query: a topic's name for an alias the
+    learner typed), each expansion's relevance added at EXPANSION_WEIGHT; the soft AND stays on the typed words."""
     if is_postgres():
-        return postgres_match(queryset, corrected)
-    return sqlite_match(queryset, corrected)
+        query = SearchQuery(expansions[0], search_type="plain", config=SEARCH_CONFIG)
+        for text in expansions[1:]:
+            query |= SearchQuery(text, search_type="plain", config=SEARCH_CONFIG)
+        extra = queryset.filter(search_vector=query)
+        rank = SearchRank(F("search_vector"), query, weights=RANK_WEIGHTS, normalization=Value(1))
+        base = found.base + rank * Value(EXPANSION_WEIGHT)
+        head = found.head | _in_head(queryset, query) if found.head is not None else None
+        return Match(found.queryset | extra, base, found.rerank, head=head)
+    any_expansion = Q()
+    for text in expansions:
+        every_word = Q()
+        for word in words(text):
+            if word not in STOP_WORDS:
+                every_word &= _found(stem(word))
+        any_expansion |= every_word
+    extra = Case(When(any_expansion, then=Value(3.0 * EXPANSION_WEIGHT)), default=Value(0.0), output_field=FloatField())
+    annotated = queryset.annotate(tags_text=Cast("tags", TextField()))
+    return Match(found.queryset | annotated.filter(any_expansion), found.base + extra, found.rerank)
+
+
+def match(queryset: QuerySet, q: str, *, correct: bool = True, expansions: tuple[str, ...] = ()) -> Match:
+    """The resources of `queryset` matching `q` (validated: no NUL, at most 200 characters), typos corrected (unless
+    the caller already did), and those matching any of `expansions` (alternative phrasings of plain words)."""
+    corrected = correct_query(q) if correct else q
+    found = postgres_match(queryset, corrected) if is_postgres() else sqlite_match(queryset, corrected)
+    return _with_expansions(found, queryset, expansions) if expansions else found

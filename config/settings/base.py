@@ -217,6 +217,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 PAGINATION_DEFAULT_LIMIT = 50
+# Catalogue search (resources/hybrid.py): lexical matching fused with dense similarity, query understanding and the
+# semantic fill; false = the lexical search alone (for comparison, or to shed the embedding model's ~20 MB).
+RESOURCES_SEARCH_HYBRID = env.bool("RESOURCES_SEARCH_HYBRID", default=True)
 PAGINATION_MAX_LIMIT = 200
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
