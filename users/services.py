@@ -28,10 +28,12 @@ from common.utils import model_update
 from users.errors import UserErrorCode
 from users.models import Achievement, Badge, DailyActivity, User, UserAchievement, UserBadge, UserPreferences
 from users.tokens import (
+    session_extend,
     session_revoke,
     token_is_current,
     tokens_for_user,
     user_refresh_tokens_blacklist,
+    user_sessions_revoke,
 )
 
 logger = logging.getLogger(__name__)
@@ -151,6 +153,7 @@ def token_refresh(*, raw_refresh: str) -> dict[str, str]:
                 created_at=refresh.current_time,
                 expires_at=refresh.lifetime + refresh.current_time,
             )
+            session_extend(sid=refresh.get("sid"), expires_at=refresh.lifetime + refresh.current_time)
         data["refresh"] = str(refresh)
     return data
 
@@ -193,6 +196,7 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     user.save(update_fields=["password", "updated_at"])
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
+    user_sessions_revoke(user=user)
     user_refresh_tokens_blacklist(user=user)
     return tokens_for_user(user=user)
 

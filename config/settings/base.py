@@ -331,6 +331,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stuck-submissions": {"task": "learning.reap_submissions", "schedule": 60.0},
     "prune-finished-jobs": {"task": "common.prune_jobs", "schedule": 6 * 3600.0},
     "reap-stuck-scrape-jobs": {"task": "resources.reap_scrape_jobs", "schedule": 600.0},
+    "prune-expired-sessions": {"task": "users.prune_sessions", "schedule": 24 * 3600.0},
 }
 # Finished job rows (the agents' Task history and the source of their metrics) are kept this long.
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=90)
