@@ -138,6 +138,11 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Where rate limits and login lockouts are counted: a store every process shares. "cache" only when the cache is
+# shared (Redis); otherwise "sqlite": a small file of its own that every process on this host opens (atomic upserts,
+# common/counters.py), so the embedded default's two gunicorn workers count together.
+RATE_LIMIT_STORE = env("RATE_LIMIT_STORE", default="cache" if REDIS_URL else "sqlite")
+RATE_LIMIT_SQLITE_PATH = env("RATE_LIMIT_SQLITE_PATH", default=str(BASE_DIR / "ratelimits.sqlite3"))
 
 # --- Channels (WebSockets): Redis in production so a Celery worker's event reaches every web process; in the embedded
 # default an in-process layer (events from the same process only — eager tasks run there, so they still arrive).

@@ -1,6 +1,9 @@
 """Test settings: the same stack as production (real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set),
 with throttle rates high enough that only the throttling tests (which lower them) ever hit a limit."""
 
+import os
+import tempfile
+
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403
@@ -25,3 +28,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A counters file per test process (tests/conftest.py empties it around every test and deletes it at the end).
+RATE_LIMIT_SQLITE_PATH = os.path.join(tempfile.gettempdir(), f"pathwise-test-ratelimits-{os.getpid()}.sqlite3")
