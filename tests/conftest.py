@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,9 @@ def remove_counters_file():
     yield
     for suffix in ("", "-wal", "-shm"):
         Path(settings.RATE_LIMIT_SQLITE_PATH + suffix).unlink(missing_ok=True)
+    directory = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("directory")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

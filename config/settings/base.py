@@ -5,6 +5,8 @@ production requires it). DATABASE_URL unset → an SQLite file; REDIS_URL unset 
 cache is process-local memory.
 """
 
+import hashlib
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -145,7 +147,8 @@ RATE_LIMIT_STORE = env("RATE_LIMIT_STORE", default="cache" if REDIS_URL else "sq
 RATE_LIMIT_SQLITE_PATH = env("RATE_LIMIT_SQLITE_PATH", default=str(BASE_DIR / "ratelimits.sqlite3"))
 
 # --- Channels (WebSockets): Redis in production so a Celery worker's event reaches every web process; in the embedded
-# default an in-process layer (events from the same process only — eager tasks run there, so they still arrive).
+# default the in-memory layer plus a fan-out over Unix datagram sockets to the other processes of this host
+# (common/channel_layer.py), in a private directory per database.
 ASGI_APPLICATION = "config.asgi.application"
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -155,7 +158,15 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    _CHANNELS_DIR = Path(tempfile.gettempdir()) / (
+        "pathwise-ws-" + hashlib.sha256(f"{BASE_DIR}|{DATABASE_URL}".encode()).hexdigest()[:12]
+    )
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "common.channel_layer.HostChannelLayer",
+            "CONFIG": {"directory": env("CHANNEL_LAYER_DIR", default=str(_CHANNELS_DIR)), "capacity": 200},
+        }
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

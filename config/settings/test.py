@@ -22,8 +22,13 @@ THROTTLE_RATES = {
 }
 # A prefix of its own so a test run never touches a running instance's keys in the same Redis.
 CACHES["default"]["KEY_PREFIX"] = f"{CACHE_KEY_PREFIX}-test"
-if "CONFIG" in CHANNEL_LAYERS["default"]:
+if "prefix" in CHANNEL_LAYERS["default"].get("CONFIG", {}):
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CACHE_KEY_PREFIX}-test:ws"
+elif "directory" in CHANNEL_LAYERS["default"].get("CONFIG", {}):
+    # Never exchange events with a running instance of the same checkout.
+    CHANNEL_LAYERS["default"]["CONFIG"]["directory"] = os.path.join(
+        tempfile.gettempdir(), f"pathwise-test-ws-{os.getpid()}"
+    )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
