@@ -220,13 +220,14 @@ THROTTLE_RATES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSON, plus: nesting depth and lone surrogates refused with a 400; never a 500 rendering an echo.
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["common.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.HeaderLimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["common.throttling.AnonBurstThrottle", "common.throttling.UserBurstThrottle"],
     "EXCEPTION_HANDLER": "common.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.openapi.AutoSchema",  # documents 429 on every throttled operation
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Client IP is REMOTE_ADDR unless NUM_PROXIES trusted proxies append to X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -236,6 +237,8 @@ PAGINATION_DEFAULT_LIMIT = 50
 PAGINATION_MAX_LIMIT = 200
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Deepest nesting of arrays/objects a JSON body may have (common/parsers.py); the API's own bodies use ≤ 4 levels.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pathwise API",

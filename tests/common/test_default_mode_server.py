@@ -138,7 +138,7 @@ def test_logout_revokes_the_access_token_on_every_process(server):
         lambda t=session["access"]: server.request(
             "GET", "/api/users/profile/", headers={"Authorization": f"Bearer {t}"}
         )
-    ]  # noqa: E501
+    ]
     assert [r.status_code for r in server.parallel(profile * 20)] == [200] * 20
 
     assert server.request("POST", "/api/auth/logout/", json={"refresh": session["refresh"]}).status_code == 200
@@ -148,7 +148,7 @@ def test_logout_revokes_the_access_token_on_every_process(server):
     assert {r.json()["errors"][0]["code"] for r in revoked} == {"token_revoked"}
     still = [
         lambda: server.request("GET", "/api/users/profile/", headers={"Authorization": f"Bearer {other['access']}"})
-    ]  # noqa: E501
+    ]
     assert [r.status_code for r in server.parallel(still * 20)] == [200] * 20
     assert len(server.worker_pids_that_served()) == 2
 
