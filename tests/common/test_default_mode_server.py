@@ -209,3 +209,27 @@ def test_websocket_events_arrive_from_every_process(server):
                 completed.add(task["id"])
     assert len(completed) == 10
     assert len(server.worker_pids_that_served()) == 2
+
+
+def test_a_declared_200_mib_body_is_refused_before_it_is_read(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /api/auth/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 209715200\r\n\r\n" + b"x" * 65536
+        )
+        response = b""
+        while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert json.loads(body)["errors"][0]["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("name", ["Makefile", "Dockerfile", "docker-compose.yml"])
+def test_every_server_command_passes_forwarded_allow_ips(name):
+    text = (ROOT / name).read_text()
+    assert text.count("config.asgi:application") >= 1
+    assert text.count("config.asgi:application") == text.count("--forwarded-allow-ips")
