@@ -312,13 +312,14 @@ def achievement_grant(*, user: User, code: str) -> bool:
     if achievement is None:
         logger.warning("Achievement %s is not defined (run `manage.py seed`)", code)
         return False
-    try:
-        with transaction.atomic():
-            UserAchievement.objects.create(user=user, achievement=achievement)
-    except IntegrityError:
-        return False
-    if achievement.points:
-        user_add_points(user=user, points=achievement.points)
+    with transaction.atomic():  # the achievement and its points together, or neither
+        try:
+            with transaction.atomic():
+                UserAchievement.objects.create(user=user, achievement=achievement)
+        except IntegrityError:
+            return False
+        if achievement.points:
+            user_add_points(user=user, points=achievement.points)
     return True
 
 

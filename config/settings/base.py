@@ -354,6 +354,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Finished job rows (the agents' Task history and the source of their metrics) are kept this long.
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=90)
+# Open jobs of kinds without a reaper of their own are failed after this long (longer than any task's time limit).
+JOB_REAP_AFTER_SECONDS = env.int("JOB_REAP_AFTER_SECONDS", default=3600)
+JOB_KINDS_WITH_OWN_REAPER = ["code_run", "code_submission", "code_evaluation", "resource_scrape", "roadmap_generation"]
+CELERY_BEAT_SCHEDULE["reap-stuck-jobs"] = {"task": "common.reap_jobs", "schedule": 600.0}
 
 # --- Resources: search and scraping (resources/) ---------------------------------------------------------------------
 # The scraper identifies itself, obeys robots.txt (user-agent token "PathwiseBot"), waits between requests to a host,
@@ -390,6 +394,9 @@ ROADMAP_WAIT_SECONDS = env.float("ROADMAP_WAIT_SECONDS", default=20.0)
 THROTTLE_RATES["roadmap_generate"] = env("THROTTLE_ROADMAP_GENERATE", default="20/1h")
 THROTTLE_RATES["chat_message"] = env("THROTTLE_CHAT_MESSAGE", default="30/1m")
 CELERY_TASK_ROUTES["roadmaps.*"] = {"queue": "llm"}
+# A roadmap still `generating` this long after it was requested is failed (the task's hard limit is 300 s).
+ROADMAP_REAP_AFTER_SECONDS = env.int("ROADMAP_REAP_AFTER_SECONDS", default=300 + 120)
+CELERY_BEAT_SCHEDULE["reap-stuck-roadmaps"] = {"task": "roadmaps.reap", "schedule": 60.0}
 
 # --- Recommendations (resources/recommend/, issue 6) -----------------------------------------------------------------
 # Retraining runs on its own Celery queue "reco" (beat: hourly; a no-op when no interaction changed). Web requests
