@@ -44,6 +44,14 @@ sandbox: venv .env
 	$(PY) manage.py executor_build_runtime
 
 run: seed
+	@# Code execution needs bubblewrap: as root on Debian/Ubuntu, install it (saying so) when it is missing.
+	@if [ "$$(id -u)" = "0" ] && ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing bubblewrap for the code-execution sandbox: apt-get install -y bubblewrap"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap >/dev/null 2>&1 \
+	    || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	         && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap >/dev/null; } \
+	    || echo "Could not install bubblewrap: code execution answers 503 sandbox_unavailable until it is installed."; \
+	fi
 	@if [ "$$(id -u)" = "0" ] && command -v bwrap >/dev/null 2>&1; then \
 	  $(PY) manage.py executor_build_runtime; \
 	else \

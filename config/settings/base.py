@@ -339,6 +339,8 @@ EXECUTOR_QUEUE_CAP = env.int("EXECUTOR_QUEUE_CAP", default=200)
 # How long POST /code/execute/ waits beyond the run's wall limit before answering 202 with the id to poll.
 EXECUTOR_WAIT_MARGIN_SECONDS = env.float("EXECUTOR_WAIT_MARGIN_SECONDS", default=3.0)
 THROTTLE_RATES["code_runs"] = EXECUTOR_USER_RATE
+# /api/health/ and /ready/ also show whether code can run here (learning/sandbox.py; informational, never a 503).
+HEALTH_EXTRA_CHECKS = ["learning.sandbox.health_check"]
 CELERY_TASK_ROUTES = {
     "executor.*": {"queue": "executor"},
     "learning.grade_submission": {"queue": "executor"},
