@@ -3,8 +3,9 @@
 The embedded default runs two gunicorn workers with a local-memory cache each, so counting in the cache lets every
 limit through twice. This store is one table in a file of its own (not the application database: a counter must
 survive the request's transaction rolling back, and must not queue behind application writes). Each hit is a single
-atomic `INSERT … ON CONFLICT DO UPDATE … RETURNING` (SQLite ≥ 3.35) in WAL mode with synchronous=NORMAL: ~0.13 ms a
-hit here against ~3.5 ms with the fsync per commit the application database does (bench/ratelimit_store.py).
+atomic `INSERT … ON CONFLICT DO UPDATE … RETURNING` (SQLite ≥ 3.35) in WAL mode with synchronous=NORMAL: 0.12–0.31 ms
+a hit on the shared 2-core machine, against 0.5–3.5 ms with the fsync per commit the application database does
+(bench/ratelimit_store.py, which also times local memory and Redis).
 Losing the last counts in a power cut only forgets some failures; nothing else is kept here.
 """
 

@@ -143,8 +143,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Where rate limits and login lockouts are counted: a store every process shares. "cache" only when the cache is
 # shared (Redis); otherwise "sqlite": a small file of its own that every process on this host opens (atomic upserts,
 # common/counters.py), so the embedded default's two gunicorn workers count together.
-RATE_LIMIT_STORE = env("RATE_LIMIT_STORE", default="cache" if REDIS_URL else "sqlite")
-RATE_LIMIT_SQLITE_PATH = env("RATE_LIMIT_SQLITE_PATH", default=str(BASE_DIR / "ratelimits.sqlite3"))
+# (Empty values, as .env.example has them, mean the default.)
+RATE_LIMIT_STORE = env("RATE_LIMIT_STORE", default="") or ("cache" if REDIS_URL else "sqlite")
+if RATE_LIMIT_STORE not in ("cache", "sqlite"):
+    raise ValueError(f"RATE_LIMIT_STORE must be 'cache' or 'sqlite', not {RATE_LIMIT_STORE!r}")
+RATE_LIMIT_SQLITE_PATH = env("RATE_LIMIT_SQLITE_PATH", default="") or str(BASE_DIR / "ratelimits.sqlite3")
 
 # --- Channels (WebSockets): Redis in production so a Celery worker's event reaches every web process; in the embedded
 # default the in-memory layer plus a fan-out over Unix datagram sockets to the other processes of this host
@@ -164,7 +167,7 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "common.channel_layer.HostChannelLayer",
-            "CONFIG": {"directory": env("CHANNEL_LAYER_DIR", default=str(_CHANNELS_DIR)), "capacity": 200},
+            "CONFIG": {"directory": env("CHANNEL_LAYER_DIR", default="") or str(_CHANNELS_DIR), "capacity": 200},
         }
     }
 CELERY_RESULT_BACKEND = None
