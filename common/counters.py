@@ -9,11 +9,14 @@ a hit on the shared 2-core machine, against 0.5–3.5 ms with the fsync per comm
 Losing the last counts in a power cut only forgets some failures; nothing else is kept here.
 """
 
+import contextlib
 import os
+import queue
 import random
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ERRORS = (sqlite3.Error,)
@@ -33,46 +36,63 @@ _PRUNE_EVERY = 1000
 
 
 class SqliteCounters:
-    """Fixed windows keyed by `ident`: a window opens at the first hit and lasts `period` seconds."""
+    """Fixed windows keyed by `ident`: a window opens at the first hit and lasts `period` seconds.
+
+    Connections are pooled per process, not per thread: under ASGI every synchronous request may run on a new
+    thread, and opening a connection per request would cost more than the hit itself."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._local = threading.local()
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._pid = os.getpid()
 
-    def _connection(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():  # a forked worker opens its own
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=True)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(_SCHEMA)
-            self._local.conn, self._local.pid = conn, os.getpid()
+    def _open(self) -> sqlite3.Connection:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(_SCHEMA)
         return conn
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._pid != os.getpid():  # a forked worker never shares its parent's connections
+            self._pool, self._pid = queue.SimpleQueue(), os.getpid()
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = self._open()
+        try:
+            yield conn
+        except BaseException:
+            conn.close()  # an interrupted statement: do not hand the connection to someone else
+            raise
+        self._pool.put(conn)
 
     def hit(self, ident: str, period: int) -> tuple[int, float]:
         """Count one event; returns (count in the window, window end)."""
         now = time.time()
-        conn = self._connection()
-        count, expires_at = conn.execute(_HIT, (ident, now + period, now, now)).fetchone()
-        if random.randrange(_PRUNE_EVERY) == 0:  # noqa: S311 - sampling, not security
-            conn.execute("DELETE FROM counters WHERE expires_at < ?", (now,))
+        with self._connection() as conn:
+            count, expires_at = conn.execute(_HIT, (ident, now + period, now, now)).fetchone()
+            if random.randrange(_PRUNE_EVERY) == 0:  # noqa: S311 - sampling, not security
+                conn.execute("DELETE FROM counters WHERE expires_at < ?", (now,))
         return int(count), float(expires_at)
 
     def peek(self, ident: str) -> tuple[int, float]:
         now = time.time()
-        row = (
-            self._connection()
-            .execute("SELECT count, expires_at FROM counters WHERE ident = ? AND expires_at > ?", (ident, now))
-            .fetchone()
-        )
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT count, expires_at FROM counters WHERE ident = ? AND expires_at > ?", (ident, now)
+            ).fetchone()
         return (int(row[0]), float(row[1])) if row else (0, now)
 
     def reset(self, ident: str) -> None:
-        self._connection().execute("DELETE FROM counters WHERE ident = ?", (ident,))
+        with self._connection() as conn:
+            conn.execute("DELETE FROM counters WHERE ident = ?", (ident,))
 
     def clear(self) -> None:
-        self._connection().execute("DELETE FROM counters")
+        with self._connection() as conn:
+            conn.execute("DELETE FROM counters")
 
 
 _stores: dict[str, SqliteCounters] = {}
