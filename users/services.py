@@ -185,11 +185,11 @@ def user_change_password(*, user: User, current_password: str, new_password: str
         raise ValidationError(
             {"current_password": ["Current password is incorrect."]}, code=UserErrorCode.WRONG_PASSWORD
         )
+    throttling.reset("login_failures", ident)  # the right password: a weak new one is not a guess
     try:
         password_validation.validate_password(new_password, user)
     except DjangoValidationError as exc:
         raise ValidationError({"new_password": list(exc.messages)}, code="password_invalid") from None
-    throttling.reset("login_failures", ident)
     return _password_set(user=user, new_password=new_password)
 
 
