@@ -44,6 +44,14 @@ sandbox: venv .env
 	$(PY) manage.py executor_build_runtime
 
 run: seed
+	@# Code execution needs bubblewrap: as root on Debian/Ubuntu, install it (saying so) when it is missing.
+	@if [ "$$(id -u)" = "0" ] && ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing bubblewrap for the code-execution sandbox: apt-get install -y bubblewrap"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap >/dev/null 2>&1 \
+	    || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	         && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap >/dev/null; } \
+	    || echo "Could not install bubblewrap: code execution answers 503 sandbox_unavailable until it is installed."; \
+	fi
 	@if [ "$$(id -u)" = "0" ] && command -v bwrap >/dev/null 2>&1; then \
 	  $(PY) manage.py executor_build_runtime; \
 	else \
@@ -52,8 +60,9 @@ run: seed
 	fi
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://0.0.0.0:$(PORT)/ — API docs at http://localhost:$(PORT)/api/docs/"
+	@# --forwarded-allow-ips empty: no X-Forwarded-For rewrites the client address; NUM_PROXIES alone decides.
 	$(VENV)/bin/gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:$(PORT) \
-	  --workers $(WORKERS)
+	  --workers $(WORKERS) --forwarded-allow-ips=""
 
 dev: seed
 	DJANGO_DEBUG=true $(PY) manage.py runserver 0.0.0.0:$(PORT)

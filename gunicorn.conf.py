@@ -4,6 +4,7 @@ command line keeps the app, worker class, bind address and worker count visible.
 - Prometheus: each worker is a process with its own counters; with PROMETHEUS_MULTIPROC_DIR they write to files
   there and /internal/metrics aggregates every worker. The directory is emptied at start and a dead worker's files
   are marked, as prometheus_client's multiprocess mode requires.
+  The directory is removed at exit when gunicorn chose it.
 - Logging: gunicorn's and uvicorn's own lines (start, worker boot/exit, errors) as JSON like the application's.
 """
 
@@ -12,9 +13,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+# Our own directory when the operator names none: removed again at exit (on_exit), so no run leaves one behind.
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / f"pathwise-prometheus-{os.getpid()}")
 )
+# Client addresses: uvicorn rewrites the client address from X-Forwarded-For only for the peers listed here. None:
+# the throttles' NUM_PROXIES alone decides which X-Forwarded-For entry is the client (every command line passes
+# --forwarded-allow-ips too, so no default of gunicorn's — 127.0.0.1 — can come back).
+forwarded_allow_ips = ""
 _LOG_FORMAT = "plain" if os.environ.get("LOG_FORMAT") == "plain" else "json"
 
 logconfig_dict = {
@@ -51,3 +58,8 @@ def child_exit(server: object, worker: object) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def on_exit(server: object) -> None:
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

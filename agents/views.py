@@ -35,6 +35,7 @@ from agents.serializers import (
 from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.serializers import error_responses
 from learning.models import Module
+from learning.sandbox import sandbox_require
 
 TAGS = ["agents"]
 
@@ -228,6 +229,7 @@ class CodeEvaluateApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         module = services_work.module_for_user(module_id=v["module_id"]) if v.get("module_id") else None
+        sandbox_require()
         result = services_work.code_evaluate(
             user=request.user, code=v["code"], language=v["language"], test_cases=v.get("test_cases"), module=module,
             stdin=v.get("stdin", ""),

@@ -180,3 +180,25 @@ def jobs_prune(*, older_than_days: int, now: datetime | None = None) -> int:
     if deleted:
         logger.info("Pruned %s finished jobs older than %s days", deleted, older_than_days)
     return deleted
+
+
+def jobs_reap(*, older_than_seconds: float, exclude_kinds: list[str], now: datetime | None = None) -> int:
+    """Fail open jobs of kinds with no reaper of their own (their app's record and job move together there) that
+    have been open longer than `older_than_seconds`: their worker died or the broker lost the message, and an open
+    job keeps its agent `busy` for everyone. Returns how many were failed."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    stale = (
+        Job.objects.filter(status__in=OPEN, created_at__lt=cutoff)
+        .exclude(kind__in=exclude_kinds)
+        .exclude(started_at__gte=cutoff)
+    )
+    reaped = 0
+    for job in list(stale.only("pk", "status", "started_at", "created_at")[:500]):
+        if job_finish(job=job, failed=True, error="The worker running this job stopped before it finished.", now=now):
+            reaped += 1
+    if reaped:
+        logger.warning("Reaped %s stuck jobs", reaped)
+    return reaped

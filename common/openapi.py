@@ -2,6 +2,10 @@
 
 from typing import Any
 
+from drf_spectacular import openapi
+
+from common.serializers import error_responses
+
 
 def allow_empty_query_values(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """An optional query parameter sent empty (`?module=`) is read as absent by every list and filter (API.md:
@@ -31,3 +35,17 @@ def mark_aliases(result: dict[str, Any], generator: Any, request: Any, public: b
                     operation["description"] = f"Alias of `{target}`. " + operation.get("description", "")
             break
     return result
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's AutoSchema, plus: every operation of a throttled view documents its 429 (the global burst
+    throttles apply to every view that does not opt out), with the error shape and `Retry-After`."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        if "429" not in responses and self.view.get_throttles():
+            responses["429"] = self._get_response_for_code(error_responses(429)[429], "429", direction=direction)
+        if "429" in responses:
+            responses["429"].setdefault("headers", {})["Retry-After"] = {
+                "schema": {"type": "integer", "minimum": 1},
+                "description": "Seconds to wait before trying again.",
+            }
+        return responses

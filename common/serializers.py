@@ -1,5 +1,6 @@
 """Serializer helpers shared by apps: the error shape for the schema and blank-as-null input."""
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,19 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 @extend_schema_field(
     {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}], "nullable": True}
 )
+class FiniteFloatField(serializers.FloatField):
+    """Every float the API accepts: "NaN", "Infinity" and 1e999 are invalid (400), as are booleans. A plain
+    FloatField lets NaN through min/max checks (every comparison with NaN is false)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
 class BlankableDateField(serializers.DateField):
     """An optional date that BlankAsNullMixin reads as null when sent as "" (API.md); the schema says so."""
 

@@ -9,3 +9,10 @@ from common import jobs
 @shared_task(name="common.prune_jobs", ignore_result=True)
 def prune_jobs() -> int:
     return jobs.jobs_prune(older_than_days=settings.JOB_RETENTION_DAYS)
+
+
+@shared_task(name="common.reap_jobs", ignore_result=True)
+def reap_jobs() -> int:
+    return jobs.jobs_reap(
+        older_than_seconds=settings.JOB_REAP_AFTER_SECONDS, exclude_kinds=settings.JOB_KINDS_WITH_OWN_REAPER
+    )

@@ -1,8 +1,12 @@
-"""Rate limits kept in the shared cache (Redis when configured), with rates read from settings at request time.
+"""Rate limits and lockouts counted in a store every process shares, with rates read from settings at request time.
+
+The store (RATE_LIMIT_STORE) is the cache when it is shared (Redis: atomic INCR), else "sqlite" (the embedded
+default, whose local-memory cache is per process): a SQLite file of its own that every process of the host opens,
+one row per window moved by a single atomic upsert (common/counters.py), so two gunicorn workers count together.
 
 Rates are "N/<k><unit>" with unit s, m, h or d: "5/15m" is five per fifteen minutes. A window opens at the first hit
-of a key and lasts the whole period (no doubled burst at aligned window edges). Counting uses atomic cache
-increments, so concurrent requests cannot slip past a limit.
+of a key and lasts the whole period (no doubled burst at aligned window edges). Counting is atomic in both stores, so
+concurrent requests cannot slip past a limit; neither store is part of the request's database transaction.
 """
 
 import hashlib
@@ -16,8 +20,12 @@ from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from common.cache import CACHE_ERRORS
+from common import counters
+from common.cache import CACHE_ERRORS as _CACHE_ERRORS
 from common.exceptions import ServiceUnavailable
+
+# What an unreachable store raises: callers choose to fail open or closed.
+CACHE_ERRORS = (*_CACHE_ERRORS, *counters.ERRORS)
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +69,24 @@ def _retry_after(key: str, period: int) -> int:
     return max(1, int(float(started) + period - time.time()) + 1)
 
 
+def _sqlite() -> counters.SqliteCounters | None:
+    if settings.RATE_LIMIT_STORE == "sqlite":
+        return counters.store(settings.RATE_LIMIT_SQLITE_PATH)
+    return None
+
+
+def _state(count: int, expires_at: float, limit: int, *, at: int) -> RateState:
+    retry = max(1, int(expires_at - time.time()) + 1) if count >= at else 0
+    return RateState(count=count, limit=limit, retry_after=retry)
+
+
 def hit(scope: str, ident: str) -> RateState:
     """Count one event for (scope, ident) and return the state after it."""
     limit, period = rate_for(scope)
     key = _key(scope, ident)
+    if (shared := _sqlite()) is not None:
+        count, expires_at = shared.hit(key, period)
+        return _state(count, expires_at, limit, at=limit + 1)
     try:
         count = cache.incr(f"{key}:n")
     except ValueError:  # no open window
@@ -81,6 +103,9 @@ def peek(scope: str, ident: str) -> RateState:
     """The state of (scope, ident) without counting anything."""
     limit, period = rate_for(scope)
     key = _key(scope, ident)
+    if (shared := _sqlite()) is not None:
+        count, expires_at = shared.peek(key)
+        return _state(count, expires_at, limit, at=limit)
     count = int(cache.get(f"{key}:n") or 0)
     retry = _retry_after(key, period) if count >= limit else 0
     return RateState(count=count, limit=limit, retry_after=retry)
@@ -88,6 +113,9 @@ def peek(scope: str, ident: str) -> RateState:
 
 def reset(scope: str, ident: str) -> None:
     key = _key(scope, ident)
+    if (shared := _sqlite()) is not None:
+        shared.reset(key)
+        return
     cache.delete_many([f"{key}:n", f"{key}:t"])
 
 

@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.serializers import BlankAsNullMixin, StrictJsonTypesMixin
+from common.serializers import BlankAsNullMixin, FiniteFloatField, StrictJsonTypesMixin
 from common.validators import no_control_chars
 from learning.models import ModuleType, ProgressStatus, QuestionType, QuizDifficulty
 from learning.services import MAX_MINUTES_PER_UPDATE
@@ -154,7 +154,7 @@ class ProgressUpdateInputSerializer(BlankAsNullMixin, StrictJsonTypesMixin, seri
         min_value=0, max_value=MAX_MINUTES_PER_UPDATE, required=False, allow_null=True,
         help_text="Minutes spent since the last report; added to the total.",
     )  # fmt: skip
-    score = serializers.FloatField(min_value=0, max_value=100, required=False, allow_null=True)
+    score = FiniteFloatField(min_value=0, max_value=100, required=False, allow_null=True)
 
 
 class ModuleQueryInputSerializer(serializers.Serializer):
@@ -224,8 +224,8 @@ class CodeExecuteInputSerializer(serializers.Serializer):
     stdin = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=70_000)
     test_input = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=70_000,
                                        help_text="Alias of stdin.")  # fmt: skip
-    timeout = serializers.FloatField(required=False, allow_null=True, min_value=0.1, max_value=3600,
-                                     help_text="Seconds of wall time; clamped to the server's maximum.")  # fmt: skip
+    timeout = FiniteFloatField(required=False, allow_null=True, min_value=0.1, max_value=3600,
+                               help_text="Seconds of wall time; clamped to the server's maximum.")  # fmt: skip
     memory_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000,
                                             help_text="MB; clamped to the server's maximum.")  # fmt: skip
 

@@ -67,13 +67,16 @@ class MaxAttemptsReached(Conflict):
 
 
 def award_once(*, user: User, kind: str, object_id: int, points: int) -> bool:
-    """Grant `points` for (kind, object_id) unless already granted; True only for the request that granted it."""
-    try:
-        with transaction.atomic():
-            PointAward.objects.create(user=user, kind=kind, object_id=object_id, points=points)
-    except IntegrityError:
-        return False
-    user_services.user_add_points(user=user, points=points)
+    """Grant `points` for (kind, object_id) unless already granted; True only for the request that granted it.
+
+    The award row, the points counter and the level move in one transaction: either all of them or none."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                PointAward.objects.create(user=user, kind=kind, object_id=object_id, points=points)
+        except IntegrityError:
+            return False
+        user_services.user_add_points(user=user, points=points)
     return True
 
 

@@ -10,6 +10,7 @@ from common.serializers import error_responses
 from executor.models import CodeRun, RunState
 from learning import selectors, services, services_code
 from learning.models import LearningPath
+from learning.sandbox import sandbox_require
 from learning.serializers import (
     CodeExecuteInputSerializer,
     CodeExecuteOutputSerializer,
@@ -232,6 +233,7 @@ def _run_response(run: CodeRun) -> Response:
 
 
 def _execute(request: Request, v: dict) -> Response:
+    sandbox_require()
     run = services_code.code_execute(
         user=request.user, code=v["code"], language=v["language"], stdin=v["stdin"], timeout=v.get("timeout"),
         memory_mb=v.get("memory_limit"),
@@ -278,6 +280,7 @@ class JacExecuteApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         if v.get("test_cases"):
+            sandbox_require()
             submission = services_code.submission_create_adhoc(
                 user=request.user, code=v["code"], language=v["language"], test_cases=v["test_cases"]
             )
@@ -308,6 +311,7 @@ class CodeSubmissionListApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         module = selectors.module_get(module_id=v["module"])
+        sandbox_require()
         submission = services_code.submission_create(
             user=request.user, module=module, code=v["code"], language=v["language"]
         )

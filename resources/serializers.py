@@ -1,5 +1,4 @@
 import json
-import math
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -8,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.choices import Difficulty, LearningStyle, MediaType
-from common.serializers import BlankAsNullMixin
+from common.serializers import BlankAsNullMixin, FiniteFloatField
 from common.validators import no_control_chars
 from resources.models import InteractionType, JobStatus, SourceKind
 from resources.scraping import guard
@@ -102,16 +101,6 @@ class ScrapeJobOutputSerializer(serializers.Serializer):
 
 
 # --- Input ------------------------------------------------------------------------------------------------------------
-
-
-class FiniteFloatField(serializers.FloatField):
-    def to_internal_value(self, data: Any) -> float:
-        if isinstance(data, bool):
-            self.fail("invalid")
-        value = super().to_internal_value(data)
-        if not math.isfinite(value):
-            self.fail("invalid")
-        return value
 
 
 class StrictIntegerField(serializers.IntegerField):

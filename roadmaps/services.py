@@ -5,8 +5,10 @@ in one transaction, all or nothing, under a row lock that also makes a second de
 """
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled
@@ -137,6 +139,29 @@ def roadmap_mark_failed(*, roadmap_id: int, error: str) -> None:
     )
     jobs.job_finish(kind=JOB_KIND, ref=str(roadmap_id), failed=True, error=error)
     notify.notify_done(f"roadmap:{roadmap_id}")
+
+
+def roadmaps_reap(*, now: datetime | None = None) -> int:
+    """Fail roadmaps still `generating` past the generation task's hard time limit plus a margin
+    (ROADMAP_REAP_AFTER_SECONDS): their worker died (a redelivery would have finished them by then) or the broker
+    lost the message. The job row fails with them, so the roadmap agent is no longer busy; the learner can ask
+    again. A late delivery after this finds the roadmap no longer `generating` and does nothing."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ROADMAP_REAP_AFTER_SECONDS)
+    reason = "Generation did not finish in time (its worker stopped); please try again."
+    reaped = 0
+    stale = Roadmap.objects.filter(status=RoadmapStatus.GENERATING, updated_at__lt=cutoff)
+    for roadmap_id in list(stale.values_list("pk", flat=True)[:500]):
+        moved = Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING).update(
+            status=RoadmapStatus.FAILED, error=reason, updated_at=now
+        )
+        if moved:
+            jobs.job_finish(kind=JOB_KIND, ref=str(roadmap_id), failed=True, error=reason, now=now)
+            notify.notify_done(f"roadmap:{roadmap_id}")
+            reaped += 1
+    if reaped:
+        logger.warning("Reaped %s stuck roadmap generations", reaped)
+    return reaped
 
 
 def roadmap_wait(*, roadmap: Roadmap, timeout: float) -> Roadmap:

@@ -24,3 +24,8 @@ def generate_roadmap(roadmap_id: int) -> None:
         # A bug or an outage: recorded on the roadmap (never left `generating`) and logged with its traceback.
         logger.exception("Roadmap %s generation failed", roadmap_id)
         services.roadmap_mark_failed(roadmap_id=roadmap_id, error=f"Generation failed: {type(exc).__name__}")
+
+
+@shared_task(name="roadmaps.reap", queue="llm", ignore_result=True)
+def reap_roadmaps() -> int:
+    return services.roadmaps_reap()

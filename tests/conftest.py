@@ -1,8 +1,12 @@
+import shutil
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from common import counters
 from tests.factories import PASSWORD, StaffFactory, UserFactory
 from users.tokens import tokens_for_user
 
@@ -18,6 +22,18 @@ def _clear_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
+    if settings.RATE_LIMIT_STORE == "sqlite":
+        counters.store(settings.RATE_LIMIT_SQLITE_PATH).clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def remove_counters_file():
+    yield
+    for suffix in ("", "-wal", "-shm"):
+        Path(settings.RATE_LIMIT_SQLITE_PATH + suffix).unlink(missing_ok=True)
+    directory = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("directory")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -193,3 +193,26 @@ class DailyActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.date}"
+
+
+class UserSession(models.Model):
+    """One login (a refresh-token family): its id is the `sid` claim every token of the session carries.
+
+    The database row is the authority on revocation — checked at every authentication in the same query that loads
+    the user — so a logout holds in every process, with or without a cache, and survives a cache flush. Logout
+    revokes one session; a password change revokes them all. Rows past `expires_at` are pruned daily.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "user_sessions"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="user_sessions_user_revoked")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.id}"

@@ -28,10 +28,12 @@ from common.utils import model_update
 from users.errors import UserErrorCode
 from users.models import Achievement, Badge, DailyActivity, User, UserAchievement, UserBadge, UserPreferences
 from users.tokens import (
+    session_extend,
     session_revoke,
     token_is_current,
     tokens_for_user,
     user_refresh_tokens_blacklist,
+    user_sessions_revoke,
 )
 
 logger = logging.getLogger(__name__)
@@ -88,37 +90,36 @@ def user_register(*, username: str, email: str, password: str, first_name: str =
     return user
 
 
-def _login_failure_ident(identifier: str, ip: str) -> str:
-    return f"{identifier.strip().lower()}|{ip}"
+def _failure_count(ident: str, detail: str) -> None:
+    """Count one attempt before checking anything: the atomic increment is the check, so N parallel attempts get
+    exactly `limit` password checks. Past the limit the attempt is refused (429) before the password is checked."""
+    try:
+        state = throttling.hit("login_failures", ident)
+    except throttling.CACHE_ERRORS:
+        raise ServiceUnavailable("Login is temporarily unavailable; try again shortly.") from None
+    if state.exceeded:
+        raise Throttled(wait=state.retry_after, detail=detail)
 
 
 def user_authenticate(*, identifier: str, password: str, ip: str) -> User:
     """Check credentials given a username or an e-mail address.
 
-    Failures are counted per (identifier, IP); past the limit the attempt is refused before the password is
-    checked. The message is the same whether the user exists or not, and an unknown user costs a hash too.
+    Attempts are counted per (account, IP) — the account the identifier resolves to, so its username and e-mail
+    share one counter; an identifier that names no account has its own key — and a success resets the count. The
+    message is the same whether the user exists or not, and an unknown user costs a hash too.
     """
-    ident = _login_failure_ident(identifier, ip)
-    try:
-        state = throttling.peek("login_failures", ident)
-    except throttling.CACHE_ERRORS:
-        raise ServiceUnavailable("Login is temporarily unavailable; try again shortly.") from None
-    if state.count >= state.limit:
-        raise Throttled(wait=state.retry_after, detail="Too many failed login attempts.")
-
     identifier = identifier.strip()
     lookup = {"email__iexact": identifier} if "@" in identifier else {"username__iexact": identifier}
     user = User.objects.filter(**lookup).first()
+    account = f"user:{user.pk}" if user is not None else f"unknown:{identifier.lower()}"
+    ident = f"{account}|{ip}"
+    _failure_count(ident, "Too many failed login attempts.")
     if user is None:
         User().set_password(password)  # same cost as a real check: no timing oracle for existence
         valid = False
     else:
         valid = user.check_password(password) and user.is_active
     if not valid:
-        try:
-            throttling.hit("login_failures", ident)
-        except throttling.CACHE_ERRORS:
-            raise ServiceUnavailable("Login is temporarily unavailable; try again shortly.") from None
         raise AuthenticationFailed(INVALID_CREDENTIALS, code=UserErrorCode.INVALID_CREDENTIALS)
     throttling.reset("login_failures", ident)
     return user  # type: ignore[return-value]
@@ -151,6 +152,7 @@ def token_refresh(*, raw_refresh: str) -> dict[str, str]:
                 created_at=refresh.current_time,
                 expires_at=refresh.lifetime + refresh.current_time,
             )
+            session_extend(sid=refresh.get("sid"), expires_at=refresh.lifetime + refresh.current_time)
         data["refresh"] = str(refresh)
     return data
 
@@ -174,25 +176,30 @@ def user_logout(*, raw_refresh: str) -> None:
         logger.info("Refresh token already blacklisted")
 
 
-@transaction.atomic
 def user_change_password(*, user: User, current_password: str, new_password: str, ip: str) -> dict[str, str]:
-    ident = f"password-change|{user.pk}|{ip}"
-    state = throttling.peek("login_failures", ident)
-    if state.count >= state.limit:
-        raise Throttled(wait=state.retry_after, detail="Too many failed attempts.")
+    """Counted like a login (increment first, per account and IP), outside the write transaction so a refused
+    attempt still counts."""
+    ident = f"password-change|user:{user.pk}|{ip}"
+    _failure_count(ident, "Too many failed attempts.")
     if not user.check_password(current_password):
-        throttling.hit("login_failures", ident)
         raise ValidationError(
             {"current_password": ["Current password is incorrect."]}, code=UserErrorCode.WRONG_PASSWORD
         )
+    throttling.reset("login_failures", ident)  # the right password: a weak new one is not a guess
     try:
         password_validation.validate_password(new_password, user)
     except DjangoValidationError as exc:
         raise ValidationError({"new_password": list(exc.messages)}, code="password_invalid") from None
+    return _password_set(user=user, new_password=new_password)
+
+
+@transaction.atomic
+def _password_set(*, user: User, new_password: str) -> dict[str, str]:
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
+    user_sessions_revoke(user=user)
     user_refresh_tokens_blacklist(user=user)
     return tokens_for_user(user=user)
 
@@ -305,13 +312,14 @@ def achievement_grant(*, user: User, code: str) -> bool:
     if achievement is None:
         logger.warning("Achievement %s is not defined (run `manage.py seed`)", code)
         return False
-    try:
-        with transaction.atomic():
-            UserAchievement.objects.create(user=user, achievement=achievement)
-    except IntegrityError:
-        return False
-    if achievement.points:
-        user_add_points(user=user, points=achievement.points)
+    with transaction.atomic():  # the achievement and its points together, or neither
+        try:
+            with transaction.atomic():
+                UserAchievement.objects.create(user=user, achievement=achievement)
+        except IntegrityError:
+            return False
+        if achievement.points:
+            user_add_points(user=user, points=achievement.points)
     return True
 
 

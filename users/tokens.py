@@ -1,65 +1,108 @@
 """JWT issuance and revocation.
 
-Every login opens a session: its refresh token carries a random `sid` that every access token minted from it
-inherits, and the user's `token_version` as `ver`.
-- Logout blacklists the refresh token (database) and puts its `sid` on a denylist in the shared cache for as long as
-  the refresh token could live, so the access tokens of that session fail at once.
-- A password change bumps `token_version` and blacklists every outstanding refresh token: all older tokens fail.
+Every login opens a session (a `UserSession` row): its refresh token carries the row's id as `sid`, which every
+access token minted from it inherits, and the user's `token_version` as `ver`.
+- Authentication loads the session and its user in one query (users.authentication): a missing or revoked session,
+  an inactive user or an older `ver` answers 401. The database is the only authority, so a logout holds in every
+  process of every mode at once and survives a cache flush.
+- Logout revokes the session (and blacklists its refresh token); a password change bumps `token_version`, revokes
+  every session of the user and blacklists every outstanding refresh token.
 """
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import (
     BlacklistedToken,
     OutstandingToken,
 )
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
-from common.cache import CACHE_ERRORS
-from users.models import User
+from users.models import User, UserSession
 
 logger = logging.getLogger(__name__)
 
 
-def _sid_key(sid: str) -> str:
-    return f"jwt:revoked-sid:{sid}"
-
-
 def tokens_for_user(*, user: User) -> dict[str, str]:
+    """A new session for the user: its row, then a refresh/access pair carrying its id."""
+    lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    session = UserSession.objects.create(user=user, expires_at=timezone.now() + lifetime)
     refresh = RefreshToken.for_user(user)
-    refresh["sid"] = uuid.uuid4().hex
+    refresh["sid"] = session.id.hex
     refresh["ver"] = user.token_version
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def session_revoke(*, sid: str | None) -> None:
-    if not sid:
-        return
-    ttl = int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds())
-    cache.set(_sid_key(str(sid)), 1, timeout=ttl)
-
-
-def session_is_revoked(*, sid: Any) -> bool:
-    if not sid:
-        return False
+def parse_sid(sid: Any) -> uuid.UUID | None:
+    """The session id of a `sid` claim, or None when it is not one of ours."""
+    if not isinstance(sid, str):
+        return None
     try:
-        return cache.get(_sid_key(str(sid))) is not None
-    except CACHE_ERRORS:
-        # Fail open: the refresh tokens are blacklisted in the database and access tokens are short-lived;
-        # refusing every request during a cache outage would be worse.
-        logger.warning("Token denylist unreachable; session %s not checked", sid)
-        return False
+        return uuid.UUID(hex=sid)
+    except ValueError:
+        return None
+
+
+def session_revoke(*, sid: Any) -> int:
+    """Revoke one session (logout). Returns how many rows changed (0 when already revoked or unknown)."""
+    session_id = parse_sid(sid)
+    if session_id is None:
+        return 0
+    return UserSession.objects.filter(pk=session_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def user_sessions_revoke(*, user: User) -> int:
+    """Revoke every open session of the user (password change, deactivation)."""
+    return UserSession.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def session_is_live(*, session: UserSession | None, user_id: Any) -> bool:
+    return (
+        session is not None
+        and session.revoked_at is None
+        and session.expires_at > timezone.now()
+        and str(session.user_id) == str(user_id)
+    )
 
 
 def token_is_current(*, token: Token, user: User) -> bool:
-    """False when the token predates a password change or its session was logged out."""
+    """False when the token predates a password change or its session was logged out (one indexed query).
+
+    A token without `sid` is not one this server issues to clients (tokens_for_user always sets one); only its
+    `ver` is checked."""
     if token.get("ver") != user.token_version:
         return False
-    return not session_is_revoked(sid=token.get("sid"))
+    if "sid" not in token:
+        return True
+    session_id = parse_sid(token.get("sid"))
+    if session_id is None:
+        return False
+    try:
+        session = UserSession.objects.filter(pk=session_id).only("id", "user_id", "revoked_at", "expires_at").first()
+    except DjangoValidationError:
+        return False
+    return session_is_live(session=session, user_id=user.pk)
+
+
+def session_extend(*, sid: Any, expires_at: Any) -> None:
+    """A rotated refresh token lives longer than the session row said: keep the row until it expires."""
+    session_id = parse_sid(sid)
+    if session_id is not None:
+        UserSession.objects.filter(pk=session_id, revoked_at__isnull=True, expires_at__lt=expires_at).update(
+            expires_at=expires_at
+        )
+
+
+def sessions_prune(*, older_than_days: int = 1) -> int:
+    """Delete session rows that expired more than `older_than_days` ago; returns how many."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = UserSession.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted
 
 
 def user_refresh_tokens_blacklist(*, user: User) -> int:

@@ -5,6 +5,8 @@ production requires it). DATABASE_URL unset → an SQLite file; REDIS_URL unset 
 cache is process-local memory.
 """
 
+import hashlib
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -138,9 +140,18 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Where rate limits and login lockouts are counted: a store every process shares. "cache" only when the cache is
+# shared (Redis); otherwise "sqlite": a small file of its own that every process on this host opens (atomic upserts,
+# common/counters.py), so the embedded default's two gunicorn workers count together.
+# (Empty values, as .env.example has them, mean the default.)
+RATE_LIMIT_STORE = env("RATE_LIMIT_STORE", default="") or ("cache" if REDIS_URL else "sqlite")
+if RATE_LIMIT_STORE not in ("cache", "sqlite"):
+    raise ValueError(f"RATE_LIMIT_STORE must be 'cache' or 'sqlite', not {RATE_LIMIT_STORE!r}")
+RATE_LIMIT_SQLITE_PATH = env("RATE_LIMIT_SQLITE_PATH", default="") or str(BASE_DIR / "ratelimits.sqlite3")
 
 # --- Channels (WebSockets): Redis in production so a Celery worker's event reaches every web process; in the embedded
-# default an in-process layer (events from the same process only — eager tasks run there, so they still arrive).
+# default the in-memory layer plus a fan-out over Unix datagram sockets to the other processes of this host
+# (common/channel_layer.py), in a private directory per database.
 ASGI_APPLICATION = "config.asgi.application"
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -150,7 +161,15 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    _CHANNELS_DIR = Path(tempfile.gettempdir()) / (
+        "pathwise-ws-" + hashlib.sha256(f"{BASE_DIR}|{DATABASE_URL}".encode()).hexdigest()[:12]
+    )
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "common.channel_layer.HostChannelLayer",
+            "CONFIG": {"directory": env("CHANNEL_LAYER_DIR", default="") or str(_CHANNELS_DIR), "capacity": 200},
+        }
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -204,13 +223,14 @@ THROTTLE_RATES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSON, plus: nesting depth and lone surrogates refused with a 400; never a 500 rendering an echo.
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["common.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.HeaderLimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["common.throttling.AnonBurstThrottle", "common.throttling.UserBurstThrottle"],
     "EXCEPTION_HANDLER": "common.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.openapi.AutoSchema",  # documents 429 on every throttled operation
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Client IP is REMOTE_ADDR unless NUM_PROXIES trusted proxies append to X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -223,6 +243,8 @@ RESOURCES_SEARCH_HYBRID = env.bool("RESOURCES_SEARCH_HYBRID", default=True)
 PAGINATION_MAX_LIMIT = 200
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Deepest nesting of arrays/objects a JSON body may have (common/parsers.py); the API's own bodies use ≤ 4 levels.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pathwise API",
@@ -332,6 +354,8 @@ EXECUTOR_QUEUE_CAP = env.int("EXECUTOR_QUEUE_CAP", default=200)
 # How long POST /code/execute/ waits beyond the run's wall limit before answering 202 with the id to poll.
 EXECUTOR_WAIT_MARGIN_SECONDS = env.float("EXECUTOR_WAIT_MARGIN_SECONDS", default=3.0)
 THROTTLE_RATES["code_runs"] = EXECUTOR_USER_RATE
+# /api/health/ and /ready/ also show whether code can run here (learning/sandbox.py; informational, never a 503).
+HEALTH_EXTRA_CHECKS = ["learning.sandbox.health_check"]
 CELERY_TASK_ROUTES = {
     "executor.*": {"queue": "executor"},
     "learning.grade_submission": {"queue": "executor"},
@@ -343,9 +367,14 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stuck-submissions": {"task": "learning.reap_submissions", "schedule": 60.0},
     "prune-finished-jobs": {"task": "common.prune_jobs", "schedule": 6 * 3600.0},
     "reap-stuck-scrape-jobs": {"task": "resources.reap_scrape_jobs", "schedule": 600.0},
+    "prune-expired-sessions": {"task": "users.prune_sessions", "schedule": 24 * 3600.0},
 }
 # Finished job rows (the agents' Task history and the source of their metrics) are kept this long.
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=90)
+# Open jobs of kinds without a reaper of their own are failed after this long (longer than any task's time limit).
+JOB_REAP_AFTER_SECONDS = env.int("JOB_REAP_AFTER_SECONDS", default=3600)
+JOB_KINDS_WITH_OWN_REAPER = ["code_run", "code_submission", "code_evaluation", "resource_scrape", "roadmap_generation"]
+CELERY_BEAT_SCHEDULE["reap-stuck-jobs"] = {"task": "common.reap_jobs", "schedule": 600.0}
 
 # --- Resources: search and scraping (resources/) ---------------------------------------------------------------------
 # The scraper identifies itself, obeys robots.txt (user-agent token "PathwiseBot"), waits between requests to a host,
@@ -382,6 +411,9 @@ ROADMAP_WAIT_SECONDS = env.float("ROADMAP_WAIT_SECONDS", default=20.0)
 THROTTLE_RATES["roadmap_generate"] = env("THROTTLE_ROADMAP_GENERATE", default="20/1h")
 THROTTLE_RATES["chat_message"] = env("THROTTLE_CHAT_MESSAGE", default="30/1m")
 CELERY_TASK_ROUTES["roadmaps.*"] = {"queue": "llm"}
+# A roadmap still `generating` this long after it was requested is failed (the task's hard limit is 300 s).
+ROADMAP_REAP_AFTER_SECONDS = env.int("ROADMAP_REAP_AFTER_SECONDS", default=300 + 120)
+CELERY_BEAT_SCHEDULE["reap-stuck-roadmaps"] = {"task": "roadmaps.reap", "schedule": 60.0}
 
 # --- Recommendations (resources/recommend/, issue 6) -----------------------------------------------------------------
 # Retraining runs on its own Celery queue "reco" (beat: hourly; a no-op when no interaction changed). Web requests

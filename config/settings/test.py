@@ -1,6 +1,9 @@
 """Test settings: the same stack as production (real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set),
 with throttle rates high enough that only the throttling tests (which lower them) ever hit a limit."""
 
+import os
+import tempfile
+
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403
@@ -19,9 +22,16 @@ THROTTLE_RATES = {
 }
 # A prefix of its own so a test run never touches a running instance's keys in the same Redis.
 CACHES["default"]["KEY_PREFIX"] = f"{CACHE_KEY_PREFIX}-test"
-if "CONFIG" in CHANNEL_LAYERS["default"]:
+if "prefix" in CHANNEL_LAYERS["default"].get("CONFIG", {}):
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CACHE_KEY_PREFIX}-test:ws"
+elif "directory" in CHANNEL_LAYERS["default"].get("CONFIG", {}):
+    # Never exchange events with a running instance of the same checkout.
+    CHANNEL_LAYERS["default"]["CONFIG"]["directory"] = os.path.join(
+        tempfile.gettempdir(), f"pathwise-test-ws-{os.getpid()}"
+    )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A counters file per test process (tests/conftest.py empties it around every test and deletes it at the end).
+RATE_LIMIT_SQLITE_PATH = os.path.join(tempfile.gettempdir(), f"pathwise-test-ratelimits-{os.getpid()}.sqlite3")

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.factories import PASSWORD, UserFactory
 from users.models import User
@@ -330,3 +331,80 @@ def test_me_on_both_families(auth_client, user):
         resp = auth_client.get(path)
         assert resp.status_code == 200
         assert resp.json()["id"] == str(user.pk)
+
+
+def test_logout_is_recorded_in_the_database_and_survives_a_cache_flush(api_client):
+    from django.core.cache import cache
+
+    from users.models import UserSession
+
+    register(api_client)
+    session = login(api_client, "testuser", "testpassword123").json()["tokens"]
+    assert api_client.post("/api/auth/logout/", {"refresh": session["refresh"]}, format="json").status_code == 200
+    cache.clear()
+    resp = bearer(session["access"]).get("/api/users/profile/")
+    assert resp.status_code == 401
+    assert_error_shape(resp.json(), "token_revoked")
+    sid = AccessToken(session["access"])["sid"]
+    assert UserSession.objects.get(pk=sid).revoked_at is not None
+
+
+def test_authentication_loads_session_and_user_in_one_query(api_client, django_assert_num_queries):
+    from rest_framework.test import APIRequestFactory
+
+    from users.authentication import JWTAuthentication
+
+    register(api_client)
+    access = login(api_client, "testuser", "testpassword123").json()["tokens"]["access"]
+    request = APIRequestFactory().get("/api/users/profile/", HTTP_AUTHORIZATION=f"Bearer {access}")
+    with django_assert_num_queries(1):
+        user, _ = JWTAuthentication().authenticate(request)
+    assert user.username == "testuser"
+
+
+def test_a_token_whose_session_row_is_gone_or_expired_is_401(api_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from users.models import UserSession
+
+    register(api_client)
+    gone = login(api_client, "testuser", "testpassword123").json()["tokens"]
+    expired = login(api_client, "testuser", "testpassword123").json()["tokens"]
+    UserSession.objects.filter(pk=AccessToken(gone["access"])["sid"]).delete()
+    UserSession.objects.filter(pk=AccessToken(expired["access"])["sid"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    for tokens in (gone, expired):
+        assert bearer(tokens["access"]).get("/api/users/profile/").status_code == 401
+        assert api_client.post("/api/auth/refresh/", {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+
+def test_a_session_id_of_another_user_is_401(api_client, user):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from users.tokens import tokens_for_user
+
+    victim_sid = AccessToken(tokens_for_user(user=user)["access"])["sid"]
+    register(api_client)
+    mine = User.objects.get(username="testuser")
+    forged = RefreshToken.for_user(mine)
+    forged["sid"], forged["ver"] = victim_sid, mine.token_version
+    assert bearer(str(forged.access_token)).get("/api/users/profile/").status_code == 401
+
+
+def test_expired_sessions_are_pruned_by_the_task(user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from users import tasks
+    from users.models import UserSession
+    from users.tokens import tokens_for_user
+
+    tokens_for_user(user=user)
+    old = UserSession.objects.create(user=user, expires_at=timezone.now() - timedelta(days=2))
+    assert tasks.prune_sessions.apply().get() == 1
+    assert not UserSession.objects.filter(pk=old.pk).exists()
+    assert UserSession.objects.filter(user=user).count() == 1

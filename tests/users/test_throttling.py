@@ -99,3 +99,70 @@ def test_trusted_proxy_count_uses_the_proxy_supplied_address(api_client, setting
     finally:
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
         api_settings.reload()
+
+
+def test_username_and_email_share_one_failure_counter(api_client, strict_login):
+    UserFactory(username="victim", email="victim@example.com")
+    for _ in range(3):
+        assert _login(api_client, "victim", "wrong").status_code == 401
+    for _ in range(2):
+        assert _login(api_client, "VICTIM@example.com", "wrong").status_code == 401
+    for spelling in ("victim", "victim@example.com", "Victim"):
+        resp = _login(api_client, spelling, PASSWORD)
+        assert resp.status_code == 429, spelling
+        assert_error_shape(resp.json(), "throttled")
+
+
+def test_an_unknown_identifier_is_locked_like_a_real_one(api_client, strict_login):
+    UserFactory(username="real")
+    for _ in range(5):
+        assert _login(api_client, "ghost", "wrong").status_code == 401
+    # Same answer as for an existing account, so the lock tells nothing about existence.
+    assert _login(api_client, "ghost", "wrong").status_code == 429
+    assert _login(api_client, "GHOST", "wrong").status_code == 429
+    assert _login(api_client, "ghost2", "wrong").status_code == 401
+    assert _login(api_client, "real", PASSWORD).status_code == 200
+
+
+def test_password_change_failures_are_counted_first_and_lock(api_client, strict_login):
+    from users.tokens import tokens_for_user
+
+    user = UserFactory(username="changer")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_user(user=user)['access']}")
+
+    def change(current):
+        return api_client.post(
+            "/api/users/auth/password-change/", {"current_password": current, "new_password": "n3w-Secret!pass"},
+            format="json", REMOTE_ADDR="10.0.0.1",
+        )  # fmt: skip
+
+    for _ in range(5):
+        assert change("wrong").status_code == 400
+    resp = change(PASSWORD)
+    assert resp.status_code == 429
+    assert_error_shape(resp.json(), "throttled")
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def _hammer(path: str, n: int, queue) -> None:
+    from common.counters import SqliteCounters
+
+    store = SqliteCounters(path)
+    queue.put([store.hit("shared-key", 60)[0] for _ in range(n)])
+
+
+def test_sqlite_counters_count_exactly_across_processes(tmp_path):
+    """The embedded default's store: four processes hitting one key 50 times each see every count exactly once."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    path = str(tmp_path / "counters.sqlite3")
+    procs = [ctx.Process(target=_hammer, args=(path, 50, queue)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    seen = sorted(c for _ in procs for c in queue.get(timeout=30))
+    for proc in procs:
+        proc.join(timeout=10)
+    assert seen == list(range(1, 201))

@@ -1,0 +1,82 @@
+"""ASGI wrappers that must act before Django: Django's ASGIHandler reads the whole request body (spooling past
+2.5 MiB to a temporary file) before any middleware runs, so a body limit in middleware comes too late."""
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from common.exceptions import simple_error_body
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuse HTTP request bodies larger than `max_bytes` with the API's JSON 413.
+
+    A declared `Content-Length` over the cap is refused before a byte of the body is read. A body without one
+    (chunked) is counted as it streams: at the cap the application is told the client disconnected (Django stops
+    reading and answers nothing) and the 413 is sent instead, so no more than the cap is ever buffered.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: Callable[[], int]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes()
+        declared = [value for name, value in scope.get("headers", []) if name.lower() == b"content-length"]
+        if declared:
+            try:
+                length = int(declared[0])
+                valid = length >= 0 and len(declared) == 1
+            except ValueError:
+                valid = False
+            if not valid:
+                await _respond(send, 400, "Invalid Content-Length header.", "bad_request")
+                return
+            if length > limit:
+                await _respond(send, 413, f"Request body is larger than {limit} bytes.", "payload_too_large")
+                return
+
+        received = 0
+        over = False
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if over:
+                return  # the 413 below is the answer
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
+        if over and not started:
+            await _respond(send, 413, f"Request body is larger than {limit} bytes.", "payload_too_large")
+
+
+async def _respond(send: Send, status: int, detail: str, code: str) -> None:
+    body = json.dumps(simple_error_body(detail, code)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 413:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
