@@ -130,7 +130,7 @@ def execute_spec(spec: RunSpec) -> RunResult:
     """Run one program in the configured sandbox now (inside a worker). Never raises for the program's sake."""
     language = get_language(spec.language)
     try:
-        return get_backend().run(spec, language)
+        return get_backend().run(spec, language).clamped()
     except BackendUnavailable as exc:
         logger.error("Sandbox unavailable: %s", exc)
         return RunResult(status=RunStatus.SYSTEM_ERROR, detail=str(exc))

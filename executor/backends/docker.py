@@ -28,7 +28,7 @@ from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.types import Mount, Ulimit
 from requests.exceptions import RequestException
 
-from executor import runtime
+from executor import runtime, seccomp
 from executor.backends.base import Backend, BackendUnavailable, classify, hold_slot
 from executor.languages import RUNTIME_MOUNT, WORKDIR, Language
 from executor.spec import RunResult, RunSpec, RunStatus, clean_text
@@ -37,10 +37,12 @@ logger = logging.getLogger(__name__)
 
 STAT_MARKER = b"\x1ePATHWISE-STAT "
 BOOTSTRAP = r"""
-import json, os, resource, signal, sys
+import ctypes, json, os, resource, signal, sys, time
 env = os.environ
 source = env.pop("PW_SOURCE"); data = env.pop("PW_STDIN"); name = env.pop("PW_FILE")
-argv = env.pop("PW_ARGV").split("\x1f")
+argv = env.pop("PW_ARGV").split("\x1f"); wall = float(env.pop("PW_WALL"))
+# Not dumpable: the program runs under the same uid, and must not reach this process's memory (/proc/1/mem).
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
 with open(name, "w", encoding="utf-8", errors="surrogatepass") as fh:
     fh.write(source)
 fd = os.memfd_create("stdin"); os.write(fd, data.encode("utf-8", "surrogatepass")); os.lseek(fd, 0, 0)
@@ -48,14 +50,35 @@ pid = os.fork()
 if pid == 0:
     os.dup2(fd, 0); os.setsid(); os.execv(argv[0], argv)
 os.close(fd)
+def stop(*_):
+    os.kill(-1, signal.SIGKILL)  # from PID 1: every other process of the container
+signal.signal(signal.SIGALRM, stop)
+signal.setitimer(signal.ITIMER_REAL, wall)  # the wall limit holds even if the worker that started us is gone
 while True:
     try:
         _, status, usage = os.wait4(pid, 0); break
     except InterruptedError:
         continue
+signal.setitimer(signal.ITIMER_REAL, 0)
+stop()  # nothing of the run may write after the figures below
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+    except InterruptedError:
+        continue
 code = os.waitstatus_to_exitcode(status)
+peak = 0
+for path in ("/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"):
+    try:
+        with open(path) as fh:
+            peak = int(fh.read()) // 1024
+        break
+    except (OSError, ValueError):
+        continue
 sys.stderr.flush()
-os.write(2, b"\x1ePATHWISE-STAT " + json.dumps({"exit": code, "maxrss": usage.ru_maxrss,
+os.write(2, b"\x1ePATHWISE-STAT " + json.dumps({"exit": code, "maxrss": usage.ru_maxrss, "peak": peak,
          "cpu": usage.ru_utime + usage.ru_stime}).encode() + b"\n")
 os._exit(code if code >= 0 else 128 - code)
 """
@@ -69,6 +92,16 @@ SANDBOX_ENV = {
     "LD_LIBRARY_PATH": f"{RUNTIME_MOUNT}/python/lib",
     "TMPDIR": "/tmp",
 }
+
+
+MAX_SANE_KB = 64 * 1024 * 1024
+
+
+def _figure(value: object, maximum: float) -> float:
+    """A figure from the sandbox's status line, as a finite number within [0, maximum] (0 if it is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 0.0
+    return float(min(max(value, 0), maximum))
 
 
 @cache
@@ -193,6 +226,7 @@ class DockerBackend(Backend):
             "PW_STDIN": spec.stdin,
             "PW_FILE": language.filename,
             "PW_ARGV": "\x1f".join(language.argv),
+            "PW_WALL": str(limits.wall_seconds + 0.5),
         }
         container = client.api.create_container(
             image=image_tag(),
@@ -210,12 +244,14 @@ class DockerBackend(Backend):
                     WORKDIR: "rw,nosuid,nodev,size=16m,mode=1777",
                 },
                 mounts=mounts,
-                mem_limit=memory + 64 * 1024 * 1024,  # the cgroup backstop; RLIMIT_DATA stops the program first
-                memswap_limit=memory + 64 * 1024 * 1024,
+                # The whole run (every process, shared memory, memfds, tmpfs) within the run's memory limit.
+                mem_limit=memory,
+                memswap_limit=memory,
+                oom_score_adj=1000,
                 pids_limit=limits.processes + 2,
                 nano_cpus=1_000_000_000,
                 cap_drop=["ALL"],
-                security_opt=["no-new-privileges"],
+                security_opt=["no-new-privileges", f"seccomp={seccomp.docker_profile()}"],
                 ulimits=[
                     Ulimit(name="cpu", soft=cpu, hard=cpu + 1),
                     Ulimit(name="data", soft=memory, hard=memory),
@@ -269,7 +305,9 @@ class DockerBackend(Backend):
         stderr, err_trunc = clean_text(err, limits.output_bytes)
         exit_code: int | None = None
         term_signal: int | None = None
-        if "exit" in stat:
+        if not isinstance(stat, dict):
+            stat = {}
+        if isinstance(stat.get("exit"), int) and -64 <= stat["exit"] <= 255:
             code = int(stat["exit"])
             exit_code, term_signal = (code, None) if code >= 0 else (None, -code)
         elif not timed_out and not exceeded:
@@ -280,7 +318,10 @@ class DockerBackend(Backend):
                 logger.error("Docker sandbox produced no status: %s", stderr[-1000:])
                 detail = f"no status from the sandbox (exit {status_code}): {stderr[-300:]}"
                 return RunResult(status=RunStatus.SYSTEM_ERROR, backend=self.name, wall_time=wall, detail=detail)
-        cpu_time = float(stat.get("cpu", 0.0))
+        cpu_time = _figure(stat.get("cpu"), 3600.0)
+        # The container's cgroup peak (the whole run), else the largest process's; never more than the limit
+        # allows by much, whatever a forged line says (the bootstrap kills every other process before writing).
+        memory_kb = int(_figure(stat.get("peak"), MAX_SANE_KB) or _figure(stat.get("maxrss"), MAX_SANE_KB))
         status = classify(
             language=language, exit_code=exit_code, term_signal=term_signal, wall_timed_out=timed_out,
             cpu_time=cpu_time, cpu_limit=limits.cpu_seconds, output_exceeded=exceeded,
@@ -288,6 +329,6 @@ class DockerBackend(Backend):
         )  # fmt: skip
         return RunResult(
             status=status, stdout=stdout, stderr=stderr, exit_code=exit_code, signal=term_signal,
-            wall_time=round(wall, 4), cpu_time=round(cpu_time, 4), memory_kb=int(stat.get("maxrss", 0)),
+            wall_time=round(wall, 4), cpu_time=round(cpu_time, 4), memory_kb=memory_kb,
             stdout_truncated=out_trunc, stderr_truncated=err_trunc, backend=self.name,
         )  # fmt: skip
