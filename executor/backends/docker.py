@@ -6,9 +6,16 @@ dropped, no-new-privileges, the slot's unprivileged uid, no log driver (output n
 and stdout/stderr read from the attach socket with the caps applied while reading.
 
 The source and stdin travel in the container's environment and a tiny bootstrap (PID 1) writes the source into
-the container's own tmpfs, removes them from the environment, runs the program as its child and reports the
-child's peak memory and CPU time on a last stderr line that the host strips. The host never touches a path the
-container can write.
+the container's own tmpfs, removes them from the environment, runs the program as its child, enforces the wall
+limit itself (so it holds when the worker is gone), kills every other process of the container, and only then
+reports the exit status, the container cgroup's peak memory and the CPU time on a last stderr line that the host
+strips (the last marker wins, and nothing of the program is alive to write after it). The host validates and
+clamps every figure. The whole run (processes, SysV/POSIX shared memory, memfds, tmpfs) is within the run's memory
+limit (the container's cgroup), under the seccomp policy of executor/seccomp.py, at oom_score_adj 1000.
+Known limit: the bootstrap and the program share a uid, so a program could rewrite the bootstrap's memory through
+/proc/1/mem and choose the figures of its own run (never beyond the clamps; its output and the engine's OOM flag
+are not the bootstrap's to report). The bwrap backend has no such path: its figures come from outside the
+sandbox. The host never touches a path the container can write.
 """
 
 import json
@@ -37,12 +44,10 @@ logger = logging.getLogger(__name__)
 
 STAT_MARKER = b"\x1ePATHWISE-STAT "
 BOOTSTRAP = r"""
-import ctypes, json, os, resource, signal, sys, time
+import json, os, resource, signal, sys, time
 env = os.environ
 source = env.pop("PW_SOURCE"); data = env.pop("PW_STDIN"); name = env.pop("PW_FILE")
 argv = env.pop("PW_ARGV").split("\x1f"); wall = float(env.pop("PW_WALL"))
-# Not dumpable: the program runs under the same uid, and must not reach this process's memory (/proc/1/mem).
-ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
 with open(name, "w", encoding="utf-8", errors="surrogatepass") as fh:
     fh.write(source)
 fd = os.memfd_create("stdin"); os.write(fd, data.encode("utf-8", "surrogatepass")); os.lseek(fd, 0, 0)
@@ -51,7 +56,10 @@ if pid == 0:
     os.dup2(fd, 0); os.setsid(); os.execv(argv[0], argv)
 os.close(fd)
 def stop(*_):
-    os.kill(-1, signal.SIGKILL)  # from PID 1: every other process of the container
+    try:
+        os.kill(-1, signal.SIGKILL)  # from PID 1: every other process of the container
+    except ProcessLookupError:
+        pass
 signal.signal(signal.SIGALRM, stop)
 signal.setitimer(signal.ITIMER_REAL, wall)  # the wall limit holds even if the worker that started us is gone
 while True:
