@@ -210,6 +210,9 @@ def run_one(req: dict, source: bytes, stdin: bytes) -> tuple[dict, bytes, bytes]
         "wall": wall, "timed_out": timed_out, "exceeded": exceeded, "status": status_text,
         "peak_bytes": None, "baseline_bytes": baseline, "oom_kills": 0, "leftover": [],
     }  # fmt: skip
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU of this runner and everything it waited for (bwrap, the sandbox): the bench's load-independent figure.
+    reply["runner_cpu"] = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     if cgroup is not None:
         reply["peak_bytes"] = cgroup.peak()
         reply["oom_kills"] = cgroup.oom_kills() - oom_before
