@@ -20,6 +20,7 @@ sandbox. The host never touches a path the container can write.
 
 import json
 import logging
+import os
 import select
 import socket
 import struct
@@ -43,6 +44,7 @@ from executor.spec import RunResult, RunSpec, RunStatus, clean_text
 logger = logging.getLogger(__name__)
 
 STAT_MARKER = b"\x1ePATHWISE-STAT "
+SANDBOX_LABEL = "pathwise.sandbox"
 BOOTSTRAP = r"""
 import json, os, resource, signal, sys, time
 env = os.environ
@@ -190,6 +192,25 @@ def _read_frames(sock: socket.socket, cap: int, deadline: float) -> tuple[bytes,
     return bytes(buffers[1]), bytes(buffers[2]), exceeded, timed_out
 
 
+_cleaned_in: int = 0
+
+
+def _remove_stopped_sandboxes() -> None:
+    """Once per worker process: remove the stopped containers a killed worker left (their processes ended at the
+    wall limit, enforced inside the container; running ones belong to live runs and are left alone)."""
+    global _cleaned_in
+    if _cleaned_in == os.getpid():
+        return
+    _cleaned_in = os.getpid()
+    client = _client()
+    for status in ("exited", "created", "dead"):
+        for container in client.api.containers(all=True, filters={"label": SANDBOX_LABEL, "status": status}):
+            try:
+                client.api.remove_container(container["Id"], force=True)
+            except (NotFound, DockerException):
+                continue
+
+
 class DockerBackend(Backend):
     name = "docker"
 
@@ -206,6 +227,7 @@ class DockerBackend(Backend):
             raise BackendUnavailable(f"no Docker engine at {settings.EXECUTOR_DOCKER_URL}: {exc}") from None
         if not runtime.jac_cache_dir().exists():
             raise BackendUnavailable("the sandbox runtime is not built: run manage.py executor_build_runtime")
+        _remove_stopped_sandboxes()
 
     def run(self, spec: RunSpec, language: Language) -> RunResult:
         started = time.monotonic()
@@ -238,6 +260,7 @@ class DockerBackend(Backend):
         }
         container = client.api.create_container(
             image=image_tag(),
+            labels={SANDBOX_LABEL: "1"},
             command=[f"{RUNTIME_MOUNT}/python/bin/python3.12", "-I", "-S", "-c", BOOTSTRAP],
             user=f"{uid}:{uid}",
             working_dir=WORKDIR,

@@ -245,3 +245,25 @@ def test_nothing_of_a_run_outlives_a_sigkilled_worker(backend, settings):
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+
+
+def test_sandboxed_processes_are_the_first_the_oom_killer_takes(backend):
+    program = "import os\nif os.fork() == 0:\n    os._exit(0)\nprint(open('/proc/self/oom_score_adj').read())"
+    result = _run(backend, program)
+    assert result.status == RunStatus.SUCCESS and result.stdout.strip() == "1000", (result.stdout, result.stderr)
+
+
+def test_a_new_worker_process_cleans_what_a_dead_one_left_in_its_slots(bwrap_backend, settings):
+    from executor.backends import bwrap
+
+    uid = settings.EXECUTOR_UID_BASE + settings.EXECUTOR_SLOTS - 1
+    stray = subprocess.Popen(["sleep", "60"], user=uid, group=uid, extra_groups=[])  # a run's process left behind
+    try:
+        assert stray.pid in processes_of_uid(uid)
+        bwrap._Host()  # what a worker process does when it starts
+        assert stray.wait(5) == -signal.SIGKILL
+        assert processes_of_uid(uid) == []
+    finally:
+        if stray.poll() is None:
+            stray.kill()
+            stray.wait()
