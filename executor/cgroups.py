@@ -6,7 +6,7 @@ are separate hierarchies (`memory.limit_in_bytes`, `memory.max_usage_in_bytes`, 
 Hosts can be hybrids: the unified hierarchy mounted beside v1 controllers; each controller is looked up where it
 is actually mounted.
 
-The slots live under the worker's own cgroup (`<own>/pathwise-executor/slot-N`), so whatever bounds the worker
+The slots live under the worker's own cgroup (`<own>/pathwise-executor/uid-<slot uid>`), so whatever bounds the worker
 (a container, a systemd unit) also bounds its sandboxes. Created by the worker at start (`setup_slots`); the
 launcher only moves a run into its slot, sets the run's limits and reads the figures (`SlotCgroup`).
 
@@ -197,17 +197,17 @@ def _enable_v2_controllers(parent: str) -> None:
     _write(control, "+memory +pids")
 
 
-def setup_slots(count: int) -> list[SlotCgroup]:
-    """Create (idempotently) one cgroup per slot under this process's own cgroup; raise CgroupUnavailable with the
-    reason when the host cannot give them."""
+def setup_slots(uids: list[int]) -> list[SlotCgroup]:
+    """Create (idempotently) one cgroup per slot under this process's own cgroup, named after the slot's uid (the
+    slot's identity wherever its lock file lives); raise CgroupUnavailable with the reason when the host cannot."""
     mounts = _mounts()
     own = _own_paths()
     try:
         if "memory" in mounts and "pids" in mounts:
             bases = {c: os.path.join(mounts[c], own.get(c, "/").lstrip("/"), GROUP) for c in ("memory", "pids")}
             slots = []
-            for index in range(count):
-                dirs = {c: os.path.join(base, f"slot-{index}") for c, base in bases.items()}
+            for uid in uids:
+                dirs = {c: os.path.join(base, f"uid-{uid}") for c, base in bases.items()}
                 for directory in dirs.values():
                     os.makedirs(directory, exist_ok=True)
                 slots.append(SlotCgroup(version=1, dirs=dirs))
@@ -223,8 +223,8 @@ def setup_slots(count: int) -> list[SlotCgroup]:
                 os.makedirs(base, exist_ok=True)
             _write(os.path.join(base, "cgroup.subtree_control"), "+memory +pids")
             slots = []
-            for index in range(count):
-                directory = os.path.join(base, f"slot-{index}")
+            for uid in uids:
+                directory = os.path.join(base, f"uid-{uid}")
                 os.makedirs(directory, exist_ok=True)
                 _write(os.path.join(directory, "cgroup.subtree_control"), "+memory +pids")
                 slots.append(SlotCgroup(version=2, dirs={"unified": directory}))

@@ -186,7 +186,9 @@ class _Host:
         self.pid = os.getpid()
         self.seccomp_hex = seccomp.bpf_program().hex()
         try:
-            self.cgroups: list[cgroups.SlotCgroup] | None = cgroups.setup_slots(settings.EXECUTOR_SLOTS)
+            self.cgroups: list[cgroups.SlotCgroup] | None = cgroups.setup_slots(
+                [settings.EXECUTOR_UID_BASE + index for index in range(settings.EXECUTOR_SLOTS)]
+            )
         except cgroups.CgroupUnavailable as exc:
             if not settings.EXECUTOR_ALLOW_WEAKER_LIMITS:
                 raise BackendUnavailable(
