@@ -14,6 +14,7 @@ pointing at an engine with the image built (manage.py executor_build_image).
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,16 +56,28 @@ def interleaved_print1(backend, n: int) -> tuple[list[float], list[float]]:  # t
     lang = get_language("python")
     spec = RunSpec(language="python", source="print(1)", limits=lang.default_limits)
     bare, boxed = [], []
+    cpu_bare, cpu_boxed = [], []
     for i in range(n + 2):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run([str(python), "-I", "-c", "print(1)"], env=env, capture_output=True, check=True)
         middle = time.perf_counter()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_cpu = time.process_time()
         result = backend.run(spec, lang)
         ended = time.perf_counter()
+        worker_cpu = time.process_time() - worker_cpu
         assert result.status == "success", (result.status, result.stderr[-500:], result.detail)
         if i >= 2:  # the first runs start the launcher and warm the caches
             bare.append(middle - started)
             boxed.append(ended - middle)
+            cpu_bare.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            # the worker's own CPU plus the launcher's runner, bwrap and the sandboxed interpreter (bwrap only)
+            cpu_boxed.append(worker_cpu + getattr(backend, "last_runner_cpu", 0.0))
+    if backend.name == "bwrap":
+        over = (statistics.median(cpu_boxed) - statistics.median(cpu_bare)) * 1000
+        print(f"  CPU time (load-independent): bare {statistics.median(cpu_bare) * 1000:.1f} ms, "
+              f"{backend.name} {statistics.median(cpu_boxed) * 1000:.1f} ms, overhead {over:.1f} ms")  # fmt: skip
     return bare, boxed
 
 

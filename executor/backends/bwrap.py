@@ -234,6 +234,7 @@ class BwrapBackend(Backend):
 
     def __init__(self, *, writable_jac_cache: bool = False) -> None:
         self.writable_jac_cache = writable_jac_cache
+        self.last_runner_cpu = 0.0
 
     @classmethod
     def check_available(cls) -> None:
@@ -330,6 +331,7 @@ class BwrapBackend(Backend):
         stdin = spec.stdin.encode("utf-8", errors="surrogatepass")
         reply, out, err = LauncherClient.get().run(header, source, stdin)
         wall = time.monotonic() - started
+        self.last_runner_cpu = float(reply.get("runner_cpu") or 0.0)  # for bench/executor.py
         if reply.get("error"):
             raise BackendUnavailable(reply["error"])
         if reply.get("leftover"):
