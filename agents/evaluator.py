@@ -99,11 +99,14 @@ def test_feedback(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per test: passed, status, and for a visible failure the expected/actual output and their diff."""
     out = []
     for index, result in enumerate(results, start=1):
+        hidden = bool(result.get("is_hidden"))
         item: dict[str, Any] = {
-            "test": index, "passed": bool(result.get("passed")), "status": result.get("status"),
-            "is_hidden": bool(result.get("is_hidden")), "execution_time": result.get("execution_time"),
+            "test": index, "passed": bool(result.get("passed")), "is_hidden": hidden,
+            # a hidden case reports pass/fail only: its time or status would tell its input
+            "status": ("passed" if result.get("passed") else "failed") if hidden else result.get("status"),
+            "execution_time": None if hidden else result.get("execution_time"),
         }  # fmt: skip
-        if not result.get("is_hidden"):
+        if not hidden:
             item.update(
                 input=result.get("input", ""), expected_output=result.get("expected_output", ""),
                 actual_output=result.get("actual_output", ""), error=result.get("error", ""),
@@ -129,7 +132,7 @@ def summary_lines(
         lines.append(f"{len(tests) - len(failed)} of {len(tests)} tests pass.")
         for test in failed[:3]:
             if test["is_hidden"]:
-                lines.append(f"Hidden test {test['test']} fails ({test['status']}).")
+                lines.append(f"Hidden test {test['test']} fails.")
             elif test.get("diff"):
                 lines.append(f"Test {test['test']}: the output differs from what is expected (see its diff).")
             else:

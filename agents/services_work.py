@@ -68,18 +68,23 @@ def code_evaluate(
     """Run the code against the given (or the module's) test cases in the sandbox — or just run it when there are
     none — and add feedback: per-test results with a diff for each wrong output, syntax errors with line numbers and
     static findings (ruff for Python, `jac check` in the sandbox for Jac)."""
-    # The language's checker (ruff, jac check) runs in the sandbox alongside the grading.
-    check = executor_services.check_request(owner=user, language=language, source=code)
     submission: CodeSubmission | None = None
     run: CodeRun | None = None
-    if module is not None:
-        submission = services_code.submission_create(user=user, module=module, code=code, language=language)
-    elif test_cases:
-        submission = services_code.submission_create_adhoc(
-            user=user, code=code, language=language, test_cases=test_cases
-        )
-    else:
-        run = services_code.code_execute(user=user, code=code, language=language, stdin=stdin)
+    # One transaction: validation and admission of the grading come first, and nothing is enqueued before the
+    # commit (on_commit), so a 400 or a 429 from any step leaves no row and costs no sandbox run.
+    with transaction.atomic():
+        if module is not None:
+            submission = services_code.submission_create(user=user, module=module, code=code, language=language)
+        elif test_cases:
+            submission = services_code.submission_create_adhoc(
+                user=user, code=code, language=language, test_cases=test_cases
+            )
+        else:
+            run = executor_services.run_request(owner=user, language=language, source=code, stdin=stdin)
+        # The language's checker (ruff, jac check) runs in the sandbox alongside the grading.
+        check = executor_services.check_request(owner=user, language=language, source=code)
+    if run is not None:
+        run = executor_services.run_wait(run=run, timeout=executor_services.wait_budget(run))
     if submission is not None:
         submission = services_code.submission_wait(
             submission=submission, timeout=services_code.submission_wait_budget(submission)

@@ -51,13 +51,20 @@ def validate_program(*, language: str, source: str, stdin: str = "") -> None:
 
 
 def run_admit(owner: User) -> None:
-    """Per-user rate (EXECUTOR_USER_RATE) and concurrency, and the global queue cap."""
+    """Per-user rate (EXECUTOR_USER_RATE) and concurrency, and the global queue cap.
+
+    Must run inside the transaction that then inserts the run: it locks the owner's row, so a second admission for
+    the same learner waits until the first has committed (or rolled back) its row and counts it; counting and
+    inserting can no longer interleave. (SQLite: every transaction takes the write lock at BEGIN, the same effect.)"""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("run_admit must be called inside transaction.atomic() with the insert it admits")
     try:
         state = throttling.hit("code_runs", f"user:{owner.pk}")
     except throttling.CACHE_ERRORS:
         raise ServiceUnavailable("Code execution is temporarily unavailable; try again shortly.") from None
     if state.exceeded:
         raise Throttled(wait=state.retry_after, detail="Too many code runs; slow down.")
+    list(User.objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
     active = CodeRun.objects.filter(owner=owner, state__in=[RunState.QUEUED, RunState.RUNNING]).count()
     if active >= settings.EXECUTOR_USER_CONCURRENCY:
         raise Throttled(wait=1, detail=f"At most {settings.EXECUTOR_USER_CONCURRENCY} runs at a time.")
@@ -68,6 +75,7 @@ def run_admit(owner: User) -> None:
         raise exc
 
 
+@transaction.atomic
 def run_request(
     *,
     owner: User,
@@ -96,6 +104,7 @@ def run_request(
     return run
 
 
+@transaction.atomic
 def check_request(*, owner: User, language: str, source: str) -> CodeRun | None:
     """Queue the language's static checker over `source` (e.g. `jac check`) as a run of its own; None when the
     language has no sandboxed checker."""
@@ -121,7 +130,7 @@ def execute_spec(spec: RunSpec) -> RunResult:
     """Run one program in the configured sandbox now (inside a worker). Never raises for the program's sake."""
     language = get_language(spec.language)
     try:
-        return get_backend().run(spec, language)
+        return get_backend().run(spec, language).clamped()
     except BackendUnavailable as exc:
         logger.error("Sandbox unavailable: %s", exc)
         return RunResult(status=RunStatus.SYSTEM_ERROR, detail=str(exc))

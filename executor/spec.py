@@ -78,9 +78,34 @@ class RunResult:
     backend: str = ""
     detail: str = ""  # why a system_error happened (for operators; not shown to learners)
 
+    def clamped(self) -> "RunResult":
+        """Every figure within what its column holds (an integer out of range or a NaN must never fail the save of a
+        finished run): a backend's figures are measured outside the sandbox, this is the last line of defence."""
+        self.wall_time = _finite(self.wall_time, 86400.0)
+        self.cpu_time = _finite(self.cpu_time, 86400.0)
+        self.memory_kb = int(_finite(self.memory_kb, INT32_MAX))
+        if self.exit_code is not None:
+            self.exit_code = int(_finite(self.exit_code, INT32_MAX, minimum=-INT32_MAX))
+        if self.signal is not None:
+            self.signal = int(_finite(self.signal, 128))
+        return self
+
     @property
     def memory_mb(self) -> float:
         return round(self.memory_kb / 1024, 2)
+
+
+INT32_MAX = 2**31 - 1
+
+
+def _finite(value: object, maximum: float, minimum: float = 0.0) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    if number != number:  # NaN
+        return 0.0
+    return min(max(number, minimum), maximum)
 
 
 def clean_text(data: bytes, limit: int) -> tuple[str, bool]:

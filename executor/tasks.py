@@ -4,9 +4,49 @@ acks_late without reject_on_worker_lost: a run whose worker dies (a poison progr
 not redelivered; the reaper marks it system_error. Prefetch 1 (settings) so one slow run never holds others back.
 """
 
-from celery import shared_task
+import logging
+
+from celery import shared_task, signals
 
 from executor import services
+
+logger = logging.getLogger(__name__)
+_consumes_executor = False
+
+
+@signals.celeryd_after_setup.connect
+def _check_sandbox_at_start(sender: str, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """A worker that consumes the executor queue refuses to start without a usable sandbox (cgroups included,
+    unless EXECUTOR_ALLOW_WEAKER_LIMITS): a clear error at start instead of a system_error on every run."""
+    global _consumes_executor
+    queues = set(instance.app.amqp.queues.consume_from or instance.app.amqp.queues)
+    if "executor" not in queues:
+        return
+    _consumes_executor = True
+    from executor.backends import BackendUnavailable, get_backend
+
+    try:
+        get_backend()
+    except BackendUnavailable as exc:
+        logger.critical("The executor worker cannot start: %s", exc)
+        raise SystemExit(f"executor worker: {exc}") from None
+
+
+@signals.worker_process_init.connect
+def _prepare_sandbox_in_process(**kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Each pool process sets up its slots' cgroups, cleans what a dead process left in free slots and starts its
+    launcher before the first run arrives."""
+    if not _consumes_executor:
+        return
+    from executor.backends import BackendUnavailable, get_backend
+    from executor.backends.bwrap import BwrapBackend, LauncherClient
+
+    try:
+        if isinstance(get_backend(), BwrapBackend):
+            LauncherClient.get()
+    except BackendUnavailable:
+        logger.exception("Sandbox unavailable in a new worker process")
+
 
 RUN_SOFT_LIMIT = 60
 RUN_HARD_LIMIT = 90

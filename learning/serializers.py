@@ -287,11 +287,20 @@ class TestResultOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     points = serializers.IntegerField()
     is_hidden = serializers.BooleanField()
-    execution_time = serializers.FloatField()
+    execution_time = serializers.FloatField(required=False, help_text="Seconds; visible test cases only.")
     input = serializers.CharField(required=False)
     expected_output = serializers.CharField(required=False)
     actual_output = serializers.CharField(required=False)
     error = serializers.CharField(required=False)
+
+    HIDDEN_FIELDS = ("test_case_id", "passed", "status", "points", "is_hidden")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if data.get("is_hidden"):  # pass/fail only, also for results stored before hidden cases were trimmed
+            data = {key: data[key] for key in self.HIDDEN_FIELDS if key in data}
+            data["status"] = "passed" if data.get("passed") else "failed"
+        return data
 
 
 class CodeSubmissionOutputSerializer(serializers.Serializer):

@@ -122,6 +122,7 @@ def _enqueue(submission: CodeSubmission) -> None:
     transaction.on_commit(lambda: grade_submission.delay(submission.pk))
 
 
+@transaction.atomic
 def submission_create(*, user: User, module: Module, code: str, language: str) -> CodeSubmission:
     """Grade `code` against the exercise's test cases (hidden ones included)."""
     cases = list(module.test_cases.order_by("order_index", "id"))
@@ -143,6 +144,7 @@ def submission_create(*, user: User, module: Module, code: str, language: str) -
     return submission
 
 
+@transaction.atomic
 def submission_create_adhoc(*, user: User, code: str, language: str, test_cases: list[dict]) -> CodeSubmission:
     """Grade `code` against test cases the caller gives (the code evaluator); nothing is awarded."""
     if not test_cases:
@@ -170,15 +172,17 @@ def _grade_case(language: str, code: str, case: dict[str, Any]) -> tuple[dict[st
     outcome: dict[str, Any] = {
         "test_case_id": case["id"],
         "passed": passed,
-        "status": result.status,
         "points": case["points"] if passed else 0,
         "is_hidden": case["is_hidden"],
-        "execution_time": result.wall_time,
     }
-    if not case["is_hidden"]:
+    if case["is_hidden"]:
+        # Pass/fail only: a hidden case's time, memory, status, output or error would tell its input (one learner
+        # read the exact lengths of three hidden inputs off per-case times).
+        outcome["status"] = "passed" if passed else "failed"
+    else:
         outcome.update(
-            input=case["input"], expected_output=case["expected_output"], actual_output=result.stdout,
-            error=result.stderr[-2000:],
+            status=result.status, execution_time=result.wall_time, input=case["input"],
+            expected_output=case["expected_output"], actual_output=result.stdout, error=result.stderr[-2000:],
         )  # fmt: skip
     return outcome, result
 
@@ -203,17 +207,24 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
     earned = sum(o["points"] for o in outcomes)
     passed = sum(1 for o in outcomes if o["passed"])
     system_error = any(r.status == RunStatus.SYSTEM_ERROR for r in results)
-    first_failure = next((r for r, o in zip(results, outcomes, strict=True) if not o["passed"]), None)
-    first_visible = next((r for r, c in zip(results, submission.test_cases, strict=False) if not c["is_hidden"]), None)
+    # Submission-level figures and messages come from visible cases only (see _grade_case).
+    visible = [r for r, o in zip(results, outcomes, strict=True) if not o["is_hidden"]]
+    failures = [r for r, o in zip(results, outcomes, strict=True) if not o["passed"] and not o["is_hidden"]]
+    first_failure = failures[0] if failures else None
+    first_visible = visible[0] if visible else None
     error = ""
     if first_failure is not None:
         message = STATUS_MESSAGES.get(first_failure.status, "")
         error = "\n".join(part for part in (message, first_failure.stderr[-4000:]) if part) or "Wrong answer."
+    elif passed < len(outcomes):
+        error = "A hidden test case failed."
+    if system_error and not error:
+        error = STATUS_MESSAGES[RunStatus.SYSTEM_ERROR]
     CodeSubmission.objects.filter(pk=submission.pk).update(
         status=SubmissionStatus.FAILED if system_error else SubmissionStatus.COMPLETED,
         results=outcomes, test_cases_passed=passed, score=round(100.0 * earned / total_points, 2),
-        execution_time=round(sum(r.wall_time for r in results), 4),
-        memory_usage=round(max((r.memory_kb for r in results), default=0) / 1024, 2),
+        execution_time=round(sum(r.wall_time for r in visible), 4),
+        memory_usage=round(max((r.memory_kb for r in visible), default=0) / 1024, 2),
         output=first_visible.stdout if first_visible else "", error_message=error,
         finished_at=timezone.now(), updated_at=timezone.now(),
     )  # fmt: skip

@@ -342,6 +342,10 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.
 EXECUTOR_BACKEND = env("EXECUTOR_BACKEND", default="auto")
 EXECUTOR_RUNTIME_DIR = env("EXECUTOR_RUNTIME_DIR", default="/opt/pathwise-sandbox")
 EXECUTOR_STATE_DIR = env("EXECUTOR_STATE_DIR", default="/run/pathwise-executor")
+# The bwrap backend bounds each run's memory and processes with a cgroup per slot; without usable cgroups the worker
+# refuses to start unless an operator accepts per-process limits only (shared memory, memfds and forked children
+# then escape the memory limit).
+EXECUTOR_ALLOW_WEAKER_LIMITS = env.bool("EXECUTOR_ALLOW_WEAKER_LIMITS", default=False)
 EXECUTOR_BWRAP_PATH = env("EXECUTOR_BWRAP_PATH", default="/usr/bin/bwrap")
 # Concurrent sandboxes per host, each under its own uid (EXECUTOR_UID_BASE + slot).
 EXECUTOR_SLOTS = env.int("EXECUTOR_SLOTS", default=2)

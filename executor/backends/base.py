@@ -2,7 +2,9 @@
 
 import errno
 import fcntl
+import os
 import signal as signals
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -19,28 +21,61 @@ class BackendUnavailable(RuntimeError):
     """This backend cannot run anything on this host (missing tool, not root, no engine, runtime not built)."""
 
 
+_slot_guard = threading.Lock()
+_slot_files: dict[int, int] = {}  # slot → this process's open lock file (opened once per process)
+_slot_busy: set[int] = set()  # slots this process holds (flock is per open file, so threads need this too)
+_slot_pid = 0
+
+
+def _slot_fd(index: int) -> int:
+    """The slot's lock file, opened once per process (a forked child opens its own: flock is per open file)."""
+    global _slot_pid
+    if _slot_pid != os.getpid():
+        _slot_files.clear()
+        _slot_busy.clear()
+        _slot_pid = os.getpid()
+    if index not in _slot_files:
+        state = Path(settings.EXECUTOR_STATE_DIR)
+        state.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _slot_files[index] = os.open(state / f"slot-{index}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    return _slot_files[index]
+
+
+def try_slot(index: int) -> bool:
+    """Take slot `index` if it is free (in this process and in every other); release with release_slot."""
+    with _slot_guard:
+        fd = _slot_fd(index)
+        if index in _slot_busy:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            return False
+        _slot_busy.add(index)
+        return True
+
+
+def release_slot(index: int) -> None:
+    with _slot_guard:
+        fcntl.flock(_slot_files[index], fcntl.LOCK_UN)
+        _slot_busy.discard(index)
+
+
 @contextmanager
 def hold_slot(timeout: float) -> Iterator[int]:
     """Hold one of EXECUTOR_SLOTS slots for a run (an flock, so it works across worker processes). Each slot has
     its own uid (EXECUTOR_UID_BASE + slot): process limits, signals and file ownership never cross runs."""
-    state = Path(settings.EXECUTOR_STATE_DIR)
-    state.mkdir(mode=0o700, parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
     while True:
         for index in range(settings.EXECUTOR_SLOTS):
-            fh = open(state / f"slot-{index}.lock", "a+")  # held for the whole run
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                fh.close()
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
+            if not try_slot(index):
                 continue
             try:
                 yield index
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-                fh.close()
+                release_slot(index)
             return
         if time.monotonic() > deadline:
             raise BackendUnavailable("no free sandbox slot")

@@ -1,31 +1,41 @@
-"""The bubblewrap backend: Linux namespaces + rlimits, one unprivileged uid per concurrent slot.
+"""The bubblewrap backend: Linux namespaces, a cgroup per slot, a seccomp filter, rlimits and one unprivileged
+uid per concurrent slot.
 
 Each run:
-- takes a slot (a file lock) and its uid, so RLIMIT_NPROC, signals and file ownership are per slot;
-- drops from root to that uid *before* starting bwrap (bwrap run as root leaves the sandbox as host root), with a
-  minimal environment (bwrap's own PID 1 would otherwise expose the worker's secrets in /proc/1/environ);
-- sees only the runtime rootfs read-only as `/`, a read-only /dev, /proc of its own PID namespace, a sized tmpfs
-  for /tmp and for the working directory, no network, no user namespaces of its own, no capabilities;
+- takes a slot (a file lock): its uid (so RLIMIT_NPROC, signals and file ownership are per slot) and its cgroup,
+  which bounds the whole run's memory (every process, SysV and POSIX shared memory, memfds, tmpfs and page cache)
+  and its number of processes, and gives the run's peak memory and OOM kills;
+- is started by the worker's launcher (executor/launcher.py, a small process without Django), which drops to the
+  slot uid *before* starting bwrap (bwrap run as root leaves the sandbox as host root) with a minimal environment
+  (bwrap's own PID 1 would otherwise expose secrets in /proc/1/environ), oom_score_adj=1000, the rlimits, and
+  no descriptor of the worker's: the sandbox holds stdin/stdout/stderr only;
+- sees only the runtime rootfs read-only as `/`, a read-only /dev, /proc of its own PID namespace, its own IPC
+  namespace, a sized tmpfs for /tmp and for the working directory, no network, no user namespaces of its own, no
+  capabilities, and the seccomp filter of executor/seccomp.py;
 - gets its source through a memfd (`--ro-bind-data`) and stdin from another memfd: the host never opens, writes
   or chowns a path the sandbox can write; output comes back through pipes, capped while reading;
-- is killed as a whole (PID namespace, die-with-parent) at the wall limit, and every process of the slot uid is
-  killed afterwards, so nothing outlives the run.
+- is killed as a whole (cgroup, PID namespace, die-with-parent) at the wall limit; whatever is left in the slot's
+  cgroup is killed before the slot is released, and every slot is cleaned when a worker process starts.
 """
 
+import array
 import json
 import logging
 import os
-import resource
-import selectors
 import shutil
 import signal
+import socket
+import struct
 import subprocess
+import sys
+import threading
 import time
+from typing import Any
 
 from django.conf import settings
 
-from executor import runtime
-from executor.backends.base import Backend, BackendUnavailable, classify, hold_slot
+from executor import cgroups, launcher, runtime, seccomp
+from executor.backends.base import Backend, BackendUnavailable, classify, hold_slot, release_slot, try_slot
 from executor.languages import RUNTIME_MOUNT, WORKDIR, Language
 from executor.spec import RunResult, RunSpec, RunStatus, clean_text
 
@@ -42,39 +52,9 @@ SANDBOX_ENV = {
     "TMPDIR": "/tmp",
 }
 WORKDIR_BYTES = 16 * 1024 * 1024
-GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
-PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin") or "/usr/bin/prlimit"
-SETPRIV = shutil.which("setpriv", path="/usr/bin:/bin") or "/usr/bin/setpriv"
-KILL_GRACE_SECONDS = 2.0
-
-
-def _memfd(name: str, data: bytes) -> int:
-    fd = os.memfd_create(name, 0)
-    os.write(fd, data)
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill bwrap; the sandbox dies with it (die-with-parent, PID namespace). Under GNU time only its child is
-    killed, so that time still reports the peak memory; the whole process group is the fallback."""
-    if GNU_TIME:
-        try:
-            with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as fh:
-                children = [int(pid) for pid in fh.read().split()]
-        except OSError:
-            children = []
-        for child in children:
-            try:
-                os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-        if children:
-            return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+# bwrap's own two processes (its monitor and, inside, nothing else with --as-pid-1) on top of the program's.
+BWRAP_PROCESSES = 2
+MAX_SANE_KB = 64 * 1024 * 1024  # a figure above 64 GiB is not a measurement
 
 
 def processes_of_uid(uid: int) -> list[int]:
@@ -94,8 +74,8 @@ KILL = shutil.which("kill", path="/usr/bin:/bin")
 
 
 def _kill_all_as(uid: int) -> None:
-    """kill(-1, SIGKILL) as `uid`: every process of that uid except the killer. Through /bin/kill when present
-    (spawned by subprocess's C fork-exec, safe in a threaded worker), else a forked child."""
+    """kill(-1, SIGKILL) as `uid`: every process of that uid except the killer (through /bin/kill when present,
+    spawned by subprocess's C fork-exec, safe in a threaded worker)."""
     if KILL:
         subprocess.run([KILL, "-KILL", "-1"], user=uid, group=uid, extra_groups=[], env={},
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # fmt: skip
@@ -113,8 +93,8 @@ def _kill_all_as(uid: int) -> None:
 
 
 def kill_uid(uid: int, timeout: float = 3.0) -> list[int]:
-    """SIGKILL every process of `uid` (a child that becomes that uid and calls kill(-1)) and wait until they are
-    gone, zombies reaped included. Returns what is still there after `timeout` (normally nothing)."""
+    """SIGKILL every process of `uid` and wait until they are gone, zombies reaped included. Returns what is
+    still there after `timeout` (normally nothing). Used when a slot is cleaned, not on every run."""
     deadline = time.monotonic() + timeout
     while True:
         remaining = processes_of_uid(uid)
@@ -126,18 +106,140 @@ def kill_uid(uid: int, timeout: float = 3.0) -> list[int]:
         time.sleep(0.005)
 
 
+# --- the launcher, one per worker process ----------------------------------------------------------------------------
+
+
+class LauncherClient:
+    """This process's launcher (executor/launcher.py): started on first use, restarted if it died, replaced in a
+    forked child (a launcher belongs to the process, and the thread, that started it)."""
+
+    _lock = threading.Lock()
+    _instance: "LauncherClient | None" = None
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        started = threading.Event()
+        failure: list[BaseException] = []
+        argv = [sys.executable, "-I", "-S", launcher.__file__, str(theirs.fileno()), str(self.pid)]
+
+        def keeper() -> None:
+            # The launcher dies with the *thread* that started it (PR_SET_PDEATHSIG): this one lives as long as
+            # the process, never a request thread that a pool may retire.
+            try:
+                self.proc = subprocess.Popen(argv, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                             env={"PATH": "/usr/bin:/bin"}, close_fds=True)  # fmt: skip
+            except BaseException as exc:
+                failure.append(exc)
+            started.set()
+            threading.Event().wait()
+
+        threading.Thread(target=keeper, name="sandbox-launcher", daemon=True).start()
+        started.wait()
+        theirs.close()
+        if failure:
+            ours.close()
+            raise BackendUnavailable(f"cannot start the sandbox launcher: {failure[0]}")
+        self.channel = ours
+
+    @classmethod
+    def get(cls) -> "LauncherClient":
+        with cls._lock:
+            inst = cls._instance
+            if inst is None or inst.pid != os.getpid() or inst.proc.poll() is not None:
+                cls._instance = inst = cls()
+            return inst
+
+    def run(self, header: dict[str, Any], source: bytes, stdin: bytes) -> tuple[dict[str, Any], bytes, bytes]:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with self._lock:
+                rights = array.array("i", [theirs.fileno()])
+                self.channel.sendmsg([b"r"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
+            theirs.close()
+            data = json.dumps({**header, "source_len": len(source), "stdin_len": len(stdin)}).encode()
+            ours.sendall(struct.pack("<I", len(data)) + data + source + stdin)
+            ours.shutdown(socket.SHUT_WR)
+            answer = bytearray()
+            while chunk := ours.recv(1 << 20):
+                answer += chunk
+        finally:
+            theirs.close()
+            ours.close()
+        if len(answer) < 4:
+            raise BackendUnavailable("the sandbox launcher stopped before answering")
+        (size,) = struct.unpack("<I", answer[:4])
+        reply = json.loads(answer[4 : 4 + size])
+        rest = answer[4 + size :]
+        out_len = int(reply.get("out_len", 0))
+        return reply, bytes(rest[:out_len]), bytes(rest[out_len:])
+
+
+# --- the backend ------------------------------------------------------------------------------------------------------
+
+
+class _Host:
+    """What a worker process sets up once: the slots' cgroups (or the operator's acceptance of weaker limits),
+    the compiled seccomp program, every slot cleaned."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.seccomp_hex = seccomp.bpf_program().hex()
+        try:
+            self.cgroups: list[cgroups.SlotCgroup] | None = cgroups.setup_slots(
+                [settings.EXECUTOR_UID_BASE + index for index in range(settings.EXECUTOR_SLOTS)]
+            )
+        except cgroups.CgroupUnavailable as exc:
+            if not settings.EXECUTOR_ALLOW_WEAKER_LIMITS:
+                raise BackendUnavailable(
+                    f"{exc}. A run's memory cannot be bounded as a whole without cgroups (shared memory, memfds and "
+                    "child processes escape per-process limits). Run the worker as root on a host with the memory "
+                    "and pids controllers, or set EXECUTOR_ALLOW_WEAKER_LIMITS=true to accept per-process limits."
+                ) from None
+            logger.warning("Sandbox runs without cgroups (EXECUTOR_ALLOW_WEAKER_LIMITS): %s", exc)
+            self.cgroups = None
+        for index in range(settings.EXECUTOR_SLOTS):
+            self.clean_slot(index, only_if_free=True)
+
+    def clean_slot(self, index: int, *, only_if_free: bool) -> None:
+        """Kill whatever a dead worker left in a slot (its cgroup and its uid). A slot another live process holds
+        is left alone."""
+        if only_if_free and not try_slot(index):
+            return
+        try:
+            if self.cgroups is not None:
+                left = self.cgroups[index].kill_all()
+                if left:
+                    logger.error("Processes in sandbox slot %s survived cleanup: %s", index, left)
+            kill_uid(settings.EXECUTOR_UID_BASE + index)
+        finally:
+            if only_if_free:
+                release_slot(index)
+
+
+_host: _Host | None = None
+_host_lock = threading.Lock()
+
+
+def host() -> _Host:
+    global _host
+    with _host_lock:
+        if _host is None or _host.pid != os.getpid():
+            _host = _Host()
+        return _host
+
+
 class BwrapBackend(Backend):
     name = "bwrap"
 
     def __init__(self, *, writable_jac_cache: bool = False) -> None:
         self.writable_jac_cache = writable_jac_cache
+        self.last_runner_cpu = 0.0
 
     @classmethod
     def check_available(cls) -> None:
         if not shutil.which(settings.EXECUTOR_BWRAP_PATH):
             raise BackendUnavailable("bubblewrap is not installed (apt-get install bubblewrap)")
-        if not (os.path.exists(PRLIMIT) and os.path.exists(SETPRIV)):
-            raise BackendUnavailable("prlimit and setpriv (util-linux) are required")
         if os.geteuid() != 0:
             raise BackendUnavailable(
                 "the bwrap backend runs each slot under its own uid and must start as root; "
@@ -145,12 +247,18 @@ class BwrapBackend(Backend):
             )
         if not runtime.is_built() and not (runtime.rootfs_dir() / "runtime").exists():
             raise BackendUnavailable("the sandbox runtime is not built: run `manage.py executor_build_runtime`")
+        try:
+            host()
+        except seccomp.UnsupportedArchitecture as exc:
+            raise BackendUnavailable(str(exc)) from None
 
     # --- command line ---------------------------------------------------------------------------------------------
 
-    def _argv(self, spec: RunSpec, language: Language, src_fd: int, status_fd: int) -> list[str]:
+    def _argv(self, spec: RunSpec, language: Language) -> list[str]:
+        """bwrap's command line; the launcher puts the source at fd 3, the status pipe at 4, the filter at 5."""
         limits = spec.limits
         rootfs = str(runtime.rootfs_dir())
+        src_fd, status_fd, seccomp_fd = (str(fd) for fd in launcher.SANDBOX_FDS)
         argv = [
             settings.EXECUTOR_BWRAP_PATH,
             "--unshare-all", "--unshare-user", "--disable-userns",
@@ -173,105 +281,92 @@ class BwrapBackend(Backend):
             cache = str(runtime.jac_cache_dir())
             argv += ["--bind" if self.writable_jac_cache else "--ro-bind", cache, f"{WORKDIR}/.cache/jac"]
         argv += [
-            "--ro-bind-data", str(src_fd), f"{WORKDIR}/{language.filename}",
+            "--ro-bind-data", src_fd, f"{WORKDIR}/{language.filename}",
             "--chdir", WORKDIR,
-            "--json-status-fd", str(status_fd),
+            "--json-status-fd", status_fd,
+            "--seccomp", seccomp_fd,
             "--", *language.argv,
         ]  # fmt: skip
         return argv
 
     @staticmethod
-    def _launcher(spec: RunSpec, uid: int, usage_fd: int) -> list[str]:
-        """prlimit sets the rlimits (as root, so they stick), setpriv drops to the slot uid with no groups, GNU time
-        measures; all before bwrap. Plain execs keep the spawn on subprocess's fast path (no preexec_fn)."""
+    def _rlimits(spec: RunSpec) -> list[tuple[str, int, int]]:
         limits = spec.limits
         cpu = max(1, int(limits.cpu_seconds + 0.999))
         memory = limits.memory_mb * 1024 * 1024
         fsize = limits.file_size_mb * 1024 * 1024
-        argv = [
-            PRLIMIT, f"--cpu={cpu}:{cpu + 1}", f"--as={memory}:{memory}",
-            f"--nproc={limits.processes}:{limits.processes}", f"--nofile={limits.open_files}:{limits.open_files}",
-            f"--fsize={fsize}:{fsize}", "--core=0:0", "--memlock=0:0", "--msgqueue=0:0", "--",
-            SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+        return [
+            ("RLIMIT_CPU", cpu, cpu + 1), ("RLIMIT_AS", memory, memory),
+            ("RLIMIT_NPROC", limits.processes, limits.processes),
+            ("RLIMIT_NOFILE", limits.open_files, limits.open_files), ("RLIMIT_FSIZE", fsize, fsize),
+            ("RLIMIT_CORE", 0, 0), ("RLIMIT_MEMLOCK", 0, 0), ("RLIMIT_MSGQUEUE", 0, 0),
         ]  # fmt: skip
-        if GNU_TIME:
-            # GNU time forks bwrap from a tiny process, so the peak RSS it reports is the sandbox's own, not that of
-            # this (large) worker process, whose pages a direct fork would carry into the measurement.
-            argv += [GNU_TIME, "-f", "%M", "-o", f"/dev/fd/{usage_fd}"]
-        return argv
 
     # --- run ------------------------------------------------------------------------------------------------------
 
     def run(self, spec: RunSpec, language: Language) -> RunResult:
         started = time.monotonic()
+        setup = host()
         with hold_slot(timeout=spec.limits.wall_seconds + 30) as slot:
-            uid = settings.EXECUTOR_UID_BASE + slot
             try:
-                return self._run_in_slot(spec, language, uid, started)
-            finally:
-                kill_uid(uid)
+                return self._run_in_slot(spec, language, slot, setup, started)
+            except (OSError, ValueError, BackendUnavailable) as exc:
+                logger.exception("Sandbox launcher failed")
+                setup.clean_slot(slot, only_if_free=False)
+                return RunResult(status=RunStatus.SYSTEM_ERROR, backend=self.name, detail=f"launcher: {exc}",
+                                 wall_time=round(time.monotonic() - started, 4))  # fmt: skip
 
-    def _run_in_slot(self, spec: RunSpec, language: Language, uid: int, started: float) -> RunResult:
+    def _run_in_slot(self, spec: RunSpec, language: Language, slot: int, setup: _Host, started: float) -> RunResult:
         limits = spec.limits
-        src_fd = _memfd("source", spec.source.encode("utf-8", errors="surrogatepass"))
-        stdin_fd = _memfd("stdin", spec.stdin.encode("utf-8", errors="surrogatepass"))
-        status_r, status_w = os.pipe()
-        usage_r, usage_w = os.pipe()
-        os.fchown(usage_w, uid, uid)  # GNU time reopens it through /dev/fd as the slot uid
-        argv = [*self._launcher(spec, uid, usage_w), *self._argv(spec, language, src_fd, status_w)]
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=stdin_fd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(src_fd, status_w, usage_w), close_fds=True,
-                env={"PATH": "/usr/bin:/bin"},
-                start_new_session=True,
-            )  # fmt: skip
-        finally:
-            os.close(src_fd)
-            os.close(stdin_fd)
-            os.close(status_w)
-            os.close(usage_w)
-        deadline = started + limits.wall_seconds
-        out, err, exceeded, timed_out = self._collect(proc, limits.output_bytes, deadline)
-        wait_status, usage, waited_out = self._wait(proc, deadline)
-        timed_out = timed_out or waited_out
-        proc.returncode = os.waitstatus_to_exitcode(wait_status)
+        uid = settings.EXECUTOR_UID_BASE + slot
+        header = {
+            "argv": self._argv(spec, language), "env": {"PATH": "/usr/bin:/bin"}, "uid": uid,
+            "rlimits": self._rlimits(spec), "seccomp": setup.seccomp_hex,
+            "cgroup": setup.cgroups[slot].to_dict() if setup.cgroups is not None else None,
+            "memory_bytes": limits.memory_mb * 1024 * 1024, "pids": limits.processes + BWRAP_PROCESSES,
+            "wall_seconds": max(0.0, started + limits.wall_seconds - time.monotonic()),
+            "output_bytes": limits.output_bytes,
+        }  # fmt: skip
+        source = spec.source.encode("utf-8", errors="surrogatepass")
+        stdin = spec.stdin.encode("utf-8", errors="surrogatepass")
+        reply, out, err = LauncherClient.get().run(header, source, stdin)
         wall = time.monotonic() - started
-        status_lines = os.read(status_r, 65536).decode(errors="replace")
-        os.close(status_r)
-        os.set_blocking(usage_r, False)
-        try:
-            measured = os.read(usage_r, 4096).decode(errors="replace")
-        except BlockingIOError:
-            measured = ""
-        os.close(usage_r)
-        # GNU time's last line is the figure (a "Command exited with non-zero status" line may precede it).
-        last = measured.strip().splitlines()[-1:] or [""]
-        peak_kb = int(last[0]) if last[0].isdigit() else 0
-        info = {}
-        for line in status_lines.splitlines():
+        self.last_runner_cpu = float(reply.get("runner_cpu") or 0.0)  # for bench/executor.py
+        if reply.get("error"):
+            raise BackendUnavailable(reply["error"])
+        if reply.get("leftover"):
+            logger.error("Processes in sandbox slot %s survived the run: %s", slot, reply["leftover"])
+            setup.clean_slot(slot, only_if_free=False)
+        info: dict[str, Any] = {}
+        for line in str(reply.get("status", "")).splitlines():
             try:
-                info.update(json.loads(line))
+                parsed = json.loads(line)
             except ValueError:
                 continue
+            if isinstance(parsed, dict):
+                info.update(parsed)
+        timed_out, exceeded = bool(reply.get("timed_out")), bool(reply.get("exceeded"))
         stdout, out_trunc = clean_text(out, limits.output_bytes)
         stderr, err_trunc = clean_text(err, limits.output_bytes)
         if "child-pid" not in info and not timed_out and not exceeded:
             logger.error("bwrap failed to start a sandbox: %s", stderr[-2000:])
-            return RunResult(status=RunStatus.SYSTEM_ERROR, wall_time=wall, backend=self.name,
+            return RunResult(status=RunStatus.SYSTEM_ERROR, wall_time=round(wall, 4), backend=self.name,
                              detail=f"sandbox setup failed: {stderr[-500:]}")  # fmt: skip
         exit_code, term_signal = None, None
-        if "exit-code" in info:
-            code = int(info["exit-code"])
+        returncode = os.waitstatus_to_exitcode(int(reply.get("wait_status", 0)))
+        if isinstance(info.get("exit-code"), int):
+            code = info["exit-code"]
             # bwrap reports a child killed by signal N as 128+N
             exit_code, term_signal = (code, None) if code < 128 else (None, code - 128)
-        elif proc.returncode is not None and proc.returncode < 0:
-            term_signal = -proc.returncode
-        cpu = usage.ru_utime + usage.ru_stime
+        elif returncode < 0:
+            term_signal = -returncode
+        cpu = min(max(float(reply.get("cpu", 0.0)), 0.0), 3600.0)
+        peak_kb = self._peak_kb(reply)
+        oom_killed = int(reply.get("oom_kills", 0)) > 0
         status = classify(
             language=language, exit_code=exit_code, term_signal=term_signal, wall_timed_out=timed_out,
-            cpu_time=cpu, cpu_limit=limits.cpu_seconds, output_exceeded=exceeded, oom_killed=False, stderr=stderr,
+            cpu_time=cpu, cpu_limit=limits.cpu_seconds, output_exceeded=exceeded, oom_killed=oom_killed,
+            stderr=stderr,
         )  # fmt: skip
         return RunResult(
             status=status, stdout=stdout, stderr=stderr, exit_code=exit_code, signal=term_signal,
@@ -280,54 +375,13 @@ class BwrapBackend(Backend):
         )  # fmt: skip
 
     @staticmethod
-    def _wait(proc: subprocess.Popen, deadline: float) -> tuple[int, resource.struct_rusage, bool]:
-        """Reap bwrap, killing it at the deadline (a program may close its output and keep running)."""
-        timed_out = False
-        while True:
-            pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                return wait_status, usage, timed_out
-            if time.monotonic() >= deadline and not timed_out:
-                timed_out = True
-                _kill_group(proc)
-            time.sleep(0.0005)
-
-    @staticmethod
-    def _collect(proc: subprocess.Popen, cap: int, deadline: float) -> tuple[bytes, bytes, bool, bool]:
-        """Read stdout and stderr until both close, stopping the run at the output cap or the wall deadline."""
-        buffers = {proc.stdout: bytearray(), proc.stderr: bytearray()}
-        selector = selectors.DefaultSelector()
-        for stream in buffers:
-            os.set_blocking(stream.fileno(), False)
-            selector.register(stream, selectors.EVENT_READ)
-        exceeded = timed_out = False
-        killed_at: float | None = None
-        while selector.get_map():
-            now = time.monotonic()
-            if killed_at is None and now >= deadline:
-                timed_out = True
-                _kill_group(proc)
-                killed_at = now
-            if killed_at is not None and now - killed_at > KILL_GRACE_SECONDS:
-                break  # something still holds the pipes; the slot cleanup kills it
-            timeout = max(0.0, deadline - now) if killed_at is None else 0.1
-            for key, _ in selector.select(timeout=min(timeout, 0.5)):
-                try:
-                    chunk = os.read(key.fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    selector.unregister(key.fileobj)
-                    continue
-                buf = buffers[key.fileobj]
-                if len(buf) <= cap:
-                    buf += chunk[: cap + 1 - len(buf)]
-                if len(buf) > cap and not exceeded:
-                    exceeded = True
-                    if killed_at is None:
-                        _kill_group(proc)
-                        killed_at = time.monotonic()
-        selector.close()
-        for stream in buffers:
-            stream.close()
-        return bytes(buffers[proc.stdout]), bytes(buffers[proc.stderr]), exceeded, timed_out
+    def _peak_kb(reply: dict[str, Any]) -> int:
+        """The run's peak memory from its cgroup, less what the slot held before the run started (page cache of
+        earlier runs stays charged to the slot); the kernel's max RSS where there is no cgroup."""
+        peak = reply.get("peak_bytes")
+        if isinstance(peak, int):
+            kb = max(peak - int(reply.get("baseline_bytes") or 0), 0) // 1024
+            kb = max(kb, int(reply.get("maxrss_kb") or 0))
+        else:
+            kb = int(reply.get("maxrss_kb") or 0)
+        return min(max(kb, 0), MAX_SANE_KB)

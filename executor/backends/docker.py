@@ -6,13 +6,21 @@ dropped, no-new-privileges, the slot's unprivileged uid, no log driver (output n
 and stdout/stderr read from the attach socket with the caps applied while reading.
 
 The source and stdin travel in the container's environment and a tiny bootstrap (PID 1) writes the source into
-the container's own tmpfs, removes them from the environment, runs the program as its child and reports the
-child's peak memory and CPU time on a last stderr line that the host strips. The host never touches a path the
-container can write.
+the container's own tmpfs, removes them from the environment, runs the program as its child, enforces the wall
+limit itself (so it holds when the worker is gone), kills every other process of the container, and only then
+reports the exit status, the container cgroup's peak memory and the CPU time on a last stderr line that the host
+strips (the last marker wins, and nothing of the program is alive to write after it). The host validates and
+clamps every figure. The whole run (processes, SysV/POSIX shared memory, memfds, tmpfs) is within the run's memory
+limit (the container's cgroup), under the seccomp policy of executor/seccomp.py, at oom_score_adj 1000.
+Known limit: the bootstrap and the program share a uid, so a program could rewrite the bootstrap's memory through
+/proc/1/mem and choose the figures of its own run (never beyond the clamps; its output and the engine's OOM flag
+are not the bootstrap's to report). The bwrap backend has no such path: its figures come from outside the
+sandbox. The host never touches a path the container can write.
 """
 
 import json
 import logging
+import os
 import select
 import socket
 import struct
@@ -28,7 +36,7 @@ from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.types import Mount, Ulimit
 from requests.exceptions import RequestException
 
-from executor import runtime
+from executor import runtime, seccomp
 from executor.backends.base import Backend, BackendUnavailable, classify, hold_slot
 from executor.languages import RUNTIME_MOUNT, WORKDIR, Language
 from executor.spec import RunResult, RunSpec, RunStatus, clean_text
@@ -36,11 +44,12 @@ from executor.spec import RunResult, RunSpec, RunStatus, clean_text
 logger = logging.getLogger(__name__)
 
 STAT_MARKER = b"\x1ePATHWISE-STAT "
+SANDBOX_LABEL = "pathwise.sandbox"
 BOOTSTRAP = r"""
-import json, os, resource, signal, sys
+import json, os, resource, signal, sys, time
 env = os.environ
 source = env.pop("PW_SOURCE"); data = env.pop("PW_STDIN"); name = env.pop("PW_FILE")
-argv = env.pop("PW_ARGV").split("\x1f")
+argv = env.pop("PW_ARGV").split("\x1f"); wall = float(env.pop("PW_WALL"))
 with open(name, "w", encoding="utf-8", errors="surrogatepass") as fh:
     fh.write(source)
 fd = os.memfd_create("stdin"); os.write(fd, data.encode("utf-8", "surrogatepass")); os.lseek(fd, 0, 0)
@@ -48,14 +57,38 @@ pid = os.fork()
 if pid == 0:
     os.dup2(fd, 0); os.setsid(); os.execv(argv[0], argv)
 os.close(fd)
+def stop(*_):
+    try:
+        os.kill(-1, signal.SIGKILL)  # from PID 1: every other process of the container
+    except ProcessLookupError:
+        pass
+signal.signal(signal.SIGALRM, stop)
+signal.setitimer(signal.ITIMER_REAL, wall)  # the wall limit holds even if the worker that started us is gone
 while True:
     try:
         _, status, usage = os.wait4(pid, 0); break
     except InterruptedError:
         continue
+signal.setitimer(signal.ITIMER_REAL, 0)
+stop()  # nothing of the run may write after the figures below
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+    except InterruptedError:
+        continue
 code = os.waitstatus_to_exitcode(status)
+peak = 0
+for path in ("/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"):
+    try:
+        with open(path) as fh:
+            peak = int(fh.read()) // 1024
+        break
+    except (OSError, ValueError):
+        continue
 sys.stderr.flush()
-os.write(2, b"\x1ePATHWISE-STAT " + json.dumps({"exit": code, "maxrss": usage.ru_maxrss,
+os.write(2, b"\x1ePATHWISE-STAT " + json.dumps({"exit": code, "maxrss": usage.ru_maxrss, "peak": peak,
          "cpu": usage.ru_utime + usage.ru_stime}).encode() + b"\n")
 os._exit(code if code >= 0 else 128 - code)
 """
@@ -69,6 +102,16 @@ SANDBOX_ENV = {
     "LD_LIBRARY_PATH": f"{RUNTIME_MOUNT}/python/lib",
     "TMPDIR": "/tmp",
 }
+
+
+MAX_SANE_KB = 64 * 1024 * 1024
+
+
+def _figure(value: object, maximum: float) -> float:
+    """A figure from the sandbox's status line, as a finite number within [0, maximum] (0 if it is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 0.0
+    return float(min(max(value, 0), maximum))
 
 
 @cache
@@ -149,6 +192,25 @@ def _read_frames(sock: socket.socket, cap: int, deadline: float) -> tuple[bytes,
     return bytes(buffers[1]), bytes(buffers[2]), exceeded, timed_out
 
 
+_cleaned_in: int = 0
+
+
+def _remove_stopped_sandboxes() -> None:
+    """Once per worker process: remove the stopped containers a killed worker left (their processes ended at the
+    wall limit, enforced inside the container; running ones belong to live runs and are left alone)."""
+    global _cleaned_in
+    if _cleaned_in == os.getpid():
+        return
+    _cleaned_in = os.getpid()
+    client = _client()
+    for status in ("exited", "created", "dead"):
+        for container in client.api.containers(all=True, filters={"label": SANDBOX_LABEL, "status": status}):
+            try:
+                client.api.remove_container(container["Id"], force=True)
+            except (NotFound, DockerException):
+                continue
+
+
 class DockerBackend(Backend):
     name = "docker"
 
@@ -165,6 +227,7 @@ class DockerBackend(Backend):
             raise BackendUnavailable(f"no Docker engine at {settings.EXECUTOR_DOCKER_URL}: {exc}") from None
         if not runtime.jac_cache_dir().exists():
             raise BackendUnavailable("the sandbox runtime is not built: run manage.py executor_build_runtime")
+        _remove_stopped_sandboxes()
 
     def run(self, spec: RunSpec, language: Language) -> RunResult:
         started = time.monotonic()
@@ -193,9 +256,11 @@ class DockerBackend(Backend):
             "PW_STDIN": spec.stdin,
             "PW_FILE": language.filename,
             "PW_ARGV": "\x1f".join(language.argv),
+            "PW_WALL": str(limits.wall_seconds + 0.5),
         }
         container = client.api.create_container(
             image=image_tag(),
+            labels={SANDBOX_LABEL: "1"},
             command=[f"{RUNTIME_MOUNT}/python/bin/python3.12", "-I", "-S", "-c", BOOTSTRAP],
             user=f"{uid}:{uid}",
             working_dir=WORKDIR,
@@ -210,12 +275,14 @@ class DockerBackend(Backend):
                     WORKDIR: "rw,nosuid,nodev,size=16m,mode=1777",
                 },
                 mounts=mounts,
-                mem_limit=memory + 64 * 1024 * 1024,  # the cgroup backstop; RLIMIT_DATA stops the program first
-                memswap_limit=memory + 64 * 1024 * 1024,
+                # The whole run (every process, shared memory, memfds, tmpfs) within the run's memory limit.
+                mem_limit=memory,
+                memswap_limit=memory,
+                oom_score_adj=1000,
                 pids_limit=limits.processes + 2,
                 nano_cpus=1_000_000_000,
                 cap_drop=["ALL"],
-                security_opt=["no-new-privileges"],
+                security_opt=["no-new-privileges", f"seccomp={seccomp.docker_profile()}"],
                 ulimits=[
                     Ulimit(name="cpu", soft=cpu, hard=cpu + 1),
                     Ulimit(name="data", soft=memory, hard=memory),
@@ -269,7 +336,9 @@ class DockerBackend(Backend):
         stderr, err_trunc = clean_text(err, limits.output_bytes)
         exit_code: int | None = None
         term_signal: int | None = None
-        if "exit" in stat:
+        if not isinstance(stat, dict):
+            stat = {}
+        if isinstance(stat.get("exit"), int) and -64 <= stat["exit"] <= 255:
             code = int(stat["exit"])
             exit_code, term_signal = (code, None) if code >= 0 else (None, -code)
         elif not timed_out and not exceeded:
@@ -280,7 +349,10 @@ class DockerBackend(Backend):
                 logger.error("Docker sandbox produced no status: %s", stderr[-1000:])
                 detail = f"no status from the sandbox (exit {status_code}): {stderr[-300:]}"
                 return RunResult(status=RunStatus.SYSTEM_ERROR, backend=self.name, wall_time=wall, detail=detail)
-        cpu_time = float(stat.get("cpu", 0.0))
+        cpu_time = _figure(stat.get("cpu"), 3600.0)
+        # The container's cgroup peak (the whole run), else the largest process's; never more than the limit
+        # allows by much, whatever a forged line says (the bootstrap kills every other process before writing).
+        memory_kb = int(_figure(stat.get("peak"), MAX_SANE_KB) or _figure(stat.get("maxrss"), MAX_SANE_KB))
         status = classify(
             language=language, exit_code=exit_code, term_signal=term_signal, wall_timed_out=timed_out,
             cpu_time=cpu_time, cpu_limit=limits.cpu_seconds, output_exceeded=exceeded,
@@ -288,6 +360,6 @@ class DockerBackend(Backend):
         )  # fmt: skip
         return RunResult(
             status=status, stdout=stdout, stderr=stderr, exit_code=exit_code, signal=term_signal,
-            wall_time=round(wall, 4), cpu_time=round(cpu_time, 4), memory_kb=int(stat.get("maxrss", 0)),
+            wall_time=round(wall, 4), cpu_time=round(cpu_time, 4), memory_kb=memory_kb,
             stdout_truncated=out_trunc, stderr_truncated=err_trunc, backend=self.name,
         )  # fmt: skip

@@ -146,3 +146,25 @@ def test_ruff_report_parsing_is_defensive():
         {"code": "syntax", "message": "SyntaxError: x", "line": 2, "column": 1, "severity": "error"},
     ]
     assert evaluator.ruff_findings("not json") == [] and evaluator.ruff_findings('{"a": 1}') == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("sandbox", "celery_worker")
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"code": "print(1)", "language": "python", "test_cases": [{"input": "", "expected_output": "1"}] * 21},
+        {"code": "print(1)", "language": "python", "module_id": "not-an-exercise"},
+    ],
+    ids=["too many test cases", "not an exercise"],
+)
+def test_a_rejected_evaluation_costs_no_sandbox_run(auth_client, user, payload):
+    from executor.models import CodeRun
+
+    if payload.get("module_id") == "not-an-exercise":
+        payload = {**payload, "module_id": ModuleFactory(module_type="lesson").pk}
+    response = auth_client.post(URL, payload, format="json")
+    assert response.status_code == 400, response.json()
+    assert_error_shape(response.json())
+    assert not CodeRun.objects.filter(owner=user).exists()
+    assert not Job.objects.filter(owner=user).exists()

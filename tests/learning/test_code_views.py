@@ -280,3 +280,40 @@ def test_run_task_through_celery_with_json_arguments():
     run_code.apply(args=[run.pk])
     run.refresh_from_db()
     assert run.finished_at == finished_at
+
+
+def test_hidden_cases_report_pass_fail_only(exercise):
+    """A program whose time, memory, output and error depend on its input tells nothing of a hidden input."""
+    probe = (
+        "import sys, time\nlines = sys.stdin.read().split()\nblob = bytearray(int(lines[0]) * 4 * 1024 * 1024)\n"
+        "time.sleep(int(lines[0]) / 20)\nprint('secret-input', lines)\nprint('secret-input', lines, file=sys.stderr)"
+        "\nsys.exit(int(lines[0]) % 7)"
+    )
+    user = UserFactory()
+    resp = client_for(user).post("/api/learning/code-submissions/", {"module": exercise.pk, "code": probe,
+                                                                     "language": "python"}, format="json")  # fmt: skip
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    hidden = [r for r in body["results"] if r["is_hidden"]]
+    assert hidden == [{"test_case_id": hidden[0]["test_case_id"], "passed": False, "status": "failed", "points": 0,
+                       "is_hidden": True}]  # fmt: skip
+    visible = [r for r in body["results"] if not r["is_hidden"]]
+    assert len(visible) == 2 and all("execution_time" in r for r in visible)
+    # The submission's totals are the visible cases' own: the hidden case's 0.35 s sleep and 28 MiB are not in them.
+    assert body["execution_time"] == pytest.approx(sum(r["execution_time"] for r in visible), abs=1e-3)
+    assert "'7'" not in resp.content.decode() and "'8'" not in resp.content.decode()
+    detail = client_for(user).get(f"/api/learning/code-submissions/{body['id']}/").json()
+    assert [r for r in detail["results"] if r["is_hidden"]] == hidden
+
+
+def test_hidden_case_stored_with_timing_is_still_shown_as_pass_fail(exercise):
+    """Results stored before the trim still answer pass/fail only for hidden cases."""
+    user = UserFactory()
+    submission = CodeSubmission.objects.create(
+        user=user, module=exercise, code="print(1)", language="python", status="completed", test_cases_total=1,
+        results=[{"test_case_id": 3, "passed": True, "status": "success", "points": 20, "is_hidden": True,
+                  "execution_time": 0.4321, "actual_output": "15\n"}],
+    )  # fmt: skip
+    body = client_for(user).get(f"/api/learning/code-submissions/{submission.pk}/").json()
+    assert body["results"] == [{"test_case_id": 3, "passed": True, "status": "passed", "points": 20,
+                                "is_hidden": True}]  # fmt: skip
