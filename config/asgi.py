@@ -1,11 +1,13 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets to the agents' consumers (Channels)."""
+"""ASGI entry point: HTTP goes to Django (its middleware chain run synchronously in one thread hop, see
+common/asgi.py), WebSockets to the agents' consumers (Channels)."""
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-django_asgi_app = get_asgi_application()  # sets Django up before the routing imports models
+
+from common.asgi import get_sync_chain_asgi_application
+
+django_asgi_app = get_sync_chain_asgi_application()  # sets Django up before the routing imports models
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
