@@ -80,12 +80,11 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 def create_database(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
+    import psycopg
+    from psycopg import sql
 
     name = url.rsplit("/", 1)[1]
-    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-    conn.autocommit = True
+    conn = psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if not cur.fetchone():

@@ -66,7 +66,23 @@ def is_sensitive_key(key: object) -> bool:
     return lowered in _SENSITIVE_EXACT or any(part in lowered for part in _SENSITIVE_SUBSTRINGS)
 
 
+# Every pattern above needs one of these words (case-insensitively) or the JWT prefix to match: ASCII text holding
+# none of them (an access-log path, most messages) skips the three regular expressions. Non-ASCII text always runs
+# them (case-insensitive matching knows letters such as "ſ" that lower() does not turn into ASCII).
+_TRIGGERS = ("passw", "token", "secret", "authorization", "api", "cookie", "sessionid", "csrf", "access", "refresh",
+             "bearer", "basic", "eyj")  # fmt: skip
+
+
+def _may_hold_secret(text: str) -> bool:
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(trigger in lowered for trigger in _TRIGGERS)
+
+
 def redact_text(text: str) -> str:
+    if not _may_hold_secret(text):
+        return text
     text = _JWT_RE.sub(REDACTED, text)
     text = _BEARER_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     return _PAIR_RE.sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", text)

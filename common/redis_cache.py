@@ -1,10 +1,15 @@
-"""Django's Redis cache backend, reusing one client object per connection pool.
+"""Django's Redis cache backend, with one connection pool and one client per process.
 
-Django builds a new `redis.Redis` for every cache operation; constructing one costs ~0.3 ms (it fills a
-response-callback table), which was the largest fixed cost of a cached request here. A client is a thin,
-thread-safe wrapper around its pool, so one per pool is enough.
+- Django builds a new `redis.Redis` for every cache operation; constructing one costs ~0.3 ms (it fills a
+  response-callback table), which was the largest fixed cost of a cached request here. A client is a thin,
+  thread-safe wrapper around its pool, so one per pool is enough.
+- Django keeps cache objects in a context-local store, and under ASGI every request runs in a context of its own: each
+  request built a new cache object, hence a new connection pool, hence a new TCP connection to Redis (left to the
+  garbage collector). Pools and clients are therefore kept per process, keyed by server and pool options, and
+  shared by every cache object of that configuration.
 """
 
+import threading
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -19,16 +24,22 @@ from django_prometheus.cache.metrics import (
 _MISSING = object()
 
 
-class ReusingRedisCacheClient(DjangoRedisCacheClient):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+_PROCESS_CLIENTS: dict[tuple[str, str], Any] = {}
+_PROCESS_CLIENTS_LOCK = threading.Lock()
 
+
+class ReusingRedisCacheClient(DjangoRedisCacheClient):
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+        server = self._servers[self._get_connection_pool_index(write)]
+        # The pool options are plain values (timeouts, sizes, a class): their repr identifies the configuration.
+        ident = (server, repr(sorted(self._pool_options.items())))
+        client = _PROCESS_CLIENTS.get(ident)  # redis-py's pools notice a fork themselves (they compare pids)
         if client is None:
-            client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+            with _PROCESS_CLIENTS_LOCK:
+                client = _PROCESS_CLIENTS.get(ident)
+                if client is None:
+                    pool = self._pool_class.from_url(server, **self._pool_options)
+                    client = _PROCESS_CLIENTS[ident] = self._client(connection_pool=pool)
         return client
 
 

@@ -1,12 +1,14 @@
-"""ASGI entry point: HTTP goes to Django (behind a body-size limit that acts before Django reads the body), WebSockets
-to the agents' consumers (Channels)."""
+"""ASGI entry point: HTTP goes to Django (its middleware chain run synchronously in one thread hop, behind a
+body-size limit that acts before Django reads the body; see common/asgi.py), WebSockets to the agents' consumers
+(Channels)."""
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-django_asgi_app = get_asgi_application()  # sets Django up before the routing imports models
+
+from common.asgi import get_sync_chain_asgi_application
+
+django_asgi_app = get_sync_chain_asgi_application()  # sets Django up before the routing imports models
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402

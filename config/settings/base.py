@@ -57,7 +57,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "common.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "common.security.CachedPolicyCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "common.middleware.ApiBodySizeMiddleware",
@@ -97,10 +97,31 @@ TEMPLATES = [
 DATABASE_URL = env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# PostgreSQL connections come from a bounded pool per process (psycopg 3's pool, built into Django ≥ 5.1), the same
+# for web (ASGI or WSGI), Celery workers and beat. Under ASGI every synchronous request runs in a thread of its own,
+# so per-thread persistent connections (CONN_MAX_AGE > 0) piled up to PostgreSQL's max_connections; the pool keeps
+# at most DB_POOL_MAX_SIZE open per process (a request waits up to DB_POOL_TIMEOUT seconds for one, then gets a JSON
+# 503) and hands each request a connection already open. DB_POOL=false falls back to a connection per request
+# (DB_CONN_MAX_AGE, 0 by default: never persistent per thread), e.g. behind PgBouncer in transaction mode.
+DB_POOL = env.bool("DB_POOL", default=True)
+DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=1)
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=8)
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=3.0)
+DB_POOL_MAX_IDLE = env.float("DB_POOL_MAX_IDLE", default=300.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=3)
+    if DB_POOL:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection goes back to the pool after each request
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": DB_POOL_TIMEOUT,
+            "max_idle": DB_POOL_MAX_IDLE,
+            "name": "pathwise",
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 else:
     # SQLite: wait on a locked database instead of failing at once; WAL lets readers run beside a writer.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

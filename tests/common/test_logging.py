@@ -174,3 +174,28 @@ def test_the_request_id_travels_into_celery_tasks():
     while cache.get("tests:request-id") is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert cache.get("tests:request-id") == "req-celery-000000042"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /api/learning/learning-paths/ 200",
+        f"GET /api/x/{JWT}/ 200",
+        "Authorization: BEARER abcdefghijkl",
+        "Token: 1234567890",
+        "refresh=abcdef&x=1",
+        "API-KEY=zzz-value",
+        "passwd = hunter2hunter2",
+        "ſecret=abc-value",  # a long s matches "s" case-insensitively
+        "to\u212aen=abc-value",  # so does the Kelvin sign for "k"
+        "Basic dXNlcjpwYXNzd29yZA==",
+        "user ada finished module 3",
+    ],
+)
+def test_the_fast_path_redacts_exactly_like_the_patterns(text):
+    from common.logs import _BEARER_RE, _JWT_RE, _PAIR_RE
+
+    slow = _JWT_RE.sub(REDACTED, text)
+    slow = _BEARER_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", slow)
+    slow = _PAIR_RE.sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", slow)
+    assert redact_text(text) == slow

@@ -122,3 +122,17 @@ def test_security_headers_on_api_responses(client):
 def test_redoc_page_pulls_nothing_from_other_origins(client):
     body = client.get("/api/redoc/").content.decode()
     assert "googleapis" not in body and "cdn.jsdelivr" not in body and "https://" not in body
+
+
+def test_the_cached_policy_is_django_csps_and_follows_setting_changes(api_client, settings):
+    from csp.utils import build_policy
+
+    expected = build_policy()
+    assert api_client.get("/api/health/live/")["Content-Security-Policy"] == expected
+    assert api_client.get("/api/health/live/")["Content-Security-Policy"] == expected
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert api_client.get("/api/health/live/")["Content-Security-Policy"] == "default-src 'none'"
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'"]}}
+    resp = api_client.get("/api/health/live/")
+    assert resp["Content-Security-Policy-Report-Only"] == build_policy(report_only=True)
+    assert "img-src 'self'" in resp["Content-Security-Policy-Report-Only"]

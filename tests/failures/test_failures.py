@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 
-import psycopg2
+import psycopg
 import pytest
 
 from tests.factories import PASSWORD
@@ -27,7 +27,7 @@ print(json.dumps({"users": User.objects.count(), "paths": LearningPath.objects.c
 
 
 def db(stack, sql: str, *args):
-    conn = psycopg2.connect(host="127.0.0.1", port=stack.pg_port, user="postgres", dbname="pathwise",
+    conn = psycopg.connect(host="127.0.0.1", port=stack.pg_port, user="postgres", dbname="pathwise",
                             connect_timeout=3)  # fmt: skip
     try:
         conn.autocommit = True

@@ -1,0 +1,65 @@
+"""PostgreSQL connections stay bounded by configuration under ASGI, where every synchronous request runs in a thread
+of its own (so per-thread persistent connections used to pile up until PostgreSQL refused new clients)."""
+
+import asyncio
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.asgi import django_asgi_app
+from learning.models import LearningPath
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not settings.IS_POSTGRES, reason="connection pooling is a PostgreSQL matter"),
+]
+
+
+def _open_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+            [connection.settings_dict["NAME"]],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def small_pool():
+    """The default pool, reopened with a small maximum so that exceeding it would show."""
+    options = connection.settings_dict["OPTIONS"]
+    saved = options.get("pool")
+    connection.close()
+    connection.close_pool()
+    options["pool"] = {**saved, "min_size": 1, "max_size": 3, "timeout": 10}
+    yield 3
+    connection.close()
+    connection.close_pool()
+    options["pool"] = saved
+
+
+async def _hammer(total: int, concurrency: int) -> list[int]:
+    transport = httpx.ASGITransport(app=django_asgi_app)
+    statuses: list[int] = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        for start in range(0, total, concurrency):
+            batch = [client.get("/api/learning/learning-paths/") for _ in range(min(concurrency, total - start))]
+            statuses += [response.status_code for response in await asyncio.gather(*batch)]
+    return statuses
+
+
+def test_pool_is_the_default_and_not_combined_with_persistent_connections():
+    assert settings.DB_POOL is True
+    assert connection.settings_dict["OPTIONS"]["pool"]["max_size"] == settings.DB_POOL_MAX_SIZE
+    assert connection.settings_dict["CONN_MAX_AGE"] == 0
+
+
+def test_500_asgi_requests_leave_at_most_the_pool_size_open(small_pool):
+    LearningPath.objects.create(slug="pooled", title="Pooled", difficulty_level="beginner")
+    statuses = asyncio.run(_hammer(500, concurrency=20))
+    assert statuses == [200] * 500
+    # The test's own connection comes from the same pool, so it is counted within the bound.
+    opened = _open_connections()
+    assert 1 <= opened <= small_pool
