@@ -8,8 +8,11 @@ class LearningConfig(AppConfig):
     def ready(self) -> None:
         from common.history import register_history_provider
         from common.seeding import Seeder, register_seeder
-        from learning import history, services
+        from learning import history, selectors, services
+        from learning.retrieval_engine import register_corpus
 
         register_seeder(Seeder(name="learning", order=10, run=services.seed_learning, size=services.seed_size))
         register_history_provider("learning_progress", history.progress_history)
         register_history_provider("learning_quiz_attempts", history.attempt_history)
+        # The tutor's corpus: lesson sections with their stored embeddings (issue 17).
+        register_corpus("lessons", version=selectors.lessons_corpus_version, load=selectors.lesson_section_docs)

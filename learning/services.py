@@ -18,6 +18,7 @@ from django.utils import timezone
 from common.exceptions import Conflict
 from learning.errors import LearningErrorCode
 from learning.grading import is_correct
+from learning.services_sections import lesson_sections_sync
 from learning.models import (
     PROGRESS_ORDER,
     AwardKind,
@@ -365,6 +366,8 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
                 counts,
             )  # fmt: skip
         Question.objects.filter(quiz=quiz, order_index__gte=len(questions)).delete()
+    for module in modules.values():
+        lesson_sections_sync(module=module)
     learning_path_refresh_totals(learning_path=path)
     return path
 

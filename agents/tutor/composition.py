@@ -1,0 +1,256 @@
+"""Offline answer composition: say the answer first, then show the lesson's own passage, then cite it.
+
+1. The opening states the answer: the sentence, list item, table row or commented code line of the best section
+   that carries the question's key terms, printed as the lesson words it (a table row becomes "`PATCH` — typical
+   meaning: change part of a resource; …"). Nothing is invented: every sentence is the lesson's, or a row of its table.
+2. Then the supporting passage: the paragraph around it and the code block or table it needs, kept whole (a table
+   stays a Markdown table). A sentence ending in ":" is never shown without the block it introduces.
+3. Then the sources, each a deep link to the module's section.
+Length follows the learner's `feedback_style`: brief (the answer and the one block it needs), detailed (the whole
+section and a second source), encouraging (the default answer with a friendly close).
+"""
+
+import re
+from dataclasses import dataclass
+
+from agents.tutor.markdown import Block, Statement, blocks, plain, statements
+from agents.tutor.retrieval import Vocabulary, key_weights, symbols, terms
+from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfile
+
+_YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|would|am)\b", re.I)
+_GUIDANCE = re.compile(r"^(never|always|do not|don't|avoid|use|prefer|keep|make sure)\b", re.I)
+_HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet)\b", re.I)
+_CAUSE = re.compile(r"\b(because|so that|which is why|that is why|this is why|otherwise|since|lets|means)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str  # brief | default | detailed | encouraging
+    lead: int  # statements in the opening
+    sources: int
+    whole_section: bool
+
+
+def style_of(profile: TutorProfile) -> Style:
+    name = profile.feedback_style.lower().strip()
+    if name in {"brief", "concise", "short"}:
+        return Style("brief", 1, 1, False)
+    if name == "detailed":
+        return Style("detailed", 2, 2, True)
+    if name == "encouraging":
+        return Style("encouraging", 2, 1, False)
+    return Style("default", 2, 1, False)
+
+
+def _statement_scores(
+    found: list[Statement], weights: dict[str, float], question: str, first_block: int
+) -> list[tuple[float, int]]:
+    total = sum(weights.values()) or 1.0
+    wanted_symbols = set(symbols(question))
+    yes_no = bool(_YES_NO.match(question))
+    scored = []
+    for i, st in enumerate(found):
+        if st.lead_in:
+            continue
+        words = set(terms(plain(st.text)))
+        score = sum(w for t, w in weights.items() if t in words) / total
+        if wanted_symbols:
+            score += 0.5 * len(wanted_symbols & set(symbols(st.text))) / len(wanted_symbols)
+        if "**" in st.text:
+            score += 0.05
+        if yes_no and _GUIDANCE.match(plain(st.text)):
+            score += 0.08
+        if st.kind == "code_line":
+            score *= 0.8
+        if len(st.text) > 350:
+            score *= 0.7
+        if st.block == first_block:
+            score += 0.02  # ties go to the section's opening, its topic sentence
+        scored.append((score, i))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return scored
+
+
+def _row_keys(st: Statement) -> set[str]:
+    return set(terms(plain(st.text.split(" — ")[0]))) | set(symbols(st.text.split(" — ")[0]))
+
+
+def choose_lead(section: Section, question: str, vocab: Vocabulary, count: int) -> tuple[list[Statement], list[Block]]:
+    """The statements that answer the question (best first, at most `count`, more rows when the question names
+    several rows of one table) and the section's blocks."""
+    parts = blocks(section.body)
+    found = statements(parts)
+    if not found:
+        return [], parts
+    first_block = next((b.index for b in parts if b.kind == "paragraph"), 0)
+    scored = _statement_scores(found, key_weights(vocab, question), question, first_block)
+    if not scored:
+        return [], parts
+    best_score, best = scored[0]
+    chosen = [best]
+    if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
+        asked = set(terms(question)) | set(symbols(question))
+        for _, i in scored[1:]:
+            if found[i].kind == "row" and found[i].block == found[best].block and _row_keys(found[i]) & asked:
+                chosen.append(i)
+        chosen = chosen[:3]
+    else:
+        for score, i in scored[1:]:
+            if len(chosen) >= count:
+                break
+            close = abs(found[i].block - found[best].block) <= 1
+            if score >= 0.6 * best_score and score > 0.1 and close and found[i].kind != "code_line":
+                chosen.append(i)
+    if found[best].kind != "row":
+        chosen.sort()  # reading order reads naturally when the sentences come from one paragraph
+    return [found[i] for i in chosen], parts
+
+
+def _as_sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ":", "`", ")")) else text + "."
+
+
+def _best_block(parts: list[Block], kinds: tuple[str, ...], weights: dict[str, float], after: int = -1) -> int | None:
+    candidates = [b for b in parts if b.kind in kinds]
+    if not candidates:
+        return None
+
+    def score(block: Block) -> tuple[float, int]:
+        words = set(terms(block.text))
+        overlap = sum(w for t, w in weights.items() if t in words)
+        return (overlap + (0.01 if block.index > after else 0), -block.index)
+
+    return max(candidates, key=score).index
+
+
+def support_blocks(
+    parts: list[Block], lead: list[Statement], question: str, vocab: Vocabulary, style: Style, want_code: bool,
+    exclude: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[Block]:
+    """The blocks shown under the opening: what the lead comes from and needs, whole."""
+    if style.whole_section:
+        chosen = {b.index for b in parts}
+    else:
+        chosen: set[int] = set()
+        weights = key_weights(vocab, question)
+        lead_blocks = {st.block for st in lead}
+        for index in lead_blocks:
+            block = parts[index]
+            if block.kind in ("table", "code", "list"):
+                chosen.add(index)  # the row or item is shown in its table or list
+            elif style.name != "brief" and len(lead) < len(statements([block])):
+                chosen.add(index)  # the paragraph says more than the opening
+            # a paragraph that introduces the next block brings it
+            if block.kind == "paragraph" and block.text.rstrip().endswith(":") and index + 1 < len(parts):
+                chosen.add(index + 1)
+        if want_code and not any(parts[i].kind == "code" and parts[i].text not in exclude for i in chosen):
+            fresh = [b for b in parts if b.text not in exclude]
+            index = _best_block(fresh, ("code", "table"), weights, after=min(lead_blocks, default=-1))
+            if index is not None:
+                chosen.add(index)
+        if style.name != "brief" and not any(parts[i].kind in ("code", "table") for i in chosen):
+            index = _best_block(parts, ("table",), weights)
+            if index is not None and set(terms(parts[index].text)) & set(weights):
+                chosen.add(index)
+    # Never a lead-in without what it introduces: a chosen paragraph ending in ":" brings the next block, and a
+    # chosen code block or table brings the sentence that introduces it.
+    for index in sorted(chosen):
+        block = parts[index]
+        if block.kind == "paragraph" and block.text.rstrip().endswith(":") and index + 1 < len(parts):
+            chosen.add(index + 1)
+        if block.kind in ("code", "table") and index > 0 and parts[index - 1].kind == "paragraph":
+            if parts[index - 1].text.rstrip().endswith(":"):
+                chosen.add(index - 1)
+    return [parts[i] for i in sorted(chosen)]
+
+
+def _strip_repeats(block: Block, lead: list[Statement]) -> str:
+    """A paragraph without the sentences already said in the opening (nothing is printed twice)."""
+    if block.kind != "paragraph":
+        return block.text
+    said = {plain(st.text) for st in lead}
+    rest = [st.text for st in statements([block]) if plain(st.text) not in said]
+    return " ".join(rest)
+
+
+def cite(sections: list[Section]) -> str:
+    lines = []
+    for s in sections:
+        where = f"{s.module_title} › {s.heading}" if s.heading and s.heading != s.module_title else s.module_title
+        lines.append(f"- [{s.path_title} › {where}]({s.url}) (module {s.module_id}, section `#{s.anchor}`)")
+    return ("Source:\n" if len(lines) == 1 else "Sources:\n") + "\n".join(lines)
+
+
+def compose(
+    *,
+    question: str,
+    sections: list[Section],
+    vocab: Vocabulary,
+    profile: TutorProfile,
+    want_code: bool = False,
+    shown: str = "",
+    lead_override: list[Statement] | None = None,
+) -> TutorAnswer:
+    """The offline answer from the ranked sections (the first answers; a detailed answer adds the next one from
+    another lesson). `shown` is the previous answer's text: a follow-up does not repeat a code block it showed."""
+    style = style_of(profile)
+    best = sections[0]
+    want_code = want_code or bool(_HOW.search(question))
+    lead, parts = choose_lead(best, question, vocab, style.lead)
+    if lead_override is not None:
+        lead = lead_override
+    exclude = {b.text for b in parts if b.kind == "code" and b.text in shown}
+    support = support_blocks(parts, lead, question, vocab, style, want_code, exclude)
+    out: list[str] = []
+    if lead:
+        out.append(" ".join(_as_sentence(st.text) for st in lead))
+    body = []
+    for block in support:
+        text = _strip_repeats(block, lead)
+        if text.strip():
+            body.append(text)
+    if not lead and body and body[0].rstrip().endswith(":") and len(body) == 1:
+        body = []
+    out.extend(body)
+    cited = [best]
+    if style.sources > 1:
+        other = next((s for s in sections[1:] if s.module_id != best.module_id and s.score >= 0.5 * best.score), None)
+        if other is not None:
+            extra_lead, other_parts = choose_lead(other, question, vocab, 1)
+            if extra_lead:
+                extra = [f"See also *{other.module_title} › {other.heading}*. {_as_sentence(extra_lead[0].text)}"]
+                needed = support_blocks(other_parts, extra_lead, question, vocab, Style("brief", 1, 1, False), False)
+                extra += [b.text for b in needed if b.kind != "paragraph"]
+                out.append("\n\n".join(extra))
+                cited.append(other)
+    if style.name == "encouraging":
+        out.append("You're asking exactly the right question — try the example yourself and change one thing to see "
+                   "what happens.")  # fmt: skip
+    elif style.name != "brief" and profile.level <= 2 and any(b.kind == "code" for b in support):
+        out.append("Tip: type the example out and run it yourself, then change one thing and predict the result.")
+    out.append(cite(cited))
+    passages = [Passage(s.source, s.body, s.score) for s in cited]
+    return TutorAnswer(text="\n\n".join(out), sources=[s.source for s in cited], confident=True, passages=passages)
+
+
+def unknown(profile: TutorProfile, nearest: list[Section]) -> TutorAnswer:
+    """The honest answer when no lesson covers the question: say so, and name the nearest lessons there are."""
+    opener = "Good question, but I" if profile.feedback_style.lower() == "encouraging" else "I"
+    text = (
+        f"{opener} don't know: none of our lessons covers that, and I would rather not guess. "
+        "Try rephrasing it with the terms your lesson uses, or ask about the module you are studying."
+    )
+    if nearest:
+        seen: list[str] = []
+        for s in nearest:
+            line = f"- [{s.path_title} › {s.module_title}]({s.url.split('#')[0]})"
+            if line not in seen:
+                seen.append(line)
+        text += "\n\nThe nearest lessons I do have:\n" + "\n".join(seen[:3])
+    return TutorAnswer(text=text, sources=[], confident=False)
+
+
+def render_passage(section: Section) -> Passage:
+    return Passage(Source("module", section.module_id, section.module_title, section.heading, section.anchor,
+                          section.url), section.body, section.score)  # fmt: skip

@@ -1,0 +1,69 @@
+"""Conversation state: what a turn refers to.
+
+A follow-up ("show me an example", "why?", "and in Jac?", "how about descending?") has few words of its own; it is
+resolved against the session's last self-contained question (its topic) and the section that answered it (its
+passage). History is the session's (question, answer) pairs, oldest first, as `agents.services` stores them.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from agents.tutor.retrieval import Vocabulary, clean, terms
+
+_EXAMPLE = re.compile(r"\b(example|examples|show me|demo|sample|snippet|in code|code for)\b", re.I)
+_WHY = re.compile(r"^\s*(but |and |ok,? |so )?(why|how come)\b[^a-z]*(is that|that|so|though)?\W*$", re.I)
+_PRONOUN = re.compile(r"\b(it|its|this|that|these|those|they|them|one|more|again|elaborate|further|else|also)\b", re.I)
+_LANGUAGES = {"jac": "jac-fundamentals", "python": "python-fundamentals"}
+_SWITCH = re.compile(r"^\s*(and|what about|how about|ok,? and|same|now)?\s*(in|for|with)\s+(jac|python)\b\W*$", re.I)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A resolved question: what to search for, the earlier topic it leans on, and what kind of follow-up it is."""
+
+    question: str
+    context: str = ""  # the earlier topic (empty for a self-contained question)
+    intent: str = "answer"  # answer | example | why | switch
+    path_slug: str | None = None
+    previous_answer: str = ""
+    topic_question: str = ""  # the self-contained question this turn continues
+    session_questions: list[str] = field(default_factory=list)
+
+
+def is_follow_up(vocab: Vocabulary, question: str) -> bool:
+    cleaned = clean(vocab, question)
+    own = [t for t in terms(cleaned) if t not in _LANGUAGES]
+    if not own:
+        return True
+    return len(own) <= 2 and (_PRONOUN.search(question) is not None or question.strip().lower().startswith("and "))
+
+
+def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) -> Turn:
+    session = [q for q, _ in history]
+    if not history:
+        return Turn(question=question, session_questions=session)
+    lowered = question.lower()
+    if _SWITCH.match(lowered):
+        intent = "switch"
+    elif _WHY.match(lowered):
+        intent = "why"
+    elif _EXAMPLE.search(lowered) and is_follow_up(vocab, question):
+        intent = "example"
+    elif is_follow_up(vocab, question):
+        intent = "answer"
+    else:
+        return Turn(question=question, session_questions=session)
+    # The topic: the last earlier question that stood on its own.
+    topic, previous_answer = history[-1][0], history[-1][1]
+    for past, _ in reversed(history):
+        if not is_follow_up(vocab, past) and not _SWITCH.match(past.lower()):
+            topic = past
+            break
+    path = None
+    if intent == "switch":
+        language = _SWITCH.match(lowered)[3].lower()  # type: ignore[index]
+        path = _LANGUAGES[language]
+    return Turn(
+        question=question, context=topic, intent=intent, path_slug=path, previous_answer=previous_answer,
+        topic_question=topic, session_questions=session,
+    )  # fmt: skip
