@@ -122,7 +122,7 @@ def check(q: dict, answer, bodies: list[str]) -> dict:
     return {"fact": fact, "needs": need_ok, "cited": not missing, "missing": missing}
 
 
-def evaluate(data: dict, verbose: bool, misses: bool) -> list[tuple[str, str]]:
+def evaluate(data: dict, verbose: bool, misses: bool, show_heldout: bool = False) -> list[tuple[str, str]]:
     questions = data["questions"]
     sample: list[tuple[str, str]] = []
     rows = {"tuning": [], "held-out": []}
@@ -159,7 +159,7 @@ def evaluate(data: dict, verbose: bool, misses: bool) -> list[tuple[str, str]]:
         print(f"  answer check: key fact in first two sentences {pct('fact')}   needed table/code present "
               f"{pct('needs')}   no uncited passage {pct('cited')}   all passed {pct('pass')}")  # fmt: skip
         print(f"  false \"I don't know\": {sum(1 for _, r in items if r['dont_know'])} (target 0)")
-        if misses:
+        if misses and (name == "tuning" or show_heldout):
             for q, r in items:
                 if not r["pass"]:
                     failed = [k for k in ("top_section", "top_lesson", "fact", "needs", "cited") if not r[k]]
@@ -217,7 +217,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keepdb", action="store_true", help="Keep (and reuse) the test database between runs.")
     parser.add_argument("--verbose", action="store_true", help="Print every answer.")
-    parser.add_argument("--misses", action="store_true", help="List the questions that fail a check.")
+    parser.add_argument("--misses", action="store_true", help="List the tuning questions that fail a check.")
+    parser.add_argument("--show-heldout", action="store_true", help="Also list the held-out misses (not for tuning).")
     args = parser.parse_args()
 
     old = setup_databases(verbosity=0, interactive=False, keepdb=args.keepdb)
@@ -230,7 +231,7 @@ def main() -> None:
               f"({sum(1 for q in data['questions'] if q.get('heldout'))} held out, "
               f"{sum(1 for q in data['questions'] if q.get('follow_up'))} follow-ups), "
               f"{len(data.get('off_topic', []))} off-topic, {len(data.get('injection', []))} take-over attempts")  # fmt: skip
-        sample = evaluate(data, args.verbose, args.misses)
+        sample = evaluate(data, args.verbose, args.misses, args.show_heldout)
         latency(data, args.rounds)
         write_sample(sample)
     finally:

@@ -91,6 +91,20 @@ def _example_section(previous: Section, shown: str) -> Section:
     return next((s for s in after if _has_fresh_code(s, shown) and s.heading.lower() != "summary"), previous)
 
 
+def _example_lead(section: Section, shown: str) -> list[Statement] | None:
+    """The sentence that introduces the first code block not shown yet (it is printed right above the block)."""
+    parts = blocks(section.body)
+    found = statements(parts)
+    for block in parts:
+        if block.kind == "code" and block.text not in shown:
+            before = [st for st in found if st.block == block.index - 1]
+            if before and before[-1].lead_in:
+                return [before[-1]]
+            break
+    opening = [st for st in found if st.kind == "sentence" and not st.lead_in]
+    return opening[:1] or None
+
+
 def _why_lead(section: Section, shown: str) -> list[Statement] | None:
     found = [st for st in statements(blocks(section.body)) if st.kind in ("sentence", "item") and not st.lead_in]
     causes = [st for st in found if _CAUSE.search(st.text) and st.text not in shown]
@@ -140,8 +154,9 @@ def tutor_answer(
         nearest = [s for s in sections if query & set(terms(section_text(s))) or s.semantic >= 0.45]
         return unknown(profile, nearest[:3])
     if turn.intent == "example":
+        lead = _example_lead(sections[0], turn.previous_answer)
         return compose(question=turn.topic_question, sections=sections, vocab=vocab, profile=profile,
-                       want_code=True, shown=turn.previous_answer)  # fmt: skip
+                       want_code=True, shown=turn.previous_answer, lead_override=lead)  # fmt: skip
     if turn.intent == "why":
         lead = _why_lead(sections[0], turn.previous_answer)
         return compose(question=turn.topic_question, sections=sections, vocab=vocab, profile=profile,

@@ -20,7 +20,6 @@ from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfi
 _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|would|am)\b", re.I)
 _GUIDANCE = re.compile(r"^(never|always|do not|don't|avoid|use|prefer|keep|make sure)\b", re.I)
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet)\b", re.I)
-_CAUSE = re.compile(r"\b(because|so that|which is why|that is why|this is why|otherwise|since|lets|means)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -43,15 +42,14 @@ def style_of(profile: TutorProfile) -> Style:
 
 
 def _statement_scores(
-    found: list[Statement], weights: dict[str, float], question: str, first_block: int
+    found: list[Statement], weights: dict[str, float], question: str, first_block: int, parts: list[Block],
+    shown: str, want_code: bool,
 ) -> list[tuple[float, int]]:
     total = sum(weights.values()) or 1.0
     wanted_symbols = set(symbols(question))
     yes_no = bool(_YES_NO.match(question))
     scored = []
     for i, st in enumerate(found):
-        if st.lead_in:
-            continue
         words = set(terms(plain(st.text)))
         score = sum(w for t, w in weights.items() if t in words) / total
         if wanted_symbols:
@@ -61,9 +59,14 @@ def _statement_scores(
         if yes_no and _GUIDANCE.match(plain(st.text)):
             score += 0.08
         if st.kind == "code_line":
-            score *= 0.8
+            score *= 0.7
+        if st.lead_in:  # it opens an answer only with what it introduces, right after it
+            introduces_code = st.block + 1 < len(parts) and parts[st.block + 1].kind in ("code", "table")
+            score *= 1.0 if want_code and introduces_code else 0.85
         if len(st.text) > 350:
             score *= 0.7
+        if shown and plain(st.text) in plain(shown):
+            score *= 0.5  # a follow-up says something new
         if st.block == first_block:
             score += 0.02  # ties go to the section's opening, its topic sentence
         scored.append((score, i))
@@ -75,35 +78,60 @@ def _row_keys(st: Statement) -> set[str]:
     return set(terms(plain(st.text.split(" — ")[0]))) | set(symbols(st.text.split(" — ")[0]))
 
 
-def choose_lead(section: Section, question: str, vocab: Vocabulary, count: int) -> tuple[list[Statement], list[Block]]:
+def _introduced(st: Statement, found: list[Statement], parts: list[Block]) -> Statement:
+    """A commented code line with the sentence that introduces its block: "To turn one type into another, call the
+    type like a function: `number = int(text)` — 25 (an int)"."""
+    before = st.block - 1
+    if before >= 0 and parts[before].kind == "paragraph" and parts[before].text.rstrip().endswith(":"):
+        intro = [x for x in found if x.block == before][-1]
+        return Statement(f"{intro.text} {st.text}", before, "sentence")
+    return st
+
+
+def choose_lead(
+    section: Section, question: str, vocab: Vocabulary, count: int, shown: str = "", want_code: bool = False
+) -> tuple[list[Statement], list[Block]]:
     """The statements that answer the question (best first, at most `count`, more rows when the question names
-    several rows of one table) and the section's blocks."""
+    several rows of one table) and the section's blocks. A second statement is taken for what it adds: the
+    question's words the first one lacks ("list vs tuple": a sentence on each)."""
     parts = blocks(section.body)
     found = statements(parts)
     if not found:
         return [], parts
     first_block = next((b.index for b in parts if b.kind == "paragraph"), 0)
-    scored = _statement_scores(found, key_weights(vocab, question), question, first_block)
-    if not scored:
-        return [], parts
+    weights = key_weights(vocab, question)
+    scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code)
     best_score, best = scored[0]
-    chosen = [best]
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
         asked = set(terms(question)) | set(symbols(question))
-        for _, i in scored[1:]:
-            if found[i].kind == "row" and found[i].block == found[best].block and _row_keys(found[i]) & asked:
-                chosen.append(i)
-        chosen = chosen[:3]
-    else:
-        for score, i in scored[1:]:
-            if len(chosen) >= count:
-                break
-            close = abs(found[i].block - found[best].block) <= 1
-            if score >= 0.6 * best_score and score > 0.1 and close and found[i].kind != "code_line":
-                chosen.append(i)
-    if found[best].kind != "row":
-        chosen.sort()  # reading order reads naturally when the sentences come from one paragraph
-    return [found[i] for i in chosen], parts
+        rows = [best] + [i for _, i in scored[1:] if found[i].kind == "row" and found[i].block == found[best].block
+                         and _row_keys(found[i]) & asked]  # fmt: skip
+        return [found[i] for i in rows[:3]], parts
+    chosen = [best]
+    covered = set(terms(plain(found[best].text)))
+    total = sum(weights.values()) or 1.0
+    gains = []
+    for score, i in scored[1:]:
+        st = found[i]
+        if st.kind in ("code_line", "row") or abs(st.block - found[best].block) > 1 or score <= 0.1:
+            continue
+        gain = sum(w for t, w in weights.items() if t in set(terms(plain(st.text))) - covered) / total
+        gains.append((gain + 0.5 * score, score, i))
+    gains.sort(key=lambda g: (-g[0], g[2]))
+    for total_gain, score, i in gains:
+        gain = total_gain - 0.5 * score
+        if len(chosen) >= count:
+            break
+        if score >= 0.6 * best_score or gain >= 0.25:
+            chosen.append(i)
+    chosen.sort()  # reading order reads naturally when the sentences come from one paragraph
+    lead_in = next((k for k, i in enumerate(chosen) if found[i].lead_in), None)
+    if lead_in is not None:  # a sentence ending in ":" is last, right before the block it introduces
+        chosen = chosen[: lead_in + 1]
+    lead = [found[i] for i in chosen]
+    if lead[0].kind == "code_line":
+        lead = [_introduced(lead[0], found, parts)]
+    return lead, parts
 
 
 def _as_sentence(text: str) -> str:
@@ -169,7 +197,7 @@ def _strip_repeats(block: Block, lead: list[Statement]) -> str:
     """A paragraph without the sentences already said in the opening (nothing is printed twice)."""
     if block.kind != "paragraph":
         return block.text
-    said = {plain(st.text) for st in lead}
+    said = " ".join(plain(st.text) for st in lead)
     rest = [st.text for st in statements([block]) if plain(st.text) not in said]
     return " ".join(rest)
 
@@ -197,22 +225,25 @@ def compose(
     style = style_of(profile)
     best = sections[0]
     want_code = want_code or bool(_HOW.search(question))
-    lead, parts = choose_lead(best, question, vocab, style.lead)
+    lead, parts = choose_lead(best, question, vocab, style.lead, shown, want_code)
     if lead_override is not None:
         lead = lead_override
     exclude = {b.text for b in parts if b.kind == "code" and b.text in shown}
     support = support_blocks(parts, lead, question, vocab, style, want_code, exclude)
     out: list[str] = []
+    introduced = None
+    if lead and lead[-1].lead_in and lead[-1].block + 1 < len(parts):
+        introduced = parts[lead[-1].block + 1]  # printed right under the sentence that introduces it
     if lead:
         out.append(" ".join(_as_sentence(st.text) for st in lead))
-    body = []
+        if introduced is not None:
+            out.append(introduced.text)
     for block in support:
+        if introduced is not None and block.index == introduced.index:
+            continue
         text = _strip_repeats(block, lead)
-        if text.strip():
-            body.append(text)
-    if not lead and body and body[0].rstrip().endswith(":") and len(body) == 1:
-        body = []
-    out.extend(body)
+        if text.strip() and not (text.rstrip().endswith(":") and block.index + 1 >= len(parts)):
+            out.append(text)
     cited = [best]
     if style.sources > 1:
         other = next((s for s in sections[1:] if s.module_id != best.module_id and s.score >= 0.5 * best.score), None)

@@ -30,12 +30,17 @@ class Turn:
     session_questions: list[str] = field(default_factory=list)
 
 
+_CONTINUES = re.compile(r"^\s*(and|also|ok,? and|so|but|what about|how about|then)\b", re.I)
+
+
 def is_follow_up(vocab: Vocabulary, question: str) -> bool:
     cleaned = clean(vocab, question)
     own = [t for t in terms(cleaned) if t not in _LANGUAGES]
     if not own:
         return True
-    return len(own) <= 2 and (_PRONOUN.search(question) is not None or question.strip().lower().startswith("and "))
+    if _CONTINUES.match(question):
+        return len(own) <= 4
+    return len(own) <= 2 and _PRONOUN.search(question) is not None
 
 
 def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) -> Turn:

@@ -101,7 +101,11 @@ def _row_statement(header: list[str], row: list[str]) -> str:
     if not header or len(header) != len(row):
         return " — ".join(c for c in row if c)
     first = row[0]
-    rest = [f"{h.lower() if h else ''}: {c}".strip(": ") for h, c in zip(header[1:], row[1:], strict=True) if c]
+    rest = []
+    for h, c in zip(header[1:], row[1:], strict=True):
+        if c:
+            label = h[0].lower() + h[1:] if h and not h[:2].isupper() else h
+            rest.append(f"{label} {c}" if label.endswith("?") else f"{label}: {c}" if label else c)
     return f"{first} — " + "; ".join(rest) if rest else first
 
 

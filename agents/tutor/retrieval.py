@@ -10,7 +10,6 @@ Whether the best sections are about the question at all (rather than sharing a s
 `is_relevant`: the question's distinctive words must be covered by the top sections.
 """
 
-import itertools
 import re
 import threading
 import weakref
@@ -31,7 +30,7 @@ MIN_COVERAGE = 0.5  # the share of the question's distinctive words the best sec
 MIN_SEMANTIC = 0.55  # …or, with fewer words covered, this cosine between question and best section
 TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.7}
 HEADING_PRIOR = {"summary": 0.7, "common mistakes": 0.88, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
-INTRO_PRIOR = 0.85  # the text before a lesson's first heading: an overview, like the module blurb
+INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
 
 # Chat filler that says nothing about the subject ("can you explain…", "what's the difference…").
 _FILLER = {
@@ -47,7 +46,8 @@ _FILLER = {
 # Words that matter in programming (Python keywords, method names) but sit in scikit-learn's English stop list.
 _KEEP = {
     "get", "call", "empty", "system", "bottom", "top", "first", "last", "fill", "find", "back", "none", "not", "while",
-    "for", "if", "else", "return", "from", "with", "break", "continue", "global", "except", "together",
+    "for", "if", "else", "return", "from", "with", "break", "continue", "global", "except", "together", "put",
+    "move", "name", "part", "whole", "full", "side", "still", "keep", "show",
 }  # fmt: skip
 STOP_WORDS = frozenset((ENGLISH_STOP_WORDS - _KEEP) | _FILLER)
 # Words learners use for what the lessons call otherwise (added to the query, never replacing a word).
@@ -56,6 +56,7 @@ SYNONYMS = {
     "error": "exception", "crash": "exception", "crashes": "exception", "ternary": "conditional expression",
     "switch": "match", "duplicates": "unique set", "encrypted": "encoded", "encripted": "encoded",
     "virtualenv": "venv virtual environment", "function": "def", "install": "installing pip",
+    "descending": "reverse", "biggest": "reverse", "largest": "reverse", "backwards": "reverse",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z_][a-z0-9_]*|\d+")
 _HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
@@ -288,7 +289,3 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
         return False
     share = coverage(vocab, question, [section_text(s) for s in sections[:3]])
     return share >= MIN_COVERAGE or (share >= 0.35 and sections[0].semantic >= MIN_SEMANTIC)
-
-
-def pairs(items: list[Any]) -> list[tuple[Any, Any]]:
-    return list(itertools.pairwise(items))
