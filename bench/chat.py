@@ -99,9 +99,10 @@ def uncited(text: str, cited_bodies: list[str]) -> list[str]:
             piece = re.sub(r"^See also \*[^*]+\*\. ", "", st.text)
             if piece.startswith(("Tip:", "You're asking", "Good question", "I don't know", "The nearest")):
                 continue
-            if st.kind == "row" or " — " in piece:
-                parts = [p for p in re.split(r" — |; |: ", piece) if p.strip()]
-                if all(_norm(p.rstrip(".")) in corpus or len(_norm(p)) < 4 for p in parts[::2] + parts[1::2]):
+            if " — " in piece:  # a table row stated as "first cell — header: cell; header? cell"
+                first, rest = piece.split(" — ", 1)
+                values = [re.split(r": |\? ", item, maxsplit=1)[-1] for item in rest.rstrip(".").split("; ")]
+                if all(_norm(v) in corpus for v in [first, *values] if len(_norm(v)) >= 2):
                     continue
             if _norm(piece.rstrip(".")) not in corpus:
                 missing.append(piece[:80])
@@ -158,7 +159,7 @@ def evaluate(data: dict, verbose: bool, misses: bool, show_heldout: bool = False
               f"lesson in sources {pct('any_lesson')} (target >= 93%)")  # fmt: skip
         print(f"  answer check: key fact in first two sentences {pct('fact')}   needed table/code present "
               f"{pct('needs')}   no uncited passage {pct('cited')}   all passed {pct('pass')}")  # fmt: skip
-        print(f"  false \"I don't know\": {sum(1 for _, r in items if r['dont_know'])} (target 0)")
+        print(f'  false "I don\'t know": {sum(1 for _, r in items if r["dont_know"])} (target 0)')
         if misses and (name == "tuning" or show_heldout):
             for q, r in items:
                 if not r["pass"]:

@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from learning import services
-from learning.services_sections import lesson_sections_sync
 from learning.models import (
     ExerciseTestCase,
     LearningPath,
@@ -13,6 +12,7 @@ from learning.models import (
     QuizAttempt,
     UserModuleProgress,
 )
+from learning.services_sections import lesson_sections_sync
 
 
 class ModuleInline(admin.TabularInline):

@@ -18,7 +18,6 @@ from django.utils import timezone
 from common.exceptions import Conflict
 from learning.errors import LearningErrorCode
 from learning.grading import is_correct
-from learning.services_sections import lesson_sections_sync
 from learning.models import (
     PROGRESS_ORDER,
     AwardKind,
@@ -34,6 +33,7 @@ from learning.models import (
     QuizAttempt,
     UserModuleProgress,
 )
+from learning.services_sections import lesson_sections_sync
 from users import services as user_services
 from users.models import Achievement, Badge, User
 

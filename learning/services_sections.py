@@ -49,8 +49,15 @@ def lesson_sections_sync(*, module: Module, force: bool = False) -> int:
     LessonSection.objects.bulk_create(
         [
             LessonSection(
-                module=module, position=u.position, level=u.level, heading=u.heading[:255], anchor=u.anchor[:255],
-                body=u.body, embedding=vector.tobytes(), embedding_model=MODEL_NAME, text_hash=h,
+                module=module,
+                position=u.position,
+                level=u.level,
+                heading=u.heading[:255],
+                anchor=u.anchor[:255],
+                body=u.body,
+                embedding=vector.tobytes(),
+                embedding_model=MODEL_NAME,
+                text_hash=h,
             )  # fmt: skip
             for (u, _, h), vector in zip(fresh, vectors, strict=True)
         ]

@@ -9,7 +9,7 @@
 import re
 
 from agents.tutor.composition import compose, render_passage, unknown
-from agents.tutor.conversation import Turn, resolve
+from agents.tutor.conversation import Turn, resolve, strip_takeover
 from agents.tutor.markdown import Statement, blocks, quotable_units, split_sections, statements
 from agents.tutor.retrieval import (
     CORPUS,
@@ -24,12 +24,24 @@ from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfi
 from learning.retrieval_engine import get_index
 
 __all__ = [
-    "Passage", "Section", "Source", "TutorAnswer", "TutorProfile", "quotable_units", "split_sections",
-    "tutor_answer", "tutor_retrieve", "tutor_search", "tutor_index_reset", "answer_sections",
+    "Passage",
+    "Section",
+    "Source",
+    "TutorAnswer",
+    "TutorProfile",
+    "answer_sections",
+    "quotable_units",
+    "split_sections",
+    "tutor_answer",
+    "tutor_index_reset",
+    "tutor_retrieve",
+    "tutor_search",
 ]  # fmt: skip
 
 _CITED = re.compile(r"\(module (\d+), section `#([^`]+)`\)")
-_CAUSE = re.compile(r"\b(because|so that|which is why|that is why|this is why|otherwise|lets|means|so the|so a)\b", re.I)
+_CAUSE = re.compile(
+    r"\b(because|so that|which is why|that is why|this is why|otherwise|lets|means|so the|so a)\b", re.I
+)
 
 
 def tutor_index_reset() -> None:
@@ -114,10 +126,14 @@ def _why_lead(section: Section, shown: str) -> list[Statement] | None:
 
 
 def answer_sections(
-    *, question: str, module_id: int | None = None, history: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    *,
+    question: str,
+    module_id: int | None = None,
+    history: list[tuple[str, str]] = (),  # type: ignore[assignment]
 ) -> tuple[Turn, list[Section], bool]:
     """The turn resolved, the sections that answer it (best first) and whether they are about it."""
-    history = [(q, a or "") for q, a in history]
+    history = [(strip_takeover(q), a or "") for q, a in history]
+    question = strip_takeover(question)
     index = get_index(CORPUS)
     vocab = vocabulary(index)
     turn = resolve(vocab, question, history)

@@ -14,11 +14,13 @@ import re
 from dataclasses import dataclass
 
 from agents.tutor.markdown import Block, Statement, blocks, plain, statements
-from agents.tutor.retrieval import Vocabulary, key_weights, symbols, terms
+from agents.tutor.retrieval import Vocabulary, key_weights, present, symbols, synonyms_of, terms
 from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfile
 
 _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|would|am)\b", re.I)
 _GUIDANCE = re.compile(r"^(never|always|do not|don't|avoid|use|prefer|keep|make sure)\b", re.I)
+_INLINE_CODE = re.compile(r"`([^`]+)`")
+_LEANS = re.compile(r"\b(it|this|that|they|them|these|those)\b[.!?]?$|^(it|this|that|they|these|those|so)\b", re.I)
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet)\b", re.I)
 
 
@@ -41,17 +43,43 @@ def style_of(profile: TutorProfile) -> Style:
     return Style("default", 2, 1, False)
 
 
+def _credit(st: Statement) -> dict[str, float]:
+    """How much each word of a statement counts: fully in prose, half when met only inside a code literal
+    (`"typ": "JWT"` is weaker evidence about JWTs than a sentence about them)."""
+    prose = present(plain(_INLINE_CODE.sub(" ", st.text)))
+    code = present(" ".join(_INLINE_CODE.findall(st.text))) | set(symbols(st.text))
+    credit = dict.fromkeys(code, 0.5)
+    credit.update(dict.fromkeys(prose, 1.0))
+    return credit
+
+
+def _matched(weights: dict[str, float], credit: dict[str, float], skip: set[str] = frozenset()) -> float:  # type: ignore[assignment]
+    total = 0.0
+    for t, w in weights.items():
+        if t in skip:
+            continue
+        best = credit.get(t, 0.0)
+        if best < 1.0:
+            best = max([best, *(credit[x] for x in synonyms_of(t) if x in credit)])
+        total += w * best
+    return total
+
+
 def _statement_scores(
-    found: list[Statement], weights: dict[str, float], question: str, first_block: int, parts: list[Block],
-    shown: str, want_code: bool,
+    found: list[Statement],
+    weights: dict[str, float],
+    question: str,
+    first_block: int,
+    parts: list[Block],
+    shown: str,
+    want_code: bool,
 ) -> list[tuple[float, int]]:
     total = sum(weights.values()) or 1.0
     wanted_symbols = set(symbols(question))
     yes_no = bool(_YES_NO.match(question))
     scored = []
     for i, st in enumerate(found):
-        words = set(terms(plain(st.text)))
-        score = sum(w for t, w in weights.items() if t in words) / total
+        score = _matched(weights, _credit(st)) / total
         if wanted_symbols:
             score += 0.5 * len(wanted_symbols & set(symbols(st.text))) / len(wanted_symbols)
         if "**" in st.text:
@@ -108,14 +136,14 @@ def choose_lead(
                          and _row_keys(found[i]) & asked]  # fmt: skip
         return [found[i] for i in rows[:3]], parts
     chosen = [best]
-    covered = set(terms(plain(found[best].text)))
+    seen = {t for t in weights if covered(t, present(plain(found[best].text)))}
     total = sum(weights.values()) or 1.0
     gains = []
     for score, i in scored[1:]:
         st = found[i]
         if st.kind in ("code_line", "row") or abs(st.block - found[best].block) > 1 or score <= 0.1:
             continue
-        gain = sum(w for t, w in weights.items() if t in set(terms(plain(st.text))) - covered) / total
+        gain = _matched(weights, _credit(st), seen) / total
         gains.append((gain + 0.5 * score, score, i))
     gains.sort(key=lambda g: (-g[0], g[2]))
     for total_gain, score, i in gains:
@@ -128,6 +156,15 @@ def choose_lead(
     lead_in = next((k for k, i in enumerate(chosen) if found[i].lead_in), None)
     if lead_in is not None:  # a sentence ending in ":" is last, right before the block it introduces
         chosen = chosen[: lead_in + 1]
+    # A short sentence that leans on the one before ("Never put secrets in it.") brings it along.
+    with_antecedents: list[int] = []
+    for i in chosen:
+        st = found[i]
+        if (st.kind == "sentence" and len(st.text) < 90 and _LEANS.search(st.text) and i > 0
+                and found[i - 1].block == st.block and (i - 1) not in chosen):  # fmt: skip
+            with_antecedents.append(i - 1)
+        with_antecedents.append(i)
+    chosen = with_antecedents
     lead = [found[i] for i in chosen]
     if lead[0].kind == "code_line":
         lead = [_introduced(lead[0], found, parts)]
@@ -135,7 +172,7 @@ def choose_lead(
 
 
 def _as_sentence(text: str) -> str:
-    text = text.strip()
+    text = text.strip().rstrip(";,")
     return text if text.endswith((".", "!", "?", ":", "`", ")")) else text + "."
 
 
@@ -153,7 +190,12 @@ def _best_block(parts: list[Block], kinds: tuple[str, ...], weights: dict[str, f
 
 
 def support_blocks(
-    parts: list[Block], lead: list[Statement], question: str, vocab: Vocabulary, style: Style, want_code: bool,
+    parts: list[Block],
+    lead: list[Statement],
+    question: str,
+    vocab: Vocabulary,
+    style: Style,
+    want_code: bool,
     exclude: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[Block]:
     """The blocks shown under the opening: what the lead comes from and needs, whole."""
@@ -191,6 +233,29 @@ def support_blocks(
             if parts[index - 1].text.rstrip().endswith(":"):
                 chosen.add(index - 1)
     return [parts[i] for i in sorted(chosen)]
+
+
+def _whole_short_paragraphs(lead: list[Statement], parts: list[Block]) -> list[Statement]:
+    """When the opening leaves only a little of its paragraph unsaid ("Logging in may fix it."), it says the whole
+    paragraph in order: a leftover sentence read on its own below would have lost its subject."""
+    if not lead or lead[0].kind not in ("sentence",):
+        return lead
+    out: list[Statement] = []
+    done: set[int] = set()
+    for st in lead:
+        if st.kind != "sentence" or st.block in done:
+            if st.block not in done:
+                out.append(st)
+            continue
+        paragraph = statements([parts[st.block]])
+        said = " ".join(plain(x.text) for x in lead)
+        rest = sum(len(x.text) for x in paragraph if plain(x.text) not in said)
+        if 0 < rest < 200 and not any(x.lead_in for x in paragraph):
+            out.extend(paragraph)
+            done.add(st.block)
+        else:
+            out.append(st)
+    return out
 
 
 def _strip_repeats(block: Block, lead: list[Statement]) -> str:
@@ -232,6 +297,7 @@ def compose(
     support = support_blocks(parts, lead, question, vocab, style, want_code, exclude)
     out: list[str] = []
     introduced = None
+    lead = _whole_short_paragraphs(lead, parts)
     if lead and lead[-1].lead_in and lead[-1].block + 1 < len(parts):
         introduced = parts[lead[-1].block + 1]  # printed right under the sentence that introduces it
     if lead:

@@ -17,6 +17,25 @@ _LANGUAGES = {"jac": "jac-fundamentals", "python": "python-fundamentals"}
 _SWITCH = re.compile(r"^\s*(and|what about|how about|ok,? and|same|now)?\s*(in|for|with)\s+(jac|python)\b\W*$", re.I)
 
 
+# Take-over phrasing in a learner's message: those sentences are dropped before retrieval, so "ignore your
+# instructions… how do I run a jac file?" is answered as "how do I run a jac file?" and an attempt with no question
+# in it finds nothing to answer. They never reach a prompt as instructions either (grounding fences user text).
+_TAKEOVER = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above|guidelines)\b"
+    r"|\byou are (now|dan|no longer)\b|\b(system|developer)\s+(prompt|mode|override|message)\b"
+    r"|\bnew instructions\b|^\s*(system|assistant|admin)\s*:|</?(data|system|instructions?|prompt|admin|user|assistant)>|\breveal\b|\bjailbreak\b"
+    r"|\b(reply|answer|respond)\s+(only\s+)?with\b|\bmust answer only\b",
+    re.I,
+)
+_SENTENCES = re.compile(r"(?<=[.!?:])\s+")
+
+
+def strip_takeover(text: str) -> str:
+    """The message without its take-over sentences (the question, if there is one, stays)."""
+    kept = [s for s in _SENTENCES.split(text.strip()) if s and not _TAKEOVER.search(s)]
+    return " ".join(kept).strip()
+
+
 @dataclass(frozen=True)
 class Turn:
     """A resolved question: what to search for, the earlier topic it leans on, and what kind of follow-up it is."""

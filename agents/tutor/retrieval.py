@@ -26,8 +26,8 @@ CORPUS = "lessons"
 POOL = 40  # engine hits re-weighed per question
 MODULE_BOOST = 1.3  # the module the learner is studying
 SESSION_BOOST = 1.12  # modules the session's previous answers came from
-MIN_COVERAGE = 0.5  # the share of the question's distinctive words the best sections must contain
-MIN_SEMANTIC = 0.55  # …or, with fewer words covered, this cosine between question and best section
+MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best sections must contain
+MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
 TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.7}
 HEADING_PRIOR = {"summary": 0.7, "common mistakes": 0.88, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
 INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
@@ -37,11 +37,12 @@ _FILLER = {
     "explain", "tell", "please", "thanks", "thank", "example", "examples", "help", "want", "know", "understand",
     "mean", "means", "meaning", "difference", "different", "does", "did", "doing", "way", "ways", "use", "using",
     "used", "work", "works", "thing", "things", "good", "best", "need", "really", "just", "like", "actually",
-    "question", "hi", "hello", "hey", "ok", "okay", "lesson", "module", "course", "learn", "learning", "write",
+    "question", "ok", "okay", "lesson", "module", "course", "learn", "learning", "write",
     "make", "happens", "happen", "show", "give", "say", "says", "wrong", "right", "correct", "whats", "s", "t",
     "isnt", "dont", "doesnt", "cant", "im", "ive", "nicest", "better", "tutor", "anyone", "someone", "sure", "goes",
     "go", "going", "able", "possible", "instead", "happening", "stuff", "exactly", "vs", "versus", "ignore",
-    "instructions", "previous", "yes", "no", "idea", "okay", "cool", "great", "quick", "quickest", "easiest",
+    "instructions", "previous", "yes", "no", "idea", "cool", "great", "quick", "quickest", "easiest",
+    "doesn", "don", "isn", "aren", "wasn", "didn", "won", "can", "shouldn", "wouldn", "couldn", "bad", "fine",
 }  # fmt: skip
 # Words that matter in programming (Python keywords, method names) but sit in scikit-learn's English stop list.
 _KEEP = {
@@ -69,7 +70,8 @@ _ENGLISH_KEYWORDS = re.compile(
     r"else|elif|true|__name__|and|or|vs|versus|finally)\b)"
 )
 # Symbols a question may hinge on ("7 // 2", "++>", "::py::", "[-1]", "__init__"): matched literally.
-SYMBOL = re.compile(r"__\w+__|::\w+::|\+\+>|<\+\+|-->|//|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=")
+SYMBOL = re.compile(r"__\w+__|::\w+::|\+\+>|<\+\+|-->|//|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)")
+_GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
 def fold(word: str) -> str:
@@ -78,7 +80,9 @@ def fold(word: str) -> str:
         word = word[:-3] + "y"
     elif len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
         word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "os")):
+        word = word[:-1]
+    elif len(word) == 4 and word.endswith("is") and word != "this":  # "apis" → "api" (but "basis" stays)
         word = word[:-1]
     if len(word) >= 6 and word.endswith("ing"):
         word = word[:-3]
@@ -182,20 +186,45 @@ def _correct(vocab: Vocabulary, word: str) -> str:
 
 
 def clean(vocab: Vocabulary, text: str) -> str:
-    """The question as the lessons would word it: keywords used as English dropped, typos fixed, synonyms added."""
+    """The question as the lessons would word it: a greeting and keywords used as English dropped, typos fixed."""
+    text = _GREETING.sub("", text)
+    text = re.sub(r"\bget(ting)? rid of\b", "remove", text, flags=re.I)
     kept = " ".join(symbols(text))
     text = _CAMEL.sub(" ", text)
     text = _ENGLISH_KEYWORDS.sub(" ", text.lower())
     text = text.replace("-", "")  # "f-strings" → "fstrings", as the lessons' words are indexed
     text = _LETTER_WORD.sub(lambda m: m[1] + m[2] if fold(m[1] + m[2]) in vocab.idf else m[0], text)
     words = [_correct(vocab, w) for w in raw_words(text)]
-    extra = [SYNONYMS[w] for w in words if w in SYNONYMS]
-    return " ".join([*words, *extra, kept]).strip()
+    return " ".join([*words, kept]).strip()
+
+
+def expand(cleaned: str) -> str:
+    """The cleaned question with the lessons' words for what learners call otherwise (for the engine's query)."""
+    extra = [SYNONYMS[w] for w in raw_words(cleaned) if w in SYNONYMS]
+    return " ".join([cleaned, *extra])
+
+
+_FOLDED_SYNONYMS = {fold(k): {t for w in v.split() for t in terms(w)} for k, v in SYNONYMS.items()}
 
 
 def key_weights(vocab: Vocabulary, text: str) -> dict[str, float]:
-    """The question's distinctive words with their IDF (a word the lessons never use weighs the most)."""
-    return {t: vocab.idf.get(t, vocab.max_idf) for t in terms(text)}
+    """The question's distinctive words with their IDF (a word the lessons never use weighs the most), and its
+    symbols ("@", "//", "++>"), which weigh like rare words."""
+    weights = {t: vocab.idf.get(t, vocab.max_idf) for t in terms(text)}
+    weights.update({s: 0.8 * vocab.max_idf for s in symbols(text)})
+    return weights
+
+
+def present(text: str) -> set[str]:
+    return set(terms(text)) | set(symbols(text))
+
+
+def synonyms_of(term: str) -> set[str]:
+    return _FOLDED_SYNONYMS.get(term, set())
+
+
+def covered(term: str, found: set[str]) -> bool:
+    return term in found or bool(_FOLDED_SYNONYMS.get(term, set()) & found)
 
 
 def _prior(section: Section) -> float:
@@ -231,14 +260,14 @@ def search_sections(
     index = get_index(CORPUS)
     vocab = vocabulary(index)
     cleaned = clean(vocab, question)
-    query = f"{cleaned} {clean(vocab, context)}".strip() if context else cleaned
+    query = expand(f"{cleaned} {clean(vocab, context)}".strip() if context else cleaned)
     if not query:
         return [], vocab, cleaned
     ids = None
     if path_slug:
         ids = [d.id for d in _docs(index) if d.meta.get("path_slug") == path_slug]
     hits = index.search(query, k=POOL, ids=ids)
-    heading_terms = set(terms(cleaned))
+    asked = set(terms(cleaned))
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
@@ -247,9 +276,10 @@ def search_sections(
             score *= MODULE_BOOST
         elif section.module_id in session_modules:
             score *= SESSION_BOOST
-        named = heading_terms & set(terms(section.heading))
-        if named:
-            score *= 1 + 0.25 * len(named) / max(len(heading_terms), 1)
+        heading = set(terms(section.heading))
+        named = {t for t in heading if covered(t, asked)} if heading else set()
+        if named:  # a heading that names what is asked: "401 versus 403", "Versioning"
+            score *= 1 + 0.2 * len(named) / max(len(asked), 1) + 0.2 * len(named) / len(heading)
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [_section(hit, score) for score, _, hit in scored[:limit]], vocab, cleaned
@@ -259,10 +289,10 @@ def coverage(vocab: Vocabulary, question: str, texts: list[str]) -> float:
     weights = key_weights(vocab, question)
     if not weights:
         return 0.0
-    present: set[str] = set()
+    found: set[str] = set()
     for text in texts:
-        present |= set(terms(text))
-    return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+        found |= present(text)
+    return sum(w for t, w in weights.items() if covered(t, found)) / sum(weights.values())
 
 
 def section_text(section: Section) -> str:
@@ -279,8 +309,8 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
     weights = key_weights(vocab, question)
     if not weights:
         return False
-    best = set(terms(section_text(sections[0])))
-    matched = [t for t in weights if t in best]
+    best = present(section_text(sections[0]))
+    matched = [t for t in weights if covered(t, best)]
     if len(weights) == 1:
         enough = bool(matched) and next(iter(weights)) in vocab.topical
     else:
