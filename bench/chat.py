@@ -231,7 +231,8 @@ def main() -> None:
         print(f"Chat tutor on the seeded content, db={connection.vendor}: {len(data['questions'])} labelled questions "
               f"({sum(1 for q in data['questions'] if q.get('heldout'))} held out, "
               f"{sum(1 for q in data['questions'] if q.get('follow_up'))} follow-ups), "
-              f"{len(data.get('off_topic', []))} off-topic, {len(data.get('injection', []))} take-over attempts")  # fmt: skip
+              f"{len(data.get('off_topic', []))} off-topic, "
+              f"{len(data.get('injection', []))} take-over attempts")  # fmt: skip
         sample = evaluate(data, args.verbose, args.misses, args.show_heldout)
         latency(data, args.rounds)
         write_sample(sample)

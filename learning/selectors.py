@@ -208,6 +208,6 @@ def lesson_section_docs() -> list[Doc]:
                     "body": s.body,
                     "url": section_url(path_id=module.learning_path.id, module_id=module.id, anchor=s.anchor),
                 },
-            )  # fmt: skip
+            )
         )
     return docs

@@ -58,7 +58,7 @@ def lesson_sections_sync(*, module: Module, force: bool = False) -> int:
                 embedding=vector.tobytes(),
                 embedding_model=MODEL_NAME,
                 text_hash=h,
-            )  # fmt: skip
+            )
             for (u, _, h), vector in zip(fresh, vectors, strict=True)
         ]
     )

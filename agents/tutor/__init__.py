@@ -159,7 +159,7 @@ def tutor_answer(
     question: str,
     module_id: int | None = None,
     history: list[tuple[str, str]] = (),  # type: ignore[assignment]
-    profile: TutorProfile = TutorProfile(),  # frozen, so a shared default is safe
+    profile: TutorProfile = DEFAULT_PROFILE,  # frozen, so a shared default is safe
 ) -> TutorAnswer:
     """The offline answer: the lesson's own words, the answer first, with deep-linked sources; or an honest
     "I don't know" naming the nearest lessons."""

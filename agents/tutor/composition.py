@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from agents.tutor.markdown import Block, Statement, blocks, plain, statements
-from agents.tutor.retrieval import Vocabulary, key_weights, present, symbols, synonyms_of, terms
+from agents.tutor.retrieval import Vocabulary, covered, key_weights, present, symbols, synonyms_of, terms
 from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfile
 
 _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|would|am)\b", re.I)

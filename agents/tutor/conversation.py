@@ -23,7 +23,8 @@ _SWITCH = re.compile(r"^\s*(and|what about|how about|ok,? and|same|now)?\s*(in|f
 _TAKEOVER = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above|guidelines)\b"
     r"|\byou are (now|dan|no longer)\b|\b(system|developer)\s+(prompt|mode|override|message)\b"
-    r"|\bnew instructions\b|^\s*(system|assistant|admin)\s*:|</?(data|system|instructions?|prompt|admin|user|assistant)>|\breveal\b|\bjailbreak\b"
+    r"|\bnew instructions\b|^\s*(system|assistant|admin)\s*:|\breveal\b|\bjailbreak\b"
+    r"|</?(data|system|instructions?|prompt|admin|user|assistant)>"
     r"|\b(reply|answer|respond)\s+(only\s+)?with\b|\bmust answer only\b",
     re.I,
 )
