@@ -42,6 +42,7 @@ _CITED = re.compile(r"\(module (\d+), section `#([^`]+)`\)")
 _CAUSE = re.compile(
     r"\b(because|so that|which is why|that is why|this is why|otherwise|lets|means|so the|so a)\b", re.I
 )
+DEFAULT_PROFILE = TutorProfile()
 
 
 def tutor_index_reset() -> None:
