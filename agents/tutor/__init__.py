@@ -7,6 +7,7 @@
 """
 
 import re
+from dataclasses import replace
 
 from agents.tutor.composition import compose, render_passage, unknown
 from agents.tutor.conversation import Turn, resolve, strip_takeover
@@ -165,6 +166,11 @@ def tutor_answer(
     """The offline answer: the lesson's own words, the answer first, with deep-linked sources; or an honest
     "I don't know" naming the nearest lessons."""
     turn, sections, relevant = answer_sections(question=question, module_id=module_id, history=history)
+    answer = _compose(question, turn, sections, relevant, profile)
+    return replace(answer, sections=sections[:4] if answer.confident else [])
+
+
+def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool, profile: TutorProfile) -> TutorAnswer:
     vocab = vocabulary(get_index(CORPUS))
     if not relevant or not sections:
         query = set(terms(question))
@@ -201,4 +207,9 @@ def tutor_retrieve(
 def tutor_search(*, question: str, limit: int = 10) -> list[Passage]:
     """`tutor_retrieve`, but empty unless the sections are about the question (the tutor's own "I know" test)."""
     _, sections, relevant = answer_sections(question=question)
-    return [render_passage(s) for s in sections[:limit]] if relevant else []
+    if not relevant:
+        return []
+    best: dict[int, Section] = {}  # one passage per lesson: its best section
+    for s in sections:
+        best.setdefault(s.module_id, s)
+    return [render_passage(s) for s in list(best.values())[:limit]]

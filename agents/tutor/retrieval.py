@@ -28,8 +28,8 @@ MODULE_BOOST = 1.3  # the module the learner is studying
 SESSION_BOOST = 1.12  # modules the session's previous answers came from
 MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best sections must contain
 MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
-TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.7}
-HEADING_PRIOR = {"summary": 0.7, "common mistakes": 0.88, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
+TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.55}  # reviews repeat the lessons, condensed
+HEADING_PRIOR = {"summary": 0.6, "common mistakes": 0.88, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
 INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
 
 # Chat filler that says nothing about the subject ("can you explain…", "what's the difference…").
@@ -267,7 +267,8 @@ def search_sections(
     if path_slug:
         ids = [d.id for d in _docs(index) if d.meta.get("path_slug") == path_slug]
     hits = index.search(query, k=POOL, ids=ids)
-    asked = set(terms(cleaned))
+    weights = key_weights(vocab, cleaned)
+    total = sum(weights.values()) or 1.0
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
@@ -276,10 +277,14 @@ def search_sections(
             score *= MODULE_BOOST
         elif section.module_id in session_modules:
             score *= SESSION_BOOST
-        heading = set(terms(section.heading))
-        named = {t for t in heading if covered(t, asked)} if heading else set()
-        if named:  # a heading that names what is asked: "401 versus 403", "Versioning"
-            score *= 1 + 0.2 * len(named) / max(len(asked), 1) + 0.2 * len(named) / len(heading)
+        # A heading (or, less, a lesson title) that names what is asked: "401 versus 403", "Versioning". Rare words
+        # count: "walker" in a heading says more than "jac".
+        heading = present(section.heading)
+        named = sum(w for t, w in weights.items() if covered(t, heading))
+        if named:
+            score *= 1 + 0.5 * named / total + 0.15 * sum(covered(t, heading) for t in weights) / len(heading)
+        titled = sum(w for t, w in weights.items() if covered(t, present(section.module_title)))
+        score *= 1 + 0.15 * titled / total
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [_section(hit, score) for score, _, hit in scored[:limit]], vocab, cleaned

@@ -46,6 +46,7 @@ class TutorAnswer:
     sources: list[Source]
     confident: bool
     passages: list[Passage] = field(default_factory=list, compare=False)  # what the answer was built from
+    sections: list["Section"] = field(default_factory=list, compare=False)  # the ranked sections (LLM grounding)
 
 
 @dataclass(frozen=True)
