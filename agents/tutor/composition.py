@@ -223,6 +223,10 @@ def support_blocks(
             index = _best_block(parts, ("table",), weights)
             if index is not None and set(terms(parts[index].text)) & set(weights):
                 chosen.add(index)
+            else:  # the example that follows the explanation, as the lesson shows it
+                after = [b for b in parts if b.kind == "code" and b.index > min(lead_blocks, default=-1)]
+                if after and after[0].index - max(lead_blocks, default=0) <= 2 and after[0].text not in exclude:
+                    chosen.add(after[0].index)
     # Never a lead-in without what it introduces: a chosen paragraph ending in ":" brings the next block, and a
     # chosen code block or table brings the sentence that introduces it.
     for index in sorted(chosen):

@@ -24,7 +24,7 @@ from learning.retrieval_engine import HybridIndex, get_index
 
 CORPUS = "lessons"
 POOL = 40  # engine hits re-weighed per question
-MODULE_BOOST = 1.3  # the module the learner is studying
+MODULE_BOOST = 1.5  # the module the learner is studying
 SESSION_BOOST = 1.12  # modules the session's previous answers came from
 MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best sections must contain
 MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
