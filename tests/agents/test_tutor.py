@@ -192,7 +192,7 @@ def test_follow_ups_why_and_language_switch_use_the_previous_topic(seeded):
     why = tutor_answer(
         question="why?",
         history=[("what is a tuple in python", tutor_answer(question="what is a tuple in python").text)],
-    )  # noqa: E501
+    )
     assert why.confident is True and why.sources[0].anchor == "tuples"
 
 
