@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -183,8 +183,8 @@ class TaskDetailApi(APIView):
 
 
 class EventStreamRenderer(BaseRenderer):
-    """`Accept: text/event-stream` on the chat endpoint: the reply as Server-Sent Events. Only errors (raised before
-    the stream starts) are rendered here, as one `error` event carrying the usual error body."""
+    """Lets a client ask the chat endpoint for `text/event-stream` (the view streams the reply itself); errors,
+    raised before the stream starts, are still JSON in the project's one error shape (see `finalize_response`)."""
 
     media_type = "text/event-stream"
     format = "sse"
@@ -244,6 +244,15 @@ class ChatMessageApi(APIView):
             return response
         chat = services.chat_message_send(**kwargs)
         return Response(ChatMessageOutputSerializer(chat).data, status=status.HTTP_201_CREATED)
+
+    def finalize_response(self, request, response, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and getattr(response, "accepted_renderer", None).__class__ is (
+            EventStreamRenderer
+        ):
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 class ChatHistoryApi(APIView):
