@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from agents.tutor.markdown import Block, Statement, blocks, plain, statements
-from agents.tutor.retrieval import Vocabulary, covered, key_weights, present, symbols, synonyms_of, terms
+from agents.tutor.retrieval import Vocabulary, clean, covered, key_weights, present, symbols, synonyms_of, terms
 from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfile
 
 _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|would|am)\b", re.I)
@@ -127,7 +127,7 @@ def choose_lead(
     if not found:
         return [], parts
     first_block = next((b.index for b in parts if b.kind == "paragraph"), 0)
-    weights = key_weights(vocab, question)
+    weights = key_weights(vocab, clean(vocab, question))  # typos fixed, as retrieval read the question
     scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code)
     best_score, best = scored[0]
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
@@ -135,6 +135,18 @@ def choose_lead(
         rows = [best] + [i for _, i in scored[1:] if found[i].kind == "row" and found[i].block == found[best].block
                          and _row_keys(found[i]) & asked]  # fmt: skip
         return [found[i] for i in rows[:3]], parts
+    if found[best].kind == "code_line":  # "7 / 2 but 7 // 2?": each commented line the question names
+        asked_symbols = set(symbols(question))
+        lines = [best] + [
+            i
+            for s, i in scored[1:]
+            if found[i].kind == "code_line"
+            and found[i].block == found[best].block
+            and (set(symbols(found[i].text)) & asked_symbols or s >= 0.8 * best_score)
+        ]
+        lines = sorted(lines[:3])
+        first = _introduced(found[lines[0]], found, parts)
+        return [first, *[found[i] for i in lines[1:]]], parts
     chosen = [best]
     seen = {t for t in weights if covered(t, present(plain(found[best].text)))}
     total = sum(weights.values()) or 1.0

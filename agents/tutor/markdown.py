@@ -129,8 +129,8 @@ def statements(parts: list[Block]) -> list[Statement]:
             for line in block.text.splitlines()[1:-1]:
                 match = _CODE_COMMENT.match(line.strip())
                 if match and not match["code"].startswith("#"):
-                    out.append(Statement(f"`{match['code'].strip()}` — {match['comment'].strip()}", block.index,
-                                         "code_line"))  # fmt: skip
+                    comment = " ".join(match["comment"].split())
+                    out.append(Statement(f"`{match['code'].strip()}` — {comment}", block.index, "code_line"))
     return out
 
 

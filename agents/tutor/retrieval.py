@@ -29,7 +29,7 @@ SESSION_BOOST = 1.12  # modules the session's previous answers came from
 MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best sections must contain
 MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
 TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.55}  # reviews repeat the lessons, condensed
-HEADING_PRIOR = {"summary": 0.6, "common mistakes": 0.88, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
+HEADING_PRIOR = {"summary": 0.6, "common mistakes": 0.8, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
 INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
 
 # Chat filler that says nothing about the subject ("can you explain…", "what's the difference…").
@@ -70,7 +70,11 @@ _ENGLISH_KEYWORDS = re.compile(
     r"else|elif|true|__name__|and|or|vs|versus|finally)\b)"
 )
 # Symbols a question may hinge on ("7 // 2", "++>", "::py::", "[-1]", "__init__"): matched literally.
-SYMBOL = re.compile(r"__\w+__|::\w+::|\+\+>|<\+\+|-->|//|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)")
+SYMBOL = re.compile(
+    r"__\w+__|::\w+::|\+\+>|<\+\+|-->|//|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
+    r"|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b"  # CamelCase names: KeyError, NameError, APIView
+)
+_VERB_PATH = re.compile(r"(?<![\w/])/(get|create|update|delete|add|remove|fetch|list|set|make|edit)[A-Z_-]", re.I)
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
@@ -189,6 +193,8 @@ def clean(vocab: Vocabulary, text: str) -> str:
     """The question as the lessons would word it: a greeting and keywords used as English dropped, typos fixed."""
     text = _GREETING.sub("", text)
     text = re.sub(r"\bget(ting)? rid of\b", "remove", text, flags=re.I)
+    if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
+        text += " verbs in the url actions resources"
     kept = " ".join(symbols(text))
     text = _CAMEL.sub(" ", text)
     text = _ENGLISH_KEYWORDS.sub(" ", text.lower())
@@ -269,6 +275,7 @@ def search_sections(
     hits = index.search(query, k=POOL, ids=ids)
     weights = key_weights(vocab, cleaned)
     total = sum(weights.values()) or 1.0
+    wanted = set(symbols(question))
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
@@ -285,6 +292,8 @@ def search_sections(
             score *= 1 + 0.5 * named / total + 0.15 * sum(covered(t, heading) for t in weights) / len(heading)
         titled = sum(w for t, w in weights.items() if covered(t, present(section.module_title)))
         score *= 1 + 0.15 * titled / total
+        if wanted:  # the question's own symbols, met literally: "NameError", "//", "++>"
+            score *= 1 + 0.3 * sum(1 for sym in wanted if sym in section.body) / len(wanted)
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [_section(hit, score) for score, _, hit in scored[:limit]], vocab, cleaned
