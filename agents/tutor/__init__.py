@@ -41,7 +41,9 @@ __all__ = [
 
 _CITED = re.compile(r"\(module (\d+), section `#([^`]+)`\)")
 _CAUSE = re.compile(
-    r"\b(because|so that|which is why|that is why|this is why|otherwise|lets|means|so the|so a)\b", re.I
+    r"\b(because|so that|which is why|that is why|this is why|otherwise|lets|means|so the|so a|feature|safely|"
+    r"benefit|advantage|allows|useful|handy|ideal|that way|instead of|avoids|prevents)\b",
+    re.I,
 )
 DEFAULT_PROFILE = TutorProfile()
 
@@ -143,7 +145,7 @@ def answer_sections(
     if turn.intent in ("example", "why"):
         previous = _previous_section(turn, history, module_id)
         if previous is not None:
-            chosen = _example_section(previous, turn.previous_answer) if turn.intent == "example" else previous
+            chosen = _example_section(previous, turn.session_answers) if turn.intent == "example" else previous
             rest, _, _ = search_sections(turn.topic_question, module_id=module_id, session_modules=session)
             return turn, [chosen, *[s for s in rest if s.doc_id != chosen.doc_id]], True
     if turn.intent == "switch":
@@ -177,13 +179,13 @@ def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool,
         nearest = [s for s in sections if query & set(terms(section_text(s))) or s.semantic >= 0.45]
         return unknown(profile, nearest[:3])
     if turn.intent == "example":
-        lead = _example_lead(sections[0], turn.previous_answer)
+        lead = _example_lead(sections[0], turn.session_answers)
         return compose(question=turn.topic_question, sections=sections, vocab=vocab, profile=profile,
-                       want_code=True, shown=turn.previous_answer, lead_override=lead)  # fmt: skip
+                       want_code=True, shown=turn.session_answers, lead_override=lead)  # fmt: skip
     if turn.intent == "why":
-        lead = _why_lead(sections[0], turn.previous_answer)
+        lead = _why_lead(sections[0], turn.session_answers)
         return compose(question=turn.topic_question, sections=sections, vocab=vocab, profile=profile,
-                       shown=turn.previous_answer, lead_override=lead)  # fmt: skip
+                       shown=turn.session_answers, lead_override=lead)  # fmt: skip
     if turn.intent == "switch":
         return compose(question=f"{turn.topic_question} {question}", sections=sections, vocab=vocab,
                        profile=profile, want_code=True)  # fmt: skip

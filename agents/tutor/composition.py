@@ -132,8 +132,9 @@ def choose_lead(
     best_score, best = scored[0]
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
         asked = set(terms(question)) | set(symbols(question))
+        said = present(plain(found[best].text))
         rows = [best] + [i for _, i in scored[1:] if found[i].kind == "row" and found[i].block == found[best].block
-                         and _row_keys(found[i]) & asked]  # fmt: skip
+                         and (_row_keys(found[i]) & asked) - said]  # fmt: skip
         return [found[i] for i in rows[:3]], parts
     if found[best].kind == "code_line":  # "7 / 2 but 7 // 2?": each commented line the question names
         asked_symbols = set(symbols(question))

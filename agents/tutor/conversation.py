@@ -48,6 +48,7 @@ class Turn:
     previous_answer: str = ""
     topic_question: str = ""  # the self-contained question this turn continues
     session_questions: list[str] = field(default_factory=list)
+    session_answers: str = ""  # everything already said in the session (a follow-up says something new)
 
 
 _CONTINUES = re.compile(r"^\s*(and|also|ok,? and|so|but|what about|how about|then)\b", re.I)
@@ -90,5 +91,5 @@ def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) ->
         path = _LANGUAGES[language]
     return Turn(
         question=question, context=topic, intent=intent, path_slug=path, previous_answer=previous_answer,
-        topic_question=topic, session_questions=session,
+        topic_question=topic, session_questions=session, session_answers="\n\n".join(a for _, a in history),
     )  # fmt: skip
