@@ -1,5 +1,7 @@
 """WebSocket consumers. `/ws/agents/` (and the SPA's `/ws/dashboard/`, `/ws/metrics/`, `/ws/alerts/`) push
-`agent_status` and `task_update` events; `/ws/ai-interaction/` also answers `agent_message` through the chat assistant.
+`agent_status` and `task_update` events; `/ws/ai-interaction/` also answers `agent_message` through the chat assistant:
+the reply streams as `agent_response` partials (`partial: true`, `delta`), then one final `agent_response` with the
+stored ChatMessage (authoritative: it replaces the partials' text).
 
 The access token comes in the query string (`?token=`), the way the SPA opens them. A missing, invalid, expired or
 revoked token is refused before the handshake is accepted (HTTP 403): the SPA's client then backs off and stops,
@@ -14,6 +16,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework.exceptions import APIException, AuthenticationFailed
@@ -120,7 +123,7 @@ def _error(detail: str, code: str) -> dict[str, Any]:
     return {"type": "error", "detail": detail, "errors": [{"attr": None, "code": code, "detail": detail}]}
 
 
-def _chat(user: Any, content: dict[str, Any]) -> dict[str, Any]:
+def _chat(user: Any, content: dict[str, Any], on_chunk: Any = None) -> dict[str, Any]:
     from agents.serializers import ChatMessageInputSerializer, ChatMessageOutputSerializer
     from agents.services import chat_message_send
     from common.exceptions import error_body
@@ -130,8 +133,9 @@ def _chat(user: Any, content: dict[str, Any]) -> dict[str, Any]:
         data.is_valid(raise_exception=True)
         v = data.validated_data
         chat = chat_message_send(
-            user=user, message=v["message"], session_id=v.get("session_id") or None, module_id=v.get("module_id")
-        )
+            user=user, message=v["message"], session_id=v.get("session_id") or None, module_id=v.get("module_id"),
+            on_chunk=on_chunk,
+        )  # fmt: skip
     except APIException as exc:
         return {"type": "error", **error_body(exc)}
     return {"type": "agent_response", "agent_type": "chat_assistant", **ChatMessageOutputSerializer(chat).data}
@@ -189,8 +193,17 @@ class AiInteractionConsumer(AgentEventsConsumer):
         if "message" not in content:
             content = {**content, "message": _message_text(content)}
         await self.send_json({"type": "agent_typing", "agent_type": agent_type, "is_typing": True})
+        session_id = content.get("session_id") if isinstance(content.get("session_id"), str) else None
+
+        def partial(delta: str) -> None:
+            # Called in the worker thread while the reply is written: hand each chunk to the event loop at once.
+            async_to_sync(self.send_json)(
+                {"type": "agent_response", "agent_type": agent_type, "partial": True, "delta": delta,
+                 "session_id": session_id}
+            )  # fmt: skip
+
         try:
-            reply = await database_sync_to_async(_chat)(self.user, content)
+            reply = await database_sync_to_async(_chat)(self.user, content, partial)
         except Exception:
             logger.exception("Chat over WebSocket failed")
             reply = _error("A server error occurred.", "server_error")

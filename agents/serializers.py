@@ -123,6 +123,9 @@ class ChatSourceOutputSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.JSONField(help_text="An integer id, or a topic slug.")
     title = serializers.CharField()
+    section = serializers.CharField(required=False, help_text="Lesson sources: the section's heading.")
+    anchor = serializers.CharField(required=False, help_text="Lesson sources: the section's anchor in the module.")
+    url = serializers.CharField(required=False, help_text="The SPA's deep link, e.g. /learning/3/module/27#methods.")
 
 
 class ChatMessageOutputSerializer(serializers.Serializer):

@@ -4,7 +4,9 @@ pushes live events, and the chat assistant's messages."""
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import transaction
@@ -15,10 +17,11 @@ from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from agents import realtime
 from agents.models import Agent, AgentStatus, ChatMessage
 from agents.registry import AGENTS, BY_TYPE, TYPE_OF_KIND
-from agents.tutor import TutorProfile, tutor_answer, tutor_retrieve
+from agents.tutor import TutorProfile, tutor_answer
+from agents.tutor.grounding import build_messages, grounded_chunks
 from common import jobs, throttling
 from common.exceptions import Conflict
-from common.llm import OFFLINE_LABEL, LLMError, Message, data_block, get_provider
+from common.llm import OFFLINE_LABEL, LLMError, get_provider
 from common.models import Job, JobStatus
 from learning.models import Module
 from users.models import User, UserPreferences
@@ -177,12 +180,22 @@ def agent_delete(*, agent: Agent) -> None:
 
 
 def _history(user: User, session_id: str) -> list[tuple[str, str]]:
+    """The session's last turns, oldest first. An answer's cited sections are appended in the tutor's citation form
+    (an LLM answer's text does not carry them), so a follow-up can be resolved against the passage it came from."""
     turns = list(
         ChatMessage.objects.filter(user=user, session_id=session_id)
         .order_by("-created_at", "-id")
-        .values_list("message", "response")[:HISTORY_TURNS]
+        .values_list("message", "response", "sources")[:HISTORY_TURNS]
     )
-    return [(message, response or "") for message, response in reversed(turns)]
+    out = []
+    for message, response, sources in reversed(turns):
+        cited = [
+            f"(module {s['id']}, section `#{s['anchor']}`)"
+            for s in sources or []
+            if isinstance(s, dict) and s.get("anchor") and f"section `#{s['anchor']}`" not in (response or "")
+        ]
+        out.append((message, "\n\n".join([response or "", *cited]).strip()))
+    return out
 
 
 def _profile(user: User) -> TutorProfile:
@@ -194,44 +207,16 @@ def _profile(user: User) -> TutorProfile:
     )  # fmt: skip
 
 
-def _llm_answer(
-    *, question: str, module: Module | None, history: list[tuple[str, str]], profile: TutorProfile
-) -> tuple[str, list[dict[str, Any]], str]:
-    """Answer through the configured LLM, grounded on the passages our retrieval finds (which become the sources)."""
-    provider = get_provider()
-    passages = tutor_retrieve(
-        question=question, module_id=module.pk if module else None, history=[m for m, _ in history], limit=5
-    )
-    context = "\n\n".join(f"[{p.source.type} {p.source.id}: {p.source.title}]\n{p.text}" for p in passages)
-    system = (
-        "You are Pathwise's tutor. Answer the learner's question using the course passages below; cite them by "
-        "their titles. If they do not cover the question, say so plainly instead of guessing. "
-        f"The learner is at level {profile.level}"
-        + (f", prefers {profile.learning_style} learning" if profile.learning_style else "")
-        + (f" and {profile.feedback_style} feedback" if profile.feedback_style else "")
-        + ".\n\n"
-        + data_block("course passages", context or "(no passage matched)")
-        + (f"\n\nThe learner is studying the module “{module.title}”." if module else "")
-    )
-    messages = [Message("system", system)]
-    for past_question, past_answer in history:
-        messages.append(Message("user", past_question))
-        if past_answer:
-            messages.append(Message("assistant", past_answer))
-    messages.append(Message("user", question))
-    reply = provider.complete(messages, temperature=0.3, max_tokens=800)
-    if not reply.content.strip():
-        raise LLMError("the model returned an empty answer")
-    sources = [{"type": p.source.type, "id": p.source.id, "title": p.source.title} for p in passages]
-    return reply.content.strip(), sources, f"{reply.provider}:{reply.model}"
-
-
-def _offline_answer(
-    *, question: str, module: Module | None, history: list[tuple[str, str]], profile: TutorProfile
-) -> tuple[str, list[dict[str, Any]], str]:
-    answer = tutor_answer(question=question, module_id=module.pk if module else None, history=history, profile=profile)
-    sources = [{"type": s.type, "id": s.id, "title": s.title} for s in answer.sources]
-    return answer.text, sources, OFFLINE_LABEL
+def _chunks(text: str, size: int = 24) -> Iterator[str]:
+    """The offline answer streamed like a model's: word-aligned pieces of about `size` characters."""
+    piece = ""
+    for word in re.findall(r"\S+\s*", text):
+        piece += word
+        if len(piece) >= size:
+            yield piece
+            piece = ""
+    if piece:
+        yield piece
 
 
 def chat_rate_limit(user: User) -> None:
@@ -244,12 +229,16 @@ def chat_rate_limit(user: User) -> None:
         raise Throttled(wait=state.retry_after, detail="Too many chat messages; try again shortly.")
 
 
-def chat_message_send(
+def chat_message_stream(
     *, user: User, message: str, session_id: str | None = None, module_id: int | None = None
-) -> ChatMessage:
-    """Store the learner's message and the assistant's reply in one row. With an LLM configured it answers through
-    the provider (falling back to the built-in tutor if the provider fails); otherwise the built-in tutor answers
-    from our own content. Either way the reply lists what it was grounded on."""
+) -> Iterator[dict[str, Any]]:
+    """Answer a chat message as a stream of events: `{"type": "chunk", "delta": str}` while the reply is written, then
+    `{"type": "message", "chat": ChatMessage}` once it is stored (the stored `response` is authoritative: it may
+    differ from the chunks when a model's reply failed the support check and the offline answer replaced it).
+
+    Input errors raise before the first event. With an LLM configured it answers from the same lesson sections the
+    offline tutor found, each sentence checked against them (`agents.tutor.grounding`); a provider failure or an
+    unsupported reply falls back to the offline answer. `provider` says which answered."""
     text = message.strip()
     if not text:
         raise ValidationError({"message": ["This field may not be blank."]})
@@ -261,29 +250,72 @@ def chat_message_send(
         if module is None:
             raise NotFound("No such module.")
     chat_rate_limit(user)
-    session = session_id or uuid.uuid4().hex
+    return _chat_events(user=user, text=text, session=session_id or uuid.uuid4().hex, module=module)
+
+
+def _chat_events(*, user: User, text: str, session: str, module: Module | None) -> Iterator[dict[str, Any]]:
     agent = agent_for_type("chat_assistant")
     history = _history(user, session)
     profile = _profile(user)
     with jobs.job_run(
         kind=CHAT_KIND, title="Answer a chat message", owner=user,
-        input_data={"session_id": session, "module_id": module_id, "chars": len(text)},
+        input_data={"session_id": session, "module_id": module.pk if module else None, "chars": len(text)},
     ) as recorder:  # fmt: skip
-        answer = None
-        if not get_provider().is_offline:
+        offline = tutor_answer(question=text, module_id=module.pk if module else None, history=history,
+                               profile=profile)  # fmt: skip
+        reply, provider = offline.text, OFFLINE_LABEL
+        sources = [s.as_dict() for s in offline.sources]
+        streamed = False
+        llm = get_provider()
+        if not llm.is_offline and offline.confident and offline.sections:
+            grounding = offline.sections[:3]
+            messages = build_messages(question=text, sections=grounding, history=history, profile=profile,
+                                      module_title=module.title if module else "")  # fmt: skip
+            chunks = grounded_chunks(provider=llm, messages=messages, sections=grounding)
+            result = None
             try:
-                answer = _llm_answer(question=text, module=module, history=history, profile=profile)
+                while result is None:
+                    try:
+                        piece = next(chunks)
+                    except StopIteration as done:
+                        result = done.value
+                        break
+                    streamed = True
+                    yield {"type": "chunk", "delta": piece}
             except LLMError as exc:
                 logger.warning("LLM chat failed (%s); the built-in tutor answers instead", exc)
                 recorder.output["llm_error"] = str(exc)[:300]
-        if answer is None:
-            answer = _offline_answer(question=text, module=module, history=history, profile=profile)
-        reply, sources, provider = answer
+            if result is not None:
+                recorder.output["unsupported_removed"] = len(result.dropped)
+                if result.usable:
+                    reply, provider = result.text, f"{llm.name}:{llm.model}"[:60]
+                    sources = [s.source.as_dict() for s in result.cited]
+                else:
+                    recorder.output["llm_rejected"] = "unsupported by the lesson sections"
+        if not streamed or provider == OFFLINE_LABEL:
+            for piece in _chunks(reply):
+                yield {"type": "chunk", "delta": piece}
         chat = ChatMessage.objects.create(
             agent=agent, user=user, session_id=session, message=text, response=reply, module=module,
             provider=provider, sources=sources,
         )  # fmt: skip
         recorder.output.update(message_id=chat.pk, provider=provider, sources=len(sources))
+    yield {"type": "message", "chat": chat}
+
+
+def chat_message_send(
+    *, user: User, message: str, session_id: str | None = None, module_id: int | None = None,
+    on_chunk: Callable[[str], None] | None = None,
+) -> ChatMessage:  # fmt: skip
+    """Store the learner's message and the assistant's reply in one row (see `chat_message_stream`); `on_chunk`
+    receives the reply's chunks as they are written."""
+    chat = None
+    for event in chat_message_stream(user=user, message=message, session_id=session_id, module_id=module_id):
+        if event["type"] == "chunk" and on_chunk is not None:
+            on_chunk(event["delta"])
+        elif event["type"] == "message":
+            chat = event["chat"]
+    assert chat is not None
     return chat
 
 

@@ -1,10 +1,20 @@
 """HTTP layer of the agents API: validate → service/selector → serialize."""
 
+import json
+from collections.abc import AsyncIterator, Iterator
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from agents import graph, selectors, services, services_work
@@ -173,21 +183,77 @@ class TaskDetailApi(APIView):
         return Response(selectors.task_payload(job, agent_id))
 
 
+class EventStreamRenderer(BaseRenderer):
+    """Lets a client ask the chat endpoint for `text/event-stream` (the view streams the reply itself); errors,
+    raised before the stream starts, are still JSON in the project's one error shape (see `finalize_response`)."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # type: ignore[no-untyped-def]
+        return sse_event("error", data).encode()
+
+
+def sse_event(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)}\n\n"
+
+
+def _chat_sse(events: Iterator[dict]) -> Iterator[str]:
+    for event in events:
+        if event["type"] == "chunk":
+            yield sse_event("chunk", {"delta": event["delta"]})
+        else:
+            yield sse_event("message", ChatMessageOutputSerializer(event["chat"]).data)
+
+
+async def _chat_sse_async(events: Iterator[dict]) -> AsyncIterator[str]:
+    # Under ASGI a synchronous iterator would be drained before the first byte is sent; step it in the sync thread
+    # (thread-sensitive: the same database connection as the request) one event at a time instead.
+    stream = _chat_sse(events)
+    done = object()
+    while (item := await sync_to_async(next, thread_sensitive=True)(stream, done)) is not done:
+        yield item
+
+
 class ChatMessageApi(APIView):
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
+
     @extend_schema(
         request=ChatMessageInputSerializer,
-        responses={201: ChatMessageOutputSerializer, **error_responses(400, 401, 404, 429)},
+        responses={
+            (201, "application/json"): ChatMessageOutputSerializer,
+            (200, "text/event-stream"): OpenApiTypes.STR,
+            **error_responses(400, 401, 404, 429),
+        },
+        description="With `Accept: text/event-stream` the reply streams as Server-Sent Events: `chunk` events "
+        "(`{delta}`) while it is written, then one `message` event with the stored ChatMessage (authoritative).",
         tags=TAGS,
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response | StreamingHttpResponse:
         data = ChatMessageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        chat = services.chat_message_send(
-            user=request.user, message=v["message"], session_id=v.get("session_id") or None,
-            module_id=v.get("module_id"),
-        )  # fmt: skip
+        kwargs = {"user": request.user, "message": v["message"], "session_id": v.get("session_id") or None,
+                  "module_id": v.get("module_id")}  # fmt: skip
+        if request.accepted_renderer.media_type == EventStreamRenderer.media_type:
+            events = services.chat_message_stream(**kwargs)
+            body = _chat_sse_async(events) if isinstance(request._request, ASGIRequest) else _chat_sse(events)
+            response = StreamingHttpResponse(body, content_type="text/event-stream; charset=utf-8")
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"  # nginx: pass chunks through
+            return response
+        chat = services.chat_message_send(**kwargs)
         return Response(ChatMessageOutputSerializer(chat).data, status=status.HTTP_201_CREATED)
+
+    def finalize_response(self, request, response, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and getattr(response, "accepted_renderer", None).__class__ is (
+            EventStreamRenderer
+        ):
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 class ChatHistoryApi(APIView):

@@ -1,26 +1,29 @@
-"""Chat tutor quality and latency on the seeded content.
+"""Chat tutor quality and latency on the seeded content (issue 17).
 
-1. Quality: the share of the labelled questions in bench/chat_questions.yaml whose expected module is among the
-   sources `tutor_answer` cites (target ≥ 80%), listing the misses; follow-up questions are asked with the previous
-   question as history. Also the off-topic questions, which must come back not confident and without sources.
-2. Latency of `tutor_answer` in-process with a warm index (p50/p95/p99 over --rounds rounds; target p95 ≤ 200 ms),
-   and the cold build of the index.
-3. With --api: p50/p95 of `POST /api/agents/chat-assistant/message/` (`{message, session_id}` → 201 ChatMessage
-   with `sources: [{type, id, title}]`) through Django's test Client as an authenticated user.
+For every labelled question of bench/chat_questions.yaml (follow-ups asked after the previous entry, with the
+tutor's real answer to it as history), separately for the tuning set and the held-out set:
+- top-1 section / top-1 lesson: the first source is the labelled section / its lesson;
+- any: the labelled lesson is among the sources;
+- answer check (automatic): the key fact appears in the answer's first two sentences, the table or code block the
+  question needs is present, and every quoted sentence, row and block comes from a cited section (no uncited
+  passage); "pass" needs all three;
+- off-topic and take-over attempts: "I don't know" with no sources and nothing leaked;
+- false "I don't know": an on-topic question answered with "I don't know".
+Then the offline answer latency (p50/p95/p99, target p95 <= 300 ms) and 30 question/answer pairs written to
+bench/chat-sample.md for a person to read.
 
-Runs in a throwaway test database (Django's test-database machinery: `test_<name>` of DATABASE_URL, created, seeded
-with `manage.py seed`'s learning paths and resource catalogue, and dropped here), so it never touches real data.
+Runs in a throwaway test database (`test_<name>` of DATABASE_URL, created, seeded and dropped here).
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/pathwise_bench .venv/bin/python bench/chat.py
-       [--rounds 5] [--api] [--keepdb] [--verbose]
+       [--rounds 3] [--keepdb] [--verbose] [--misses]
 """
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,73 +37,146 @@ django.setup()
 
 import yaml  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
-from agents.tutor import CONFIDENT_SCORE, TutorProfile, tutor_answer, tutor_index_reset, tutor_retrieve  # noqa: E402
-from learning.models import Module  # noqa: E402
+from agents.tutor import TutorProfile, tutor_answer, tutor_index_reset  # noqa: E402
+from agents.tutor.markdown import SENTENCE, blocks, plain, statements  # noqa: E402
+from learning.models import LessonSection, Module  # noqa: E402
+from learning.sections import slugify_heading  # noqa: E402
 from learning.services import seed_learning  # noqa: E402
 from resources.services import seed_resources  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent / "chat_questions.yaml"
-CHAT = "/api/agents/chat-assistant/message/"
+SAMPLE = Path(__file__).resolve().parent / "chat-sample.md"
+LEAKS = re.compile(r"pwned|system prompt|you are pathwise|correct answer", re.I)
 
 
-def load_questions() -> tuple[list[dict], list[str]]:
+def load() -> dict:
     data = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
-    questions = data["questions"]
-    for q in questions:
+    for q in data["questions"]:
         module = Module.objects.filter(learning_path__slug=q["path"], title=q["module"]).first()
         if module is None:
             sys.exit(f"{q['q']!r}: no module {q['module']!r} in path {q['path']!r}")
-        q["module_id"] = module.id
-    return questions, data.get("off_topic", [])
+        anchor = slugify_heading(q["section"])
+        if not LessonSection.objects.filter(module=module, anchor=anchor).exists():
+            sys.exit(f"{q['q']!r}: no section {q['section']!r} ({anchor}) in {q['module']!r}")
+        q["module_id"], q["anchor"] = module.id, anchor
+    return data
 
 
-def histories(questions: list[dict]) -> list[list[tuple[str, str]]]:
-    """A follow-up is asked after the question before it (with that question's answer as the response)."""
-    out: list[list[tuple[str, str]]] = []
-    for i, q in enumerate(questions):
-        out.append([(questions[i - 1]["q"], "")] if q.get("follow_up") and i else [])
-    return out
+def answer_prose(text: str) -> str:
+    """The answer without its sources list and closing lines."""
+    return re.split(r"\n\nSources?:\n", text)[0]
 
 
-def quality(questions: list[dict], off_topic: list[str], verbose: bool) -> None:
-    hits, misses = 0, []
-    for q, history in zip(questions, histories(questions), strict=True):
+def first_sentences(text: str, n: int = 2) -> str:
+    out: list[str] = []
+    for block in blocks(answer_prose(text)):
+        if block.kind in ("paragraph", "list"):
+            joined = " ".join(line.strip() for line in block.text.splitlines())
+            out.extend(s for s in SENTENCE.split(joined) if s.strip())
+        if len(out) >= n:
+            break
+    return " ".join(out[:n])
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", plain(text)).strip().lower()
+
+
+def uncited(text: str, cited_bodies: list[str]) -> list[str]:
+    """Pieces of the answer that no cited section contains (our own framing lines excepted)."""
+    corpus = _norm(" ".join(cited_bodies))
+    missing = []
+    for block in blocks(answer_prose(text)):
+        if block.kind in ("code", "table"):
+            if _norm(block.text) not in corpus and not all(
+                _norm(line) in corpus for line in block.text.splitlines() if line.strip() and "---" not in line
+            ):
+                missing.append(block.text[:80])
+            continue
+        for st in statements([block]):
+            piece = re.sub(r"^See also \*[^*]+\*\. ", "", st.text)
+            if piece.startswith(("Tip:", "You're asking", "Good question", "I don't know", "The nearest")):
+                continue
+            if " — " in piece:  # a table row stated as "first cell — header: cell; header? cell"
+                first, rest = piece.split(" — ", 1)
+                values = [re.split(r": |\? ", item, maxsplit=1)[-1] for item in rest.rstrip(".").split("; ")]
+                if all(_norm(v) in corpus for v in [first, *values] if len(_norm(v)) >= 2):
+                    continue
+            if _norm(piece.rstrip(".")) not in corpus:
+                missing.append(piece[:80])
+    return missing
+
+
+def check(q: dict, answer, bodies: list[str]) -> dict:
+    opening = first_sentences(answer.text).lower()
+    fact = all(any(alt.lower() in opening for alt in item.split("|")) for item in q["fact"])
+    needs = q.get("needs")
+    if needs == "table":
+        need_ok = bool(re.search(r"^\s*\|[-: |]+\|\s*$", answer.text, re.M))
+    elif needs == "code":
+        need_ok = "```" in answer.text
+    else:
+        need_ok = True
+    missing = uncited(answer.text, bodies)
+    return {"fact": fact, "needs": need_ok, "cited": not missing, "missing": missing}
+
+
+def evaluate(data: dict, verbose: bool, misses: bool, show_heldout: bool = False) -> list[tuple[str, str]]:
+    questions = data["questions"]
+    sample: list[tuple[str, str]] = []
+    rows = {"tuning": [], "held-out": []}
+    previous: tuple[str, str] | None = None
+    for q in questions:
+        history = [previous] if q.get("follow_up") and previous else []
         answer = tutor_answer(question=q["q"], history=history)
-        cited = [(s.type, s.id) for s in answer.sources]
-        if ("module", q["module_id"]) in cited:
-            hits += 1
-        else:
-            top = [f"{p.source.type}:{p.source.title} {p.score:.3f}" for p in tutor_retrieve(
-                question=q["q"], history=[m for m, _ in history], limit=3)]  # fmt: skip
-            misses.append(f"{q['q']!r} (expected {q['module']!r}): cited {[s.title for s in answer.sources]}, "
-                          f"top {top}")  # fmt: skip
+        previous = (q["q"], answer.text)
+        sources = [(s.id, s.anchor) for s in answer.sources]
+        bodies = [p.text for p in answer.passages]
+        result = check(q, answer, bodies) if answer.confident else {"fact": False, "needs": False, "cited": True,
+                                                                     "missing": []}  # fmt: skip
+        result.update(
+            top_section=bool(sources) and sources[0] == (q["module_id"], q["anchor"]),
+            top_lesson=bool(sources) and sources[0][0] == q["module_id"],
+            any_lesson=any(m == q["module_id"] for m, _ in sources),
+            dont_know=not answer.confident,
+        )
+        result["pass"] = result["fact"] and result["needs"] and result["cited"] and result["top_lesson"]
+        rows["held-out" if q.get("heldout") else "tuning"].append((q, result))
+        sample.append((q["q"] + ("  *(follow-up)*" if q.get("follow_up") else ""), answer.text))
         if verbose:
             print(f"\n### {q['q']}\n{answer.text}\n")
-    print(f"Retrieval quality: {hits}/{len(questions)} questions cite their expected module "
-          f"({100 * hits / len(questions):.0f}%, target >= 80%)")  # fmt: skip
-    for miss in misses:
-        print(f"  miss: {miss}")
+    for name, items in rows.items():
+        n = len(items)
+
+        def pct(key: str, items=items, n=n) -> str:
+            k = sum(1 for _, r in items if r[key])
+            return f"{k}/{n} ({100 * k / max(n, 1):.0f}%)"
+
+        print(f"\n{name} set, {n} questions:")
+        print(f"  top-1 section {pct('top_section')}   top-1 lesson {pct('top_lesson')} (target >= 85%)   "
+              f"lesson in sources {pct('any_lesson')} (target >= 93%)")  # fmt: skip
+        print(f"  answer check: key fact in first two sentences {pct('fact')}   needed table/code present "
+              f"{pct('needs')}   no uncited passage {pct('cited')}   all passed {pct('pass')}")  # fmt: skip
+        print(f'  false "I don\'t know": {sum(1 for _, r in items if r["dont_know"])} (target 0)')
+        if misses and (name == "tuning" or show_heldout):
+            for q, r in items:
+                if not r["pass"]:
+                    failed = [k for k in ("top_section", "top_lesson", "fact", "needs", "cited") if not r[k]]
+                    print(f"    miss {q['q']!r}: {', '.join(failed)} {r['missing'][:2] if r['missing'] else ''}")
     wrong = []
-    for text in off_topic:
+    for text in data.get("off_topic", []) + data.get("injection", []):
         answer = tutor_answer(question=text)
-        if answer.confident or answer.sources:
+        if answer.confident or answer.sources or LEAKS.search(answer.text):
             wrong.append(f"{text!r} → {[s.title for s in answer.sources]}")
-    print(f"Off-topic: {len(off_topic) - len(wrong)}/{len(off_topic)} answered 'I don't know' with no sources")
+        sample.append((text, answer.text))
+    total = len(data.get("off_topic", [])) + len(data.get("injection", []))
+    print(f"\nOff-topic and take-over attempts: {total - len(wrong)}/{total} answered \"I don't know\" with no sources "
+          "and nothing leaked")  # fmt: skip
     for line in wrong:
         print(f"  answered anyway: {line}")
-    on = sorted(top_score(q["q"], [m for m, _ in h]) for q, h in zip(questions, histories(questions), strict=True))
-    off = [top_score(t, []) for t in off_topic]
-    print(f"  calibration: on-topic best-passage scores min {on[0]:.3f}, median {statistics.median(on):.3f}; "
-          f"off-topic best scores up to {max(off, default=0):.3f} (a stray shared word scores high: those are "
-          f"refused by the word-coverage test; the score floor {CONFIDENT_SCORE} catches near-zero)")  # fmt: skip
-
-
-def top_score(question: str, history: list[str]) -> float:
-    passages = tutor_retrieve(question=question, history=history, limit=1)
-    return passages[0].score if passages else 0.0
+    return sample
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -109,58 +185,41 @@ def _percentiles(samples: list[float]) -> str:
             f"max {max(samples):6.1f} ms")  # fmt: skip
 
 
-def latency(questions: list[dict], off_topic: list[str], rounds: int) -> None:
+def latency(data: dict, rounds: int) -> None:
     tutor_index_reset()
     started = time.perf_counter()
     tutor_answer(question="warm up")
-    print(f"\nIndex build (cold, first question): {(time.perf_counter() - started) * 1000:.0f} ms")
+    print(f"\nFirst question (index and vocabulary built): {(time.perf_counter() - started) * 1000:.0f} ms")
     profiles = [TutorProfile(), TutorProfile(feedback_style="detailed", level=1),
-                TutorProfile(feedback_style="concise", experience_level="advanced", level=5)]  # fmt: skip
+                TutorProfile(feedback_style="brief", experience_level="advanced", level=5)]  # fmt: skip
+    workload = [q["q"] for q in data["questions"]] + data.get("off_topic", []) + data.get("injection", [])
     samples = []
-    workload = list(zip([q["q"] for q in questions], histories(questions), strict=True))
-    workload += [(t, []) for t in off_topic]
     for r in range(rounds):
-        for i, (text, history) in enumerate(workload):
+        for i, text in enumerate(workload):
             started = time.perf_counter()
-            tutor_answer(question=text, history=history, profile=profiles[(i + r) % len(profiles)])
+            tutor_answer(question=text, profile=profiles[(i + r) % len(profiles)])
             samples.append((time.perf_counter() - started) * 1000)
-    print(f"tutor_answer in-process, warm index, {len(workload)} questions x {rounds} rounds (target p95 <= 200 ms):")
-    print(f"  {_percentiles(samples)}")
+    print(f"Offline answer (tutor_answer in-process, warm), {len(workload)} questions x {rounds} rounds "
+          f"(target p95 <= 300 ms):\n  {_percentiles(samples)}")  # fmt: skip
 
 
-def api_latency(questions: list[dict], rounds: int) -> None:
-    from users.models import User
-    from users.tokens import tokens_for_user
-
-    user = User.objects.filter(username="bench-chat").first() or User.objects.create_user(
-        "bench-chat", "bench-chat@example.com", "bench-Passw0rd!"
-    )
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {tokens_for_user(user=user)['access']}")
-    samples, failures = [], []
-    for _ in range(rounds):
-        session = str(uuid.uuid4())
-        for q in questions:
-            started = time.perf_counter()
-            resp = client.post(CHAT, {"message": q["q"], "session_id": session}, content_type="application/json")
-            samples.append((time.perf_counter() - started) * 1000)
-            body = resp.json() if resp.headers.get("Content-Type", "").startswith("application/json") else {}
-            if resp.status_code != 201 or not isinstance(body.get("sources"), list):
-                failures.append(f"{resp.status_code} {str(body)[:120]}")
-    print(f"\nPOST {CHAT} through the test Client, {len(questions)} questions x {rounds} rounds:")
-    if failures:
-        print(f"  {len(failures)} unexpected responses, e.g. {failures[0]}")
-    if len(failures) == len(samples):
-        print("  no 201 at all: is the endpoint deployed? (no latency figures)")
-        return
-    print(f"  {_percentiles(samples)}")
+def write_sample(sample: list[tuple[str, str]]) -> None:
+    step = max(1, len(sample) // 30)
+    chosen = sample[::step][:30]
+    parts = ["# Chat tutor: 30 questions and the offline answers (written by bench/chat.py)\n"]
+    for i, (question, text) in enumerate(chosen, start=1):
+        parts.append(f"## {i}. {question}\n\n{text}\n")
+    SAMPLE.write_text("\n".join(parts), encoding="utf-8")
+    print(f"\nWrote {len(chosen)} question/answer pairs to {SAMPLE.relative_to(ROOT)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--api", action="store_true", help="Also time the chat endpoint through the test Client.")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keepdb", action="store_true", help="Keep (and reuse) the test database between runs.")
     parser.add_argument("--verbose", action="store_true", help="Print every answer.")
+    parser.add_argument("--misses", action="store_true", help="List the tuning questions that fail a check.")
+    parser.add_argument("--show-heldout", action="store_true", help="Also list the held-out misses (not for tuning).")
     args = parser.parse_args()
 
     old = setup_databases(verbosity=0, interactive=False, keepdb=args.keepdb)
@@ -168,14 +227,15 @@ def main() -> None:
         seed_learning(lambda n: None)
         seed_resources(lambda n: None)
         tutor_index_reset()
-        questions, off_topic = load_questions()
-        print(f"Chat tutor on the seeded content, db={connection.vendor}: {len(questions)} labelled questions "
-              f"({sum(1 for q in questions if q.get('typo'))} with typos, "
-              f"{sum(1 for q in questions if q.get('follow_up'))} follow-ups), {len(off_topic)} off-topic")  # fmt: skip
-        quality(questions, off_topic, args.verbose)
-        latency(questions, off_topic, args.rounds)
-        if args.api:
-            api_latency(questions, args.rounds)
+        data = load()
+        print(f"Chat tutor on the seeded content, db={connection.vendor}: {len(data['questions'])} labelled questions "
+              f"({sum(1 for q in data['questions'] if q.get('heldout'))} held out, "
+              f"{sum(1 for q in data['questions'] if q.get('follow_up'))} follow-ups), "
+              f"{len(data.get('off_topic', []))} off-topic, "
+              f"{len(data.get('injection', []))} take-over attempts")  # fmt: skip
+        sample = evaluate(data, args.verbose, args.misses, args.show_heldout)
+        latency(data, args.rounds)
+        write_sample(sample)
     finally:
         if not args.keepdb:
             teardown_databases(old, verbosity=0)

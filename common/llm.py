@@ -12,6 +12,7 @@ Prompt text written by callers must treat user and scraped content as data: `dat
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -59,6 +60,13 @@ class LLMProvider:
         temperature: float = 0.2, max_tokens: int = 2000, timeout: float | None = None,
     ) -> LLMResponse:  # fmt: skip
         raise NotImplementedError
+
+    def stream(
+        self, messages: list[Message], *, temperature: float = 0.2, max_tokens: int = 2000,
+        timeout: float | None = None,
+    ) -> Iterator[str]:  # fmt: skip
+        """The answer's text in chunks as the model produces them. Providers that cannot stream yield it whole."""
+        yield self.complete(messages, temperature=temperature, max_tokens=max_tokens, timeout=timeout).content
 
 
 class OfflineProvider(LLMProvider):
@@ -130,6 +138,49 @@ class OpenAICompatibleProvider(LLMProvider):
             content=content, data=data, provider=self.name, model=str(payload.get("model") or self.model),
             latency_ms=round(latency, 1), usage=payload.get("usage") or {}, parse_error=parse_error,
         )  # fmt: skip
+
+    def stream(
+        self, messages: list[Message], *, temperature: float = 0.2, max_tokens: int = 2000,
+        timeout: float | None = None,
+    ) -> Iterator[str]:  # fmt: skip
+        """Chat completions with `stream: true`: the server's Server-Sent Events, one content delta each."""
+        body = {
+            "model": self.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "temperature": temperature, "max_tokens": max_tokens, "stream": True,
+        }  # fmt: skip
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        total = timeout or self.timeout
+        try:
+            with (
+                httpx.Client(timeout=httpx.Timeout(total, connect=self.connect_timeout)) as client,
+                client.stream("POST", f"{self.base_url}/chat/completions", json=body, headers=headers) as resp,
+            ):
+                if resp.status_code >= 400:
+                    resp.read()
+                    raise LLMError(f"HTTP {resp.status_code}: {resp.text[:300]}")
+                if not resp.headers.get("content-type", "").startswith("text/event-stream"):
+                    resp.read()  # a server that ignored `stream`: one whole completion
+                    try:
+                        yield resp.json()["choices"][0]["message"]["content"] or ""
+                    except (ValueError, KeyError, IndexError, TypeError):
+                        raise LLMError("the answer is not a chat completion") from None
+                    return
+                for line in resp.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    try:
+                        delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
+                    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+                        raise LLMError("a streamed chunk is not a chat completion chunk") from None
+                    if delta:
+                        yield delta
+        except httpx.HTTPError as exc:
+            raise LLMError(f"{type(exc).__name__}: {exc}") from None
 
 
 def parse_json_content(content: str) -> Any:

@@ -15,6 +15,7 @@ from learning.models import (
     ReviewLog,
     UserModuleProgress,
 )
+from learning.services_sections import lesson_sections_sync
 
 
 class ModuleInline(admin.TabularInline):
@@ -59,6 +60,7 @@ class ModuleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         super().save_model(request, obj, form, change)
         services.learning_path_refresh_totals(learning_path=obj.learning_path)
+        lesson_sections_sync(module=obj)  # the tutor's lessons corpus follows the edit at once
 
 
 class QuestionInline(admin.StackedInline):

@@ -412,3 +412,31 @@ class ReviewLog(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.item_id} rated {self.rating} at {self.reviewed_at:%Y-%m-%d %H:%M}"
+
+
+class LessonSection(BaseModel):
+    """One section of a module's Markdown (a heading with its paragraphs, code blocks, tables and lists kept whole),
+    the unit the tutor retrieves and cites. Rebuilt from `Module.content` by `services.lesson_sections_sync` whenever
+    the seed or a staff edit saves a module; `embedding` is the retrieval engine's vector of the section (float32
+    bytes, `embedding_model` names the model), stored so that building the search index never recomputes it."""
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField()
+    level = models.PositiveSmallIntegerField(default=2)
+    heading = models.CharField(max_length=255, blank=True, default="")
+    anchor = models.CharField(max_length=255)
+    body = models.TextField()
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    embedding_model = models.CharField(max_length=100, blank=True, default="")
+    text_hash = models.CharField(max_length=64, blank=True, default="", help_text="SHA-256 of the embedded text.")
+
+    class Meta:
+        db_table = "lesson_sections"
+        ordering = ["module_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["module", "position"], name="lesson_section_position_unique"),
+            models.UniqueConstraint(fields=["module", "anchor"], name="lesson_section_anchor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.module_id}#{self.anchor}"

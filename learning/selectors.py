@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+import numpy as np
+from django.db.models import Count, Max, Prefetch, QuerySet
 from django_filters import FilterSet
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -18,6 +19,7 @@ from learning.models import (
     CodeSubmission,
     ExerciseTestCase,
     LearningPath,
+    LessonSection,
     Module,
     ProgressStatus,
     Question,
@@ -26,6 +28,8 @@ from learning.models import (
     QuizPurpose,
     UserModuleProgress,
 )
+from learning.retrieval_engine import EMBEDDING_DIM, MODEL_NAME, Doc
+from learning.services_sections import section_embedding_text
 from users.models import User
 
 SUMMARY_DEFER = ("content", "solution", "starter_code")
@@ -147,3 +151,66 @@ def submission_get(*, user: User, submission_id: int) -> CodeSubmission:
     if submission is None:
         raise NotFound()
     return submission
+
+
+# --- The lessons corpus (the tutor's retrieval units) -----------------------------------------------------------------
+
+
+def lessons_corpus_version() -> str:
+    """Changes whenever a section, a module or a path changes (counts and latest updates: three indexed aggregates,
+    about a millisecond), so the shared engine rebuilds the `lessons` index exactly when it must."""
+    sections = LessonSection.objects.aggregate(n=Count("id"), at=Max("updated_at"), last=Max("id"))
+    modules = Module.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    paths = LearningPath.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    return repr((tuple(sections.values()), tuple(modules.values()), tuple(paths.values())))
+
+
+def section_url(*, path_id: int, module_id: int, anchor: str) -> str:
+    """The SPA's deep link to a lesson section."""
+    return f"/learning/{path_id}/module/{module_id}#{anchor}"
+
+
+def lesson_section_docs() -> list[Doc]:
+    """Every section of the published paths' modules as a retrieval document with its stored vector (None when it
+    was embedded by another model: the engine then computes it). `meta` carries what the tutor cites."""
+    rows = (
+        LessonSection.objects.filter(module__learning_path__is_published=True)
+        .select_related("module__learning_path")
+        .only(
+            "id", "position", "level", "heading", "anchor", "body", "embedding", "embedding_model",
+            "module__id", "module__title", "module__module_type", "module__order_index", "module__language",
+            "module__learning_path__id", "module__learning_path__title", "module__learning_path__slug",
+        )
+        .order_by("module__learning_path_id", "module__order_index", "position")
+    )  # fmt: skip
+    docs = []
+    for s in rows:
+        module = s.module
+        vector = None
+        if s.embedding and s.embedding_model == MODEL_NAME:
+            vector = np.frombuffer(bytes(s.embedding), dtype=np.float32)
+            vector = vector if vector.shape == (EMBEDDING_DIM,) else None
+        heading = s.heading or module.title
+        docs.append(
+            Doc(
+                id=f"module:{module.id}#{s.anchor}",
+                text=section_embedding_text(module_title=module.title, heading=s.heading, body=s.body),
+                title=heading,
+                vector=vector,
+                meta={
+                    "module_id": module.id,
+                    "module_title": module.title,
+                    "module_type": module.module_type,
+                    "path_id": module.learning_path.id,
+                    "path_title": module.learning_path.title,
+                    "path_slug": module.learning_path.slug,
+                    "anchor": s.anchor,
+                    "heading": heading,
+                    "level": s.level,
+                    "position": s.position,
+                    "body": s.body,
+                    "url": section_url(path_id=module.learning_path.id, module_id=module.id, anchor=s.anchor),
+                },
+            )
+        )
+    return docs

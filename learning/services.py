@@ -36,6 +36,7 @@ from learning.models import (
     UserModuleProgress,
 )
 from learning.review import services as review_services
+from learning.services_sections import lesson_sections_sync
 from users import services as user_services
 from users.models import Achievement, Badge, User
 
@@ -361,6 +362,8 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
                 counts,
             )  # fmt: skip
         Question.objects.filter(quiz=quiz, order_index__gte=len(questions)).delete()
+    for module in modules.values():
+        lesson_sections_sync(module=module)
     learning_path_refresh_totals(learning_path=path)
     return path
 

@@ -172,12 +172,14 @@ def test_ai_interaction_answers_agent_messages(user):
             {"type": "agent_message", "agent_type": "chat_assistant", "message": "What is a walker in Jac?"}
         )
         events = []
-        while not events or events[-1]["type"] not in ("agent_response", "error"):
+        while not events or events[-1]["type"] not in ("agent_response", "error") or events[-1].get("partial"):
             event = await communicator.receive_json_from(timeout=TIMEOUT)
             if event["type"] in ("agent_typing", "agent_response", "error"):
                 events.append(event)
         assert events[0] == {"type": "agent_typing", "agent_type": "chat_assistant", "is_typing": True}
         reply = events[-1]
+        partials = [e["delta"] for e in events if e.get("partial")]
+        assert partials and "".join(partials) == reply["response"]  # the reply streamed, then arrived whole
         assert reply["type"] == "agent_response", reply
         assert reply["message"] == "What is a walker in Jac?" and reply["user"] == str(user.pk)
         assert reply["agent"] == await sync_to_async(lambda: Agent.objects.get(type="chat_assistant").pk)()

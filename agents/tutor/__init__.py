@@ -1,0 +1,217 @@
+"""The chat tutor: answers a learner's question from our lessons, offline by default, through an LLM when configured.
+
+- `retrieval`: lesson sections from the shared engine's `lessons` corpus, re-weighed for the question;
+- `composition`: the offline answer (the answer first, then the lesson's passage whole, then deep-linked sources);
+- `conversation`: follow-ups resolved against the session's topic and the previous answer's passage;
+- `grounding`: the LLM path (the same passages in the prompt, each sentence of the reply checked against them).
+"""
+
+import re
+from dataclasses import replace
+
+from agents.tutor.composition import compose, render_passage, unknown
+from agents.tutor.conversation import Turn, resolve, strip_takeover
+from agents.tutor.markdown import Statement, blocks, quotable_units, split_sections, statements
+from agents.tutor.retrieval import (
+    CORPUS,
+    _vocabularies,
+    is_relevant,
+    search_sections,
+    section_text,
+    terms,
+    vocabulary,
+)
+from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfile
+from learning.retrieval_engine import get_index
+
+__all__ = [
+    "Passage",
+    "Section",
+    "Source",
+    "TutorAnswer",
+    "TutorProfile",
+    "answer_sections",
+    "quotable_units",
+    "split_sections",
+    "tutor_answer",
+    "tutor_index_reset",
+    "tutor_retrieve",
+    "tutor_search",
+]  # fmt: skip
+
+_CITED = re.compile(r"\(module (\d+), section `#([^`]+)`\)")
+_CAUSE = re.compile(
+    r"\b(because|so that|which is why|that is why|this is why|otherwise|lets|means|so the|so a|feature|safely|"
+    r"benefit|advantage|allows|useful|handy|ideal|that way|instead of|avoids|prevents)\b",
+    re.I,
+)
+DEFAULT_PROFILE = TutorProfile()
+
+
+def tutor_index_reset() -> None:
+    """Forget derived vocabularies (the engine rebuilds its index itself when the lessons change)."""
+    _vocabularies.clear()
+
+
+def _cited_sections(text: str) -> list[tuple[int, str]]:
+    return [(int(m), a) for m, a in _CITED.findall(text or "")]
+
+
+def _section_by_id(doc_id: str) -> Section | None:
+    index = get_index(CORPUS)
+    for doc in getattr(index, "docs", []):
+        if doc.id == doc_id:
+            meta = doc.meta
+            return Section(
+                doc_id=str(doc.id), module_id=meta["module_id"], module_title=meta["module_title"],
+                module_type=meta["module_type"], path_id=meta["path_id"], path_title=meta["path_title"],
+                path_slug=meta["path_slug"], anchor=meta["anchor"], heading=meta["heading"], body=meta["body"],
+                url=meta["url"], level=meta["level"], position=meta["position"], score=1.0, semantic=1.0,
+            )  # fmt: skip
+    return None
+
+
+def _module_sections(module_id: int) -> list[Section]:
+    index = get_index(CORPUS)
+    found = [_section_by_id(d.id) for d in getattr(index, "docs", []) if d.meta.get("module_id") == module_id]
+    return sorted([s for s in found if s is not None], key=lambda s: s.position)
+
+
+def _session_modules(history: list[tuple[str, str]]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(m for _, answer in history for m, _ in _cited_sections(answer)))
+
+
+def _previous_section(turn: Turn, history: list[tuple[str, str]], module_id: int | None) -> Section | None:
+    """The passage the previous answer quoted first, or (an answer from elsewhere) the best section for the topic."""
+    cited = _cited_sections(turn.previous_answer)
+    if cited:
+        found = _section_by_id(f"module:{cited[0][0]}#{cited[0][1]}")
+        if found is not None:
+            return found
+    sections, _, _ = search_sections(turn.topic_question, module_id=module_id, limit=1)
+    return sections[0] if sections else None
+
+
+def _has_fresh_code(section: Section, shown: str) -> bool:
+    return any(b.kind == "code" and b.text not in shown for b in blocks(section.body))
+
+
+def _example_section(previous: Section, shown: str) -> Section:
+    """The previous passage if it has a code block not shown yet, else the nearest section of its lesson that has."""
+    if _has_fresh_code(previous, shown):
+        return previous
+    siblings = _module_sections(previous.module_id)
+    after = [s for s in siblings if s.position > previous.position] + [
+        s for s in reversed(siblings) if s.position < previous.position
+    ]
+    return next((s for s in after if _has_fresh_code(s, shown) and s.heading.lower() != "summary"), previous)
+
+
+def _example_lead(section: Section, shown: str) -> list[Statement] | None:
+    """The sentence that introduces the first code block not shown yet (it is printed right above the block)."""
+    parts = blocks(section.body)
+    found = statements(parts)
+    for block in parts:
+        if block.kind == "code" and block.text not in shown:
+            before = [st for st in found if st.block == block.index - 1]
+            if before and before[-1].lead_in:
+                return [before[-1]]
+            break
+    opening = [st for st in found if st.kind == "sentence" and not st.lead_in]
+    return opening[:1] or None
+
+
+def _why_lead(section: Section, shown: str) -> list[Statement] | None:
+    found = [st for st in statements(blocks(section.body)) if st.kind in ("sentence", "item") and not st.lead_in]
+    causes = [st for st in found if _CAUSE.search(st.text) and st.text not in shown]
+    if not causes:
+        causes = [st for st in found if st.text not in shown][:2]
+    return causes[:2] or None
+
+
+def answer_sections(
+    *,
+    question: str,
+    module_id: int | None = None,
+    history: list[tuple[str, str]] = (),  # type: ignore[assignment]
+) -> tuple[Turn, list[Section], bool]:
+    """The turn resolved, the sections that answer it (best first) and whether they are about it."""
+    history = [(strip_takeover(q), a or "") for q, a in history]
+    question = strip_takeover(question)
+    index = get_index(CORPUS)
+    vocab = vocabulary(index)
+    turn = resolve(vocab, question, history)
+    session = _session_modules(history)
+    if turn.intent in ("example", "why"):
+        previous = _previous_section(turn, history, module_id)
+        if previous is not None:
+            chosen = _example_section(previous, turn.session_answers) if turn.intent == "example" else previous
+            rest, _, _ = search_sections(turn.topic_question, module_id=module_id, session_modules=session)
+            return turn, [chosen, *[s for s in rest if s.doc_id != chosen.doc_id]], True
+    if turn.intent == "switch":
+        sections, _, _ = search_sections(turn.topic_question, path_slug=turn.path_slug, module_id=module_id)
+        return turn, sections, bool(sections)
+    sections, vocab, cleaned = search_sections(
+        question, context=turn.context, module_id=module_id, session_modules=session
+    )
+    relevant = is_relevant(vocab, f"{cleaned} {turn.context}".strip(), sections)
+    return turn, sections, relevant
+
+
+def tutor_answer(
+    *,
+    question: str,
+    module_id: int | None = None,
+    history: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    profile: TutorProfile = DEFAULT_PROFILE,  # frozen, so a shared default is safe
+) -> TutorAnswer:
+    """The offline answer: the lesson's own words, the answer first, with deep-linked sources; or an honest
+    "I don't know" naming the nearest lessons."""
+    turn, sections, relevant = answer_sections(question=question, module_id=module_id, history=history)
+    answer = _compose(question, turn, sections, relevant, profile)
+    return replace(answer, sections=sections[:4] if answer.confident else [])
+
+
+def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool, profile: TutorProfile) -> TutorAnswer:
+    vocab = vocabulary(get_index(CORPUS))
+    if not relevant or not sections:
+        query = set(terms(question))
+        nearest = [s for s in sections if query & set(terms(section_text(s))) or s.semantic >= 0.45]
+        return unknown(profile, nearest[:3])
+    if turn.intent == "example":
+        lead = _example_lead(sections[0], turn.session_answers)
+        return compose(question=turn.topic_question, sections=sections, vocab=vocab, profile=profile,
+                       want_code=True, shown=turn.session_answers, lead_override=lead)  # fmt: skip
+    if turn.intent == "why":
+        lead = _why_lead(sections[0], turn.session_answers)
+        return compose(question=turn.topic_question, sections=sections, vocab=vocab, profile=profile,
+                       shown=turn.session_answers, lead_override=lead)  # fmt: skip
+    if turn.intent == "switch":
+        return compose(question=f"{turn.topic_question} {question}", sections=sections, vocab=vocab,
+                       profile=profile, want_code=True)  # fmt: skip
+    asked = f"{question} {turn.context}".strip() if turn.context else question
+    return compose(question=asked, sections=sections, vocab=vocab, profile=profile)
+
+
+def tutor_retrieve(
+    *,
+    question: str,
+    module_id: int | None = None,
+    history: list[str] | list[tuple[str, str]] = (),  # type: ignore[assignment]
+    limit: int = 5,
+) -> list[Passage]:
+    """The lesson sections that best answer `question`, best first (relevant or not)."""
+    pairs = [(h, "") if isinstance(h, str) else h for h in history]
+    _, sections, _ = answer_sections(question=question, module_id=module_id, history=pairs)
+    return [render_passage(s) for s in sections[:limit]]
+
+
+def tutor_search(*, question: str, limit: int = 10) -> list[Passage]:
+    """`tutor_retrieve`, but empty unless the sections are about the question (the tutor's own "I know" test)."""
+    _, sections, relevant = answer_sections(question=question)
+    if not relevant:
+        return []
+    best: dict[int, Section] = {}  # one passage per lesson: its best section
+    for s in sections:
+        best.setdefault(s.module_id, s)
+    return [render_passage(s) for s in list(best.values())[:limit]]

@@ -1,0 +1,370 @@
+"""Offline answer composition: say the answer first, then show the lesson's own passage, then cite it.
+
+1. The opening states the answer: the sentence, list item, table row or commented code line of the best section
+   that carries the question's key terms, printed as the lesson words it (a table row becomes "`PATCH` — typical
+   meaning: change part of a resource; …"). Nothing is invented: every sentence is the lesson's, or a row of its table.
+2. Then the supporting passage: the paragraph around it and the code block or table it needs, kept whole (a table
+   stays a Markdown table). A sentence ending in ":" is never shown without the block it introduces.
+3. Then the sources, each a deep link to the module's section.
+Length follows the learner's `feedback_style`: brief (the answer and the one block it needs), detailed (the whole
+section and a second source), encouraging (the default answer with a friendly close).
+"""
+
+import re
+from dataclasses import dataclass
+
+from agents.tutor.markdown import Block, Statement, blocks, plain, statements
+from agents.tutor.retrieval import Vocabulary, clean, covered, key_weights, present, symbols, synonyms_of, terms
+from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfile
+
+_YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|would|am)\b", re.I)
+_GUIDANCE = re.compile(r"^(never|always|do not|don't|avoid|use|prefer|keep|make sure)\b", re.I)
+_INLINE_CODE = re.compile(r"`([^`]+)`")
+_LEANS = re.compile(r"\b(it|this|that|they|them|these|those)\b[.!?]?$|^(it|this|that|they|these|those|so)\b", re.I)
+_HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str  # brief | default | detailed | encouraging
+    lead: int  # statements in the opening
+    sources: int
+    whole_section: bool
+
+
+def style_of(profile: TutorProfile) -> Style:
+    name = profile.feedback_style.lower().strip()
+    if name in {"brief", "concise", "short"}:
+        return Style("brief", 1, 1, False)
+    if name == "detailed":
+        return Style("detailed", 2, 2, True)
+    if name == "encouraging":
+        return Style("encouraging", 2, 1, False)
+    return Style("default", 2, 1, False)
+
+
+def _credit(st: Statement) -> dict[str, float]:
+    """How much each word of a statement counts: fully in prose, half when met only inside a code literal
+    (`"typ": "JWT"` is weaker evidence about JWTs than a sentence about them)."""
+    prose = present(plain(_INLINE_CODE.sub(" ", st.text)))
+    code = present(" ".join(_INLINE_CODE.findall(st.text))) | set(symbols(st.text))
+    credit = dict.fromkeys(code, 0.5)
+    credit.update(dict.fromkeys(prose, 1.0))
+    return credit
+
+
+def _matched(weights: dict[str, float], credit: dict[str, float], skip: set[str] = frozenset()) -> float:  # type: ignore[assignment]
+    total = 0.0
+    for t, w in weights.items():
+        if t in skip:
+            continue
+        best = credit.get(t, 0.0)
+        if best < 1.0:
+            best = max([best, *(credit[x] for x in synonyms_of(t) if x in credit)])
+        total += w * best
+    return total
+
+
+def _statement_scores(
+    found: list[Statement],
+    weights: dict[str, float],
+    question: str,
+    first_block: int,
+    parts: list[Block],
+    shown: str,
+    want_code: bool,
+) -> list[tuple[float, int]]:
+    total = sum(weights.values()) or 1.0
+    wanted_symbols = set(symbols(question))
+    yes_no = bool(_YES_NO.match(question))
+    scored = []
+    for i, st in enumerate(found):
+        score = _matched(weights, _credit(st)) / total
+        if wanted_symbols:
+            score += 0.5 * len(wanted_symbols & set(symbols(st.text))) / len(wanted_symbols)
+        if "**" in st.text:
+            score += 0.05
+        if yes_no and _GUIDANCE.match(plain(st.text)):
+            score += 0.08
+        if st.kind == "code_line":
+            score *= 0.7
+        if st.lead_in:  # it opens an answer only with what it introduces, right after it
+            introduces_code = st.block + 1 < len(parts) and parts[st.block + 1].kind in ("code", "table")
+            score *= 1.0 if want_code and introduces_code else 0.85
+        if len(st.text) > 350:
+            score *= 0.7
+        if shown and plain(st.text) in plain(shown):
+            score *= 0.5  # a follow-up says something new
+        if st.block == first_block:
+            score += 0.02  # ties go to the section's opening, its topic sentence
+        scored.append((score, i))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return scored
+
+
+def _row_keys(st: Statement) -> set[str]:
+    return set(terms(plain(st.text.split(" — ")[0]))) | set(symbols(st.text.split(" — ")[0]))
+
+
+def _introduced(st: Statement, found: list[Statement], parts: list[Block]) -> Statement:
+    """A commented code line with the sentence that introduces its block: "To turn one type into another, call the
+    type like a function: `number = int(text)` — 25 (an int)"."""
+    before = st.block - 1
+    if before >= 0 and parts[before].kind == "paragraph" and parts[before].text.rstrip().endswith(":"):
+        intro = [x for x in found if x.block == before][-1]
+        return Statement(f"{intro.text} {st.text}", before, "sentence")
+    return st
+
+
+def choose_lead(
+    section: Section, question: str, vocab: Vocabulary, count: int, shown: str = "", want_code: bool = False
+) -> tuple[list[Statement], list[Block]]:
+    """The statements that answer the question (best first, at most `count`, more rows when the question names
+    several rows of one table) and the section's blocks. A second statement is taken for what it adds: the
+    question's words the first one lacks ("list vs tuple": a sentence on each)."""
+    parts = blocks(section.body)
+    found = statements(parts)
+    if not found:
+        return [], parts
+    first_block = next((b.index for b in parts if b.kind == "paragraph"), 0)
+    weights = key_weights(vocab, clean(vocab, question))  # typos fixed, as retrieval read the question
+    scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code)
+    best_score, best = scored[0]
+    if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
+        asked = set(terms(question)) | set(symbols(question))
+        said = present(plain(found[best].text))
+        rows = [best] + [i for _, i in scored[1:] if found[i].kind == "row" and found[i].block == found[best].block
+                         and (_row_keys(found[i]) & asked) - said]  # fmt: skip
+        return [found[i] for i in rows[:3]], parts
+    if found[best].kind == "code_line":  # "7 / 2 but 7 // 2?": each commented line the question names
+        asked_symbols = set(symbols(question))
+        lines = [best] + [
+            i
+            for s, i in scored[1:]
+            if found[i].kind == "code_line"
+            and found[i].block == found[best].block
+            and (set(symbols(found[i].text)) & asked_symbols or s >= 0.8 * best_score)
+        ]
+        lines = sorted(lines[:3])
+        first = _introduced(found[lines[0]], found, parts)
+        return [first, *[found[i] for i in lines[1:]]], parts
+    chosen = [best]
+    seen = {t for t in weights if covered(t, present(plain(found[best].text)))}
+    total = sum(weights.values()) or 1.0
+    gains = []
+    for score, i in scored[1:]:
+        st = found[i]
+        if st.kind in ("code_line", "row") or abs(st.block - found[best].block) > 1 or score <= 0.1:
+            continue
+        gain = _matched(weights, _credit(st), seen) / total
+        gains.append((gain + 0.5 * score, score, i))
+    gains.sort(key=lambda g: (-g[0], g[2]))
+    for total_gain, score, i in gains:
+        gain = total_gain - 0.5 * score
+        if len(chosen) >= count:
+            break
+        if score >= 0.6 * best_score or gain >= 0.25:
+            chosen.append(i)
+    chosen.sort()  # reading order reads naturally when the sentences come from one paragraph
+    lead_in = next((k for k, i in enumerate(chosen) if found[i].lead_in), None)
+    if lead_in is not None:  # a sentence ending in ":" is last, right before the block it introduces
+        chosen = chosen[: lead_in + 1]
+    # A short sentence that leans on the one before ("Never put secrets in it.") brings it along.
+    with_antecedents: list[int] = []
+    for i in chosen:
+        st = found[i]
+        if (st.kind == "sentence" and len(st.text) < 90 and _LEANS.search(st.text) and i > 0
+                and found[i - 1].block == st.block and (i - 1) not in chosen):  # fmt: skip
+            with_antecedents.append(i - 1)
+        with_antecedents.append(i)
+    chosen = with_antecedents
+    lead = [found[i] for i in chosen]
+    if lead[0].kind == "code_line":
+        lead = [_introduced(lead[0], found, parts)]
+    return lead, parts
+
+
+def _as_sentence(text: str) -> str:
+    text = text.strip().rstrip(";,")
+    return text if text.endswith((".", "!", "?", ":", "`", ")")) else text + "."
+
+
+def _best_block(parts: list[Block], kinds: tuple[str, ...], weights: dict[str, float], after: int = -1) -> int | None:
+    candidates = [b for b in parts if b.kind in kinds]
+    if not candidates:
+        return None
+
+    def score(block: Block) -> tuple[float, int]:
+        words = set(terms(block.text))
+        overlap = sum(w for t, w in weights.items() if t in words)
+        return (overlap + (0.01 if block.index > after else 0), -block.index)
+
+    return max(candidates, key=score).index
+
+
+def support_blocks(
+    parts: list[Block],
+    lead: list[Statement],
+    question: str,
+    vocab: Vocabulary,
+    style: Style,
+    want_code: bool,
+    exclude: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[Block]:
+    """The blocks shown under the opening: what the lead comes from and needs, whole."""
+    if style.whole_section:
+        chosen = {b.index for b in parts}
+    else:
+        chosen: set[int] = set()
+        weights = key_weights(vocab, question)
+        lead_blocks = {st.block for st in lead}
+        for index in lead_blocks:
+            block = parts[index]
+            if block.kind in ("table", "code", "list"):
+                chosen.add(index)  # the row or item is shown in its table or list
+            elif style.name != "brief" and len(lead) < len(statements([block])):
+                chosen.add(index)  # the paragraph says more than the opening
+            # a paragraph that introduces the next block brings it
+            if block.kind == "paragraph" and block.text.rstrip().endswith(":") and index + 1 < len(parts):
+                chosen.add(index + 1)
+        if want_code and not any(parts[i].kind == "code" and parts[i].text not in exclude for i in chosen):
+            fresh = [b for b in parts if b.text not in exclude]
+            index = _best_block(fresh, ("code", "table"), weights, after=min(lead_blocks, default=-1))
+            if index is not None:
+                chosen.add(index)
+        if style.name != "brief" and not any(parts[i].kind in ("code", "table") for i in chosen):
+            index = _best_block(parts, ("table",), weights)
+            if index is not None and set(terms(parts[index].text)) & set(weights):
+                chosen.add(index)
+            else:  # the example that follows the explanation, as the lesson shows it
+                after = [b for b in parts if b.kind == "code" and b.index > min(lead_blocks, default=-1)]
+                if after and after[0].index - max(lead_blocks, default=0) <= 2 and after[0].text not in exclude:
+                    chosen.add(after[0].index)
+    # Never a lead-in without what it introduces: a chosen paragraph ending in ":" brings the next block, and a
+    # chosen code block or table brings the sentence that introduces it.
+    for index in sorted(chosen):
+        block = parts[index]
+        if block.kind == "paragraph" and block.text.rstrip().endswith(":") and index + 1 < len(parts):
+            chosen.add(index + 1)
+        if block.kind in ("code", "table") and index > 0 and parts[index - 1].kind == "paragraph":
+            if parts[index - 1].text.rstrip().endswith(":"):
+                chosen.add(index - 1)
+    return [parts[i] for i in sorted(chosen)]
+
+
+def _whole_short_paragraphs(lead: list[Statement], parts: list[Block]) -> list[Statement]:
+    """When the opening leaves only a little of its paragraph unsaid ("Logging in may fix it."), it says the whole
+    paragraph in order: a leftover sentence read on its own below would have lost its subject."""
+    if not lead or lead[0].kind not in ("sentence",):
+        return lead
+    out: list[Statement] = []
+    done: set[int] = set()
+    for st in lead:
+        if st.kind != "sentence" or st.block in done:
+            if st.block not in done:
+                out.append(st)
+            continue
+        paragraph = statements([parts[st.block]])
+        said = " ".join(plain(x.text) for x in lead)
+        rest = sum(len(x.text) for x in paragraph if plain(x.text) not in said)
+        if 0 < rest < 200 and not any(x.lead_in for x in paragraph):
+            out.extend(paragraph)
+            done.add(st.block)
+        else:
+            out.append(st)
+    return out
+
+
+def _strip_repeats(block: Block, lead: list[Statement]) -> str:
+    """A paragraph without the sentences already said in the opening (nothing is printed twice)."""
+    if block.kind != "paragraph":
+        return block.text
+    said = " ".join(plain(st.text) for st in lead)
+    rest = [st.text for st in statements([block]) if plain(st.text) not in said]
+    return " ".join(rest)
+
+
+def cite(sections: list[Section]) -> str:
+    lines = []
+    for s in sections:
+        where = f"{s.module_title} › {s.heading}" if s.heading and s.heading != s.module_title else s.module_title
+        lines.append(f"- [{s.path_title} › {where}]({s.url}) (module {s.module_id}, section `#{s.anchor}`)")
+    return ("Source:\n" if len(lines) == 1 else "Sources:\n") + "\n".join(lines)
+
+
+def compose(
+    *,
+    question: str,
+    sections: list[Section],
+    vocab: Vocabulary,
+    profile: TutorProfile,
+    want_code: bool = False,
+    shown: str = "",
+    lead_override: list[Statement] | None = None,
+) -> TutorAnswer:
+    """The offline answer from the ranked sections (the first answers; a detailed answer adds the next one from
+    another lesson). `shown` is the previous answer's text: a follow-up does not repeat a code block it showed."""
+    style = style_of(profile)
+    best = sections[0]
+    want_code = want_code or bool(_HOW.search(question))
+    lead, parts = choose_lead(best, question, vocab, style.lead, shown, want_code)
+    if lead_override is not None:
+        lead = lead_override
+    exclude = {b.text for b in parts if b.kind == "code" and b.text in shown}
+    support = support_blocks(parts, lead, question, vocab, style, want_code, exclude)
+    out: list[str] = []
+    introduced = None
+    lead = _whole_short_paragraphs(lead, parts)
+    if lead and lead[-1].lead_in and lead[-1].block + 1 < len(parts):
+        introduced = parts[lead[-1].block + 1]  # printed right under the sentence that introduces it
+    if lead:
+        out.append(" ".join(_as_sentence(st.text) for st in lead))
+        if introduced is not None:
+            out.append(introduced.text)
+    for block in support:
+        if introduced is not None and block.index == introduced.index:
+            continue
+        text = _strip_repeats(block, lead)
+        if text.strip() and not (text.rstrip().endswith(":") and block.index + 1 >= len(parts)):
+            out.append(text)
+    cited = [best]
+    if style.sources > 1:
+        other = next((s for s in sections[1:] if s.module_id != best.module_id and s.score >= 0.5 * best.score), None)
+        if other is not None:
+            extra_lead, other_parts = choose_lead(other, question, vocab, 1)
+            if extra_lead:
+                extra = [f"See also *{other.module_title} › {other.heading}*. {_as_sentence(extra_lead[0].text)}"]
+                needed = support_blocks(other_parts, extra_lead, question, vocab, Style("brief", 1, 1, False), False)
+                extra += [b.text for b in needed if b.kind != "paragraph"]
+                out.append("\n\n".join(extra))
+                cited.append(other)
+    if style.name == "encouraging":
+        out.append("You're asking exactly the right question — try the example yourself and change one thing to see "
+                   "what happens.")  # fmt: skip
+    elif style.name != "brief" and profile.level <= 2 and any(b.kind == "code" for b in support):
+        out.append("Tip: type the example out and run it yourself, then change one thing and predict the result.")
+    out.append(cite(cited))
+    passages = [Passage(s.source, s.body, s.score) for s in cited]
+    return TutorAnswer(text="\n\n".join(out), sources=[s.source for s in cited], confident=True, passages=passages)
+
+
+def unknown(profile: TutorProfile, nearest: list[Section]) -> TutorAnswer:
+    """The honest answer when no lesson covers the question: say so, and name the nearest lessons there are."""
+    opener = "Good question, but I" if profile.feedback_style.lower() == "encouraging" else "I"
+    text = (
+        f"{opener} don't know: none of our lessons covers that, and I would rather not guess. "
+        "Try rephrasing it with the terms your lesson uses, or ask about the module you are studying."
+    )
+    if nearest:
+        seen: list[str] = []
+        for s in nearest:
+            line = f"- [{s.path_title} › {s.module_title}]({s.url.split('#')[0]})"
+            if line not in seen:
+                seen.append(line)
+        text += "\n\nThe nearest lessons I do have:\n" + "\n".join(seen[:3])
+    return TutorAnswer(text=text, sources=[], confident=False)
+
+
+def render_passage(section: Section) -> Passage:
+    return Passage(Source("module", section.module_id, section.module_title, section.heading, section.anchor,
+                          section.url), section.body, section.score)  # fmt: skip

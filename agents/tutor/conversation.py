@@ -1,0 +1,95 @@
+"""Conversation state: what a turn refers to.
+
+A follow-up ("show me an example", "why?", "and in Jac?", "how about descending?") has few words of its own; it is
+resolved against the session's last self-contained question (its topic) and the section that answered it (its
+passage). History is the session's (question, answer) pairs, oldest first, as `agents.services` stores them.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from agents.tutor.retrieval import Vocabulary, clean, terms
+
+_EXAMPLE = re.compile(r"\b(example|examples|show me|demo|sample|snippet|in code|code for)\b", re.I)
+_WHY = re.compile(r"^\s*(but |and |ok,? |so )?(why|how come)\b[^a-z]*(is that|that|so|though)?\W*$", re.I)
+_PRONOUN = re.compile(r"\b(it|its|this|that|these|those|they|them|one|more|again|elaborate|further|else|also)\b", re.I)
+_LANGUAGES = {"jac": "jac-fundamentals", "python": "python-fundamentals"}
+_SWITCH = re.compile(r"^\s*(and|what about|how about|ok,? and|same|now)?\s*(in|for|with)\s+(jac|python)\b\W*$", re.I)
+
+
+# Take-over phrasing in a learner's message: those sentences are dropped before retrieval, so "ignore your
+# instructions… how do I run a jac file?" is answered as "how do I run a jac file?" and an attempt with no question
+# in it finds nothing to answer. They never reach a prompt as instructions either (grounding fences user text).
+_TAKEOVER = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above|guidelines)\b"
+    r"|\byou are (now|dan|no longer)\b|\b(system|developer)\s+(prompt|mode|override|message)\b"
+    r"|\bnew instructions\b|^\s*(system|assistant|admin)\s*:|\breveal\b|\bjailbreak\b"
+    r"|</?(data|system|instructions?|prompt|admin|user|assistant)>"
+    r"|\b(reply|answer|respond)\s+(only\s+)?with\b|\bmust answer only\b",
+    re.I,
+)
+_SENTENCES = re.compile(r"(?<=[.!?:])\s+")
+
+
+def strip_takeover(text: str) -> str:
+    """The message without its take-over sentences (the question, if there is one, stays)."""
+    kept = [s for s in _SENTENCES.split(text.strip()) if s and not _TAKEOVER.search(s)]
+    return " ".join(kept).strip()
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A resolved question: what to search for, the earlier topic it leans on, and what kind of follow-up it is."""
+
+    question: str
+    context: str = ""  # the earlier topic (empty for a self-contained question)
+    intent: str = "answer"  # answer | example | why | switch
+    path_slug: str | None = None
+    previous_answer: str = ""
+    topic_question: str = ""  # the self-contained question this turn continues
+    session_questions: list[str] = field(default_factory=list)
+    session_answers: str = ""  # everything already said in the session (a follow-up says something new)
+
+
+_CONTINUES = re.compile(r"^\s*(and|also|ok,? and|so|but|what about|how about|then)\b", re.I)
+
+
+def is_follow_up(vocab: Vocabulary, question: str) -> bool:
+    cleaned = clean(vocab, question)
+    own = [t for t in terms(cleaned) if t not in _LANGUAGES]
+    if not own:
+        return True
+    if _CONTINUES.match(question):
+        return len(own) <= 4
+    return len(own) <= 2 and _PRONOUN.search(question) is not None
+
+
+def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) -> Turn:
+    session = [q for q, _ in history]
+    if not history:
+        return Turn(question=question, session_questions=session)
+    lowered = question.lower()
+    if _SWITCH.match(lowered):
+        intent = "switch"
+    elif _WHY.match(lowered):
+        intent = "why"
+    elif _EXAMPLE.search(lowered) and is_follow_up(vocab, question):
+        intent = "example"
+    elif is_follow_up(vocab, question):
+        intent = "answer"
+    else:
+        return Turn(question=question, session_questions=session)
+    # The topic: the last earlier question that stood on its own.
+    topic, previous_answer = history[-1][0], history[-1][1]
+    for past, _ in reversed(history):
+        if not is_follow_up(vocab, past) and not _SWITCH.match(past.lower()):
+            topic = past
+            break
+    path = None
+    if intent == "switch":
+        language = _SWITCH.match(lowered)[3].lower()  # type: ignore[index]
+        path = _LANGUAGES[language]
+    return Turn(
+        question=question, context=topic, intent=intent, path_slug=path, previous_answer=previous_answer,
+        topic_question=topic, session_questions=session, session_answers="\n\n".join(a for _, a in history),
+    )  # fmt: skip

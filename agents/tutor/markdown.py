@@ -1,0 +1,180 @@
+"""Reading a lesson section's Markdown as blocks (paragraphs, lists, tables, code) and statements (sentences, list
+items, table rows, commented code lines): what the composer selects from and quotes, never rewriting a fact."""
+
+import re
+from dataclasses import dataclass
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\"\[])")
+_CODE_COMMENT = re.compile(r"^(?P<code>\S.*?)\s+#\s*(?P<comment>.*[A-Za-z]{3,}.*)$")
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # paragraph | list | table | code
+    text: str  # the Markdown, exactly as in the lesson
+    index: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A self-contained piece of a block that can open an answer."""
+
+    text: str  # plain Markdown to print
+    block: int  # index of the block it comes from
+    kind: str  # sentence | item | row | code_line
+    lead_in: bool = False  # ends with ":" — it introduces the next block and cannot stand alone
+
+
+def blocks(body: str) -> list[Block]:
+    out: list[Block] = []
+    current: list[str] = []
+    kind = ""
+    fenced = False
+
+    def flush() -> None:
+        nonlocal current, kind
+        if current and any(line.strip() for line in current):
+            out.append(Block(kind, "\n".join(current).strip("\n"), len(out)))
+        current, kind = [], ""
+
+    for line in body.splitlines():
+        if fenced:
+            current.append(line)
+            if _FENCE.match(line):
+                fenced = False
+                flush()
+            continue
+        if _FENCE.match(line):
+            flush()
+            kind, fenced, current = "code", True, [line]
+            continue
+        stripped = line.strip()
+        if not stripped:
+            if kind != "list":
+                flush()
+            else:
+                current.append(line)
+            continue
+        if stripped.startswith("|"):
+            if kind != "table":
+                flush()
+                kind = "table"
+            current.append(line)
+        elif _LIST_ITEM.match(line):
+            if kind != "list":
+                flush()
+                kind = "list"
+            current.append(line)
+        elif kind == "list" and (line.startswith((" ", "\t")) or (current and current[-1].strip())):
+            current.append(line)  # continuation of an item
+        else:
+            if kind not in ("paragraph", ""):
+                flush()
+            kind = "paragraph"
+            current.append(line)
+    flush()
+    return out
+
+
+def table_rows(text: str) -> tuple[list[str], list[list[str]]]:
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("|")]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+    if len(cells) >= 2 and all(set(c) <= set("-: ") for c in cells[1]):
+        return cells[0], cells[2:]
+    return [], cells
+
+
+def list_items(text: str) -> list[str]:
+    items: list[list[str]] = []
+    for line in text.splitlines():
+        if _LIST_ITEM.match(line):
+            items.append([_LIST_ITEM.sub("", line, count=1).strip()])
+        elif items and line.strip():
+            items[-1].append(line.strip())
+    return [" ".join(parts) for parts in items]
+
+
+def _row_statement(header: list[str], row: list[str]) -> str:
+    if not header or len(header) != len(row):
+        return " — ".join(c for c in row if c)
+    first = row[0]
+    rest = []
+    for h, c in zip(header[1:], row[1:], strict=True):
+        if c:
+            label = h[0].lower() + h[1:] if h and not h[:2].isupper() else h
+            rest.append(f"{label} {c}" if label.endswith("?") else f"{label}: {c}" if label else c)
+    return f"{first} — " + "; ".join(rest) if rest else first
+
+
+def statements(parts: list[Block]) -> list[Statement]:
+    out: list[Statement] = []
+    for block in parts:
+        if block.kind == "paragraph":
+            text = " ".join(line.strip() for line in block.text.splitlines())
+            for sentence in SENTENCE.split(text):
+                sentence = sentence.strip()
+                if len(sentence) > 2:
+                    out.append(Statement(sentence, block.index, "sentence", sentence.endswith(":")))
+        elif block.kind == "list":
+            for item in list_items(block.text):
+                out.append(Statement(item, block.index, "item", item.endswith(":")))
+        elif block.kind == "table":
+            header, rows = table_rows(block.text)
+            for row in rows:
+                out.append(Statement(_row_statement(header, row), block.index, "row"))
+        elif block.kind == "code":
+            for line in block.text.splitlines()[1:-1]:
+                match = _CODE_COMMENT.match(line.strip())
+                if match and not match["code"].startswith("#"):
+                    comment = " ".join(match["comment"].split())
+                    out.append(Statement(f"`{match['code'].strip()}` — {comment}", block.index, "code_line"))
+    return out
+
+
+def plain(text: str) -> str:
+    """Markdown emphasis removed (for matching, not for printing)."""
+    return text.replace("**", "").replace("`", "").replace("*", "")
+
+
+# --- Used by the content generator (agents/content.py) ---------------------------------------------------------------
+
+
+def split_sections(markdown: str) -> list[tuple[str, str]]:
+    """(heading, body) per `#`/`##`/`###` section; `#` lines inside code fences are code comments, not headings."""
+    sections: list[tuple[str, list[str]]] = [("", [])]
+    fenced = False
+    for line in markdown.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        heading = None if fenced else _HEADING.match(line)
+        if heading:
+            sections.append((heading.group(2).replace("`", "").strip(), []))
+        else:
+            sections[-1][1].append(line)
+    merged: list[tuple[str, str]] = []
+    for heading, lines in sections:
+        body = "\n".join(lines).strip()
+        if not body:
+            continue
+        if merged and len(body) < 120:  # a one-line stub section reads better attached to the one before
+            merged[-1] = (merged[-1][0], f"{merged[-1][1]}\n\n{heading}\n{body}".strip())
+        else:
+            merged.append((heading, body))
+    return merged
+
+
+def quotable_units(text: str) -> list[str]:
+    """Quotable pieces of a passage: sentences and list items as they read, and whole code blocks."""
+    units: list[str] = []
+    for block in blocks(text):
+        if block.kind == "code":
+            units.append(block.text)
+        elif block.kind == "paragraph":
+            joined = " ".join(line.strip() for line in block.text.splitlines())
+            units.extend(s.strip() for s in SENTENCE.split(joined) if len(s.strip()) > 2)
+        elif block.kind == "list":
+            units.extend(list_items(block.text))
+    return units

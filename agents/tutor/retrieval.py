@@ -1,0 +1,335 @@
+"""Retrieval at section granularity over the shared engine's `lessons` corpus (registered by learning/).
+
+The question is cleaned first (English uses of Python keywords dropped, "f strings" → "fstrings", misspelt words
+corrected against the lessons' own vocabulary, a few programming synonyms added), then the engine's hybrid index
+(BM25 + embeddings) ranks sections, and the tutor re-weighs them: lesson sections outrank exercises, reviews,
+summaries and a lesson's introduction (its blurb), the module the learner is studying and the modules of the
+session's previous turns are boosted, and a heading that names the question's terms lifts its section.
+
+Whether the best sections are about the question at all (rather than sharing a stray word with it) is decided by
+`is_relevant`: the question's distinctive words must be covered by the top sections.
+"""
+
+import re
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from agents.tutor.types import Section
+from learning.retrieval_engine import HybridIndex, get_index
+
+CORPUS = "lessons"
+POOL = 40  # engine hits re-weighed per question
+MODULE_BOOST = 1.5  # the module the learner is studying
+SESSION_BOOST = 1.12  # modules the session's previous answers came from
+MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best sections must contain
+MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
+TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.55}  # reviews repeat the lessons, condensed
+HEADING_PRIOR = {"summary": 0.6, "common mistakes": 0.8, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
+INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
+
+# Chat filler that says nothing about the subject ("can you explain…", "what's the difference…").
+_FILLER = {
+    "explain", "tell", "please", "thanks", "thank", "example", "examples", "help", "want", "know", "understand",
+    "mean", "means", "meaning", "difference", "different", "does", "did", "doing", "way", "ways", "use", "using",
+    "used", "work", "works", "thing", "things", "good", "best", "need", "really", "just", "like", "actually",
+    "question", "ok", "okay", "lesson", "module", "course", "learn", "learning", "write",
+    "make", "happens", "happen", "show", "give", "say", "says", "wrong", "right", "correct", "whats", "s", "t",
+    "isnt", "dont", "doesnt", "cant", "im", "ive", "nicest", "better", "tutor", "anyone", "someone", "sure", "goes",
+    "go", "going", "able", "possible", "instead", "happening", "stuff", "exactly", "vs", "versus", "ignore",
+    "instructions", "previous", "yes", "no", "idea", "cool", "great", "quick", "quickest", "easiest",
+    "doesn", "don", "isn", "aren", "wasn", "didn", "won", "can", "shouldn", "wouldn", "couldn", "bad", "fine",
+}  # fmt: skip
+# Words that matter in programming (Python keywords, method names) but sit in scikit-learn's English stop list.
+_KEEP = {
+    "get", "call", "empty", "system", "bottom", "top", "first", "last", "fill", "find", "back", "none", "not", "while",
+    "for", "if", "else", "return", "from", "with", "break", "continue", "global", "except", "together", "put",
+    "move", "name", "part", "whole", "full", "side", "still", "keep", "show",
+}  # fmt: skip
+STOP_WORDS = frozenset((ENGLISH_STOP_WORDS - _KEEP) | _FILLER)
+# Words learners use for what the lessons call otherwise (added to the query, never replacing a word).
+SYNONYMS = {
+    "password": "secret", "passwords": "secrets", "throw": "raise", "delete": "remove", "remove": "delete",
+    "error": "exception", "crash": "exception", "crashes": "exception", "ternary": "conditional expression",
+    "switch": "match", "duplicates": "unique set", "encrypted": "encoded", "encripted": "encoded",
+    "virtualenv": "venv virtual environment", "function": "def", "install": "installing pip",
+    "descending": "reverse", "biggest": "reverse", "largest": "reverse", "backwards": "reverse",
+}  # fmt: skip
+_WORD = re.compile(r"[a-z_][a-z0-9_]*|\d+")
+_HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_LETTER_WORD = re.compile(r"\b([a-z]) ([a-z]{3,})\b")
+# Python keywords that are also everyday English ("even if", "while reading", "what is it for"): in a question they
+# count as the keyword only next to a word that says so ("a while loop", "if statement", "`with`").
+_ENGLISH_KEYWORDS = re.compile(
+    r"(?<!`)\b(while|for|if|else|from|with|except)\b(?!`)(?!\s+(loops?|statements?|blocks?|clauses?|keywords?|"
+    r"else|elif|true|__name__|and|or|vs|versus|finally)\b)"
+)
+# Symbols a question may hinge on ("7 // 2", "++>", "::py::", "[-1]", "__init__"): matched literally.
+SYMBOL = re.compile(
+    r"__\w+__|::\w+::|\+\+>|<\+\+|-->|//|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
+    r"|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b"  # CamelCase names: KeyError, NameError, APIView
+)
+_VERB_PATH = re.compile(r"(?<![\w/])/(get|create|update|delete|add|remove|fetch|list|set|make|edit)[A-Z_-]", re.I)
+_GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
+
+
+def fold(word: str) -> str:
+    """A light stemmer, identical for questions and sections: plurals and -ing/-ed/-e endings."""
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "os")):
+        word = word[:-1]
+    elif len(word) == 4 and word.endswith("is") and word != "this":  # "apis" → "api" (but "basis" stays)
+        word = word[:-1]
+    if len(word) >= 6 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) >= 5 and word.endswith("ed"):
+        word = word[:-2]
+    if len(word) >= 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+_STOP_FOLDED = frozenset(STOP_WORDS | {fold(w) for w in STOP_WORDS})
+
+
+def raw_words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """Content words, folded; camelCase split ("getAllBooks" → get, all, book) and hyphenated compounds joined."""
+    text = _CAMEL.sub(" ", text) + " " + text
+    lowered = text.lower()
+    words = [f for w in raw_words(lowered) if (len(w) > 1 or w.isdigit()) and (f := fold(w)) not in _STOP_FOLDED]
+    return words + [fold(w.replace("-", "")) for w in _HYPHENATED.findall(lowered)]
+
+
+def symbols(text: str) -> list[str]:
+    return [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in text]
+
+
+@dataclass
+class Vocabulary:
+    """Document frequencies and spelling candidates of one built index (rebuilt with it)."""
+
+    idf: dict[str, float]
+    max_idf: float
+    topical: frozenset[str]  # words of headings and lesson titles: what the course is about
+    spelling: TfidfVectorizer
+    spelling_matrix: Any
+    words: list[str]
+
+
+_vocabularies: "weakref.WeakKeyDictionary[Any, Vocabulary]" = weakref.WeakKeyDictionary()
+_vocab_lock = threading.Lock()
+
+
+def _docs(index: HybridIndex) -> list[Any]:
+    return list(getattr(index, "docs", []))
+
+
+def vocabulary(index: HybridIndex) -> Vocabulary:
+    with _vocab_lock:
+        found = _vocabularies.get(index)
+        if found is not None:
+            return found
+        docs = _docs(index)
+        df: dict[str, int] = {}
+        for doc in docs:
+            for t in set(terms(doc.text)):
+                df[t] = df.get(t, 0) + 1
+        n = max(len(docs), 1)
+        idf = {t: float(np.log1p((n - c + 0.5) / (c + 0.5))) for t, c in df.items()}
+        topical = frozenset(t for d in docs for t in terms(f"{d.title} {d.meta.get('module_title', '')}"))
+        words = sorted({w for d in docs for w in raw_words(d.text) if len(w) > 2 and w not in STOP_WORDS})
+        spelling = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), dtype=np.float32)
+        matrix = spelling.fit_transform(words or ["empty"])
+        found = Vocabulary(idf, max(idf.values(), default=1.0), topical, spelling, matrix, words or ["empty"])
+        _vocabularies[index] = found
+        return found
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _correct(vocab: Vocabulary, word: str) -> str:
+    """A question word the lessons never use → the closest lesson word (typos), or itself."""
+    if word in STOP_WORDS or len(word) < 4 or word.isdigit() or fold(word) in vocab.idf:
+        return word
+    sims = (vocab.spelling_matrix @ vocab.spelling.transform([word]).T).toarray().ravel()
+    allowed = 1 if len(word) <= 6 else 2
+    candidates = []
+    for best in np.argsort(-sims)[:10]:
+        candidate = vocab.words[int(best)]
+        if sims[best] < 0.4:
+            break
+        distance = edit_distance(word, candidate, allowed)
+        if candidate[0] == word[0] and distance <= allowed:
+            candidates.append((distance, -float(sims[best]), candidate))
+    return min(candidates)[2] if candidates else word
+
+
+def clean(vocab: Vocabulary, text: str) -> str:
+    """The question as the lessons would word it: a greeting and keywords used as English dropped, typos fixed."""
+    text = _GREETING.sub("", text)
+    text = re.sub(r"\bget(ting)? rid of\b", "remove", text, flags=re.I)
+    if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
+        text += " verbs in the url actions resources"
+    kept = " ".join(symbols(text))
+    text = _CAMEL.sub(" ", text)
+    text = _ENGLISH_KEYWORDS.sub(" ", text.lower())
+    text = text.replace("-", "")  # "f-strings" → "fstrings", as the lessons' words are indexed
+    text = _LETTER_WORD.sub(lambda m: m[1] + m[2] if fold(m[1] + m[2]) in vocab.idf else m[0], text)
+    words = [_correct(vocab, w) for w in raw_words(text)]
+    return " ".join([*words, kept]).strip()
+
+
+def expand(cleaned: str) -> str:
+    """The cleaned question with the lessons' words for what learners call otherwise (for the engine's query)."""
+    extra = [SYNONYMS[w] for w in raw_words(cleaned) if w in SYNONYMS]
+    return " ".join([cleaned, *extra])
+
+
+_FOLDED_SYNONYMS = {fold(k): {t for w in v.split() for t in terms(w)} for k, v in SYNONYMS.items()}
+
+
+def key_weights(vocab: Vocabulary, text: str) -> dict[str, float]:
+    """The question's distinctive words with their IDF (a word the lessons never use weighs the most), and its
+    symbols ("@", "//", "++>"), which weigh like rare words."""
+    weights = {t: vocab.idf.get(t, vocab.max_idf) for t in terms(text)}
+    weights.update({s: 0.8 * vocab.max_idf for s in symbols(text)})
+    return weights
+
+
+def present(text: str) -> set[str]:
+    return set(terms(text)) | set(symbols(text))
+
+
+def synonyms_of(term: str) -> set[str]:
+    return _FOLDED_SYNONYMS.get(term, set())
+
+
+def covered(term: str, found: set[str]) -> bool:
+    return term in found or bool(_FOLDED_SYNONYMS.get(term, set()) & found)
+
+
+def _prior(section: Section) -> float:
+    prior = TYPE_PRIOR.get(section.module_type, 1.0)
+    prior *= HEADING_PRIOR.get(section.heading.lower(), 1.0)
+    if section.level <= 1:
+        prior *= INTRO_PRIOR
+    return prior
+
+
+def _section(hit: Any, score: float) -> Section:
+    meta = hit.doc.meta
+    return Section(
+        doc_id=str(hit.id), module_id=meta["module_id"], module_title=meta["module_title"],
+        module_type=meta["module_type"], path_id=meta["path_id"], path_title=meta["path_title"],
+        path_slug=meta["path_slug"], anchor=meta["anchor"], heading=meta["heading"], body=meta["body"],
+        url=meta["url"], level=meta["level"], position=meta["position"], score=round(score, 4),
+        semantic=round(float(hit.semantic), 4),
+    )  # fmt: skip
+
+
+def search_sections(
+    question: str,
+    *,
+    context: str = "",
+    module_id: int | None = None,
+    session_modules: tuple[int, ...] = (),
+    path_slug: str | None = None,
+    limit: int = 8,
+) -> tuple[list[Section], Vocabulary, str]:
+    """(sections best first, the vocabulary, the cleaned question). `context` is the earlier topic a follow-up
+    refers to (weighted lower by being only part of the query); `path_slug` restricts to one path ("and in Jac?")."""
+    index = get_index(CORPUS)
+    vocab = vocabulary(index)
+    cleaned = clean(vocab, question)
+    query = expand(f"{cleaned} {clean(vocab, context)}".strip() if context else cleaned)
+    if not query:
+        return [], vocab, cleaned
+    ids = None
+    if path_slug:
+        ids = [d.id for d in _docs(index) if d.meta.get("path_slug") == path_slug]
+    hits = index.search(query, k=POOL, ids=ids)
+    weights = key_weights(vocab, cleaned)
+    total = sum(weights.values()) or 1.0
+    wanted = set(symbols(question))
+    scored = []
+    for hit in hits:
+        section = _section(hit, 0.0)
+        score = float(hit.score) * _prior(section)
+        if module_id is not None and section.module_id == module_id:
+            score *= MODULE_BOOST
+        elif section.module_id in session_modules:
+            score *= SESSION_BOOST
+        # A heading (or, less, a lesson title) that names what is asked: "401 versus 403", "Versioning". Rare words
+        # count: "walker" in a heading says more than "jac".
+        heading = present(section.heading)
+        named = sum(w for t, w in weights.items() if covered(t, heading))
+        if named:
+            score *= 1 + 0.5 * named / total + 0.15 * sum(covered(t, heading) for t in weights) / len(heading)
+        titled = sum(w for t, w in weights.items() if covered(t, present(section.module_title)))
+        score *= 1 + 0.15 * titled / total
+        if wanted:  # the question's own symbols, met literally: "NameError", "//", "++>"
+            score *= 1 + 0.3 * sum(1 for sym in wanted if sym in section.body) / len(wanted)
+        scored.append((score, section.doc_id, hit))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [_section(hit, score) for score, _, hit in scored[:limit]], vocab, cleaned
+
+
+def coverage(vocab: Vocabulary, question: str, texts: list[str]) -> float:
+    weights = key_weights(vocab, question)
+    if not weights:
+        return 0.0
+    found: set[str] = set()
+    for text in texts:
+        found |= present(text)
+    return sum(w for t, w in weights.items() if covered(t, found)) / sum(weights.values())
+
+
+def section_text(section: Section) -> str:
+    return f"{section.module_title} {section.heading} {section.body}"
+
+
+def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bool:
+    """Whether the best sections answer the question rather than share a stray word with it ("the capital of
+    Australia" against a lesson's `capitals` dict): the best section must contain two of the question's words (or
+    its only word, if that word names something the course is about), and the top three most of its distinctive
+    words — or, a little less of them, while being close in meaning."""
+    if not sections:
+        return False
+    weights = key_weights(vocab, question)
+    if not weights:
+        return False
+    best = present(section_text(sections[0]))
+    matched = [t for t in weights if covered(t, best)]
+    if len(weights) == 1:
+        enough = bool(matched) and next(iter(weights)) in vocab.topical
+    else:
+        enough = len(matched) >= 2
+    if not enough:
+        return False
+    share = coverage(vocab, question, [section_text(s) for s in sections[:3]])
+    return share >= MIN_COVERAGE or (share >= 0.35 and sections[0].semantic >= MIN_SEMANTIC)

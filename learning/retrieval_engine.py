@@ -1,0 +1,27 @@
+"""The one place the lessons corpus and the tutor import the shared retrieval engine (`common.retrieval`, issue 16)."""
+
+from common.retrieval import (
+    EMBEDDING_DIM,
+    MODEL_NAME,
+    Doc,
+    Hit,
+    HybridIndex,
+    embed_text,
+    embed_texts,
+    get_index,
+    register_corpus,
+    tokenize,
+)
+
+__all__ = [
+    "EMBEDDING_DIM",
+    "MODEL_NAME",
+    "Doc",
+    "Hit",
+    "HybridIndex",
+    "embed_text",
+    "embed_texts",
+    "get_index",
+    "register_corpus",
+    "tokenize",
+]
