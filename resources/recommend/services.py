@@ -1,5 +1,6 @@
 """Recommendations: the per-process catalogue index and model, scoring one user, and retraining (Celery only)."""
 
+import hashlib
 import logging
 import threading
 import time
@@ -12,14 +13,14 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Value
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from common import jobs
 from resources.models import Resource, UserInteractionVersion, UserResourceInteraction
 from resources.models_reco import RecommenderModel, RecommenderStatus
-from resources.recommend import engine
+from resources.recommend import context, engine
 from resources.selectors import interaction_version, resources_active
 from users.models import User, UserPreferences
 
@@ -134,17 +135,64 @@ def current_model_version() -> int:
     return RecommenderModel.objects.filter(is_current=True).order_by().values_list("id", flat=True).first() or 0
 
 
-def versions_of(*, user: User) -> tuple[int, int]:
-    """(current model id, the user's interaction version) in one query: the cache key of a request."""
+@dataclass(frozen=True)
+class Identity:
+    """Everything a user's list depends on, read in one query: the cache key of a request. Any input the engine
+    reads moves one of these: a new interaction the interaction version, a preference or a profile field the
+    engine reads the preferences version (users.services bumps it), a catalogue edit the catalogue stamp, roadmap
+    or module progress the learning stamp, a retrain the model version."""
+
+    model_version: int
+    interactions: int
+    preferences: int
+    catalogue: tuple[Any, ...]
+    learning: tuple[Any, ...]
+
+    def key(self, *, user_id: Any, limit: int) -> str:
+        digest = hashlib.blake2b(repr((self.catalogue, self.learning)).encode(), digest_size=8).hexdigest()
+        return f"reco:m{self.model_version}:u{user_id}:i{self.interactions}:p{self.preferences}:s{digest}:n{limit}"
+
+
+def _aggregate(queryset: QuerySet[Any], group: str, **aggregates: Any) -> dict[str, Subquery]:
+    """Correlated scalar subqueries (one per aggregate) over `queryset` grouped by the constant `group` field."""
+    return {
+        name: Subquery(queryset.order_by().values(group).annotate(value=agg).values("value")[:1])
+        for name, agg in aggregates.items()
+    }
+
+
+def versions_of(*, user: User) -> Identity:
+    """The request's cache identity in one query."""
     current = RecommenderModel.objects.filter(is_current=True).order_by().values("id")[:1]
     mine = UserInteractionVersion.objects.filter(user=OuterRef("pk")).order_by().values("version")[:1]
+    prefs = UserPreferences.objects.filter(user=OuterRef("pk")).order_by().values("version")[:1]
+    # The whole catalogue (not only active rows): hiding a resource changes its updated_at or the active count.
+    catalogue = _aggregate(
+        Resource.objects.annotate(one=Value(1)), "one", cat_n=Count("id", filter=Q(is_active=True)),
+        cat_last=Max("updated_at"),
+    )  # fmt: skip
+    learning = context.learning_stamp_subqueries(OuterRef("pk"))
     row = (
         User.objects.filter(pk=user.pk)
-        .annotate(model_version=Subquery(current), user_version=Subquery(mine))
-        .values_list("model_version", "user_version")
+        .annotate(
+            model_version=Subquery(current),
+            user_version=Subquery(mine),
+            prefs_version=Subquery(prefs),
+            **catalogue,
+            **learning,
+        )
+        .values("model_version", "user_version", "prefs_version", "cat_n", "cat_last", *learning)
         .first()
     )
-    return (row[0] or 0, row[1] or 0) if row else (current_model_version(), interaction_version(user=user))
+    if row is None:
+        return Identity(current_model_version(), interaction_version(user=user), 0, (), ())
+    return Identity(
+        model_version=row["model_version"] or 0,
+        interactions=row["user_version"] or 0,
+        preferences=row["prefs_version"] or 0,
+        catalogue=(row["cat_n"], str(row["cat_last"])),
+        learning=tuple(str(row[name]) for name in learning),
+    )
 
 
 def current_model(*, version: int) -> engine.CollabModel | None:
@@ -358,21 +406,16 @@ def recommend(*, user: User, limit: int, model_version: int) -> list[dict[str, A
 # --- Cached lists -----------------------------------------------------------------------------------------------------
 
 
-def cache_key(*, user: User, model_version: int, user_version: int, limit: int) -> str:
-    """O(1) invalidation: a new interaction bumps the user's version, a promotion changes the model version."""
-    return f"reco:m{model_version}:u{user.pk}:i{user_version}:n{limit}"
-
-
 def recommendations_cached(
     *, user: User, limit: int, render: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 ) -> tuple[list[dict[str, Any]], bool]:
     """`(rendered items, hit)`: the user's list as rendered by `render` (the API's JSON), cached for the TTL."""
-    model_version, user_version = versions_of(user=user)
-    key = cache_key(user=user, model_version=model_version, user_version=user_version, limit=limit)
+    identity = versions_of(user=user)
+    key = identity.key(user_id=user.pk, limit=limit)
     cached = cache.get(key)
     if cached is not None:
         return cached, True
-    rendered = render(recommend(user=user, limit=limit, model_version=model_version))
+    rendered = render(recommend(user=user, limit=limit, model_version=identity.model_version))
     cache.set(key, rendered, settings.RECO_CACHE_TTL_SECONDS)
     return rendered, False
 
