@@ -227,19 +227,47 @@ def blend_weights(n_interactions: int, has_collab: bool) -> dict[str, float]:
     return {"collab": collab, "content": rest * 0.5, "popularity": rest * 0.5}
 
 
-def diversify(order: np.ndarray, media: np.ndarray, limit: int, per_block: int = 3, block: int = 10) -> list[int]:
-    """Greedy re-rank: at most `per_block` items of one media type in each block of `block` positions; when the
-    candidates cannot satisfy it (a one-type catalogue), the best remaining items fill the gaps."""
+DIVERSITY_PER_WINDOW = 3
+DIVERSITY_WINDOW = 10
+
+
+def diversity_cap(length: int, per_window: int = DIVERSITY_PER_WINDOW, window: int = DIVERSITY_WINDOW) -> int:
+    """Most items of one media type allowed among `length` ≤ `window` consecutive positions: ⌈per·length/window⌉
+    (3 in 10; proportionally 1 in 1–3, 2 in 4–6, 3 in 7–10)."""
+    return max(1, math.ceil(per_window * min(length, window) / window))
+
+
+def diversify(
+    order: Any, media: Any, limit: int, *, per_window: int = DIVERSITY_PER_WINDOW, window: int = DIVERSITY_WINDOW
+) -> list[int]:
+    """Quota re-rank of candidates `order` (best first). The rule, at every page size: every run of k consecutive
+    positions that is a prefix of the list (k ≤ 10) or any 10 consecutive positions hold at most
+    `diversity_cap(k)` items of one media type. So the first k items of a list honour the rule for limit k, and a
+    longer list honours it in every window of 10. Greedy: each position takes the best remaining candidate whose
+    type is still allowed; only when no remaining candidate is allowed (the filtered candidates have too few
+    types) does the best remaining one fill the position."""
     chosen: list[int] = []
     pending = list(order)
     while pending and len(chosen) < limit:
-        start = (len(chosen) // block) * block
+        recent = chosen[-(window - 1) :] if window > 1 else []
+        span = min(len(chosen) + 1, window)
+        cap = diversity_cap(span, per_window, window)
         counts: dict[Any, int] = {}
-        for i in chosen[start:]:
+        for i in recent:
             counts[media[i]] = counts.get(media[i], 0) + 1
-        pick = next((j for j, i in enumerate(pending) if counts.get(media[i], 0) < per_block), 0)
+        pick = next((j for j, i in enumerate(pending) if counts.get(media[i], 0) < cap), 0)
         chosen.append(pending.pop(pick))
     return chosen
+
+
+def diversity_pool(scores: np.ndarray, mask: np.ndarray, media: np.ndarray, limit: int) -> np.ndarray:
+    """Candidates for `diversify`, best first: the top `limit` of every media type (so a dominant type cannot
+    crowd the others out of the pool) and the overall top 3·limit."""
+    pool = [top_n(scores, mask, max(3 * limit, 30))]
+    for kind in np.unique(media[mask]):
+        pool.append(top_n(scores, mask & (media == kind), limit))
+    merged = np.unique(np.concatenate(pool))
+    return merged[np.argsort(-scores[merged], kind="stable")]
 
 
 def top_n(scores: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:

@@ -378,7 +378,7 @@ def recommend(*, user: User, limit: int, model_version: int) -> list[dict[str, A
     }
     weights = engine.blend_weights(len(positives), has_collab=bool(np.any(parts["collab"])))
     total = sum(weights[name] * parts[name] for name in parts) + _boosts(catalogue, user, prefs)
-    order = engine.top_n(total, mask, max(limit * 3, 30))
+    order = engine.diversity_pool(total, mask, catalogue.media, limit)
     chosen = engine.diversify(order, catalogue.media, limit)
     query_tags = set().union(*(catalogue.tags[i] for i in history)) if len(history) else set()
     query_tags |= {w.lower() for w in text.split()}
