@@ -13,6 +13,7 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from learning import selectors as learning_selectors
 from learning.models import ProgressStatus, UserModuleProgress
 from roadmaps import selectors as roadmap_selectors
+from roadmaps import topics as topic_graph
 from roadmaps.models import Roadmap, RoadmapStatus, StepStatus
 from users.models import User
 
@@ -46,6 +47,9 @@ class Step:
     topic_slug: str
     resource_ids: list[int]  # attached by the roadmap planner, in its order
 
+    def text(self) -> str:
+        return ". ".join(p for p in (self.title, self.topic_slug.replace("-", " "), self.description) if p)
+
 
 @dataclass
 class Module:
@@ -53,23 +57,32 @@ class Module:
     description: str
     path_title: str
 
+    def text(self) -> str:
+        return ". ".join(p for p in (self.title, self.description, self.path_title) if p)
+
 
 @dataclass
 class LearnerContext:
-    concepts: list[str] = field(default_factory=list)  # of the learner's generated roadmaps, newest first
+    concepts: list[tuple[str, str]] = field(default_factory=list)  # (roadmap title, concept), newest first
     step: Step | None = None  # the next step of the newest live roadmap
-    module: Module | None = None  # the module being studied (or the next one of the path in progress)
+    module: Module | None = None  # the module being studied
     paths: list[str] = field(default_factory=list)  # titles of paths the learner started
 
-    def text(self) -> str:
-        """What the learner is working on, as text for the content score."""
-        parts = list(self.concepts)
-        if self.step is not None:
-            parts += [self.step.title, self.step.topic_slug.replace("-", " "), self.step.description]
-        if self.module is not None:
-            parts += [self.module.title, self.module.description, self.module.path_title]
-        parts += self.paths
-        return ". ".join(p for p in parts if p)
+
+def interests(declared: list[str]) -> list[tuple[str, str]]:
+    """`(label, text)` of each declared interest: a topic-graph id or name becomes that topic's title (the label)
+    with its aliases, tags and description (the text); anything else is taken as typed."""
+    graph = topic_graph.graph()
+    out = []
+    for item in declared or []:
+        slug = graph.names.get(topic_graph.normalise(item))
+        topic = graph.topics.get(slug) if slug else None
+        if topic is None:
+            out.append((item, item.replace("-", " ").replace("_", " ")))
+        else:
+            label = topic.title if item.strip().lower() == slug else item  # an id reads as its topic's title
+            out.append((label, ". ".join([topic.title, *topic.aliases, *topic.tags, topic.description])))
+    return out
 
 
 def _current_step(roadmap: Roadmap) -> Step | None:
@@ -95,7 +108,7 @@ def learner_context(*, user: User) -> LearnerContext:
     ctx = LearnerContext()
     live = roadmap_selectors.roadmaps_of(user=user).exclude(status__in=[RoadmapStatus.FAILED, RoadmapStatus.GENERATING])
     roadmaps = list(live[:MAX_ROADMAPS])
-    ctx.concepts = list(dict.fromkeys(r.concept for r in roadmaps if r.concept))
+    ctx.concepts = list(dict.fromkeys((r.title or r.concept, r.concept) for r in roadmaps if r.concept))
     for roadmap in roadmaps:  # newest first: the newest live roadmap with a step left is "the" roadmap
         if roadmap.status in LIVE_ROADMAPS:
             ctx.step = _current_step(roadmap)

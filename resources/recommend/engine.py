@@ -220,11 +220,17 @@ def znorm(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def blend_weights(n_interactions: int, has_collab: bool) -> dict[str, float]:
-    """From content + popularity (cold start) toward collaborative as the user's history grows."""
+CONTENT_SHARE = 0.6  # of the non-collaborative weight, for a learner with history only
+CONTENT_SHARE_DECLARED = 0.7  # … for a learner who told us something (goal, interests, roadmaps, modules)
+
+
+def blend_weights(n_interactions: int, has_collab: bool, declared: bool = False) -> dict[str, float]:
+    """From content + popularity (cold start) toward collaborative as the user's history grows; content leads
+    popularity for a learner who told us what they want to learn."""
     collab = 0.8 * n_interactions / (n_interactions + 5.0) if has_collab and n_interactions else 0.0
     rest = 1.0 - collab
-    return {"collab": collab, "content": rest * 0.5, "popularity": rest * 0.5}
+    share = CONTENT_SHARE_DECLARED if declared else CONTENT_SHARE
+    return {"collab": collab, "content": rest * share, "popularity": rest * (1 - share)}
 
 
 DIVERSITY_PER_WINDOW = 3
@@ -341,14 +347,23 @@ def znorm_rows(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def hybrid_rows(
-    collab: np.ndarray, content: np.ndarray, popularity: np.ndarray, mask: np.ndarray, n_interactions: np.ndarray
+    collab: np.ndarray,
+    content: np.ndarray,
+    popularity: np.ndarray,
+    mask: np.ndarray,
+    n_interactions: np.ndarray,
+    declared: np.ndarray | None = None,
 ) -> np.ndarray:
     """The batch form of the hybrid score used by the service (same weights and normalisation, without the
-    per-user preference boosts)."""
+    per-user preference boosts); `declared` marks users who told us something besides their history."""
     parts = [znorm_rows(collab, mask), znorm_rows(content, mask), znorm_rows(popularity, mask)]
     has_collab = np.any(parts[0] != 0, axis=1)
+    told = np.zeros(len(n_interactions), dtype=bool) if declared is None else declared
     weights = np.array(
-        [list(blend_weights(int(n), bool(h)).values()) for n, h in zip(n_interactions, has_collab, strict=True)],
+        [
+            list(blend_weights(int(n), bool(h), bool(d)).values())
+            for n, h, d in zip(n_interactions, has_collab, told, strict=True)
+        ],
         dtype=np.float32,
     )
     return weights[:, :1] * parts[0] + weights[:, 1:2] * parts[1] + weights[:, 2:3] * parts[2]

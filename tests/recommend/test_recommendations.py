@@ -244,7 +244,9 @@ def test_trained_model_serves_collaborative_reasons_and_new_version_invalidates_
     assert before and after
     cluster = {r.pk for r in items[:20]}
     assert sum(item["id"] in cluster for item in after) >= 7
-    assert any(reason.startswith("People who liked") for item in after for reason in item["reasons"])
+    # Issue 19: the reason names the learner's own evidence ("Because you completed <one of their 4 items>").
+    mine = {f'Because you completed "{r.title}"' for r in items[:4]}
+    assert any(reason in mine for item in after for reason in item["reasons"])
     assert not {r.pk for r in items[:4]} & {item["id"] for item in after}
 
 
