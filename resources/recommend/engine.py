@@ -48,7 +48,7 @@ class CollabModel:
     """What serving needs: ALS item factors (a user's factors are solved at request time from their current
     interactions, so a new like counts before the next retrain) or an item-kNN similarity matrix."""
 
-    kind: str  # "als" | "itemknn"
+    kind: str  # "als" | "itemknn" | "ease" (EASE and item-kNN both score through a sparse item × item matrix)
     item_ids: np.ndarray  # catalogue ids, one per column
     item_factors: np.ndarray | None = None
     regularization: float = 0.05
@@ -78,12 +78,18 @@ class CollabModel:
             return np.zeros(self.n_items, dtype=np.float32)
         if self.kind == "als":
             return (self.item_factors @ self.user_vector(row)).astype(np.float32)
+        if self.kind == "ease":  # EASE is defined on the binarised history
+            row = row.copy()
+            row.data[:] = 1.0
         assert self.similarity is not None
         return np.asarray((row @ self.similarity).todense()).ravel().astype(np.float32)
 
     def score_many(self, matrix: sp.csr_matrix) -> np.ndarray:
         if self.kind == "als":
             return np.vstack([self.score(matrix[u]) for u in range(matrix.shape[0])])
+        if self.kind == "ease":
+            matrix = matrix.copy()
+            matrix.data[:] = 1.0
         assert self.similarity is not None
         return np.asarray((matrix @ self.similarity).todense(), dtype=np.float32)
 
@@ -150,6 +156,45 @@ def fit_itemknn(matrix: sp.csr_matrix, item_ids: np.ndarray, k: int = 50) -> Col
         vals.extend(data[top].tolist())
     topk = sp.csr_matrix((vals, (rows, cols)), shape=sim.shape, dtype=np.float32)
     return CollabModel(kind="itemknn", item_ids=item_ids, similarity=topk)
+
+
+EASE_LAMBDA = 200.0
+EASE_KEEP = 200  # weights kept per item column (the dense B is items² floats; the largest carry the ranking)
+
+
+def fit_ease(
+    matrix: sp.csr_matrix, item_ids: np.ndarray, *, lam: float = EASE_LAMBDA, keep: int = EASE_KEEP
+) -> CollabModel:
+    """EASE (Steck 2019, "Embarrassingly Shallow Autoencoders"): the closed-form item × item model
+    B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, diag(B) = 0, on the binarised user × item matrix; a user's
+    scores are x·B. Cost grows with items² (memory) and items³ (time): fine for catalogues up to ~10k. Only the
+    `keep` largest weights of each column are stored."""
+    from scipy.linalg import lapack
+
+    binary = matrix.copy().astype(np.float32)
+    binary.data[:] = 1.0
+    gram = np.asarray((binary.T @ binary).todense(), dtype=np.float32)
+    gram[np.diag_indices_from(gram)] += lam
+    # Inverse of a symmetric positive-definite matrix through its Cholesky factor (float32 LAPACK).
+    factor, info = lapack.spotrf(gram, lower=1, clean=1, overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: Cholesky failed ({info})")
+    precision, info = lapack.spotri(factor, lower=1, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: inverse failed ({info})")
+    precision = np.tril(precision) + np.tril(precision, -1).T
+    weights = -precision / np.diag(precision)[None, :]
+    np.fill_diagonal(weights, 0.0)
+    n = weights.shape[0]
+    if n > keep:
+        cut = np.argpartition(-np.abs(weights), keep - 1, axis=0)[:keep]
+        rows = cut.ravel()
+        cols = np.tile(np.arange(n), keep)
+        similarity = sp.csr_matrix((weights[rows, cols], (rows, cols)), shape=(n, n), dtype=np.float32)
+    else:
+        similarity = sp.csr_matrix(weights, dtype=np.float32)
+    similarity.eliminate_zeros()
+    return CollabModel(kind="ease", item_ids=item_ids, similarity=similarity)
 
 
 def implicit_available() -> bool:

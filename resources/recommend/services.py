@@ -612,11 +612,37 @@ def _fit_and_store(
     train = engine.build_matrix(users[train_mask], items[train_mask], weights[train_mask], n_users, n_items)
     # The collaborative model only serves users with a history (others get content + popularity): judge it there.
     test = {u: relevant for u, relevant in test.items() if train[u].nnz > 0}
-    started = time.perf_counter()
-    candidate = engine.fit_collaborative(train, item_ids)
-    fit_seconds = time.perf_counter() - started
+    # Two candidates on the same split: ALS (or the item-kNN fallback) and EASE; the better one on the holdout
+    # goes on to the gate. Both are recorded.
+    fitters: dict[str, Callable[[sp.csr_matrix], engine.CollabModel]] = {
+        "collaborative": lambda m: engine.fit_collaborative(m, item_ids),
+        "ease": lambda m: engine.fit_ease(m, item_ids),
+    }
+    if n_items > settings.RECO_EASE_MAX_ITEMS:  # items² memory, items³ time
+        del fitters["ease"]
+    candidates: dict[str, dict[str, Any]] = {}
+    models: dict[str, engine.CollabModel] = {}
+    for name, fit in fitters.items():
+        started = time.perf_counter()
+        model = fit(train)
+        seconds = time.perf_counter() - started
+        models[name] = model
+        candidates[model.kind] = {
+            **engine.ranking_metrics(lambda us, m=model: m.score_many(train[us]), train, test),
+            "fit_seconds": round(seconds, 4),
+        }
+    best_name = max(models, key=lambda name: (candidates[models[name].kind]["ndcg@10"], name == "collaborative"))
+    candidate = models[best_name]
+    refit = {  # the served model is the winner's kind, refitted on every interaction
+        "als": lambda m: engine.fit_collaborative(m, item_ids),
+        "itemknn": lambda m: engine.fit_itemknn(m, item_ids),
+        "ease": lambda m: engine.fit_ease(m, item_ids),
+    }[candidate.kind]
+    fit_seconds = candidates[candidate.kind]["fit_seconds"]
     metrics = {
-        "candidate": engine.ranking_metrics(lambda us: candidate.score_many(train[us]), train, test),
+        "candidate": candidates[candidate.kind],
+        "candidates": candidates,
+        "chosen": candidate.kind,
         "popularity": engine.ranking_metrics(_popularity_scorer(train), train, test),
         "test_users": len(test),
     }
@@ -649,7 +675,7 @@ def _fit_and_store(
     final = candidate
     if promote:  # the served model learns from every interaction, the holdout included
         full = engine.build_matrix(users, items, weights, n_users, n_items)
-        final = engine.fit_collaborative(full, item_ids)
+        final = refit(full)
     with transaction.atomic():
         if promote:
             RecommenderModel.objects.filter(is_current=True).update(is_current=False)
