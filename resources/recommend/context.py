@@ -104,8 +104,17 @@ def _current_step(roadmap: Roadmap) -> Step | None:
     )
 
 
-def learner_context(*, user: User) -> LearnerContext:
+def learner_context(*, user: User, roadmaps: bool = True, progress: bool = True) -> LearnerContext:
+    """`roadmaps` / `progress` False: the caller knows the learner has none (skips their queries)."""
     ctx = LearnerContext()
+    if roadmaps:
+        _roadmap_context(ctx, user)
+    if progress:
+        _progress_context(ctx, user)
+    return ctx
+
+
+def _roadmap_context(ctx: LearnerContext, user: User) -> None:
     live = roadmap_selectors.roadmaps_of(user=user).exclude(status__in=[RoadmapStatus.FAILED, RoadmapStatus.GENERATING])
     roadmaps = list(live[:MAX_ROADMAPS])
     ctx.concepts = list(dict.fromkeys((r.title or r.concept, r.concept) for r in roadmaps if r.concept))
@@ -114,6 +123,9 @@ def learner_context(*, user: User) -> LearnerContext:
             ctx.step = _current_step(roadmap)
             if ctx.step is not None:
                 break
+
+
+def _progress_context(ctx: LearnerContext, user: User) -> None:
     progress = list(
         learning_selectors.progress_list(user=user, params={})
         .select_related("module__learning_path")
@@ -126,4 +138,3 @@ def learner_context(*, user: User) -> LearnerContext:
     if current is not None:
         m = current.module
         ctx.module = Module(title=m.title, description=m.description, path_title=m.learning_path.title)
-    return ctx

@@ -52,6 +52,7 @@ class Catalogue:
     position: dict[int, int]
     titles: list[str]
     media: np.ndarray
+    media_codes: np.ndarray  # media type as a small int (fast grouping)
     difficulty: np.ndarray  # level 0–2, −1 unknown
     duration: np.ndarray  # minutes, −1 unknown
     style: np.ndarray
@@ -70,8 +71,9 @@ _model: tuple[int, engine.CollabModel] | None = None
 
 
 def _catalogue_signature() -> tuple[Any, ...]:
-    agg = Resource.objects.filter(is_active=True).aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
-    return (agg["n"], agg["last"], agg["top"])
+    """(active resources, latest change of any resource): the same stamp as the cache identity's."""
+    agg = Resource.objects.aggregate(n=Count("id", filter=Q(is_active=True)), last=Max("updated_at"))
+    return (agg["n"], str(agg["last"]))
 
 
 def _vectors(rows: list[tuple[Any, ...]]) -> np.ndarray:
@@ -94,10 +96,11 @@ def _vectors(rows: list[tuple[Any, ...]]) -> np.ndarray:
     return out / norms
 
 
-def catalogue_get() -> Catalogue:
-    """The active catalogue as arrays with its embeddings; rebuilt when a resource is added, changed or hidden."""
+def catalogue_get(signature: tuple[Any, ...] | None = None) -> Catalogue:
+    """The active catalogue as arrays with its embeddings; rebuilt when a resource is added, changed or hidden.
+    `signature`: the stamp already read with the request's cache identity (saves a query)."""
     global _catalogue
-    signature = _catalogue_signature()
+    signature = signature or _catalogue_signature()
     if _catalogue is not None and _catalogue.signature == signature:
         return _catalogue
     with _lock:
@@ -129,6 +132,9 @@ def catalogue_get() -> Catalogue:
             position={int(r[0]): n for n, r in enumerate(rows)},
             titles=[r[1] for r in rows],
             media=np.array([r[3] for r in rows], dtype=object),
+            media_codes=np.unique(np.array([r[3] for r in rows], dtype=object), return_inverse=True)[1].astype(np.int16)
+            if rows
+            else np.zeros(0, dtype=np.int16),
             difficulty=np.array([DIFFICULTY_LEVEL.get(r[4] or "", -1) for r in rows], dtype=np.int8),
             duration=np.array([r[5] if r[5] is not None else -1 for r in rows], dtype=np.int64),
             style=np.array([r[6] or "" for r in rows], dtype=object),
@@ -368,9 +374,12 @@ def _nearest(catalogue: Catalogue, vector: np.ndarray, mask: np.ndarray, k: int,
     return [int(n) for n in engine.top_n(cos, eligible, k)]
 
 
-def recommend(*, user: User, limit: int, model_version: int) -> list[dict[str, Any]]:
-    """The user's ranked recommendations: `[{id, score, reasons}]`, at most `limit`. Never trains."""
-    catalogue = catalogue_get()
+def recommend(
+    *, user: User, limit: int, model_version: int, identity: "Identity | None" = None
+) -> list[dict[str, Any]]:
+    """The user's ranked recommendations: `[{id, score, reasons}]`, at most `limit`. Never trains. `identity`
+    (the request's cache identity) spares the queries whose answer it already holds."""
+    catalogue = catalogue_get(identity.catalogue if identity is not None else None)
     if len(catalogue.ids) == 0:
         return []
     prefs = UserPreferences.objects.filter(user=user).first()
@@ -382,7 +391,11 @@ def recommend(*, user: User, limit: int, model_version: int) -> list[dict[str, A
         mask = base
     if not mask.any():
         return []
-    ctx = context.learner_context(user=user)
+    if identity is not None:  # (roadmaps, latest change, progress rows, latest change)
+        rm_n, _, mp_n, _ = identity.learning
+        ctx = context.learner_context(user=user, roadmaps=rm_n not in ("None", "0"), progress=mp_n not in ("None", "0"))
+    else:
+        ctx = context.learner_context(user=user)
 
     model = current_model(version=model_version)
     collab = np.zeros(len(catalogue.ids), dtype=np.float32)
@@ -414,7 +427,7 @@ def recommend(*, user: User, limit: int, model_version: int) -> list[dict[str, A
     next_up = _next_up(catalogue, ctx, evidence, mask)
     rest = mask.copy()
     rest[list(next_up)] = False
-    order = [*next_up, *engine.diversity_pool(total, rest, catalogue.media, limit)]
+    order = [*next_up, *engine.diversity_pool(total, rest, catalogue.media_codes, limit)]
     chosen = engine.diversify(order, catalogue.media, limit)
     why = Why(
         catalogue=catalogue, user=user, prefs=prefs, profile=profile, parts=parts, weights=weights, model=model,
@@ -525,7 +538,7 @@ def recommendations_cached(
     cached = cache.get(key)
     if cached is not None:
         return cached, True
-    rendered = render(recommend(user=user, limit=limit, model_version=identity.model_version))
+    rendered = render(recommend(user=user, limit=limit, model_version=identity.model_version, identity=identity))
     cache.set(key, rendered, settings.RECO_CACHE_TTL_SECONDS)
     return rendered, False
 
