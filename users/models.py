@@ -2,11 +2,13 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
 from common.choices import Difficulty, LearningStyle
 from common.models import BaseModel
+from common.validators import no_control_chars
 
 
 class LearningPace(models.TextChoices):
@@ -99,8 +101,23 @@ class User(AbstractUser):
         return self.username
 
 
+def validate_interests(value: object) -> None:
+    """At most 20 topic names or ids, each 1–100 characters of text."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Must be a list of strings.", code="invalid")
+    if len(value) > 20:
+        raise ValidationError("At most 20 interests.", code="max_length")
+    for item in value:
+        if not item.strip() or len(item) > 100:
+            raise ValidationError("Each interest is 1–100 characters.", code="invalid")
+        no_control_chars(item)
+
+
 class UserPreferences(BaseModel):
-    """The second seed's `user_preferences`: what the recommender and roadmap planner must respect."""
+    """The second seed's `user_preferences`: what the recommender and roadmap planner must respect.
+
+    `version` moves with every change of these preferences or of the profile fields personalisation reads, so a
+    cached recommendation list keyed on it is never served after such a change."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="preferences")
     preferred_media_types = models.JSONField(default=list, blank=True)
@@ -108,6 +125,17 @@ class UserPreferences(BaseModel):
     preferred_learning_style = models.CharField(max_length=20, choices=LearningStyle.choices, null=True, blank=True)
     max_duration_minutes = models.PositiveIntegerField(null=True, blank=True)
     avoid_tags = models.JSONField(default=list, blank=True)
+    interests = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_interests],
+        help_text="Topics the learner declared (topic names or topic-graph ids).",
+    )
+    version = models.PositiveIntegerField(
+        default=0,
+        help_text="Bumped whenever a preference or a profile field that personalisation reads changes "
+        "(PERSONALISATION_PROFILE_FIELDS): part of the cache key of the user's recommendations.",
+    )
 
     class Meta:
         db_table = "user_preferences"

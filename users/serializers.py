@@ -206,12 +206,19 @@ class PreferencesSerializer(BlankAsNullMixin, StrictJsonTypesMixin, serializers.
     avoid_tags = serializers.ListField(
         child=serializers.CharField(min_length=1, max_length=50), max_length=50, required=False
     )
+    interests = serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=100),
+        max_length=20,
+        required=False,
+        help_text='Optional: topics the learner wants to learn (topic names such as "data analysis" or topic-graph '
+        'ids such as "sql"); the recommender uses them from the first request on.',
+    )
 
     class Meta:
         model = UserPreferences
         fields = [
             "preferred_media_types", "preferred_difficulty", "preferred_learning_style", "max_duration_minutes",
-            "avoid_tags", "updated_at",
+            "avoid_tags", "interests", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["updated_at"]
 
@@ -220,3 +227,12 @@ class PreferencesSerializer(BlankAsNullMixin, StrictJsonTypesMixin, serializers.
 
     def validate_avoid_tags(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(tag.strip().lower() for tag in value if tag.strip()))
+
+    def validate_interests(self, value: list[str]) -> list[str]:
+        """Trimmed, inner whitespace collapsed, duplicates (case-insensitive) dropped, first spelling kept."""
+        seen: dict[str, str] = {}
+        for item in value:
+            clean = " ".join(item.split())
+            if clean and clean.lower() not in seen:
+                seen[clean.lower()] = clean
+        return list(seen.values())

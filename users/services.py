@@ -48,7 +48,10 @@ PROFILE_FIELDS = [
 SETTINGS_FIELDS = PROFILE_FIELDS
 PREFERENCE_FIELDS = [
     "preferred_media_types", "preferred_difficulty", "preferred_learning_style", "max_duration_minutes", "avoid_tags",
+    "interests",
 ]  # fmt: skip
+# Profile fields the recommender reads: a change bumps UserPreferences.version (its cache identity).
+PERSONALISATION_PROFILE_FIELDS = ["bio", "current_goal", "learning_style", "preferred_difficulty"]
 
 
 def _unique_errors(*, username: str | None, email: str | None, exclude: User | None = None) -> dict[str, list[str]]:
@@ -215,11 +218,20 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         )
     )
     locked = User.objects.select_for_update().get(pk=user.pk)
+    personal = [f for f in PERSONALISATION_PROFILE_FIELDS if f in data and getattr(locked, f) != data[f]]
     try:
         model_update(instance=locked, fields=PROFILE_FIELDS, data=data)
     except DjangoValidationError as exc:
         raise ValidationError(exc.message_dict) from None
+    if personal:
+        preferences_version_bump(user=locked)
     return locked
+
+
+def preferences_version_bump(*, user: User) -> None:
+    """+1 on the personalisation version, in the caller's transaction (the row exists from registration on)."""
+    if not UserPreferences.objects.filter(user=user).update(version=F("version") + 1, updated_at=timezone.now()):
+        UserPreferences.objects.get_or_create(user=user, defaults={"version": 1})
 
 
 def preferences_get_or_create(*, user: User) -> UserPreferences:
@@ -232,9 +244,12 @@ def preferences_update(*, user: User, data: dict[str, Any]) -> UserPreferences:
     preferences_get_or_create(user=user)
     prefs = UserPreferences.objects.select_for_update().get(user=user)
     try:
-        model_update(instance=prefs, fields=PREFERENCE_FIELDS, data=data)
+        _, changed = model_update(instance=prefs, fields=PREFERENCE_FIELDS, data=data)
     except DjangoValidationError as exc:
         raise ValidationError(exc.message_dict) from None
+    if changed:
+        preferences_version_bump(user=user)
+        prefs.refresh_from_db(fields=["version", "updated_at"])
     return prefs
 
 

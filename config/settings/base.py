@@ -448,6 +448,8 @@ RECO_CACHE_TTL_SECONDS = env.int("RECO_CACHE_TTL_SECONDS", default=3600)
 RECO_CACHE_SIZE = 200  # items computed and cached per user (the maximum `limit`)
 RECO_MIN_TRAIN_INTERACTIONS = env.int("RECO_MIN_TRAIN_INTERACTIONS", default=50)
 RECO_RETRAIN_LOCK_SECONDS = 3600
+# EASE (a retrain candidate next to ALS) holds an items × items matrix while fitting: skipped above this many items.
+RECO_EASE_MAX_ITEMS = env.int("RECO_EASE_MAX_ITEMS", default=5_000)
 RECO_RETRAIN_EVERY_SECONDS = env.float("RECO_RETRAIN_EVERY_SECONDS", default=3600.0)
 CELERY_TASK_ROUTES["resources.recommend.*"] = {"queue": "reco"}
 CELERY_BEAT_SCHEDULE["recommender-retrain"] = {

@@ -48,7 +48,7 @@ class CollabModel:
     """What serving needs: ALS item factors (a user's factors are solved at request time from their current
     interactions, so a new like counts before the next retrain) or an item-kNN similarity matrix."""
 
-    kind: str  # "als" | "itemknn"
+    kind: str  # "als" | "itemknn" | "ease" (EASE and item-kNN both score through a sparse item × item matrix)
     item_ids: np.ndarray  # catalogue ids, one per column
     item_factors: np.ndarray | None = None
     regularization: float = 0.05
@@ -78,12 +78,18 @@ class CollabModel:
             return np.zeros(self.n_items, dtype=np.float32)
         if self.kind == "als":
             return (self.item_factors @ self.user_vector(row)).astype(np.float32)
+        if self.kind == "ease":  # EASE is defined on the binarised history
+            row = row.copy()
+            row.data[:] = 1.0
         assert self.similarity is not None
         return np.asarray((row @ self.similarity).todense()).ravel().astype(np.float32)
 
     def score_many(self, matrix: sp.csr_matrix) -> np.ndarray:
         if self.kind == "als":
             return np.vstack([self.score(matrix[u]) for u in range(matrix.shape[0])])
+        if self.kind == "ease":
+            matrix = matrix.copy()
+            matrix.data[:] = 1.0
         assert self.similarity is not None
         return np.asarray((matrix @ self.similarity).todense(), dtype=np.float32)
 
@@ -150,6 +156,45 @@ def fit_itemknn(matrix: sp.csr_matrix, item_ids: np.ndarray, k: int = 50) -> Col
         vals.extend(data[top].tolist())
     topk = sp.csr_matrix((vals, (rows, cols)), shape=sim.shape, dtype=np.float32)
     return CollabModel(kind="itemknn", item_ids=item_ids, similarity=topk)
+
+
+EASE_LAMBDA = 200.0
+EASE_KEEP = 200  # weights kept per item column (the dense B is items² floats; the largest carry the ranking)
+
+
+def fit_ease(
+    matrix: sp.csr_matrix, item_ids: np.ndarray, *, lam: float = EASE_LAMBDA, keep: int = EASE_KEEP
+) -> CollabModel:
+    """EASE (Steck 2019, "Embarrassingly Shallow Autoencoders"): the closed-form item × item model
+    B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, diag(B) = 0, on the binarised user × item matrix; a user's
+    scores are x·B. Cost grows with items² (memory) and items³ (time): fine for catalogues up to ~10k. Only the
+    `keep` largest weights of each column are stored."""
+    from scipy.linalg import lapack
+
+    binary = matrix.copy().astype(np.float32)
+    binary.data[:] = 1.0
+    gram = np.asarray((binary.T @ binary).todense(), dtype=np.float32)
+    gram[np.diag_indices_from(gram)] += lam
+    # Inverse of a symmetric positive-definite matrix through its Cholesky factor (float32 LAPACK).
+    factor, info = lapack.spotrf(gram, lower=1, clean=1, overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: Cholesky failed ({info})")
+    precision, info = lapack.spotri(factor, lower=1, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: inverse failed ({info})")
+    precision = np.tril(precision) + np.tril(precision, -1).T
+    weights = -precision / np.diag(precision)[None, :]
+    np.fill_diagonal(weights, 0.0)
+    n = weights.shape[0]
+    if n > keep:
+        cut = np.argpartition(-np.abs(weights), keep - 1, axis=0)[:keep]
+        rows = cut.ravel()
+        cols = np.tile(np.arange(n), keep)
+        similarity = sp.csr_matrix((weights[rows, cols], (rows, cols)), shape=(n, n), dtype=np.float32)
+    else:
+        similarity = sp.csr_matrix(weights, dtype=np.float32)
+    similarity.eliminate_zeros()
+    return CollabModel(kind="ease", item_ids=item_ids, similarity=similarity)
 
 
 def implicit_available() -> bool:
@@ -220,26 +265,60 @@ def znorm(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def blend_weights(n_interactions: int, has_collab: bool) -> dict[str, float]:
-    """From content + popularity (cold start) toward collaborative as the user's history grows."""
+CONTENT_SHARE = 0.6  # of the non-collaborative weight, for a learner with history only
+CONTENT_SHARE_DECLARED = 0.7  # … for a learner who told us something (goal, interests, roadmaps, modules)
+
+
+def blend_weights(n_interactions: int, has_collab: bool, declared: bool = False) -> dict[str, float]:
+    """From content + popularity (cold start) toward collaborative as the user's history grows; content leads
+    popularity for a learner who told us what they want to learn."""
     collab = 0.8 * n_interactions / (n_interactions + 5.0) if has_collab and n_interactions else 0.0
     rest = 1.0 - collab
-    return {"collab": collab, "content": rest * 0.5, "popularity": rest * 0.5}
+    share = CONTENT_SHARE_DECLARED if declared else CONTENT_SHARE
+    return {"collab": collab, "content": rest * share, "popularity": rest * (1 - share)}
 
 
-def diversify(order: np.ndarray, media: np.ndarray, limit: int, per_block: int = 3, block: int = 10) -> list[int]:
-    """Greedy re-rank: at most `per_block` items of one media type in each block of `block` positions; when the
-    candidates cannot satisfy it (a one-type catalogue), the best remaining items fill the gaps."""
+DIVERSITY_PER_WINDOW = 3
+DIVERSITY_WINDOW = 10
+
+
+def diversity_cap(length: int, per_window: int = DIVERSITY_PER_WINDOW, window: int = DIVERSITY_WINDOW) -> int:
+    """Most items of one media type allowed among `length` ≤ `window` consecutive positions: ⌈per·length/window⌉
+    (3 in 10; proportionally 1 in 1–3, 2 in 4–6, 3 in 7–10)."""
+    return max(1, math.ceil(per_window * min(length, window) / window))
+
+
+def diversify(
+    order: Any, media: Any, limit: int, *, per_window: int = DIVERSITY_PER_WINDOW, window: int = DIVERSITY_WINDOW
+) -> list[int]:
+    """Quota re-rank of candidates `order` (best first). The rule, at every page size: every run of k consecutive
+    positions that is a prefix of the list (k ≤ 10) or any 10 consecutive positions hold at most
+    `diversity_cap(k)` items of one media type. So the first k items of a list honour the rule for limit k, and a
+    longer list honours it in every window of 10. Greedy: each position takes the best remaining candidate whose
+    type is still allowed; only when no remaining candidate is allowed (the filtered candidates have too few
+    types) does the best remaining one fill the position."""
     chosen: list[int] = []
     pending = list(order)
     while pending and len(chosen) < limit:
-        start = (len(chosen) // block) * block
+        recent = chosen[-(window - 1) :] if window > 1 else []
+        span = min(len(chosen) + 1, window)
+        cap = diversity_cap(span, per_window, window)
         counts: dict[Any, int] = {}
-        for i in chosen[start:]:
+        for i in recent:
             counts[media[i]] = counts.get(media[i], 0) + 1
-        pick = next((j for j, i in enumerate(pending) if counts.get(media[i], 0) < per_block), 0)
+        pick = next((j for j, i in enumerate(pending) if counts.get(media[i], 0) < cap), 0)
         chosen.append(pending.pop(pick))
     return chosen
+
+
+def diversity_pool(scores: np.ndarray, mask: np.ndarray, media: np.ndarray, limit: int) -> np.ndarray:
+    """Candidates for `diversify`, best first: the top `limit` of every media type (so a dominant type cannot
+    crowd the others out of the pool) and the overall top 3·limit."""
+    pool = [top_n(scores, mask, max(3 * limit, 30))]
+    for kind in np.unique(media[mask]):
+        pool.append(top_n(scores, mask & (media == kind), limit))
+    merged = np.unique(np.concatenate(pool))
+    return merged[np.argsort(-scores[merged], kind="stable")]
 
 
 def top_n(scores: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
@@ -313,14 +392,23 @@ def znorm_rows(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def hybrid_rows(
-    collab: np.ndarray, content: np.ndarray, popularity: np.ndarray, mask: np.ndarray, n_interactions: np.ndarray
+    collab: np.ndarray,
+    content: np.ndarray,
+    popularity: np.ndarray,
+    mask: np.ndarray,
+    n_interactions: np.ndarray,
+    declared: np.ndarray | None = None,
 ) -> np.ndarray:
     """The batch form of the hybrid score used by the service (same weights and normalisation, without the
-    per-user preference boosts)."""
+    per-user preference boosts); `declared` marks users who told us something besides their history."""
     parts = [znorm_rows(collab, mask), znorm_rows(content, mask), znorm_rows(popularity, mask)]
     has_collab = np.any(parts[0] != 0, axis=1)
+    told = np.zeros(len(n_interactions), dtype=bool) if declared is None else declared
     weights = np.array(
-        [list(blend_weights(int(n), bool(h)).values()) for n, h in zip(n_interactions, has_collab, strict=True)],
+        [
+            list(blend_weights(int(n), bool(h), bool(d)).values())
+            for n, h, d in zip(n_interactions, has_collab, told, strict=True)
+        ],
         dtype=np.float32,
     )
     return weights[:, :1] * parts[0] + weights[:, 1:2] * parts[1] + weights[:, 2:3] * parts[2]

@@ -13,10 +13,12 @@ from resources.recommend.serializers import RecommendationQuerySerializer, Resou
 class RecommendationsApi(APIView):
     @extend_schema(
         summary="Recommended resources for a user",
-        description="The user themself or staff (another user → 404). Hybrid of collaborative filtering, content "
-        "similarity and a popularity prior; never violates the user's avoid_tags, max_duration_minutes, completed "
-        "or disliked items. At most 3 of one media type in each 10. Cached per user until a new interaction or a "
-        "retrain.",
+        description="The user themself or staff (another user → 404). Resources of the current roadmap step and "
+        "module first, then a hybrid of collaborative filtering (ALS or EASE), semantic content similarity to what "
+        "the learner did and declared, and a popularity prior; never violates the user's avoid_tags, "
+        "max_duration_minutes, completed or disliked items. Media types: at most ⌈3k/10⌉ of one type in the first "
+        "k ≤ 10 items and at most 3 in any 10 consecutive. Each reason names its evidence. Cached until any input "
+        "changes (interactions, preferences, profile, catalogue, roadmap or module progress, model).",
         parameters=[
             OpenApiParameter(
                 "limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="How many (1–200, default 50)."

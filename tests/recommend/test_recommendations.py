@@ -244,7 +244,9 @@ def test_trained_model_serves_collaborative_reasons_and_new_version_invalidates_
     assert before and after
     cluster = {r.pk for r in items[:20]}
     assert sum(item["id"] in cluster for item in after) >= 7
-    assert any(reason.startswith("People who liked") for item in after for reason in item["reasons"])
+    # Issue 19: the reason names the learner's own evidence ("Because you completed <one of their 4 items>").
+    mine = {f'Because you completed "{r.title}"' for r in items[:4]}
+    assert any(reason in mine for item in after for reason in item["reasons"])
     assert not {r.pk for r in items[:4]} & {item["id"] for item in after}
 
 
@@ -275,3 +277,35 @@ def test_artifact_round_trip_both_kinds():
         assert restored.kind == model.kind
         assert np.allclose(restored.score(row), model.score(row), atol=1e-5)
     assert engine.fit_collaborative(matrix, ids).kind == "als"
+
+
+def test_retrain_gate_evaluates_als_and_ease_records_both_and_promotes_the_better():
+    clustered_interactions()
+    version = services.retrain()
+    assert version is not None and version.is_current
+    candidates = version.metrics["candidates"]
+    assert set(candidates) == {"als", "ease"} or set(candidates) == {"itemknn", "ease"}
+    best = max(candidates, key=lambda kind: candidates[kind]["ndcg@10"])
+    assert version.metrics["chosen"] == version.algorithm
+    assert candidates[version.algorithm]["ndcg@10"] == candidates[best]["ndcg@10"]
+    assert version.metrics["candidate"]["ndcg@10"] == candidates[version.algorithm]["ndcg@10"]
+    restored = engine.CollabModel.from_bytes(bytes(version.artifact))
+    assert restored.kind == version.algorithm
+
+
+def test_ease_closed_form_matches_the_dense_formula_and_ranks_co_occurring_items():
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    x = sp.csr_matrix((rng.random((60, 12)) < 0.3).astype(np.float32))
+    model = engine.fit_ease(x, np.arange(12), lam=5.0)
+    g = (x.T @ x).toarray().astype(np.float64) + 5.0 * np.eye(12)
+    p = np.linalg.inv(g)
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    assert np.allclose(model.similarity.toarray(), b, atol=1e-4)
+    # Two items always taken together: a user holding one gets the other first.
+    pairs = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1], [1, 1, 1, 0]], np.float32))
+    ease = engine.fit_ease(pairs, np.arange(4), lam=0.5)
+    assert int(np.argmax(ease.score(sp.csr_matrix(np.array([[0, 0, 0, 1]], np.float32))))) == 2
