@@ -31,6 +31,8 @@ class Preferences:
     difficulty: str | None = None
     avoid_tags: tuple[str, ...] = ()
     max_duration: int | None = None
+    known_topics: frozenset[str] = frozenset()  # topic slugs the learner knows (named or evidenced)
+    level_source: str = ""  # where `difficulty` came from: request, preferences, profile ("" = not given)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class CatalogueIndex:
         self.rows = rows
         self.tags = [frozenset(t.lower() for t in (r["tags"] or [])) for r in rows]
         docs = [normalise(f"{r['title']} {r['title']} {' '.join(r['tags'] or [])} {r['description']}") for r in rows]
+        self.texts = docs
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
         self.matrix = self.vectorizer.fit_transform(docs) if docs else None
 
@@ -130,18 +133,26 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
     return picks
 
 
-def catalogue_fallback_steps(concept: str, prefs: Preferences, hours_budget: int) -> list[dict[str, Any]]:
+def catalogue_fallback_steps(
+    concept: str, prefs: Preferences, hours_budget: int, require_terms: list[str] | None = None
+) -> list[dict[str, Any]]:
     """For a concept the topic graph does not know: the catalogue's best matches, grouped by their most common tags,
-    easiest group first. Returns [{tag, difficulty, resource_ids}] (empty if the catalogue knows nothing either)."""
+    easiest group first. Returns [{tag, difficulty, resource_ids}] (empty if the catalogue knows nothing either).
+    With `require_terms`, only resources that name every one of them (title, tags or description) are used: a plan
+    "for chess" is never built from Docker material."""
     index = catalogue_index()
     sims = index.similar(concept)
     avoid = {t.lower() for t in prefs.avoid_tags}
+    terms = [normalise(t) for t in require_terms or []]
     hits = []
     for i in np.argsort(-sims)[:40]:
         if sims[i] < MIN_SIMILARITY:
             break
         row = index.rows[i]
         if avoid & index.tags[i] or (prefs.max_duration and (row["duration_minutes"] or 0) > prefs.max_duration):
+            continue
+        words = f" {index.texts[i]} "
+        if terms and not all(f" {t} " in words for t in terms):
             continue
         hits.append(i)
     if not hits:
