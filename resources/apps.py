@@ -8,7 +8,8 @@ class ResourcesConfig(AppConfig):
     def ready(self) -> None:
         from common.history import register_history_provider
         from common.seeding import Seeder, register_seeder
-        from resources import history, services
+        from resources import history, hybrid, services
 
         register_seeder(Seeder(name="resources", order=20, run=services.seed_resources, size=services.seed_size))
         register_history_provider("resource_interactions", history.interaction_history)
+        hybrid.register()  # the `resources` corpus of the shared retrieval engine (common.retrieval)

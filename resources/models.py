@@ -106,6 +106,9 @@ class Resource(BaseModel):
     search_vector = models.GeneratedField(
         expression=_weighted_search_vector(), output_field=SearchVectorField(), db_persist=True
     )
+    # The dense vector of title + tags + description (common.retrieval: float16 bytes, EMBEDDING_DIM values),
+    # recomputed by resources.services whenever the content changes; null until computed.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "resources"

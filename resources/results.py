@@ -27,8 +27,9 @@ with `min_rating` (whose membership moves with every rating) are never cached. A
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db import connections
@@ -37,6 +38,9 @@ from django.db.models import Count, F, QuerySet, Window
 from common.cache import CACHE_ERRORS
 from resources.models import Resource
 from resources.search import Match
+
+if TYPE_CHECKING:
+    from resources.hybrid import Hybrid
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,16 @@ EXACT_TOTAL_UP_TO = 1000
 HEAD_POOL = 3000
 CACHE_SECONDS = 300
 _VERSION_KEY = "res:catalogue:v"
+
+
+def catalogue_version() -> str:
+    """The catalogue's content version (bumped by catalogue_changed): what the shared `resources` retrieval index is
+    keyed by. Cheap: one cache read. With the cache down, a value that changes every minute, so that an index is
+    rebuilt at most once a minute rather than never."""
+    try:
+        return str(cache.get(_VERSION_KEY, 0))
+    except CACHE_ERRORS:
+        return f"nocache:{int(time.time() // 60)}"
 
 
 def catalogue_changed() -> None:
@@ -92,7 +106,7 @@ def _cache_set(key: str | None, value: Any) -> None:
 
 
 def _rows(ids: Sequence[int], relevance: dict[int, float] | None = None) -> list[Resource]:
-    found = Resource.objects.defer("search_vector").in_bulk(list(ids))
+    found = Resource.objects.defer("search_vector", "embedding").in_bulk(list(ids))
     rows = [found[pk] for pk in ids if pk in found]
     for row in rows:
         row.relevance = (relevance or {}).get(row.pk)  # type: ignore[attr-defined]
@@ -146,10 +160,10 @@ def match_total(match: Match) -> tuple[int, bool]:
 
 
 def _pool_sql(queryset: QuerySet, base: Any, *, pool: int) -> tuple[str, list[Any], str]:
-    """SQL of (pk, base, rating, pool size) of the best WINDOW by descending base relevance among the first `pool`
-    rows of `queryset` in storage order: the relevance is computed for `pool` rows at most, and nothing is sorted
-    before the LIMIT stops the scan. Returns (sql, params, database alias)."""
-    candidates = queryset.annotate(base=base).order_by().values_list("pk", "base", "rating")[:pool]
+    """SQL of (pk, base, rating, embedding, pool size) of the best WINDOW by descending base relevance among the
+    first `pool` rows of `queryset` in storage order: the relevance is computed for `pool` rows at most, and nothing
+    is sorted before the LIMIT stops the scan. Returns (sql, params, database alias)."""
+    candidates = queryset.annotate(base=base).order_by().values_list("pk", "base", "rating", "embedding")[:pool]
     inner, params = candidates.query.sql_with_params()
     # The ORDER BY of RankedResults._base_order, descending; the inner SQL is the ORM's, with its own parameters.
     sql = f"SELECT *, COUNT(*) OVER () FROM ({inner}) AS pool ORDER BY 2 DESC, 3 DESC, 1 LIMIT %s"  # noqa: S608
@@ -176,9 +190,12 @@ class RankedResults:
     the first WINDOW. For a broad search the first WINDOW come from a bounded pool (module docstring); the pages
     after them list every other match in base-relevance order, so each match appears exactly once."""
 
-    def __init__(self, *, build: Callable[[], Match], descending: bool, key: str | None) -> None:
+    def __init__(
+        self, *, build: Callable[[], Match], descending: bool, key: str | None, hybrid: "Hybrid | None" = None
+    ) -> None:
         self._build = build  # → search.Match, only on a cache miss or for pages past the window
         self._match: Match | None = None
+        self.hybrid = hybrid  # dense re-ranking of the window and the semantic fill (resources.hybrid)
         self.descending = descending
         self.key = key
         self._window: tuple[int, list[int], dict[int, float]] | None = None
@@ -215,22 +232,24 @@ class RankedResults:
         return [base, rating, "id"]
 
     def _best_rows(self) -> tuple[list[tuple], int]:
-        """(pk, base, rating) of the best WINDOW by base relevance, and the total."""
+        """(pk, base, rating, embedding) of the best WINDOW by base relevance, and the total."""
         match = self.match
         if not self._bounded():  # SQLite, similar titles, ascending: rank and count every match
             counted = list(
-                self._ranked().annotate(total=Window(Count("id"))).values_list("pk", "base", "rating", "total")[:WINDOW]
+                self._ranked()
+                .annotate(total=Window(Count("id")))
+                .values_list("pk", "base", "rating", "embedding", "total")[:WINDOW]
             )
-            return [row[:3] for row in counted], counted[0][3] if counted else 0
+            return [row[:4] for row in counted], counted[0][4] if counted else 0
         # One pass ranks and counts the first EXACT_TOTAL_UP_TO + 1 matches: all of them, unless the query is broad.
         rows = _best_of_pool(match.queryset, match.base, pool=EXACT_TOTAL_UP_TO + 1)
-        total = rows[0][3] if rows else 0
+        total = rows[0][4] if rows else 0
         if total <= EXACT_TOTAL_UP_TO:
-            return [row[:3] for row in rows], total
+            return [row[:4] for row in rows], total
         # Broad: add the best of (at most HEAD_POOL of) the matches with the query in their title or tags.
         self.count_is_estimate = True
-        pooled = {row[0]: row[:3] for row in rows}
-        pooled.update((row[0], row[:3]) for row in _best_of_pool(match.head, match.base, pool=HEAD_POOL))  # type: ignore[arg-type]
+        pooled = {row[0]: row[:4] for row in rows}
+        pooled.update((row[0], row[:4]) for row in _best_of_pool(match.head, match.base, pool=HEAD_POOL))  # type: ignore[arg-type]
         best = sorted(pooled.values(), key=lambda r: (-r[1], -r[2], r[0]))[:WINDOW]
         return best, estimated_total(match.queryset)
 
@@ -243,11 +262,13 @@ class RankedResults:
             self._window = (total, ids, {int(k): v for k, v in scores.items()})
             return self._window
         rows, total = self._best_rows()
-        scores = {pk: float(base) for pk, base, _ in rows}
+        scores = {pk: float(base) for pk, base, _, _ in rows}
         if self.match.rerank is not None and rows:
             extra = Resource.objects.filter(pk__in=list(scores)).annotate(extra=self.match.rerank)
             for pk, value in extra.values_list("pk", "extra"):
                 scores[pk] += float(value or 0.0)
+        if self.hybrid is not None and rows:
+            scores = self.hybrid.fuse(scores, {pk: embedding for pk, _, _, embedding in rows})
         sign = -1 if self.descending else 1
         ordered = sorted(rows, key=lambda r: (sign * scores[r[0]], sign * r[2], r[0]))
         self._window = (total, [r[0] for r in ordered], scores)
@@ -256,6 +277,19 @@ class RankedResults:
 
     def count(self) -> int:
         return self._load()[0]
+
+    def related(self, *, offset: int, limit: int, strict_on_page: int) -> list[Resource]:
+        """The semantic fill of a page (resources.hybrid): resources related to a query with few strict matches,
+        after all of them. Empty for literal queries, ascending order, broad queries or when the page is full."""
+        from resources.hybrid import FILL_BELOW
+
+        if self.hybrid is None or not self.descending:
+            return []
+        total, ids, _ = self._load()
+        if self.count_is_estimate or total >= FILL_BELOW or strict_on_page >= limit:
+            return []
+        picked = self.hybrid.related(strict_ids=ids, start=max(0, offset - total), count=limit - strict_on_page)
+        return _rows(picked)
 
     def __getitem__(self, page: slice) -> list[Resource]:
         total, ids, scores = self._load()

@@ -354,9 +354,10 @@ def tag_filter(queryset: QuerySet, tags: list[str], mode: str) -> QuerySet:
     return queryset.filter(RawSQL(sql, tags, output_field=BooleanField()))  # noqa: S611
 
 
-def match(queryset: QuerySet, q: str) -> Match:
-    """The resources of `queryset` matching `q` (validated: no NUL, at most 200 characters), typos corrected."""
-    corrected = correct_query(q)
+def match(queryset: QuerySet, q: str, *, correct: bool = True) -> Match:
+    """The resources of `queryset` matching `q` (validated: no NUL, at most 200 characters), typos corrected (unless
+    the caller already did)."""
+    corrected = correct_query(q) if correct else q
     if is_postgres():
         return postgres_match(queryset, corrected)
     return sqlite_match(queryset, corrected)

@@ -6,8 +6,9 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from rest_framework.exceptions import NotFound
 
-from resources import search
+from resources import hybrid, search
 from resources.models import Resource, ScrapeJob, UserInteractionVersion, UserResourceInteraction
+from resources.query import understand
 from resources.results import CountCachedResults, RankedResults, SortedMatches, cache_key
 from users.models import User
 
@@ -23,7 +24,7 @@ DEFAULT_ORDER = {
 
 
 def resources_active() -> QuerySet[Resource]:
-    return Resource.objects.filter(is_active=True).defer("search_vector")
+    return Resource.objects.filter(is_active=True).defer("search_vector", "embedding")
 
 
 NULLABLE_SORTS = {"duration_minutes"}
@@ -90,6 +91,31 @@ def resource_search(
     if sort == "relevance" and not q:
         sort = "rating"
     order = order or DEFAULT_ORDER[sort]
+    if q and hybrid.enabled():
+        # Typos first (so "begginers" is read as intent), then the learner's intent and expansions (resources.query).
+        # Built lazily, on a cache miss only, like the match itself.
+        understood: list[Any] = []
+
+        def understood_query() -> Any:
+            if not understood:
+                understood.append(understand(search.correct_query(q)))
+            return understood[0]
+
+        def build() -> search.Match:
+            return search.match(queryset, understood_query().lexical, correct=False)
+
+        if sort == "relevance":
+            return RankedResults(
+                build=build,
+                descending=order == "desc",
+                key=cache_key("window", {**params, "hybrid": 1}),
+                hybrid=hybrid.Hybrid(understood_query, queryset),
+            )
+        return SortedMatches(
+            build=build,
+            ordering=_ordering(sort, order),
+            key=cache_key("matches", {**params, "sort": None, "order": None, "hybrid": 1}),
+        )
     if sort == "relevance":
         return RankedResults(
             build=lambda: search.match(queryset, q), descending=order == "desc", key=cache_key("window", params)

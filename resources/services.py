@@ -24,6 +24,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
 from common import jobs as common_jobs
+from common.retrieval import embed_texts, encode_vector
 from resources import tasks
 from resources.models import (
     POPULARITY_WEIGHTS,
@@ -215,8 +216,45 @@ def _resource_words(title: str, tags: list[str], description: str) -> set[str]:
     return set(words(f"{title} {' '.join(tags)} {description}"))
 
 
+EMBED_BATCH = 1000
+
+
+def resource_embedding_text(*, title: str, tags: list[str], description: str) -> str:
+    """What a resource's dense vector is computed from (the semantic side of search and of the retrieval engine)."""
+    return f"{title}\n{', '.join(tags or [])}\n{description}"
+
+
+def resource_embeddings_compute(
+    *, only_missing: bool = True, ids: list[int] | None = None, advance: Callable[[int], None] | None = None
+) -> int:
+    """Compute and store the embeddings of resources (those without one, or all of them); returns how many. Runs in
+    batches, each its own UPDATE per row inside one transaction per batch, so a large catalogue streams through."""
+    rows = Resource.objects.order_by("pk")
+    if only_missing:
+        rows = rows.filter(embedding__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    done = 0
+    last = 0
+    while True:
+        batch = list(rows.filter(pk__gt=last).values_list("pk", "title", "tags", "description")[:EMBED_BATCH])
+        if not batch:
+            return done
+        vectors = embed_texts(
+            [resource_embedding_text(title=title, tags=tags, description=text) for _, title, tags, text in batch]
+        )
+        updates = [Resource(pk=pk, embedding=encode_vector(v)) for (pk, *_), v in zip(batch, vectors, strict=True)]
+        with transaction.atomic():
+            Resource.objects.bulk_update(updates, ["embedding"], batch_size=EMBED_BATCH)
+        done += len(batch)
+        last = batch[-1][0]
+        if advance is not None:
+            advance(len(batch))
+
+
 def search_terms_rebuild() -> int:
-    """Recount the vocabulary of the active resources (typo correction reads it); returns its size."""
+    """Recount the vocabulary of the active resources (typo correction reads it) and embed the resources that have
+    no embedding yet (new or changed ones); returns the vocabulary's size."""
     counts: Counter[str] = Counter()
     rows = Resource.objects.filter(is_active=True).values_list("title", "tags", "description")
     for title, tags, description in rows.iterator(chunk_size=2000):
@@ -226,6 +264,7 @@ def search_terms_rebuild() -> int:
         SearchTerm.objects.bulk_create(
             [SearchTerm(word=word, document_count=n) for word, n in counts.items()], batch_size=5000
         )
+    resource_embeddings_compute(only_missing=True)
     catalogue_changed()
     return len(counts)
 
@@ -238,6 +277,7 @@ def search_terms_add(*, resource: Resource) -> None:
         for w in _resource_words(resource.title, resource.tags, resource.description)
     ]
     SearchTerm.objects.bulk_create(terms, ignore_conflicts=True, batch_size=5000)
+    resource_embeddings_compute(only_missing=False, ids=[resource.pk])
     catalogue_changed()
 
 
@@ -280,6 +320,8 @@ def _seed_one(entry: dict[str, Any]) -> tuple[str, str]:
         return canonical, "unchanged"
     for name, value in values.items():
         setattr(resource, name, value)
+    if changed:
+        resource.embedding = None  # recomputed by search_terms_rebuild() at the end of the seed
     resource.origin = Origin.CURATED
     resource.is_active = True
     try:
@@ -342,8 +384,9 @@ def resource_upsert_scraped(*, item: Item) -> str:
         for name in changed:
             setattr(existing, name, values[name])
         existing.scraped_at = now
+        existing.embedding = None  # recomputed by search_terms_rebuild() at the end of the job
         existing.full_clean(validate_unique=False, validate_constraints=False)
-        existing.save(update_fields=[*changed, "scraped_at", "updated_at"])
+        existing.save(update_fields=[*changed, "scraped_at", "updated_at", "embedding"])
         return "updated"
 
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.choices import Difficulty, LearningStyle, MediaType
-from common.pagination import PAGINATION_PARAMETERS, paginate
+from common.pagination import PAGINATION_PARAMETERS, HeaderLimitOffsetPagination, paginate
 from common.serializers import error_responses
 from resources import selectors, services
 from resources.models import InteractionType
@@ -76,7 +76,12 @@ class ResourceSearchApi(PublicApi):
         "as `filters=<JSON object>`. A bare array; the total is in `X-Total-Count`: exact up to "
         f"{EXACT_TOTAL_UP_TO:,} matches of `q`, "
         "above that PostgreSQL's estimate, flagged by `X-Total-Count-Estimated: true` (follow the `next` link rather "
-        "than computing pages from an estimated total).",
+        "than computing pages from an estimated total). Plain-language queries are read as learners mean them: "
+        'how-to phrasing ("how to", "for beginners", "tutorial") steers difficulty and media type instead of '
+        "matching titles, and topic aliases expand the words. When a relevance-ranked query has fewer than 10 strict "
+        "matches, the page is completed with related resources (nearest in meaning, same filters) listed after every "
+        "strict match: `X-Total-Count` counts strict matches only and `X-Related-Count` says how many items at the end "
+        "of the page are related ones.",
         parameters=SEARCH_PARAMETERS,
         responses={200: ResourceOutputSerializer(many=True), **error_responses(400)},
         tags=TAGS,
@@ -85,7 +90,15 @@ class ResourceSearchApi(PublicApi):
         data = ResourceSearchInputSerializer(data=search_query_data(request.query_params))
         data.is_valid(raise_exception=True)
         resources = selectors.resource_search(**data.validated_data)
-        return paginate(request, resources, lambda page: ResourceOutputSerializer(page, many=True).data)
+        fill = getattr(resources, "related", None)
+        if fill is None:
+            return paginate(request, resources, lambda page: ResourceOutputSerializer(page, many=True).data)
+        paginator = HeaderLimitOffsetPagination()
+        page = paginator.paginate_queryset(resources, request)
+        related = fill(offset=paginator.offset, limit=paginator.limit, strict_on_page=len(page))
+        response = paginator.get_paginated_response(ResourceOutputSerializer([*page, *related], many=True).data)
+        response["X-Related-Count"] = str(len(related))
+        return response
 
 
 def _detail(request: Request, resource_id: int, resource=None) -> Response:  # type: ignore[no-untyped-def]

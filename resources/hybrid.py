@@ -1,0 +1,129 @@
+"""Hybrid catalogue search: dense similarity fused into the lexical ranking, and the semantic fill.
+
+The lexical side is resources.search (PostgreSQL full-text + trigram, or the SQLite fallback) run on the query as
+resources.query understood it (intent set aside, expansions OR-ed in). Its best WINDOW matches are re-ranked by
+
+    fused = LEXICAL_WEIGHT × lexical / best lexical + SEMANTIC_WEIGHT × cosine(query, resource) + intent bonus
+
+where the lexical score already carries the small rating prior, the cosine comes from the embedding stored with each
+row (read in the same query as the window, so dense ranking costs no extra round trip), and the intent bonus rewards
+the difficulty and media types the phrasing implied ("for beginners", "course", "practice").
+
+The semantic fill: when a plain-language query has fewer than FILL_BELOW strict matches, the page is completed with
+the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, the
+same filters), listed after every strict match and counted apart (`X-Total-Count` counts strict matches only; the
+response says how many related items it carries in `X-Related-Count`).
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db.models import QuerySet
+
+from common.retrieval import Doc, decode_vector, embed_text, get_index, register_corpus
+from resources.models import Resource
+from resources.query import Understood
+
+LEXICAL_WEIGHT = 0.6
+SEMANTIC_WEIGHT = 0.4
+INTENT_BONUS = 0.04
+FILL_BELOW = 10
+MIN_RELATED = 0.45
+RELATED_MAX = 50
+CORPUS = "resources"
+
+
+def enabled() -> bool:
+    """Hybrid ranking and the semantic fill (RESOURCES_SEARCH_HYBRID, default on; off = lexical only)."""
+    return bool(getattr(settings, "RESOURCES_SEARCH_HYBRID", True))
+
+
+class Hybrid:
+    """The dense half of one search: the understood query, its vector, and the filtered catalogue it ranges over."""
+
+    def __init__(self, understood: Callable[[], Understood], filtered: QuerySet) -> None:
+        self._understood = understood  # lazy: typo correction reads the database, only needed on a cache miss
+        self.filtered = filtered
+        self._vector: np.ndarray | None = None
+
+    @property
+    def understood(self) -> Understood:
+        return self._understood()
+
+    @property
+    def vector(self) -> np.ndarray:
+        if self._vector is None:
+            self._vector = embed_text(self.understood.semantic)
+        return self._vector
+
+    def fuse(self, lexical: dict[int, float], embeddings: dict[int, Any]) -> dict[int, float]:
+        """Fused scores of the window (pk → lexical score incl. rating prior) given the rows' stored embeddings."""
+        if not lexical:
+            return lexical
+        best = max(lexical.values())
+        scale = 1.0 / best if best > 0 else 0.0
+        vector = self.vector
+        fused = {}
+        for pk, score in lexical.items():
+            stored = decode_vector(embeddings.get(pk))
+            semantic = float(stored @ vector) if stored is not None else 0.0
+            fused[pk] = LEXICAL_WEIGHT * score * scale + SEMANTIC_WEIGHT * semantic
+        return self._intent(fused)
+
+    def _intent(self, scores: dict[int, float]) -> dict[int, float]:
+        understood = self.understood
+        if not (understood.difficulty or understood.media_types) or not scores:
+            return scores
+        rows = Resource.objects.filter(pk__in=list(scores)).values_list("pk", "difficulty", "media_type")
+        for pk, difficulty, media_type in rows:
+            if understood.difficulty and difficulty == understood.difficulty:
+                scores[pk] += INTENT_BONUS
+            if media_type in understood.media_types:
+                scores[pk] += INTENT_BONUS
+        return scores
+
+    def related(self, *, strict_ids: Sequence[int], start: int, count: int) -> list[int]:
+        """Ids of the semantic fill from position `start` (0 = just after the last strict match), at most `count`:
+        nearest neighbours of the query among the filtered catalogue, strict matches excluded, ties by id."""
+        if count <= 0 or start >= RELATED_MAX or self.understood.literal:
+            return []
+        index = get_index(CORPUS)
+        exclude = set(strict_ids)
+        wanted = min(start + count, RELATED_MAX)
+        hits = [h for h in index.similar(self.vector, k=wanted + len(exclude) + 50) if h.semantic >= MIN_RELATED]
+        candidates = [h.id for h in hits if h.id not in exclude]
+        if not candidates:
+            return []
+        allowed = set(self.filtered.filter(pk__in=candidates).values_list("pk", flat=True))
+        return [pk for pk in candidates if pk in allowed][start:wanted]
+
+
+# --- The `resources` corpus of the shared retrieval engine ----------------------------------------------------------
+
+
+def corpus_docs() -> list[Doc]:
+    """Every active resource as a retrieval Doc: title, tags as its lexical text (descriptions are in the stored
+    vector, and leaving them out keeps the in-process index small at 100k rows), the stored embedding, and the
+    media type and difficulty as meta."""
+    rows = (
+        Resource.objects.filter(is_active=True)
+        .order_by("pk")
+        .values_list("pk", "title", "tags", "embedding", "media_type", "difficulty")
+    )
+    docs = []
+    metas: dict[tuple[str, str | None], Mapping[str, Any]] = {}  # a few shared dicts, not one per row
+    for pk, title, tags, embedding, media_type, difficulty in rows.iterator(chunk_size=5000):
+        meta = metas.setdefault(
+            (media_type, difficulty), MappingProxyType({"media_type": media_type, "difficulty": difficulty})
+        )
+        docs.append(Doc(id=pk, title=title, text=" ".join(tags or []), vector=decode_vector(embedding), meta=meta))
+    return docs
+
+
+def register() -> None:
+    from resources.results import catalogue_version
+
+    register_corpus(CORPUS, version=catalogue_version, load=corpus_docs)

@@ -1,0 +1,220 @@
+"""Query understanding for catalogue search: what a learner typed → the words to match, the intent, expansions.
+
+- How-to phrasing is intent, not content: "how to", "for beginners", "explained", "tutorial", "course", "video",
+  "practice"… are set aside before matching (so "how to center a div" does not match "Learning Center" on "how" or
+  "to", and "react hooks for beginners" does not match every channel "for beginners"), and they steer ranking: a
+  difficulty they imply and media types they name get a small bonus (never a filter).
+- Expansion: a phrase that is an alias in the topic graph (roadmaps/data/topics.yaml, read as a file — resources does
+  not import roadmaps) adds the topic's name; hand-written expansions (resources/data/synonyms.yaml) cover phrases
+  whose words mean something else alone ("center a div" → css layout, flexbox). A one-word alias only expands a
+  one-word query ("ml" → machine learning), so "python decorators" is not widened to every Python resource.
+- Queries with websearch syntax ("a phrase", -word, or) are taken literally: no intent, no expansion.
+"""
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+SYNONYMS_FILE = Path(__file__).resolve().parent / "data" / "synonyms.yaml"
+MAX_EXPANSIONS = 3
+WORD_RE = re.compile(r"[^\W_][\w.+#'-]*")
+OPERATOR_RE = re.compile(r'"|(^|\s)-\S|(^|\s)or(\s|$)', re.IGNORECASE)
+
+# Phrases (longest first when matching) that say how, not what; with the difficulty or media types they imply.
+INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "explain like i'm five": ("beginner", ()),
+    "for absolute beginners": ("beginner", ()),
+    "for beginners": ("beginner", ()),
+    "for beginner": ("beginner", ()),
+    "for dummies": ("beginner", ()),
+    "from scratch": ("beginner", ()),
+    "for newbies": ("beginner", ()),
+    "step by step": (None, ("tutorial",)),
+    "how do i": (None, ()),
+    "how do you": (None, ()),
+    "how does": (None, ()),
+    "how can i": (None, ()),
+    "how to": (None, ()),
+    "what is": ("beginner", ()),
+    "what are": ("beginner", ()),
+    "what's": ("beginner", ()),
+    "introduction to": ("beginner", ()),
+    "intro to": ("beginner", ()),
+    "getting started with": ("beginner", ()),
+    "i want to learn": (None, ()),
+    "i want to": (None, ()),
+    "teach me": (None, ()),
+    "learn": (None, ()),
+    "learning": (None, ()),
+    "beginner": ("beginner", ()),
+    "beginners": ("beginner", ()),
+    "basics": ("beginner", ()),
+    "basic": ("beginner", ()),
+    "fundamentals": ("beginner", ()),
+    "explained": (None, ()),
+    "explain": (None, ()),
+    "tutorial": (None, ("tutorial",)),
+    "tutorials": (None, ("tutorial",)),
+    "guide": (None, ()),
+    "course": (None, ("course",)),
+    "courses": (None, ("course",)),
+    "free course": (None, ("course",)),
+    "video": (None, ("video",)),
+    "videos": (None, ("video",)),
+    "youtube": (None, ("video",)),
+    "youtube channel": (None, ("video",)),
+    "book": (None, ("book",)),
+    "books": (None, ("book",)),
+    "podcast": (None, ("podcast",)),
+    "podcasts": (None, ("podcast",)),
+    "practice": (None, ("interactive",)),
+    "exercises": (None, ("interactive",)),
+    "interactive": (None, ("interactive",)),
+    "advanced": ("advanced", ()),
+    "in depth": ("advanced", ()),
+}
+_INTENT_ORDER = sorted(INTENT_PHRASES, key=lambda p: (-len(p.split()), -len(p)))
+# Title words that name a level, not a topic (dropped from a topic's name when it expands a query).
+GENERIC_TITLE_WORDS = frozenset(
+    "basics fundamentals advanced introduction intro beginner essentials and with the".split()
+)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """A query as understood: `content` (what to match), `expansions` (alternative phrasings, OR-ed), the difficulty
+    and media types the phrasing implies, and `literal` when the query used websearch syntax."""
+
+    raw: str
+    content: str
+    expansions: tuple[str, ...] = ()
+    difficulty: str | None = None
+    media_types: tuple[str, ...] = ()
+    literal: bool = False
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def lexical(self) -> str:
+        """The websearch query to match: the content, or any expansion."""
+        return " or ".join([self.content, *self.expansions]) if self.expansions else self.content
+
+    @property
+    def semantic(self) -> str:
+        """The text whose embedding ranks by meaning: the content and its expansions."""
+        return " ".join([self.content, *self.expansions])
+
+
+_lock = threading.Lock()
+_table: dict[tuple[str, ...], tuple[str, ...]] | None = None
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in WORD_RE.findall(str(text)))
+
+
+def _topic_name(title: str) -> str:
+    return " ".join(w for w in _phrase(title) if w not in GENERIC_TITLE_WORDS)
+
+
+def _load_table() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """alias phrase → expansions, from the topic graph's aliases and the hand-written file."""
+    table: dict[tuple[str, ...], list[str]] = {}
+    topics_file = Path(getattr(settings, "BASE_DIR", Path("."))) / "roadmaps" / "data" / "topics.yaml"
+    try:
+        topics = yaml.safe_load(topics_file.read_text(encoding="utf-8")) or []
+    except (OSError, yaml.YAMLError):
+        logger.warning("Topic graph %s unreadable: search expands with hand-written synonyms only", topics_file)
+        topics = []
+    for topic in topics:
+        if not isinstance(topic, dict):
+            continue
+        name = _topic_name(topic.get("title", ""))
+        if not name:
+            continue
+        for alias in topic.get("aliases") or []:
+            key = _phrase(alias)
+            if key and " ".join(key) != name:
+                table.setdefault(key, []).append(name)
+    extra = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) or {}
+    for phrase, expansions in extra.items():
+        table.setdefault(_phrase(phrase), []).extend(str(e) for e in expansions)
+    return {key: tuple(dict.fromkeys(values)) for key, values in table.items()}
+
+
+def expansion_table() -> dict[tuple[str, ...], tuple[str, ...]]:
+    global _table
+    if _table is None:
+        with _lock:
+            if _table is None:
+                _table = _load_table()
+    return _table
+
+
+def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
+    difficulty: str | None = None
+    media: list[str] = []
+    kept: list[str] = []
+    i = 0
+    while i < len(words):
+        for phrase in _INTENT_ORDER:
+            parts = phrase.split()
+            if words[i : i + len(parts)] == parts:
+                level, types = INTENT_PHRASES[phrase]
+                difficulty = difficulty or level
+                media.extend(t for t in types if t not in media)
+                i += len(parts)
+                break
+        else:
+            kept.append(words[i])
+            i += 1
+    return kept, difficulty, media
+
+
+def _expansions(words: list[str]) -> list[str]:
+    table = expansion_table()
+    found: list[str] = []
+    present = set(words)
+    for _key, expansions in _matching_keys(table, words):
+        for expansion in expansions:
+            if not set(expansion.split()) <= present and expansion not in found:
+                found.append(expansion)
+    return found[:MAX_EXPANSIONS]
+
+
+def _matching_keys(
+    table: dict[tuple[str, ...], tuple[str, ...]], words: list[str]
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The table's phrases found in `words`, longest first: a several-word phrase when all its words occur (in any
+    order: "undo last git commit" has "undo commit"), a one-word phrase only when it is the whole query."""
+    present = set(words)
+    if len(words) == 1:
+        key = (words[0],)
+        return [(key, table[key])] if key in table else []
+    found = [(key, value) for key, value in table.items() if len(key) > 1 and set(key) <= present]
+    return sorted(found, key=lambda item: (-len(item[0]), item[0]))
+
+
+def understand(q: str) -> Understood:
+    """Read a (validated) query as a learner meant it."""
+    q = q.strip()
+    if not q or OPERATOR_RE.search(q):
+        return Understood(raw=q, content=q, literal=True)
+    words = [w.lower() for w in WORD_RE.findall(q.replace("’", "'"))]
+    kept, difficulty, media = _strip_intent(words)
+    if not kept:  # only intent words ("tutorial"): then they are the content
+        kept, difficulty, media = words, None, []
+    content = " ".join(kept)
+    return Understood(
+        raw=q,
+        content=content,
+        expansions=tuple(_expansions(kept)),
+        difficulty=difficulty,
+        media_types=tuple(media),
+    )
