@@ -149,9 +149,8 @@ def submission_get(*, user: User, submission_id: int) -> CodeSubmission:
 def learner_module_evidence(*, user: User) -> list[str]:
     """Slugs of the modules `user` has shown they know: completed modules, modules whose quiz they passed, and every
     module of a path whose final assessment quiz they passed or whose modules they all completed (sorted)."""
-    completed = set(
-        UserModuleProgress.objects.filter(user=user, status=ProgressStatus.COMPLETED).values_list("module_id", flat=True)
-    )
+    done = UserModuleProgress.objects.filter(user=user, status=ProgressStatus.COMPLETED)
+    completed = set(done.values_list("module_id", flat=True))
     passed = QuizAttempt.objects.filter(user=user, passed=True, quiz__module__isnull=False)
     passed_modules = set(passed.values_list("quiz__module_id", flat=True))
     modules = {row["id"]: row for row in Module.objects.values("id", "slug", "learning_path_id", "module_type")}

@@ -128,7 +128,7 @@ def plan_with_llm(
 def unknown_message(exc: UnknownConcept) -> str:
     """The failed roadmap's error: what we do not teach, and what nearby we do."""
     terms = ", ".join(f"“{t}”" for t in exc.unknown_terms) or f"“{exc.concept[:80]}”"
-    text = f"We do not teach {terms} yet, and our catalogue has nothing that really matches it."
+    text = f"Nothing in our curriculum or catalogue matches this concept yet: we do not teach {terms}."
     if exc.suggestions:
         text += f" Nearby topics we do teach: {', '.join(exc.suggestions)}."
     return text

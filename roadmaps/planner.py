@@ -170,16 +170,20 @@ class Goals:
 
 
 def _suggestions(g: TopicGraph, text: str) -> list[str]:
-    """Nearby topics we do teach, from the concept's specific words only (never "Programming Basics" for "programming")."""
+    """Nearby topics we do teach (the shared retrieval engine's `topics` corpus), from the concept's specific words
+    only: never "Programming Basics" just because the concept said "programming"."""
+    from roadmaps.corpus import nearby_topics  # the engine loads its embedding table on first use
+
     specific = " ".join(w for w in normalise(text).split() if w not in GENERIC)
-    return [m.topic.title for m in g.match(specific, limit=6) if m.score >= 0.05][:4] if specific else []
+    return nearby_topics(specific) if specific else []
 
 
 def _area_core(g: TopicGraph, area: str) -> list[str]:
     """The entry topics of an area that most of it builds on (e.g. Machine Learning Fundamentals)."""
     roots = [
         t.slug for t in g.topics.values()
-        if t.area == area and not t.optional and not t.project and not any(g.topics[p].area == area for p in t.prerequisites)
+        if t.area == area and not t.optional and not t.project
+        and not any(g.topics[p].area == area for p in t.prerequisites)
     ]  # fmt: skip
     reach = {r: sum(1 for t in g.topics.values() if t.area == area and r in g.closure([t.slug])) for r in roots}
     ranked = sorted(roots, key=lambda r: (-reach[r], g.depth[r], r))
@@ -370,7 +374,8 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         project_area, project_found = _split(g, project_need, areas | {g.topics[project].area})
         with_project = core_area | project_area
         options.append(("project", with_project, core_found | project_found))
-        options.append(("project-condensed", core_area | {project}, core_found | project_found | (project_area - {project})))
+        condensed = core_found | project_found | (project_area - {project})
+        options.append(("project-condensed", core_area | {project}, condensed))
     options.append(("core", core_area, core_found))
     options.append(("core-condensed", set(core), core_found | (core_area - set(core))))
     chosen = None
@@ -394,9 +399,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         remaining = {s: r for s, r in goals.relevance.items() if s not in nodes and s not in known}
         closures = {s: _closure(g, [s], known) for s in remaining}
         while remaining:
-            scores = {
-                s: (-(r - 0.004 * _total(g, closures[s] - nodes)), g.depth[s], s) for s, r in remaining.items()
-            }
+            scores = {s: (-(r - 0.004 * _total(g, closures[s] - nodes)), g.depth[s], s) for s, r in remaining.items()}
             best = min(scores, key=scores.__getitem__)
             candidate = nodes | closures[best]
             if _min_hours(g, candidate) <= H:

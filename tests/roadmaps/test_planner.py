@@ -126,6 +126,7 @@ def test_tiny_budget_teaches_a_taste_of_the_goal_says_so_and_suggests_a_duration
 def test_intermediate_learners_skip_other_areas_beginner_topics():
     beginner = plan_roadmap("Django", Budget(weeks=8, hours_per_week=6), difficulty="beginner")
     intermediate = plan_roadmap("Django", Budget(weeks=8, hours_per_week=6), difficulty="intermediate")
+
     def taught(plan):
         return {s.topic_slug for s in plan.steps} | {c for s in plan.steps for c in s.covers}
 
