@@ -50,6 +50,7 @@ from users.models import User
 logger = logging.getLogger(__name__)
 
 CATALOGUE = Path(__file__).resolve().parent / "data" / "catalogue.yaml"
+CATALOGUE_FILES = (CATALOGUE, CATALOGUE.with_name("catalogue_extra.yaml"))  # seeded in this order; URLs unique
 COUNTER_FIELDS = {
     InteractionType.VIEW: "view_count",
     InteractionType.LIKE: "like_count",
@@ -285,10 +286,13 @@ def search_terms_add(*, resource: Resource) -> None:
 
 
 def load_catalogue() -> list[dict[str, Any]]:
-    data = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
-    if not isinstance(data, list):
-        raise ValueError(f"{CATALOGUE} must hold a list of resources")
-    return data
+    entries: list[dict[str, Any]] = []
+    for path in CATALOGUE_FILES:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise ValueError(f"{path} must hold a list of resources")
+        entries.extend(data)
+    return entries
 
 
 def seed_size() -> int:
