@@ -44,7 +44,7 @@ GENERIC = frozenset(
     career tech technology technologies skill skills become becoming start started starting new first some all more
     prep preparation practice practise things stuff everything anything concepts concept understand understanding
     deep dive overview crash level up small own via vs versus day days week weeks month months year hands on based
-    project projects computing computer computers""".split()
+    project projects computing computer computers play playing""".split()
 )
 LANGUAGES = frozenset(
     "python javascript typescript java go golang rust c c++ c# csharp ruby php kotlin swift jac r scala dart elixir "
@@ -159,6 +159,19 @@ def _specific_tag(g: TopicGraph, topic: Topic) -> str | None:
     return min(counts, key=lambda tag: (counts[tag], tag)) if counts else None
 
 
+# How learners name an area that the graph tags differently ("frontend developer" → web).
+AREA_SYNONYMS = {"frontend": "web", "front end": "web", "web frontend": "web", "web design": "web",
+                 "ai": "machine-learning", "artificial intelligence": "machine-learning", "ml": "machine-learning",
+                 "data analytics": "data-science", "data analysis": "data-science", "cyber security": "security",
+                 "cybersecurity": "security", "infosec": "security", "ops": "devops", "sre": "devops"}  # fmt: skip
+
+
+def _area_synonym(g: TopicGraph, text: str) -> str | None:
+    specific = " ".join(w for w in text.split() if w not in GENERIC)
+    area = AREA_SYNONYMS.get(specific)
+    return area if area in g.areas else None
+
+
 @dataclass
 class Goals:
     relevance: dict[str, float]  # every goal topic → relevance (core, family, projects, area)
@@ -207,7 +220,7 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         # A specific key term outweighs generic words: "Rust async programming" must not become Programming Basics.
         specific = [m for m in strong if _shares_key(m.topic, known_keys)]
         strong = specific
-    area = g.area_for(text) if text else None
+    area = (g.area_for(text) if text else None) or _area_synonym(g, text)
     goals: dict[str, float] = {}
     if area:
         for topic in g.topics.values():
@@ -394,15 +407,17 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     label, step_set, crash_set, too_small = chosen
     # Enrichment: other goal topics (and their prerequisites) as steps while everything still fits.
     trimmed: list[str] = []
-    if not too_small and not crash_set:
+    if not too_small:
+        # Beside a crash course too: what it condenses is not taught twice, and its smallest size stays reserved.
         nodes = set(step_set)
-        remaining = {s: r for s, r in goals.relevance.items() if s not in nodes and s not in known}
-        closures = {s: _closure(g, [s], known) for s in remaining}
+        reserve = _crash_min(g, crash_set, H)
+        remaining = {s: r for s, r in goals.relevance.items() if s not in nodes | crash_set and s not in known}
+        closures = {s: _closure(g, [s], known) - crash_set for s in remaining}
         while remaining:
             scores = {s: (-(r - 0.004 * _total(g, closures[s] - nodes)), g.depth[s], s) for s, r in remaining.items()}
             best = min(scores, key=scores.__getitem__)
             candidate = nodes | closures[best]
-            if _min_hours(g, candidate) <= H:
+            if _min_hours(g, candidate) + reserve <= H:
                 nodes = candidate
             else:
                 trimmed.append(best)
