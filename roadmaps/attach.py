@@ -10,6 +10,7 @@ At most 3, of different media types, each with a one-line reason; a crash course
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from common.retrieval import get_index
@@ -49,14 +50,26 @@ class Pick:
     reason: str
 
 
-ROW_FIELDS = ("id", "title", "description", "tags", "media_type", "difficulty", "duration_minutes", "rating",
-              "learning_style")  # fmt: skip
+ROW_FIELDS = ("id", "title", "tags", "media_type", "difficulty", "duration_minutes", "rating", "learning_style")
 
 
-def _rows(ids: set[int]) -> dict[int, dict[str, Any]]:
+def _rows(ids: set[int], *extra: str) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
-    return {r["id"]: r for r in resources_active().filter(pk__in=ids).values(*ROW_FIELDS)}
+    return {r["id"]: r for r in resources_active().filter(pk__in=ids).values(*ROW_FIELDS, *extra)}
+
+
+@lru_cache(maxsize=20_000)
+def _row_terms(title: str, tags: tuple[str, ...]) -> frozenset[str]:
+    return frozenset({w for t in tags for w in lexical_terms(t)} | set(lexical_terms(title)))
+
+
+@lru_cache(maxsize=20_000)
+def _languages(title: str, tags: tuple[str, ...]) -> frozenset[str]:
+    found = ({normalise(t) for t in tags} | (_words(title) - AMBIGUOUS_IN_TITLES)) & LANGUAGES
+    if "golang" in found:
+        found = (found - {"golang"}) | {"go"}
+    return frozenset(found - NEUTRAL_LANGUAGES)
 
 
 def _words(text: str) -> set[str]:
@@ -64,12 +77,8 @@ def _words(text: str) -> set[str]:
 
 
 def resource_languages(row: dict[str, Any]) -> set[str]:
-    tags = {normalise(t) for t in row["tags"] or []}
-    title = _words(row["title"]) - AMBIGUOUS_IN_TITLES
-    found = (tags | title) & LANGUAGES
-    if "golang" in found:
-        found = (found - {"golang"}) | {"go"}
-    return found - NEUTRAL_LANGUAGES
+    """The programming languages a resource is written for (its tags, and unambiguous names in its title)."""
+    return set(_languages(row["title"], tuple(row["tags"] or ())))
 
 
 def plan_languages(steps: list[PlannedStep]) -> set[str]:
@@ -161,7 +170,7 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
             langs = resource_languages(row)
             if langs and not langs & allowed:
                 continue  # a JavaScript book for a Python learner: wrong even if relevant
-            shared = specific & ({w for t in tags for w in lexical_terms(t)} | set(lexical_terms(row["title"])))
+            shared = specific & _row_terms(row["title"], tuple(row["tags"] or ()))
             if not shared and hit.semantic < STRONG_SEMANTIC:
                 continue
             reference = False
@@ -211,7 +220,7 @@ def catalogue_fallback_steps(
     if not terms:
         return []
     hits = index.search(concept, k=CANDIDATES, min_semantic=STRONG_SEMANTIC)
-    rows = _rows({h.id for h in hits})
+    rows = _rows({h.id for h in hits}, "description")
     avoid = {t.lower() for t in prefs.avoid_tags}
     chosen = []
     for hit in hits:
