@@ -214,3 +214,37 @@ def lesson_section_docs() -> list[Doc]:
             )
         )
     return docs
+
+
+def learner_module_evidence(*, user: User) -> list[str]:
+    """Slugs of the modules `user` has shown they know: completed modules, modules whose quiz they passed, and every
+    module of a path whose final assessment quiz they passed or whose modules they all completed (sorted)."""
+    done = UserModuleProgress.objects.filter(user=user, status=ProgressStatus.COMPLETED)
+    completed = set(done.values_list("module_id", flat=True))
+    passed = QuizAttempt.objects.filter(user=user, passed=True, quiz__module__isnull=False)
+    passed_modules = set(passed.values_list("quiz__module_id", flat=True))
+    modules = {row["id"]: row for row in Module.objects.values("id", "slug", "learning_path_id", "module_type")}
+    by_path: dict[int, list[int]] = {}
+    for row in modules.values():
+        by_path.setdefault(row["learning_path_id"], []).append(row["id"])
+    known = completed | passed_modules
+    for path_modules in by_path.values():
+        finished = all(m in completed for m in path_modules)
+        assessed = any(m in passed_modules and modules[m]["module_type"] == "assessment" for m in path_modules)
+        if finished or assessed:
+            known.update(path_modules)
+    return sorted(modules[m]["slug"] for m in known if m in modules)
+
+
+def modules_by_slug(*, slugs: list[str]) -> dict[str, dict[str, Any]]:
+    """Published modules by slug, as links: {slug: {id, title, learning_path_id, learning_path, minutes}}."""
+    rows = (
+        Module.objects.filter(slug__in=slugs, learning_path__is_published=True)
+        .order_by("learning_path_id", "order_index")
+        .values("id", "slug", "title", "learning_path_id", "learning_path__title", "estimated_duration")
+    )
+    return {
+        r["slug"]: {"id": r["id"], "title": r["title"], "learning_path_id": r["learning_path_id"],
+                    "learning_path": r["learning_path__title"], "minutes": r["estimated_duration"]}
+        for r in rows
+    }  # fmt: skip

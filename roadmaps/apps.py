@@ -7,6 +7,7 @@ class RoadmapsConfig(AppConfig):
 
     def ready(self) -> None:
         from common.history import register_history_provider
-        from roadmaps import history
+        from roadmaps import corpus, history
 
         register_history_provider("roadmaps", history.roadmap_history)
+        corpus.register()

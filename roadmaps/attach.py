@@ -1,27 +1,35 @@
-"""Attaching catalogue resources to roadmap steps: never invented URLs, only our own catalogue.
+"""Attaching catalogue resources to roadmap steps: never invented URLs, only our own catalogue, through the shared
+retrieval engine's `resources` corpus (common/retrieval; no private index here).
 
-Per step: TF-IDF similarity between the step (title, tags, description) and each resource (title, tags,
-description), the user's hard filters (avoid_tags, max duration) never violated, soft boosts for preferred media
-types, learning style, difficulty near the step's and rating; then the top 3 with different media types, and none
-rather than junk (a minimum similarity). The catalogue index is built once per process and rebuilt when the
-catalogue changes.
+Per step: the step's topic (title, aliases, tags) is searched in the hybrid index; a candidate must clear a relevance
+floor (a shared specific word with the step's topic, or a high semantic similarity), fit the learner's language and
+stack (a Python learner is not sent to a JavaScript book), and fit the step's length (a 40-hour book is not attached
+to a 3-hour step; a reference is, with the part to read named). The user's hard filters (avoid_tags, max duration)
+are never violated; preferred media types, learning style, difficulty near the step's and rating are soft boosts.
+At most 3, of different media types, each with a one-line reason; a crash course gets one. Empty rather than wrong.
 """
 
-import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-import numpy as np
-from django.db.models import Count, Max
-from sklearn.feature_extraction.text import TfidfVectorizer
-
-from resources.models import Resource
+from common.retrieval import get_index
+from common.retrieval.text import terms as lexical_terms
 from resources.selectors import resources_active
-from roadmaps.planner import PlannedStep
-from roadmaps.topics import DIFFICULTY_RANK, normalise
+from roadmaps.planner import GENERIC, LANGUAGES, PlannedStep
+from roadmaps.topics import DIFFICULTY_RANK, graph, normalise
 
-MIN_SIMILARITY = 0.15
+CORPUS = "resources"
 PER_STEP = 3
+CANDIDATES = 40
+MIN_SEMANTIC = 0.35  # without a shared specific word, a resource must be at least this close in meaning …
+STRONG_SEMANTIC = 0.6  # … and this close to count on meaning alone
+LENGTH_FACTOR = 1.5  # a resource may take up to 1.5 × the step's whole-topic hours
+REFERENCE_TYPES = frozenset({"documentation", "interactive"})  # used in parts: the part to read is named
+AMBIGUOUS_IN_TITLES = frozenset({"go", "r", "c", "sql", "bash"})  # language words trusted only as tags
+NEUTRAL_LANGUAGES = frozenset({"sql", "bash"})  # tools every stack uses: never a conflict
+MEDIA_BOOST = 0.3  # a preferred media type wins over a slightly closer match of another type
+MIN_SIMILARITY = 0.15  # catalogue fallback: the floor on the fused score
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class Preferences:
     difficulty: str | None = None
     avoid_tags: tuple[str, ...] = ()
     max_duration: int | None = None
+    known_topics: frozenset[str] = frozenset()  # topic slugs the learner knows (named or evidenced)
+    level_source: str = ""  # where `difficulty` came from: request, preferences, profile ("" = not given)
 
 
 @dataclass
@@ -40,135 +50,208 @@ class Pick:
     reason: str
 
 
-class CatalogueIndex:
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.rows = rows
-        self.tags = [frozenset(t.lower() for t in (r["tags"] or [])) for r in rows]
-        docs = [normalise(f"{r['title']} {r['title']} {' '.join(r['tags'] or [])} {r['description']}") for r in rows]
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
-        self.matrix = self.vectorizer.fit_transform(docs) if docs else None
-
-    def similar(self, text: str) -> np.ndarray:
-        if self.matrix is None:
-            return np.zeros(0)
-        vector = self.vectorizer.transform([normalise(text)])
-        return (self.matrix @ vector.T).toarray().ravel()
+ROW_FIELDS = ("id", "title", "tags", "media_type", "difficulty", "duration_minutes", "rating", "learning_style")
 
 
-_lock = threading.Lock()
-_index: tuple[tuple, CatalogueIndex] | None = None
+def _rows(ids: set[int], *extra: str) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    return {r["id"]: r for r in resources_active().filter(pk__in=ids).values(*ROW_FIELDS, *extra)}
 
 
-def catalogue_index() -> CatalogueIndex:
-    """The index of active resources, rebuilt only when the catalogue changed (one cheap aggregate per call)."""
-    global _index
-    queryset = resources_active()
-    version = tuple(queryset.aggregate(n=Count("id"), changed=Max("updated_at")).values())
-    with _lock:
-        if _index is None or _index[0] != version:
-            rows = list(queryset.order_by("id").values(
-                "id", "title", "description", "tags", "media_type", "difficulty", "duration_minutes", "rating",
-                "learning_style",
-            ))  # fmt: skip
-            _index = (version, CatalogueIndex(rows))
-        return _index[1]
+@lru_cache(maxsize=20_000)
+def _row_terms(title: str, tags: tuple[str, ...]) -> frozenset[str]:
+    return frozenset({w for t in tags for w in lexical_terms(t)} | set(lexical_terms(title)))
 
 
-def _reason(step: PlannedStep, row: dict[str, Any], prefs: Preferences, shared: set[str]) -> str:
-    parts = [f"covers {', '.join(sorted(shared)[:3])}" if shared else f"matches “{step.title}”"]
+@lru_cache(maxsize=20_000)
+def _languages(title: str, tags: tuple[str, ...]) -> frozenset[str]:
+    found = ({normalise(t) for t in tags} | (_words(title) - AMBIGUOUS_IN_TITLES)) & LANGUAGES
+    if "golang" in found:
+        found = (found - {"golang"}) | {"go"}
+    return frozenset(found - NEUTRAL_LANGUAGES)
+
+
+def _words(text: str) -> set[str]:
+    return set(normalise(text).split())
+
+
+def resource_languages(row: dict[str, Any]) -> set[str]:
+    """The programming languages a resource is written for (its tags, and unambiguous names in its title)."""
+    return set(_languages(row["title"], tuple(row["tags"] or ())))
+
+
+def plan_languages(steps: list[PlannedStep]) -> set[str]:
+    """The languages a plan teaches in (from its topics' slugs, titles and tags); Python when it names none (our own
+    lessons are in Python). Jac learners read Python material too (Jac is a Python superset)."""
+    found: set[str] = set()
+    for step in steps:
+        words = _words(" ".join([step.topic_slug.replace("-", " "), step.title, *step.tags]))
+        found |= words & LANGUAGES
+    found -= NEUTRAL_LANGUAGES
+    if "golang" in found:
+        found = (found - {"golang"}) | {"go"}
+    if not found:
+        found = {"python"}
+    if "jac" in found:
+        found.add("python")
+    return found
+
+
+def _step_terms(step: PlannedStep) -> tuple[str, set[str]]:
+    """The search query for a step and its specific words (title, aliases, slug; generic words removed)."""
+    g = graph()
+    slugs = [step.topic_slug] if step.topic_slug else list(step.covers)
+    names: list[str] = []
+    for slug in slugs:
+        topic = g.topics.get(slug)
+        if topic:
+            names += [topic.title, *topic.aliases[:3], topic.slug.replace("-", " ")]
+    if not names:
+        names = [step.title]
+    specific = {w for n in names for w in lexical_terms(n) if w not in GENERIC}
+    query = " ".join([*names, *step.tags[1:3]]) if step.topic_slug else " ".join(names[:9])
+    return query, specific
+
+
+def _reason(row: dict[str, Any], step: PlannedStep, shared: set[str], prefs: Preferences, reference: bool) -> str:
+    minutes = row["duration_minutes"]
+    length = f", {minutes} min" if minutes else ""
+    if minutes and minutes >= 60:
+        length = f", about {round(minutes / 60)} h"
+    topic = step.title.split(" (part ")[0]
+    parts = [f"{row['media_type']}{length}"]
+    parts.append(f"covers {', '.join(sorted(shared)[:3])}" if shared else f"close in meaning to “{topic}”")
+    if reference:
+        parts.append(f"a reference: read the sections on {topic.removeprefix('Crash course: ')}")
     if row["media_type"] in prefs.media_types:
-        parts.append(f"a {row['media_type']}, as you prefer")
-    if prefs.learning_style and row["learning_style"] == prefs.learning_style:
-        parts.append(f"suits a {prefs.learning_style} learner")
+        parts.append("a format you prefer")
     if row["difficulty"] == step.difficulty:
-        parts.append(f"{row['difficulty']} level like this step")
+        parts.append(f"{row['difficulty']} like this step")
     return "; ".join(parts)[:300]
 
 
 def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, list[Pick]]:
-    """Up to 3 resources per step (first part of a split topic only), different media types each."""
-    index = catalogue_index()
+    """Up to 3 resources per step (first part of a split topic only; 1 for a crash course), different media types,
+    each with a reason; none rather than one that does not fit."""
+    index = get_index(CORPUS)
+    if not len(index):
+        return {}
     avoid = {t.lower() for t in prefs.avoid_tags}
-    picks: dict[str, list[Pick]] = {}
+    languages = plan_languages(steps)
+    whole_hours: dict[str, int] = {}
     for step in steps:
-        if step.part > 1 or not index.rows:
+        base = step.key.split("#")[0]
+        whole_hours[base] = whole_hours.get(base, 0) + step.estimated_hours
+    searches: dict[str, tuple[PlannedStep, set[str], list]] = {}
+    for step in steps:
+        if step.part > 1:
             continue
-        sims = index.similar(f"{step.title} {step.title} {' '.join(step.tags)} {step.description}")
-        step_tags = {t.lower() for t in step.tags}
+        query, specific = _step_terms(step)
+        hits = index.search(query, k=CANDIDATES, min_semantic=MIN_SEMANTIC)
+        searches[step.key] = (step, specific, hits)
+    rows = _rows({h.id for _, _, hits in searches.values() for h in hits})
+    picks: dict[str, list[Pick]] = {}
+    for key, (step, specific, hits) in searches.items():
+        step_words = _words(" ".join([step.title, *step.tags]))
+        own_languages = (step_words & LANGUAGES) - NEUTRAL_LANGUAGES
+        allowed = own_languages | ({"python"} if "jac" in own_languages else set()) or languages
+        limit_minutes = LENGTH_FACTOR * whole_hours[key.split("#")[0]] * 60
         scored = []
-        for i in np.argsort(-sims)[:60]:
-            similarity = float(sims[i])
-            if similarity < MIN_SIMILARITY:
-                break
-            row = index.rows[i]
-            if avoid & index.tags[i]:
+        for hit in hits:
+            row = rows.get(hit.id)
+            if row is None:
+                continue
+            tags = {t.lower() for t in row["tags"] or []}
+            if avoid & tags:
                 continue
             if prefs.max_duration and (row["duration_minutes"] or 0) > prefs.max_duration:
                 continue
-            score = similarity
+            langs = resource_languages(row)
+            if langs and not langs & allowed:
+                continue  # a JavaScript book for a Python learner: wrong even if relevant
+            shared = specific & _row_terms(row["title"], tuple(row["tags"] or ()))
+            if not shared and hit.semantic < STRONG_SEMANTIC:
+                continue
+            reference = False
+            if row["duration_minutes"] and row["duration_minutes"] > limit_minutes:
+                if row["media_type"] not in REFERENCE_TYPES:
+                    continue  # a 40-hour book on a 3-hour step
+                reference = True
+            score = hit.score + 0.05 * len(shared)
             if row["media_type"] in prefs.media_types:
-                score += 0.15
+                score += MEDIA_BOOST
             if prefs.learning_style and row["learning_style"] == prefs.learning_style:
-                score += 0.1
+                score += 0.05
             if row["difficulty"] in DIFFICULTY_RANK:
                 gap = abs(DIFFICULTY_RANK[row["difficulty"]] - DIFFICULTY_RANK.get(step.difficulty, 0))
-                score += 0.08 if gap == 0 else (-0.1 if gap == 2 else 0)
-            score += 0.05 * float(row["rating"] or 0) / 5
-            scored.append((score, row["id"], i))
+                score += 0.06 if gap == 0 else (-0.1 if gap == 2 else 0)
+            score += 0.03 * float(row["rating"] or 0) / 5
+            scored.append((score, row["id"], shared, reference))
         scored.sort(key=lambda item: (-item[0], item[1]))
         chosen: list[Pick] = []
         media_seen: set[str] = set()
-        for score, resource_id, i in scored:
-            row = index.rows[i]
+        wanted = 1 if step.covers else PER_STEP
+        for score, resource_id, shared, reference in scored:
+            row = rows[resource_id]
             if row["media_type"] in media_seen:
                 continue
             media_seen.add(row["media_type"])
-            chosen.append(Pick(resource_id, round(score, 4), _reason(step, row, prefs, step_tags & index.tags[i])))
-            if len(chosen) == PER_STEP:
+            chosen.append(Pick(resource_id, round(score, 4), _reason(row, step, shared, prefs, reference)))
+            if len(chosen) == wanted:
                 break
-        picks[step.key] = chosen
+        picks[key] = chosen
     return picks
 
 
-def catalogue_fallback_steps(concept: str, prefs: Preferences, hours_budget: int) -> list[dict[str, Any]]:
+def catalogue_fallback_steps(
+    concept: str, prefs: Preferences, hours_budget: int, require_terms: list[str] | None = None
+) -> list[dict[str, Any]]:
     """For a concept the topic graph does not know: the catalogue's best matches, grouped by their most common tags,
-    easiest group first. Returns [{tag, difficulty, resource_ids}] (empty if the catalogue knows nothing either)."""
-    index = catalogue_index()
-    sims = index.similar(concept)
+    easiest group first. Returns [{tag, difficulty, resource_ids, minutes}] (empty if the catalogue knows nothing).
+    Only resources that name every key term (`require_terms`, else the concept's specific words) in their title,
+    tags or description are used: a plan "for chess" is never built from Docker material."""
+    index = get_index(CORPUS)
+    if not len(index):
+        return []
+    terms = [normalise(t) for t in require_terms or []] or [
+        w for w in normalise(concept).split() if w not in GENERIC and len(w) > 1
+    ]
+    if not terms:
+        return []
+    hits = index.search(concept, k=CANDIDATES, min_semantic=STRONG_SEMANTIC)
+    rows = _rows({h.id for h in hits}, "description")
     avoid = {t.lower() for t in prefs.avoid_tags}
-    hits = []
-    for i in np.argsort(-sims)[:40]:
-        if sims[i] < MIN_SIMILARITY:
-            break
-        row = index.rows[i]
-        if avoid & index.tags[i] or (prefs.max_duration and (row["duration_minutes"] or 0) > prefs.max_duration):
+    chosen = []
+    for hit in hits:
+        row = rows.get(hit.id)
+        if row is None or hit.score < MIN_SIMILARITY:
             continue
-        hits.append(i)
-    if not hits:
+        tags = {t.lower() for t in row["tags"] or []}
+        if avoid & tags or (prefs.max_duration and (row["duration_minutes"] or 0) > prefs.max_duration):
+            continue
+        text = f" {normalise(' '.join([row['title'], *tags, row['description']]))} "
+        if not all(f" {t} " in text for t in terms):
+            continue
+        chosen.append(row)
+    if not chosen:
         return []
     counts: dict[str, int] = {}
-    for i in hits:
-        for tag in index.tags[i]:
-            counts[tag] = counts.get(tag, 0) + 1
-    groups: dict[str, list[int]] = {}
-    for i in hits:
-        tag = max(index.tags[i] or {"general"}, key=lambda t: (counts.get(t, 0), t))
-        groups.setdefault(tag, []).append(i)
+    for row in chosen:
+        for tag in row["tags"] or []:
+            counts[tag.lower()] = counts.get(tag.lower(), 0) + 1
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in chosen:
+        tags = {t.lower() for t in row["tags"] or []} or {"general"}
+        groups.setdefault(max(tags, key=lambda t: (counts.get(t, 0), t)), []).append(row)
     result = []
     for tag, members in groups.items():
-        ranks = [DIFFICULTY_RANK.get(index.rows[i]["difficulty"] or "beginner", 0) for i in members]
+        ranks = [DIFFICULTY_RANK.get(r["difficulty"] or "beginner", 0) for r in members]
         level = round(sum(ranks) / len(ranks))
-        result.append(
-            {
-                "tag": tag,
-                "difficulty": next(k for k, v in DIFFICULTY_RANK.items() if v == level),
-                "resource_ids": [index.rows[i]["id"] for i in members[:PER_STEP]],
-                "minutes": sum(index.rows[i]["duration_minutes"] or 60 for i in members[:PER_STEP]),
-            }
-        )
+        result.append({
+            "tag": tag, "difficulty": next(k for k, v in DIFFICULTY_RANK.items() if v == level),
+            "resource_ids": [r["id"] for r in members[:PER_STEP]],
+            "minutes": sum(r["duration_minutes"] or 60 for r in members[:PER_STEP]),
+        })  # fmt: skip
     result.sort(key=lambda g: (DIFFICULTY_RANK[g["difficulty"]], -len(g["resource_ids"]), g["tag"]))
     return result[:6]
-
-
-def resources_by_id(ids: list[int]) -> dict[int, Resource]:
-    return {r.pk: r for r in Resource.objects.filter(pk__in=ids)}

@@ -125,11 +125,22 @@ def plan_with_llm(
     return None, {"attempts": attempts}
 
 
-def catalogue_plan(concept: str, budget: Budget, prefs: Preferences) -> Plan:
-    """A roadmap from catalogue search results grouped by tag, easiest first, ending with a project."""
-    groups = catalogue_fallback_steps(concept, prefs, budget.hours)
+def unknown_message(exc: UnknownConcept) -> str:
+    """The failed roadmap's error: what we do not teach, and what nearby we do."""
+    terms = ", ".join(f"“{t}”" for t in exc.unknown_terms) or f"“{exc.concept[:80]}”"
+    text = f"Nothing in our curriculum or catalogue matches this concept yet: we do not teach {terms}."
+    if exc.suggestions:
+        text += f" Nearby topics we do teach: {', '.join(exc.suggestions)}."
+    return text
+
+
+def catalogue_plan(concept: str, budget: Budget, prefs: Preferences, unknown: UnknownConcept | None = None) -> Plan:
+    """A roadmap from catalogue search results grouped by tag, easiest first, ending with a project — only from
+    resources that name the concept's key terms (else the UnknownConcept is re-raised for an honest failure)."""
+    terms = list(unknown.unknown_terms) if unknown and unknown.unknown_terms else []
+    groups = catalogue_fallback_steps(concept, prefs, budget.hours, require_terms=terms)
     if not groups:
-        raise UnknownConcept(concept)
+        raise unknown or UnknownConcept(concept)
     project_hours = max(1, budget.hours // 4)
     study_budget = max(len(groups), budget.hours - project_hours)
     wanted = [max(1, round(g["minutes"] / 60)) for g in groups]
@@ -161,6 +172,7 @@ def catalogue_plan(concept: str, budget: Budget, prefs: Preferences) -> Plan:
         steps=steps,
         metadata={"strategy": "catalogue_fallback", "budget_hours": budget.hours,
                   "estimated_total_hours": sum(s.estimated_hours for s in steps),
+                  "coverage": "catalogue", "unknown_terms": terms,
                   "catalogue_groups": [g["tag"] for g in groups], "fallback_resources": {
                       f"catalogue-{g['tag']}": g["resource_ids"] for g in groups}},
     )  # fmt: skip
@@ -178,9 +190,9 @@ def generate_plan(concept: str, budget: Budget, prefs: Preferences) -> Generated
             return Generated(plan=plan, provider=provider.name, model=llm_meta.get("model", provider.model))
         fallback_reason = "the model's answers were unusable" if llm_meta.get("attempts") else "the model failed"
     try:
-        plan = plan_roadmap(concept, budget, difficulty=prefs.difficulty)
-    except UnknownConcept:
-        plan = catalogue_plan(concept, budget, prefs)
+        plan = plan_roadmap(concept, budget, difficulty=prefs.difficulty, known_topics=prefs.known_topics)
+    except UnknownConcept as exc:
+        plan = catalogue_plan(concept, budget, prefs, exc)
     if fallback_reason:
         plan.metadata.update(llm_fallback=fallback_reason, llm_attempts=llm_meta.get("attempts", []),
                              llm_provider=provider.name, llm_model=provider.model)  # fmt: skip

@@ -67,6 +67,10 @@ class RoadmapStep(models.Model):
     prerequisites = models.JSONField(default=list, blank=True)
     topic_slug = models.CharField(max_length=100, blank=True, default="")
     is_project = models.BooleanField(default=False)
+    outcomes = models.JSONField(default=list, blank=True, help_text="What the learner can do after the step.")
+    done_when = models.TextField(blank=True, default="", help_text="A short check that shows the step is learned.")
+    covers = models.JSONField(default=list, blank=True, help_text="A crash course: the topic slugs it condenses.")
+    lessons = models.JSONField(default=list, blank=True, help_text="Our own modules that teach the step, first.")
     status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
     rating = models.PositiveSmallIntegerField(null=True, blank=True,
                                               validators=[MinValueValidator(1), MaxValueValidator(5)])  # fmt: skip

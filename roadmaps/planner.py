@@ -1,16 +1,21 @@
 """The offline roadmap planner: a real planner over the curated topic graph, deterministic for equal inputs.
 
-1. Match the concept to goal topics (names, aliases, area tags, TF-IDF) with a relevance each.
-2. Take the prerequisite closure and order it topologically (deterministic tie-breaks).
-3. Fit the budget (`weeks` × `hours_per_week`): drop optional and then the least relevant goals (never a
-   prerequisite of a kept topic), scale hours within [0.6×, 1.5×]; if even one goal's foundations exceed the budget,
-   keep the longest prerequisite-closed prefix and say so. Everything trimmed is reported.
+1. Understand the concept: the specific key terms (Rust, Kubernetes, walkers, pandas) outweigh generic words
+   (programming, basics, learn); a key term the graph does not know makes the plan `coverage: partial` (what we
+   teach that transfers, the unknown terms named) or raises UnknownConcept with nearby suggestions.
+2. Goal first: the goal's core topics, their in-area prerequisites and, where the graph has one, the goal's project
+   are bought first; the foundations from other areas follow as their own steps when they fit, else condensed into
+   one "crash course" step at reduced hours. When even that does not fit, the plan teaches a compressed taste of the
+   goal and says so, with `suggested_duration_weeks`. Foundations-only is never presented as the roadmap.
+3. Know the learner: topics the learner knows (named, evidenced, or assumed from their level) and their
+   prerequisites are skipped; when the level was unknown and changes the plan, `assumptions` says so.
 4. Pack steps into weeks on a continuous timeline: a step that crosses a week boundary is split into parts, so no
    week carries more than 1.25 × hours_per_week.
 
 `validate_plan` checks the invariants and is shared with the LLM path.
 """
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +23,33 @@ from roadmaps.topics import DIFFICULTY_RANK, Topic, TopicGraph, graph, normalise
 
 MIN_SCALE = 0.6
 MAX_SCALE = 1.5
+PROJECT_MIN_SCALE = 0.5
 WEEK_SLACK = 1.25
+CRASH_MIN = 0.2  # a crash course gets at least this share of its topics' base hours …
+CRASH_MAX = 0.45  # … and at most this share (more than that and they are better taught as their own steps)
+CRASH_BUDGET_MIN = 0.15  # … capped at these shares of the whole budget
+CRASH_BUDGET_MAX = 0.35
+CRASH_KEY = "crash-course"
+
+# Words that say how or why someone wants to learn, not what: they never decide the goal on their own when the
+# concept also names something specific, and they are never "unknown key terms".
+GENERIC = frozenset(
+    """a an the and or of for to in on with without by from at into about as is are be my me i we our your you it
+    its this that these those how what why do does doing work works working get getting want would like need using
+    use learn learning learner study studying master mastering programming program programs programmer coding code
+    develop development developer developers dev basics basic beginner beginners intro introduction fundamentals
+    fundamental course courses tutorial tutorials guide guides roadmap path plan step steps scratch advanced
+    intermediate expert language languages build building builds make making create creating app apps application
+    applications better good great best quick quickly easy simple practical modern professional real world job jobs
+    career tech technology technologies skill skills become becoming start started starting new first some all more
+    prep preparation practice practise things stuff everything anything concepts concept understand understanding
+    deep dive overview crash level up small own via vs versus day days week weeks month months year hands on based
+    project projects computing computer computers play playing""".split()
+)
+LANGUAGES = frozenset(
+    "python javascript typescript java go golang rust c c++ c# csharp ruby php kotlin swift jac r scala dart elixir "
+    "haskell lua perl julia sql bash".split()
+)
 
 
 @dataclass
@@ -36,6 +67,9 @@ class PlannedStep:
     is_project: bool = False
     part: int = 1
     parts: int = 1
+    outcomes: list[str] = field(default_factory=list)
+    check: str = ""
+    covers: list[str] = field(default_factory=list)  # a crash course: the topic slugs it condenses
 
 
 @dataclass
@@ -57,10 +91,66 @@ class Budget:
 
 
 class UnknownConcept(Exception):
-    """Nothing in the topic graph matches; the caller falls back to the catalogue."""
+    """The topic graph does not teach the concept (or its key terms): the caller tries the catalogue, then fails the
+    roadmap honestly with these suggestions."""
+
+    def __init__(self, concept: str, *, unknown_terms: list[str] | None = None, suggestions: list[str] | None = None):
+        super().__init__(concept)
+        self.concept = concept
+        self.unknown_terms = unknown_terms or []
+        self.suggestions = suggestions or []
 
 
-# --- goals --------------------------------------------------------------------------------------------------------
+# --- understanding the concept -------------------------------------------------------------------------------------
+
+
+def _vocabulary(g: TopicGraph) -> frozenset[str]:
+    cached = getattr(g, "_planner_vocabulary", None)
+    if cached is None:
+        words: set[str] = set()
+        for topic in g.topics.values():
+            for name in (topic.slug, topic.title, *topic.aliases, *topic.tags):
+                words.update(normalise(name).split())
+        cached = frozenset(words)
+        g._planner_vocabulary = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _variants(word: str) -> list[str]:
+    forms = [word, word.strip("."), word.removesuffix(".js"), word.removesuffix("js")]
+    if word.endswith("ies"):
+        forms.append(word[:-3] + "y")
+    if word.endswith("es"):
+        forms.append(word[:-2])
+    if word.endswith("s"):
+        forms.append(word[:-1])
+    return [f for f in forms if f]
+
+
+def key_terms(concept: str, g: TopicGraph) -> tuple[list[str], list[str]]:
+    """(specific key terms of the concept, those the graph does not know). Generic words are neither."""
+    vocabulary = _vocabulary(g)
+    words = strip_filler(concept).split()
+    keys, unknown = [], []
+    for word in words:
+        if word in GENERIC or (len(word) < 2 and word not in LANGUAGES) or word.isdigit() or word in keys:
+            continue
+        keys.append(word)
+        if not any(form in vocabulary for form in _variants(word)):
+            unknown.append(word)
+    return keys, unknown
+
+
+def _names_of(topic: Topic) -> set[str]:
+    words: set[str] = set()
+    for name in (topic.slug, topic.title, *topic.aliases):
+        words.update(normalise(name).split())
+    return words
+
+
+def _shares_key(topic: Topic, keys: list[str]) -> bool:
+    names = _names_of(topic) | {w for tag in topic.tags for w in normalise(tag).split()}
+    return any(form in names for key in keys for form in _variants(key))
 
 
 def _specific_tag(g: TopicGraph, topic: Topic) -> str | None:
@@ -69,13 +159,69 @@ def _specific_tag(g: TopicGraph, topic: Topic) -> str | None:
     return min(counts, key=lambda tag: (counts[tag], tag)) if counts else None
 
 
-def choose_goals(concept: str, g: TopicGraph | None = None) -> tuple[dict[str, float], str, list[str]]:
-    """(goal slug → relevance, strategy, matched slugs). Raises UnknownConcept."""
+# How learners name an area that the graph tags differently ("frontend developer" → web).
+AREA_SYNONYMS = {"frontend": "web", "front end": "web", "web frontend": "web", "web design": "web",
+                 "ai": "machine-learning", "artificial intelligence": "machine-learning", "ml": "machine-learning",
+                 "data analytics": "data-science", "data analysis": "data-science", "cyber security": "security",
+                 "cybersecurity": "security", "infosec": "security", "ops": "devops", "sre": "devops"}  # fmt: skip
+
+
+def _area_synonym(g: TopicGraph, text: str) -> str | None:
+    specific = " ".join(w for w in text.split() if w not in GENERIC)
+    area = AREA_SYNONYMS.get(specific)
+    return area if area in g.areas else None
+
+
+@dataclass
+class Goals:
+    relevance: dict[str, float]  # every goal topic → relevance (core, family, projects, area)
+    core: list[str]  # what the learner asked for: always taught
+    strategy: str
+    matched: list[str]
+    unknown_terms: list[str] = field(default_factory=list)
+    key_terms: list[str] = field(default_factory=list)
+
+
+def _suggestions(g: TopicGraph, text: str) -> list[str]:
+    """Nearby topics we do teach (the shared retrieval engine's `topics` corpus), from the concept's specific words
+    only: never "Programming Basics" just because the concept said "programming"."""
+    from roadmaps.corpus import nearby_topics  # the engine loads its embedding table on first use
+
+    specific = " ".join(w for w in normalise(text).split() if w not in GENERIC)
+    return nearby_topics(specific) if specific else []
+
+
+def _area_core(g: TopicGraph, area: str) -> list[str]:
+    """The entry topics of an area that most of it builds on (e.g. Machine Learning Fundamentals)."""
+    roots = [
+        t.slug for t in g.topics.values()
+        if t.area == area and not t.optional and not t.project
+        and not any(g.topics[p].area == area for p in t.prerequisites)
+    ]  # fmt: skip
+    reach = {r: sum(1 for t in g.topics.values() if t.area == area and r in g.closure([t.slug])) for r in roots}
+    ranked = sorted(roots, key=lambda r: (-reach[r], g.depth[r], r))
+    return [r for r in ranked[:2] if r == ranked[0] or reach[r] >= max(3, reach[ranked[0]] // 2)]
+
+
+def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
+    """The goal topics for a concept. Raises UnknownConcept (with suggestions) when the graph does not teach it."""
     g = g or graph()
-    matches = g.match(concept)
-    goals: dict[str, float] = {}
-    area = g.area_for(concept)
+    keys, unknown = key_terms(concept, g)
+    core_text = strip_filler(concept) or normalise(concept)
+    text = core_text
+    if unknown:
+        text = " ".join(w for w in core_text.split() if w not in unknown)
+        if not any(k not in unknown for k in keys):
+            raise UnknownConcept(concept, unknown_terms=unknown, suggestions=_suggestions(g, core_text))
+    matches = g.match(text) if text else []
     strong = [m for m in matches if m.reason in ("named", "mentioned")]
+    known_keys = [k for k in keys if k not in unknown]
+    if known_keys and strong:
+        # A specific key term outweighs generic words: "Rust async programming" must not become Programming Basics.
+        specific = [m for m in strong if _shares_key(m.topic, known_keys)]
+        strong = specific
+    area = (g.area_for(text) if text else None) or _area_synonym(g, text)
+    goals: dict[str, float] = {}
     if area:
         for topic in g.topics.values():
             if topic.area != area:
@@ -84,11 +230,17 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> tuple[dict[str, f
             if topic.project:
                 relevance = 0.15 if topic.optional else 0.45
             goals[topic.slug] = relevance
+        named = [m.topic.slug for m in strong if m.score >= 0.99 and m.topic.area == area]
         for m in strong:
             goals[m.topic.slug] = max(goals.get(m.topic.slug, 0), m.score)
-        return goals, "area", [m.topic.slug for m in matches]
+        core = named[:1] or _area_core(g, area)
+        for slug in core:
+            goals[slug] = max(goals[slug], 1.0)
+        return Goals(goals, core, "area", [m.topic.slug for m in matches], unknown, keys)
     if strong:
         primary = strong[0].topic
+        best = strong[0].score
+        core = [m.topic.slug for m in strong if m.score >= max(0.75, best - 0.15) or m is strong[0]][:3]
         for m in strong:
             goals[m.topic.slug] = m.score
         tag = _specific_tag(g, primary)
@@ -98,25 +250,31 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> tuple[dict[str, f
         for topic in g.topics.values():
             if topic.project and topic.area == primary.area and primary.slug in g.closure([topic.slug]):
                 goals.setdefault(topic.slug, 0.3 if not topic.optional else 0.1)
-        return goals, "named", [m.topic.slug for m in matches]
-    words = [w for w in strip_filler(concept).split() if len(w) > 2]
+        return Goals(goals, core, "named", [m.topic.slug for m in matches], unknown, keys)
+    if unknown:
+        # Only the known key terms are left: teach the closest topic that names one of them, labelled partial
+        # ("Rust async programming" → async programming as we teach it), or fail with suggestions.
+        sharing = [m for m in matches if m.score >= 0.05 and _shares_key(m.topic, known_keys)]
+        if not sharing:
+            raise UnknownConcept(concept, unknown_terms=unknown, suggestions=_suggestions(g, " ".join(known_keys)))
+        top = sharing[0].topic.slug
+        return Goals({m.topic.slug: m.score for m in sharing[:2]}, [top], "similar",
+                     [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
+    words = [w for w in core_text.split() if len(w) > 2]
 
     def covers(topic: Topic) -> bool:
         # A merely similar topic must share most of the concept's words ("quantum computing" is not cloud computing).
-        text = normalise(" ".join([topic.title, *topic.aliases, *topic.tags, topic.description]))
-        return sum(w in text for w in words) >= max(1, 2 * len(words) / 3)
+        body = normalise(" ".join([topic.title, *topic.aliases, *topic.tags, topic.description]))
+        return sum(w in body for w in words) >= max(1, 2 * len(words) / 3)
 
     similar = [m for m in matches if m.score >= 0.15 and covers(m.topic)][:3]
     if not similar:
-        raise UnknownConcept(concept)
-    return {m.topic.slug: m.score for m in similar}, "similar", [m.topic.slug for m in matches]
+        raise UnknownConcept(concept, suggestions=_suggestions(g, core_text))
+    return Goals({m.topic.slug: m.score for m in similar}, [similar[0].topic.slug], "similar",
+                 [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
 
 
-# --- budget ---------------------------------------------------------------------------------------------------------
-
-
-def _total(g: TopicGraph, slugs: set[str]) -> int:
-    return sum(g.topics[s].base_hours for s in slugs)
+# --- the learner ----------------------------------------------------------------------------------------------------
 
 
 def assumed_known(goals: dict[str, float], level: str | None, g: TopicGraph) -> set[str]:
@@ -132,6 +290,26 @@ def assumed_known(goals: dict[str, float], level: str | None, g: TopicGraph) -> 
     }  # fmt: skip
 
 
+def resolve_topics(names: list[str] | tuple[str, ...], g: TopicGraph | None = None) -> set[str]:
+    """Topic slugs for ids or names as a learner gives them ("python-basics", "Python Basics", "git")."""
+    g = g or graph()
+    found: set[str] = set()
+    for name in names:
+        key = normalise(str(name))
+        if str(name) in g.topics:
+            found.add(str(name))
+        elif key in g.names:
+            found.add(g.names[key])
+    return found
+
+
+# --- budget ---------------------------------------------------------------------------------------------------------
+
+
+def _total(g: TopicGraph, slugs: set[str] | list[str]) -> int:
+    return sum(g.topics[s].base_hours for s in slugs)
+
+
 def _closure(g: TopicGraph, slugs: list[str], known: set[str]) -> set[str]:
     seen: set[str] = set()
     stack = list(slugs)
@@ -144,66 +322,158 @@ def _closure(g: TopicGraph, slugs: list[str], known: set[str]) -> set[str]:
     return seen
 
 
-def fit_budget(
-    goals: dict[str, float], budget: Budget, g: TopicGraph, known: set[str] | None = None
-) -> tuple[list[str], dict[str, int], dict]:
-    """The topics to teach (topological order), their hours, and what was trimmed or scaled.
+def _min_hours(g: TopicGraph, slugs: set[str]) -> int:
+    # A project can shrink a little further (a smaller version of it) before the goal's topics do.
+    return sum(max(1, math.ceil(g.topics[s].base_hours * (PROJECT_MIN_SCALE if g.topics[s].project else MIN_SCALE)))
+               for s in slugs)  # fmt: skip
 
-    Goals are added greedily, most relevant first and cheapest (in hours they would add, prerequisites included)
-    among equals, while everything fits at the smallest allowed scale. The best goal is always kept; if even its
-    foundations do not fit, the longest prerequisite-closed prefix of them is taught and the metadata says so.
-    """
-    known = known or set()
-    remaining = dict(goals)
-    closures = {slug: _closure(g, [slug], known) for slug in goals}
-    nodes: set[str] = set()
-    kept: list[str] = []
-    while remaining:
-        # Most relevant first; each hour a goal would add (prerequisites included) costs a little relevance.
-        scores = {
-            slug: (-(relevance - 0.004 * _total(g, closures[slug] - nodes)), g.depth[slug], slug)
-            for slug, relevance in remaining.items()
-        }
-        best = min(scores, key=scores.__getitem__)
-        candidate = nodes | closures[best]
-        if kept and _total(g, candidate) * MIN_SCALE > budget.hours:
-            # Try the others (a cheaper goal may still fit); this one is trimmed.
-            del remaining[best]
+
+def _crash_min(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
+    """A crash course's smallest size: a share of its topics' hours, but never more than a share of the plan (the
+    goal comes first)."""
+    if not slugs:
+        return 0
+    return max(1, min(math.ceil(_total(g, slugs) * CRASH_MIN), math.ceil(budget_hours * CRASH_BUDGET_MIN)))
+
+
+def _crash_max(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
+    return max(1, min(int(_total(g, slugs) * CRASH_MAX), int(budget_hours * CRASH_BUDGET_MAX)))
+
+
+def choose_project(g: TopicGraph, core: list[str], known: set[str]) -> str | None:
+    """The goal's project: a project topic built on a core topic, same area first, the fewest extra hours."""
+    if any(g.topics[c].project for c in core):
+        return None
+    areas = {g.topics[c].area for c in core}
+    base = _closure(g, core, known)
+    candidates = []
+    for topic in g.topics.values():
+        if not topic.project or topic.slug in known:
             continue
-        kept.append(best)
-        nodes = candidate
-        del remaining[best]
-    trimmed = [s for s in goals if s not in kept]
-    ordered = g.topological(nodes)
-    truncated = False
-    if _total(g, set(ordered)) * MIN_SCALE > budget.hours:
-        prefix: list[str] = []
-        used = 0.0
-        for slug in ordered:
-            cost = max(1.0, g.topics[slug].base_hours * MIN_SCALE)
-            if used + cost > budget.hours:
-                break
-            prefix.append(slug)
-            used += cost
-        trimmed.extend(s for s in ordered if s not in prefix)
-        ordered = prefix or ordered[:1]
-        truncated = True
-    base_total = _total(g, set(ordered))
-    factor = min(MAX_SCALE, max(MIN_SCALE, budget.hours / base_total)) if base_total else 1.0
-    hours = {s: max(1, round(g.topics[s].base_hours * factor)) for s in ordered}
-    while sum(hours.values()) > budget.hours and any(h > 1 for h in hours.values()):
-        largest = max(hours, key=lambda s: (hours[s], s))
+        closure = g.closure([topic.slug])
+        if not any(c in closure for c in core):
+            continue
+        extra = _total(g, _closure(g, [topic.slug], known) - base)
+        candidates.append((topic.area not in areas, topic.optional, extra, topic.slug))
+    return min(candidates)[3] if candidates else None
+
+
+@dataclass
+class Fit:
+    steps: list[str]  # topics taught as their own steps, topological order
+    hours: dict[str, int]
+    crash: list[str]  # topics condensed into the crash course (topological order)
+    crash_hours: int
+    metadata: dict[str, Any]
+
+
+def _split(g: TopicGraph, slugs: set[str], areas: set[str]) -> tuple[set[str], set[str]]:
+    inside = {s for s in slugs if g.topics[s].area in areas}
+    return inside, slugs - inside
+
+
+def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> Fit:
+    """Goal first: the core (and its in-area prerequisites) and the project are bought first, the foundations from
+    other areas next (as steps, else condensed into a crash course), other goal topics last while they fit."""
+    H = budget.hours
+    core = [c for c in goals.core if c not in known] or list(goals.core)
+    areas = {g.topics[c].area for c in core}
+    project = choose_project(g, core, known)
+    core_need = _closure(g, core, known) | set(core)
+    core_area, core_found = _split(g, core_need, areas)
+    options: list[tuple[str, set[str], set[str]]] = []  # (label, steps, foundations)
+    if project:
+        project_need = _closure(g, [project], known) - core_need
+        project_area, project_found = _split(g, project_need, areas | {g.topics[project].area})
+        with_project = core_area | project_area
+        options.append(("project", with_project, core_found | project_found))
+        condensed = core_found | project_found | (project_area - {project})
+        options.append(("project-condensed", core_area | {project}, condensed))
+    options.append(("core", core_area, core_found))
+    options.append(("core-condensed", set(core), core_found | (core_area - set(core))))
+    chosen = None
+    for label, steps, found in options:
+        steps_min = _min_hours(g, steps)
+        if steps_min + _min_hours(g, found) <= H:
+            chosen = (label, steps | found, set(), False)
+            break
+        if steps_min + _crash_min(g, found, H) <= H:
+            chosen = (label, steps, found, False)
+            break
+    ideal = options[0]
+    ideal_hours = _min_hours(g, ideal[1]) + (math.ceil(_total(g, ideal[2]) * CRASH_MIN) if ideal[2] else 0)
+    if chosen is None:
+        chosen = ("too-small", set(core), core_need - set(core), True)
+    label, step_set, crash_set, too_small = chosen
+    # Enrichment: other goal topics (and their prerequisites) as steps while everything still fits.
+    trimmed: list[str] = []
+    if not too_small:
+        # Beside a crash course too: what it condenses is not taught twice, and its smallest size stays reserved.
+        nodes = set(step_set)
+        reserve = _crash_min(g, crash_set, H)
+        remaining = {s: r for s, r in goals.relevance.items() if s not in nodes | crash_set and s not in known}
+        closures = {s: _closure(g, [s], known) - crash_set for s in remaining}
+        while remaining:
+            scores = {s: (-(r - 0.004 * _total(g, closures[s] - nodes)), g.depth[s], s) for s, r in remaining.items()}
+            best = min(scores, key=scores.__getitem__)
+            candidate = nodes | closures[best]
+            if _min_hours(g, candidate) + reserve <= H:
+                nodes = candidate
+            else:
+                trimmed.append(best)
+            del remaining[best]
+        step_set = nodes
+    else:
+        trimmed = [s for s in goals.relevance if s not in step_set and s not in crash_set and s not in known]
+    if project and project not in step_set and project not in trimmed:
+        trimmed.insert(0, project)
+    ordered = g.topological(step_set)
+    crash_order = g.topological(crash_set) if crash_set else []
+    # Hours: the crash course gets what the steps leave (within its bounds), the steps are scaled to the rest.
+    base_steps = _total(g, step_set)
+    if crash_set:
+        low = _crash_min(g, crash_set, H)
+        high = max(low, _crash_max(g, crash_set, H))
+        crash_hours = max(low, min(high, H - base_steps, H - _min_hours(g, step_set)))
+        if too_small:
+            crash_hours = 1 if H >= len(ordered) + 1 else 0
+            if not crash_hours:
+                crash_order = []
+    else:
+        crash_hours = 0
+    room = H - crash_hours
+    if too_small:
+        factor = min(MAX_SCALE, room / base_steps) if base_steps else 1.0
+    else:
+        factor = min(MAX_SCALE, max(MIN_SCALE, room / base_steps)) if base_steps else 1.0
+    hours = {s: max(1, min(round(g.topics[s].base_hours * factor), round(g.topics[s].base_hours * MAX_SCALE)))
+             for s in ordered}  # fmt: skip
+    while sum(hours.values()) > room and any(h > 1 for h in hours.values()):
+        largest = max(hours, key=lambda s: (hours[s] - (100 if s in core else 0), s))
         hours[largest] -= 1
-    return (
-        ordered,
-        hours,
-        {
+    while sum(hours.values()) > room and len(ordered) > 1:  # a one-hour-per-topic plan still too long
+        dropped = next(s for s in reversed(ordered) if s not in core[:1])
+        ordered.remove(dropped)
+        trimmed.append(dropped)
+        del hours[dropped]
+    suggested = None
+    if too_small or label != ideal[0]:
+        suggested = max(budget.weeks + 1, math.ceil(ideal_hours / budget.hours_per_week))
+    return Fit(
+        steps=ordered, hours=hours, crash=crash_order, crash_hours=crash_hours,
+        metadata={
             "trimmed_topics": [g.topics[s].title for s in trimmed],
-            "assumed_known": sorted(g.topics[s].title for s in known & g.closure(list(goals))),
+            "assumed_known": sorted(g.topics[s].title for s in known & g.closure(list(goals.relevance))),
             "hours_scale": round(factor, 3),
-            "goal_reached": not truncated,
+            "goal_reached": not too_small,
+            "goal_topics": [g.topics[c].title for c in core],
+            "goal_project": g.topics[project].title if project else None,
+            "project_included": bool(project and project in ordered),
+            "crash_course": [g.topics[s].title for s in crash_order],
+            "suggested_duration_weeks": suggested,
+            "fit": label,
         },
-    )
+    )  # fmt: skip
 
 
 # --- weeks ----------------------------------------------------------------------------------------------------------
@@ -242,6 +512,7 @@ def _pack(steps: list[PlannedStep], budget: Budget, min_fragment: int) -> list[P
                 key=key, title=title, description=step.description, difficulty=step.difficulty,
                 estimated_hours=chunk_hours, week=chunk_week, prerequisites=prereqs, tags=step.tags,
                 topic_slug=step.topic_slug, is_project=step.is_project, part=index, parts=len(chunks),
+                outcomes=step.outcomes, check=step.check, covers=step.covers,
             ))  # fmt: skip
             previous_key = key
         if len(chunks) > 1:
@@ -264,54 +535,133 @@ def pack_weeks(steps: list[PlannedStep], budget: Budget) -> list[PlannedStep]:
 # --- plan -----------------------------------------------------------------------------------------------------------
 
 
-def _describe(topic: Topic) -> str:
-    return topic.description
+def _join(titles: list[str], limit: int = 5) -> str:
+    shown = titles[:limit]
+    more = f" and {len(titles) - limit} more" if len(titles) > limit else ""
+    if len(shown) == 1:
+        return shown[0] + more
+    return (", ".join(shown[:-1]) + (", " if more else " and ") + shown[-1] + more) if shown else ""
 
 
-def plan_roadmap(concept: str, budget: Budget, *, difficulty: str | None = None) -> Plan:
-    """The planner's roadmap for `concept` within `budget`. Raises UnknownConcept when nothing matches."""
+def _crash_step(g: TopicGraph, slugs: list[str], hours: int) -> PlannedStep:
+    titles = [g.topics[s].title for s in slugs]
+    outcomes = [g.topics[s].outcomes[0] for s in slugs if g.topics[s].outcomes][:4]
+    checks = [g.topics[s].check for s in reversed(slugs) if g.topics[s].check]
+    hardest = max((g.topics[s].difficulty for s in slugs), key=lambda d: DIFFICULTY_RANK[d])
+    return PlannedStep(
+        key=CRASH_KEY,
+        title=f"Crash course: {_join(titles, 3)}"[:255],
+        description=(
+            f"A condensed pass over the foundations the goal builds on — {_join(titles, 8)} — in {hours} h instead "
+            f"of about {_total(g, slugs)} h: learn just enough of each to follow the next steps, and come back to "
+            "the one you need when a later step gets hard."
+        ),
+        difficulty=hardest, estimated_hours=hours, tags=sorted({g.topics[s].area for s in slugs}),
+        outcomes=outcomes, check=checks[0] if checks else "", covers=list(slugs),
+    )  # fmt: skip
+
+
+def _level_assumption(
+    goals: Goals, g: TopicGraph, known: set[str], taught: set[str], difficulty: str | None
+) -> list[str]:
+    if difficulty:
+        return []
+    would_skip = assumed_known(goals.relevance, "intermediate", g) & taught
+    if not would_skip:
+        return []
+    titles = sorted(g.topics[s].title for s in would_skip)
+    return [
+        f"No level was given, so we assumed you are new to this and included {_join(titles, 4)}. If you already "
+        "know them, ask again with preferences.difficulty set to intermediate or advanced, or list them in "
+        "preferences.known_topics, and the time goes to the goal instead."
+    ]
+
+
+def plan_roadmap(
+    concept: str,
+    budget: Budget,
+    *,
+    difficulty: str | None = None,
+    known_topics: set[str] | frozenset[str] = frozenset(),
+) -> Plan:
+    """The planner's roadmap for `concept` within `budget` for a learner at `difficulty` who knows `known_topics`
+    (slugs; their prerequisites are taken as known too). Raises UnknownConcept when the graph does not teach it."""
     g = graph()
-    goals, strategy, matched = choose_goals(concept, g)
+    goals = choose_goals(concept, g)
     if difficulty == "advanced":
         # An advanced learner wants the advanced material kept first when trimming.
-        goals = {s: r + (0.1 if g.topics[s].difficulty == "advanced" else 0) for s, r in goals.items()}
-    ordered, hours, fit = fit_budget(goals, budget, g, assumed_known(goals, difficulty, g))
-    present = set(ordered)
-    steps = [
-        PlannedStep(
-            key=slug,
-            title=g.topics[slug].title,
-            description=_describe(g.topics[slug]),
-            difficulty=g.topics[slug].difficulty,
-            estimated_hours=hours[slug],
-            prerequisites=[p for p in g.topics[slug].prerequisites if p in present],
-            tags=list(g.topics[slug].tags),
-            topic_slug=slug,
-            is_project=g.topics[slug].project,
-        )
-        for slug in ordered
-    ]
+        goals.relevance = {
+            s: r + (0.1 if g.topics[s].difficulty == "advanced" else 0) for s, r in goals.relevance.items()
+        }
+    learner_known = g.closure(list(known_topics)) if known_topics else set()
+    known = (assumed_known(goals.relevance, difficulty, g) | learner_known) - set(goals.core)
+    fit = fit_budget(goals, budget, g, known)
+    present = set(fit.steps)
+    crash_set = set(fit.crash)
+    steps: list[PlannedStep] = []
+    if fit.crash and fit.crash_hours:
+        steps.append(_crash_step(g, fit.crash, fit.crash_hours))
+    for slug in fit.steps:
+        topic = g.topics[slug]
+        prereqs = [p for p in topic.prerequisites if p in present]
+        if steps and steps[0].key == CRASH_KEY and any(p in crash_set for p in g.closure([slug]) - {slug}):
+            prereqs.insert(0, CRASH_KEY)
+        steps.append(PlannedStep(
+            key=slug, title=topic.title, description=topic.description, difficulty=topic.difficulty,
+            estimated_hours=fit.hours[slug], prerequisites=prereqs, tags=list(topic.tags), topic_slug=slug,
+            is_project=topic.project, outcomes=list(topic.outcomes), check=topic.check,
+        ))  # fmt: skip
     steps = pack_weeks(steps, budget)
-    ranked = sorted(goals, key=lambda s: (-goals[s], s))
-    focus = [g.topics[s].title for s in ranked if s in present][:4] or [g.topics[ranked[0]].title]
-    title = f"{concept.strip()[:150]} roadmap"
-    description = (
-        f"A {budget.weeks}-week plan at about {budget.hours_per_week} hours a week, from "
-        f"{g.topics[ordered[0]].title} to {g.topics[ordered[-1]].title}, "
-        + (f"focused on {', '.join(focus)}." if fit["goal_reached"] else f"building toward {focus[0]}.")
-    )
-    if fit["trimmed_topics"]:
-        description += f" Left out to fit the time: {', '.join(fit['trimmed_topics'][:6])}."
-    if not fit["goal_reached"]:
-        description += " The budget covers the foundations only; extend the duration to reach the goal."
+    meta = fit.metadata
+    goal_titles = meta["goal_topics"]
+    unknown = [w for w in goals.unknown_terms]
+    name = concept.strip()[:150]
+    parts: list[str] = []
+    if unknown:
+        parts.append(
+            f"We do not teach {_join([f'“{w}”' for w in unknown])} yet, so this is a partial roadmap: it covers "
+            f"what we do teach that transfers — {_join(goal_titles)}."
+        )
+    if fit.metadata["goal_reached"]:
+        parts.append(
+            f"A {budget.weeks}-week plan at about {budget.hours_per_week} hours a week for {_join(goal_titles)}"
+            + (f", ending with the project “{meta['goal_project']}”." if meta["project_included"] else ".")
+        )
+        if fit.crash and fit.crash_hours:
+            parts.append(
+                f"The foundations you need ({_join(meta['crash_course'], 4)}) are condensed into a "
+                f"{fit.crash_hours}-hour crash course at the start."
+            )
+        if meta["goal_project"] and not meta["project_included"]:
+            parts.append(f"The project “{meta['goal_project']}” does not fit in this time.")
+    else:
+        parts.append(
+            f"{budget.weeks} weeks at {budget.hours_per_week} hours a week is too little to learn "
+            f"{_join(goal_titles)} properly: it needs about {budget.hours_per_week * meta['suggested_duration_weeks']}"
+            f" hours. This plan is a first taste of the goal itself, not its foundations."
+        )
+    if meta["suggested_duration_weeks"]:
+        parts.append(
+            f"For the whole goal{' with its project' if meta['goal_project'] else ''} and its foundations, choose "
+            f"about {meta['suggested_duration_weeks']} weeks at {budget.hours_per_week} hours a week."
+        )
+    if meta["trimmed_topics"] and fit.metadata["goal_reached"]:
+        parts.append(f"Left out to fit the time: {_join(meta['trimmed_topics'], 6)}.")
+    taught = present | crash_set
     metadata = {
-        "strategy": f"topic_graph:{strategy}",
-        "matched_topics": matched[:8],
+        "strategy": f"topic_graph:{goals.strategy}",
+        "matched_topics": goals.matched[:8],
         "budget_hours": budget.hours,
         "estimated_total_hours": sum(s.estimated_hours for s in steps),
-        **fit,
+        "coverage": "partial" if unknown else "full",
+        "unknown_terms": unknown,
+        "key_terms": goals.key_terms,
+        "level": difficulty or "beginner",
+        "known_topics": sorted(g.topics[s].title for s in learner_known & g.closure(list(goals.relevance))),
+        "assumptions": _level_assumption(goals, g, known, taught, difficulty),
+        **meta,
     }
-    return Plan(title=title, description=description, steps=steps, metadata=metadata)
+    return Plan(title=f"{name} roadmap", description=" ".join(parts), steps=steps, metadata=metadata)
 
 
 def validate_plan(steps: list[PlannedStep], budget: Budget) -> list[str]:

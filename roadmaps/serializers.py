@@ -28,6 +28,19 @@ class StepResourceOutputSerializer(ResourceOutputSerializer):
         return data
 
 
+class StepLessonOutputSerializer(serializers.Serializer):
+    """One of our own learning-path modules that teaches the step (listed before external resources)."""
+
+    type = serializers.CharField(help_text="Always `module`.")
+    module_id = serializers.IntegerField()
+    learning_path_id = serializers.IntegerField()
+    title = serializers.CharField()
+    learning_path = serializers.CharField()
+    minutes = serializers.IntegerField()
+    url = serializers.CharField(help_text="The SPA route: /learning/<path id>/module/<module id>.")
+    api = serializers.CharField(help_text="The module in this API.")
+
+
 class RoadmapStepOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -38,6 +51,12 @@ class RoadmapStepOutputSerializer(serializers.Serializer):
     difficulty = serializers.ChoiceField(choices=Difficulty.choices)
     prerequisites = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of earlier steps.")
     is_project = serializers.BooleanField()
+    outcomes = serializers.ListField(child=serializers.CharField(), help_text="“You can …”: what the step teaches.")
+    done_when = serializers.CharField(help_text="A short exercise or question that shows the step is learned.")
+    covers = serializers.ListField(
+        child=serializers.CharField(), help_text="A crash course: the topic ids it condenses (empty otherwise)."
+    )
+    lessons = StepLessonOutputSerializer(many=True, help_text="Our own modules for this step, before `resources`.")
     status = serializers.ChoiceField(choices=StepStatus.choices)
     rating = serializers.IntegerField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
@@ -86,7 +105,15 @@ class RecommendationOutputSerializer(ResourceOutputSerializer):
 class RoadmapGenerateOutputSerializer(serializers.Serializer):
     roadmap = RoadmapOutputSerializer()
     recommendations = RecommendationOutputSerializer(many=True)
-    generation_metadata = serializers.DictField()
+    generation_metadata = serializers.DictField(
+        help_text="provider, model_used, generated_at, estimated_total_hours, strategy; for the offline planner also "
+        "coverage (full | partial | catalogue), unknown_terms (key terms we do not teach), goal_topics, goal_project, "
+        "goal_reached, crash_course (topics condensed into the first step), suggested_duration_weeks (when the "
+        "duration is too short for the goal, its project and its foundations), level, level_source (request | "
+        "preferences | profile | assumed), assumptions (what was assumed and how to say otherwise), known_topics, "
+        "known_from, unresolved_known_topics, trimmed_topics; on a failed roadmap: unknown_terms and suggestions "
+        "(nearby topics we teach)."
+    )
 
 
 class NextStepOutputSerializer(serializers.Serializer):
@@ -109,7 +136,22 @@ class RoadmapProgressOutputSerializer(serializers.Serializer):
 
 class RoadmapPreferencesInputSerializer(serializers.Serializer):
     hours_per_week = serializers.IntegerField(min_value=1, max_value=40, required=False, allow_null=True)
-    difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False, allow_null=True)
+    difficulty = serializers.ChoiceField(
+        choices=Difficulty.choices, required=False, allow_null=True,
+        help_text="Your level. When neither this, `level`, your stored preferences nor your profile give one, the "
+        "planner assumes a beginner and says so in generation_metadata.assumptions: set it (intermediate skips "
+        "easier topics outside the goal's area) or list what you know in `known_topics`.",
+    )  # fmt: skip
+    level = serializers.ChoiceField(
+        choices=Difficulty.choices, required=False, allow_null=True, help_text="Alias of `difficulty`."
+    )
+    known_topics = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=50,
+        help_text="Topics you already know, by id or name (\"python-basics\", \"Git\", \"SQL\"): they and their "
+        "prerequisites are not taught. Completed modules and paths, passed quizzes and completed roadmap steps are "
+        "taken into account without being listed. Names we do not know are returned in "
+        "generation_metadata.unresolved_known_topics.",
+    )  # fmt: skip
     media_types = serializers.ListField(child=serializers.ChoiceField(choices=MediaType.choices), required=False,
                                         max_length=len(MediaType.choices))  # fmt: skip
     learning_style = serializers.ChoiceField(choices=LearningStyle.choices, required=False, allow_null=True)

@@ -17,7 +17,8 @@ from common import jobs, throttling
 from common.exceptions import Conflict, ServiceUnavailable
 from executor import notify
 from roadmaps.attach import Preferences, pick_resources
-from roadmaps.generation import generate_plan
+from roadmaps.generation import generate_plan, unknown_message
+from roadmaps.learner import Evidence, learner_known_topics, lessons_for
 from roadmaps.models import Roadmap, RoadmapStatus, RoadmapStep, StepResource, StepStatus
 from roadmaps.planner import Budget, UnknownConcept
 from users.models import User, UserPreferences
@@ -52,18 +53,29 @@ def roadmap_request(*, user: User, concept: str, duration_weeks: int, preference
     return roadmap
 
 
-def _preferences(roadmap: Roadmap) -> Preferences:
+def _preferences(roadmap: Roadmap) -> tuple[Preferences, Evidence]:
+    """The learner as the planner sees them: the request's preferences first, then stored preferences, then the
+    profile; and the topics they know (named in the request or evidenced by their progress)."""
     stored = UserPreferences.objects.filter(user_id=roadmap.user_id).first()
     request = roadmap.preferences or {}
-    user = User.objects.only("preferred_difficulty", "learning_style").get(pk=roadmap.user_id)
-    return Preferences(
+    user = User.objects.only("id", "preferred_difficulty", "learning_style").get(pk=roadmap.user_id)
+    level, source = request.get("difficulty") or request.get("level"), "request"
+    if not level and stored and stored.preferred_difficulty:
+        level, source = stored.preferred_difficulty, "preferences"
+    if not level and user.preferred_difficulty:
+        level, source = user.preferred_difficulty, "profile"
+    evidence = learner_known_topics(user=user, named=tuple(request.get("known_topics") or ()))
+    prefs = Preferences(
         media_types=tuple(request.get("media_types") or (stored.preferred_media_types if stored else []) or ()),
         learning_style=request.get("learning_style") or (stored and stored.preferred_learning_style)
         or user.learning_style,
-        difficulty=request.get("difficulty") or (stored and stored.preferred_difficulty) or user.preferred_difficulty,
+        difficulty=level or None,
         avoid_tags=tuple(stored.avoid_tags if stored else ()),
         max_duration=stored.max_duration_minutes if stored else None,
+        known_topics=evidence.known,
+        level_source=source if level else "",
     )  # fmt: skip
+    return prefs, evidence
 
 
 def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
@@ -74,14 +86,18 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
         return None
     jobs.job_start(kind=JOB_KIND, ref=str(roadmap.pk))
     budget = Budget(weeks=roadmap.duration_weeks, hours_per_week=roadmap.hours_per_week)
-    prefs = _preferences(roadmap)
+    prefs, evidence = _preferences(roadmap)
     try:
         generated = generate_plan(roadmap.concept, budget, prefs)
         picks = pick_resources(generated.plan.steps, prefs)
-    except UnknownConcept:
+        lessons = lessons_for(generated.plan.steps)
+    except UnknownConcept as exc:
         Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING).update(
-            status=RoadmapStatus.FAILED, updated_at=timezone.now(),
-            error="Nothing in our curriculum or catalogue matches this concept yet.",
+            status=RoadmapStatus.FAILED, updated_at=timezone.now(), error=unknown_message(exc),
+            generation_metadata={"provider": "offline", "model_used": "pathwise-planner-1",
+                                 "generated_at": timezone.now().isoformat(), "estimated_total_hours": None,
+                                 "outcome": "no_match", "unknown_terms": exc.unknown_terms,
+                                 "suggestions": exc.suggestions},
         )  # fmt: skip
         # An honest "no match" is the planner working, not failing: the job completes and says so.
         jobs.job_finish(kind=JOB_KIND, ref=str(roadmap.pk), output={"outcome": "no_match"})
@@ -99,7 +115,8 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
                 roadmap=locked, title=step.title[:255], description=step.description, order_index=step.order_index,
                 week=step.week, estimated_hours=step.estimated_hours, difficulty=step.difficulty,
                 prerequisites=[ids[p] for p in step.prerequisites if p in ids], topic_slug=step.topic_slug,
-                is_project=step.is_project,
+                is_project=step.is_project, outcomes=step.outcomes, done_when=step.check, covers=step.covers,
+                lessons=lessons.get(step.key, []),
             )  # fmt: skip
             ids[step.key] = row.pk
             chosen = picks.get(step.key) or []
@@ -123,6 +140,9 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
             "model_used": generated.model,
             "generated_at": timezone.now().isoformat(),
             **plan.metadata,
+            "level_source": prefs.level_source or "assumed",
+            "known_from": evidence.sources,
+            "unresolved_known_topics": list(evidence.unresolved),
         }
         locked.save(update_fields=["title", "description", "status", "generation_metadata", "updated_at"])
         jobs.job_finish(

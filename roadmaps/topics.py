@@ -1,4 +1,8 @@
-"""The curated topic graph (roadmaps/data/topics.yaml), loaded once per process, and concept matching over it.
+"""The curated topic graph, loaded once per process, and concept matching over it.
+
+Format v2 (/work/issues/TOPICS_FORMAT.md): `data/topics.yaml`, then every `data/topics/*.yaml` in sorted order (same
+entry format), with `data/topic_outcomes.yaml` (`slug: {outcomes, check}`) merged into the topics that do not carry
+`outcomes`/`check` inline. Slugs are unique across files; prerequisites may point into any file.
 
 Matching combines exact names (slug, title, aliases), whole-phrase mentions inside the concept, area tags
 ("devops", "machine learning"), and TF-IDF similarity over titles, aliases, tags and descriptions.
@@ -13,7 +17,8 @@ import numpy as np
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-DATA = Path(__file__).resolve().parent / "data" / "topics.yaml"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA = DATA_DIR / "topics.yaml"
 DIFFICULTY_RANK = {"beginner": 0, "intermediate": 1, "advanced": 2}
 LEADING = re.compile(
     r"^(i want to |i'd like to |how to |how do i )?(learn(ing)?|master(ing)?|study(ing)?|get(ting)? started with|"
@@ -36,6 +41,8 @@ class Topic:
     prerequisites: tuple[str, ...]
     optional: bool
     project: bool
+    outcomes: tuple[str, ...] = ()  # "You can …": what a learner can do once the topic is learned
+    check: str = ""  # a short exercise or question that shows it ("Write a … that …")
 
     @property
     def area(self) -> str:
@@ -164,25 +171,49 @@ class TopicGraph:
         return None
 
 
-def _load(path: Path) -> list[Topic]:
-    items = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [
-        Topic(
-            slug=item["slug"],
-            title=item["title"],
-            aliases=tuple(item.get("aliases") or ()),
-            description=" ".join(item["description"].split()),
-            base_hours=int(item["base_hours"]),
-            difficulty=item["difficulty"],
-            tags=tuple(item["tags"]),
-            prerequisites=tuple(item.get("prerequisites") or ()),
-            optional=bool(item.get("optional", False)),
-            project=bool(item.get("project", False)),
-        )
-        for item in items
-    ]
+def _topic(item: dict, extra: dict) -> Topic:
+    outcomes = item.get("outcomes") or extra.get("outcomes") or ()
+    return Topic(
+        slug=item["slug"],
+        title=item["title"],
+        aliases=tuple(item.get("aliases") or ()),
+        description=" ".join(item["description"].split()),
+        base_hours=int(item["base_hours"]),
+        difficulty=item["difficulty"],
+        tags=tuple(item["tags"]),
+        prerequisites=tuple(item.get("prerequisites") or ()),
+        optional=bool(item.get("optional", False)),
+        project=bool(item.get("project", False)),
+        outcomes=tuple(" ".join(str(o).split()) for o in outcomes),
+        check=" ".join(str(item.get("check") or extra.get("check") or "").split()),
+    )
+
+
+def load_topics(data_dir: Path = DATA_DIR) -> list[Topic]:
+    """Every topic of the graph in `data_dir` (topics.yaml, then topics/*.yaml sorted), outcomes merged.
+
+    Raises ValueError on a duplicate slug or a prerequisite that no file defines, naming the file."""
+    files = [data_dir / "topics.yaml", *sorted((data_dir / "topics").glob("*.yaml"))]
+    outcomes_file = data_dir / "topic_outcomes.yaml"
+    extras = (yaml.safe_load(outcomes_file.read_text(encoding="utf-8")) or {}) if outcomes_file.exists() else {}
+    topics: list[Topic] = []
+    origin: dict[str, str] = {}
+    for path in files:
+        if not path.exists():
+            continue
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            slug = item["slug"]
+            if slug in origin:
+                raise ValueError(f"topic {slug!r} in {path.name} is already defined in {origin[slug]}")
+            origin[slug] = path.name
+            topics.append(_topic(item, extras.get(slug) or {}))
+    for topic in topics:
+        for prereq in topic.prerequisites:
+            if prereq not in origin:
+                raise ValueError(f"topic {topic.slug!r} ({origin[topic.slug]}) needs unknown prerequisite {prereq!r}")
+    return topics
 
 
 @cache
 def graph() -> TopicGraph:
-    return TopicGraph(_load(DATA))
+    return TopicGraph(load_topics())

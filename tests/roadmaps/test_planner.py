@@ -54,16 +54,34 @@ def test_planner_invariants(args):
     assert max(loads.values()) <= WEEK_SLACK * hours
     assert [s.week for s in steps] == sorted(s.week for s in steps)
     assert all(1 <= s.week <= weeks for s in steps)
-    # topics appear with every prerequisite the graph gives them, unless a kept prefix or prior knowledge says so
+    # topics appear with every prerequisite the graph gives them (as a step or condensed in the crash course, taught
+    # before them), unless prior knowledge says so or the budget is too small and the plan says so
     g = graph()
-    taught = {s.topic_slug for s in steps}
+    taught = {s.topic_slug for s in steps if s.topic_slug} | {c for s in steps for c in s.covers}
     if plan.metadata["goal_reached"] and not plan.metadata["assumed_known"]:
         for slug in taught:
             assert set(g.topics[slug].prerequisites) <= taught, slug
+    seen_topics: set[str] = set()
+    for step in steps:
+        if step.topic_slug and plan.metadata["goal_reached"] and not plan.metadata["assumed_known"]:
+            assert set(g.topics[step.topic_slug].prerequisites) <= seen_topics | {step.topic_slug}, step.key
+        seen_topics |= {step.topic_slug, *step.covers}
+    # the goal is always present, or the plan says why and suggests a duration
+    core = {s for s in g.topics if g.topics[s].title in plan.metadata["goal_topics"]}
+    assert core and (core <= taught or plan.metadata["suggested_duration_weeks"]), plan.metadata
+    assert {s.topic_slug for s in steps} & core, "at least the first goal topic is always taught as a step"
+    if not plan.metadata["goal_reached"]:
+        assert plan.metadata["suggested_duration_weeks"] > weeks
+        assert f"about {plan.metadata['suggested_duration_weeks']} weeks" in plan.description
+    # a crash course condenses: fewer hours than its topics would take
+    for step in steps:
+        if step.covers:
+            assert 1 <= step.estimated_hours <= sum(g.topics[c].base_hours for c in step.covers)
     # hours of whole topics stay within the scaling bounds (small topics round up to at least 1 h)
     per_topic = {}
     for step in steps:
-        per_topic[step.topic_slug] = per_topic.get(step.topic_slug, 0) + step.estimated_hours
+        if step.topic_slug:
+            per_topic[step.topic_slug] = per_topic.get(step.topic_slug, 0) + step.estimated_hours
     for slug, total in per_topic.items():
         base = g.topics[slug].base_hours
         assert total <= max(1, round(base * MAX_SCALE)), (slug, total, base)
@@ -94,19 +112,26 @@ def test_budget_trimming_keeps_the_goal_and_reports_what_was_left_out():
     assert sum(s.estimated_hours for s in tight.steps) <= 60
 
 
-def test_tiny_budget_teaches_the_foundations_and_says_the_goal_is_not_reached():
+def test_tiny_budget_teaches_a_taste_of_the_goal_says_so_and_suggests_a_duration():
+    # Issue 18 replaced "foundations only": the goal is never dropped for its foundations.
     plan = plan_roadmap("Kubernetes", Budget(weeks=1, hours_per_week=3))
     assert plan.metadata["goal_reached"] is False
-    assert "kubernetes-fundamentals" not in {s.topic_slug for s in plan.steps}
-    assert "foundations only" in plan.description
+    assert "kubernetes-fundamentals" in {s.topic_slug for s in plan.steps}
+    weeks = plan.metadata["suggested_duration_weeks"]
+    assert weeks > 1 and f"choose about {weeks} weeks" in plan.description
+    assert "too little to learn Kubernetes Fundamentals properly" in plan.description
     assert validate_plan(plan.steps, Budget(weeks=1, hours_per_week=3)) == []
 
 
 def test_intermediate_learners_skip_other_areas_beginner_topics():
     beginner = plan_roadmap("Django", Budget(weeks=8, hours_per_week=6), difficulty="beginner")
     intermediate = plan_roadmap("Django", Budget(weeks=8, hours_per_week=6), difficulty="intermediate")
-    assert "programming-basics" in {s.topic_slug for s in beginner.steps}
-    assert "programming-basics" not in {s.topic_slug for s in intermediate.steps}
+
+    def taught(plan):
+        return {s.topic_slug for s in plan.steps} | {c for s in plan.steps for c in s.covers}
+
+    assert "programming-basics" in taught(beginner)
+    assert "programming-basics" not in taught(intermediate)
     assert "Programming Basics" in intermediate.metadata["assumed_known"]
     assert "django-basics" in {s.topic_slug for s in intermediate.steps}
 
