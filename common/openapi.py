@@ -35,6 +35,8 @@ def mark_aliases(result: dict[str, Any], generator: Any, request: Any, public: b
                     operation["description"] = f"Alias of `{target}`. " + operation.get("description", "")
             break
     return result
+
+
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's AutoSchema, plus: every operation of a throttled view documents its 429 (the global burst
     throttles apply to every view that does not opt out), with the error shape and `Retry-After`."""
