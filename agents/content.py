@@ -16,7 +16,7 @@ from typing import Any
 
 from agents.tutor import Source, quotable_units, split_sections, tutor_search
 from learning.models import Module, QuestionType
-from roadmaps.topics import Topic, TopicMatch, graph
+from roadmaps.topics import Topic, TopicGraph, TopicMatch, graph
 
 DIFFICULTIES = {"beginner": "beginner", "easy": "beginner", "intermediate": "intermediate", "medium": "intermediate",
                 "advanced": "advanced", "hard": "advanced"}  # fmt: skip
@@ -64,6 +64,11 @@ def _plain(text: str) -> str:
     return text.replace("**", "")
 
 
+def _title_topic(topics: TopicGraph, title: str) -> str | None:
+    best = topics.match(title, limit=1)
+    return best[0].topic.slug if best and best[0].score >= TOPIC_MATCH else None
+
+
 def _resolve(topic: str, module_id: int | None) -> tuple[Module | None, Topic | None]:
     topics = graph()
     matches: list[TopicMatch] = [m for m in topics.match(topic, limit=3) if m.score >= TOPIC_MATCH]
@@ -82,7 +87,11 @@ def _resolve(topic: str, module_id: int | None) -> tuple[Module | None, Topic | 
         # A lesson teaches the topic; a review or an exercise only mentions it, so prefer a lesson that scores close.
         rows = Module.objects.select_related("learning_path").in_bulk([p.source.id for p in lessons])
         close = [rows[p.source.id] for p in lessons if p.score >= 0.7 * lessons[0].score and p.source.id in rows]
-        module = next((m for m in close if m.module_type == "lesson"), close[0] if close else None)
+        # Among close scores, the lesson whose own title names the request's best graph topic wins: "jac walkers" is
+        # taught by "Walkers and Traversal", not by the path's introduction that merely says "Jac" as often.
+        taught = [m for m in close if m.module_type == "lesson"]
+        titled = (m for match in matches for m in taught if _title_topic(topics, m.title) == match.topic.slug)
+        module = next(titled, taught[0] if taught else close[0] if close else None)
     if module is None and not matches:
         raise UnknownTopic(topic)
     found = matches[0].topic if matches else None
