@@ -119,14 +119,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=90)
     parser.add_argument("--learners", type=int, default=200, help="distinct test accounts")
     parser.add_argument("--web-workers", type=int, default=2, help="as make run (WORKERS=2)")
+    parser.add_argument("--skip-seed", action="store_true", help="the database is already migrated and seeded")
     parser.add_argument("--wsgi", action="store_true", help="also measure gunicorn gthread (WSGI) in the same run")
     args = parser.parse_args()
     env = environment()
     create_database(env["DATABASE_URL"])
     tmp = Path(tempfile.mkdtemp(prefix="pathwise-load-"))
     print("preparing: migrate, seed, users…", flush=True)
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "seed", "--no-progress")
+    if not args.skip_seed:
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "seed", "--no-progress")
     data_file = tmp / "data.json"
     prepared = manage(env, "shell", "-c", PREPARE.replace("sys.argv[-1]", repr(str(args.learners))))
     data_file.write_text(prepared.strip().splitlines()[-1])
