@@ -85,8 +85,14 @@ def _derived_state(agent: Agent) -> dict[str, Any]:
 
 def agent_refresh(*, agent_type: str) -> tuple[Agent, bool]:
     """Recompute the agent's status, current task and last activity from its jobs, under the agent's row lock so two
-    concurrent changes cannot leave a stale status behind. Returns the agent and whether anything changed."""
-    agent_for_type(agent_type)
+    concurrent changes cannot leave a stale status behind. Returns the agent and whether anything changed.
+
+    First without the lock: when the committed row already shows the state derived from the committed jobs (most job
+    changes of a busy agent: it stays busy on the same kind of task), nothing is written and no lock is taken — the
+    lock serialised every code run of every worker. Any later job change runs its own refresh after its commit."""
+    current = agent_for_type(agent_type)
+    if all(getattr(current, name) == value for name, value in _derived_state(current).items()):
+        return current, False
     with transaction.atomic():
         agent = Agent.objects.select_for_update().get(type=agent_type)
         state = _derived_state(agent)

@@ -4,9 +4,13 @@
   overhead/ratio; Jac hello world per backend;
 - runs per second with 2 worker slots (two concurrent sandboxes);
 - end-to-end POST /api/learning/code/execute/ p50/p95 through gunicorn (2 workers) and a real Celery worker
-  (needs REDIS_URL; PostgreSQL via DATABASE_URL for production-like figures).
+  (needs REDIS_URL; PostgreSQL via DATABASE_URL for production-like figures);
+- the serving figures (`serving_figures`): the server exactly as `make run` starts it (gunicorn + 2 uvicorn ASGI
+  workers) with `make worker`'s Celery worker (its default concurrency, EXECUTOR_SLOTS sized to match), hello-world
+  HTTP p50/p95 at c=1 (target p50 ≤ 100 ms) and runs/s at c=2/4/8 with distinct users (target ≥ 30 runs/s), per-user
+  limits raised. Only these with `--serving`.
 
-Usage: .venv/bin/python bench/executor.py [--runs 40] [--api-requests 60]
+Usage: .venv/bin/python bench/executor.py [--runs 40] [--api-requests 60] [--serving] [--serving-only]
 Run as root with the runtime built (manage.py executor_build_runtime); docker figures need EXECUTOR_DOCKER_URL
 pointing at an engine with the image built (manage.py executor_build_image).
 """
@@ -19,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -155,11 +160,114 @@ def api_latency(requests: int) -> dict[str, float] | None:
     return results
 
 
+# --- serving figures (issue 14): the stack as `make run` + `make worker` start it -------------------------------------
+
+SERVING_USERS = """
+import json, sys
+from users.models import User, UserPreferences
+from users.tokens import tokens_for_user
+tokens = []
+for i in range(int(sys.argv[-1]) if sys.argv[-1].isdigit() else 8):
+    user = User.objects.filter(username=f"exec{i}").first() or User.objects.create_user(
+        f"exec{i}", f"exec{i}@example.com", "bench-Passw0rd!")
+    UserPreferences.objects.get_or_create(user=user)
+    tokens.append(tokens_for_user(user=user)["access"])
+print(json.dumps(tokens))
+"""
+
+
+def _post_run(base: str, token: str, payload: bytes) -> tuple[float, int, dict]:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    try:
+        resp = urllib.request.urlopen(urllib.request.Request(f"{base}/api/learning/code/execute/", payload, headers))
+        status, body = resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, {}
+    return time.perf_counter() - started, status, body
+
+
+def serving_figures(requests: int, seconds: float) -> None:
+    """HTTP p50/p95 at c=1 and runs/s at c=2/4/8 (distinct users), server and worker as make run/make worker."""
+    import tempfile
+
+    from bench._harness import bench_env, prepare, serve
+
+    if not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL", "").startswith("postgres")):
+        print("  (skipped: set DATABASE_URL to PostgreSQL and REDIS_URL; this measures the real stack)")
+        return
+    with tempfile.TemporaryDirectory(prefix="pathwise-exec-") as tmp:
+        env = {**bench_env(Path(tmp)), "EXECUTOR_USER_RATE": "1000000/1m", "LOG_LEVEL": "WARNING"}
+        prepare(env)
+        users = subprocess.run([PY, "manage.py", "shell", "-c", SERVING_USERS.replace("sys.argv[-1]", "'8'")],
+                               cwd=ROOT, env=env, capture_output=True, text=True, check=True)  # fmt: skip
+        tokens = json.loads(users.stdout.strip().splitlines()[-1])
+        payload = json.dumps({"code": "print('Hello, World!')", "language": "python"}).encode()
+        # `make worker`: celery -A config worker -Q <all queues>, default concurrency (one process per core).
+        worker = subprocess.Popen(
+            [str(Path(PY).parent / "celery"), "-A", "config", "worker", "-Q", "default,executor,llm,scrape,reco",
+             "--loglevel", "WARNING"], cwd=ROOT, env=env,
+        )  # fmt: skip
+        try:
+            with serve(env, "asgi") as base:
+                for token in tokens:  # warm every web worker, the worker's children and the sandbox
+                    _post_run(base, token, payload)
+                times = []
+                for _ in range(requests):
+                    elapsed, status, body = _post_run(base, tokens[0], payload)
+                    assert status == 200 and body.get("success"), (status, body)
+                    times.append(elapsed)
+                p50, p95 = pct(times, 0.5) * 1000, pct(times, 0.95) * 1000
+                print(f"  hello world, c=1, n={len(times)}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  (target p50 <= 100)"
+                      f"  VERDICT {'PASS' if p50 <= 100 else 'MISS'}")  # fmt: skip
+                for concurrency in (2, 4, 8):
+                    done, statuses = _throughput(base, tokens[:concurrency], payload, seconds)
+                    rate = done / seconds
+                    print(f"  c={concurrency}: {rate:5.1f} runs/s  statuses {dict(sorted(statuses.items()))}  "
+                          f"(target >= 30)  VERDICT {'PASS' if rate >= 30 else 'MISS'}")  # fmt: skip
+        finally:
+            worker.terminate()
+            worker.wait(30)
+
+
+def _throughput(base: str, tokens: list[str], payload: bytes, seconds: float) -> tuple[int, dict[int, int]]:
+    """Closed loop: one client per token posts runs back to back for `seconds`; counts completed successful runs."""
+    import threading
+    from collections import Counter
+
+    deadline = time.monotonic() + seconds
+    statuses: Counter = Counter()
+    done = [0]
+    lock = threading.Lock()
+
+    def client(token: str) -> None:
+        while time.monotonic() < deadline:
+            _, status, body = _post_run(base, token, payload)
+            with lock:
+                statuses[status] += 1
+                if status == 200 and body.get("success") and time.monotonic() <= deadline + 1:
+                    done[0] += 1
+
+    threads = [threading.Thread(target=client, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done[0], dict(statuses)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--api-requests", type=int, default=60)
+    parser.add_argument("--serving", action="store_true", help="add the serving figures (make run + make worker)")
+    parser.add_argument("--serving-only", action="store_true", help="only the serving figures")
+    parser.add_argument("--seconds", type=float, default=15, help="length of each throughput phase")
     args = parser.parse_args()
+    if args.serving_only:
+        print("\nPOST /api/learning/code/execute/ as make run + make worker serve it")
+        serving_figures(args.api_requests, args.seconds)
+        return
 
     backends = {}
     for name in ("bwrap", "docker"):
@@ -194,6 +302,9 @@ def main() -> None:
         for language, times in latency.items():
             p50, p95 = pct(times, 0.5) * 1000, pct(times, 0.95) * 1000
             print(f"  {language:8} n={len(times):3}  p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (db={db}, {backend_name})")
+    if args.serving:
+        print("\nPOST /api/learning/code/execute/ as make run + make worker serve it")
+        serving_figures(args.api_requests, args.seconds)
     print("\nAnchor: Judge0 answers a submission in about 700 ms.")
 
 

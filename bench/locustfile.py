@@ -2,6 +2,7 @@
 updates, chat and code runs, with think time between steps. Reads the users, tokens and ids prepared by load.py from
 $LOAD_DATA and writes every (endpoint, status) count to $LOAD_STATUS at the end."""
 
+import itertools
 import json
 import os
 import random
@@ -13,6 +14,9 @@ DATA = json.loads(open(os.environ["LOAD_DATA"]).read()) if os.environ.get("LOAD_
 STATUS: Counter = Counter()
 QUERIES = ["python", "python decorators", "pyhton", "machine learning", "sql joins", "git branching", "docker",
            "data structures", "javascript async", "testing", "django orm", "algorithms"]  # fmt: skip
+# Each simulated learner comes from an address of its own, through the one trusted proxy (NUM_PROXIES=1) that
+# load.py's server is configured with, as learners behind a load balancer would.
+_ADDRESSES = (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}" for n in itertools.count(1))
 PROGRAMS = ["print(sum(range(1000)))", "import math\nprint(math.factorial(20))", "print(input()[::-1])"]
 
 
@@ -33,10 +37,11 @@ class Learner(FastHttpUser):
 
     def on_start(self):
         self.me = random.choice(DATA["users"])
-        self.auth = {"Authorization": f"Bearer {self.me['token']}"}
+        self.anon = {"X-Forwarded-For": next(_ADDRESSES)}
+        self.auth = {**self.anon, "Authorization": f"Bearer {self.me['token']}"}
 
     def _get(self, path, name, auth=True, ok=(200,)):
-        with self.client.get(path, headers=self.auth if auth else {}, name=name, catch_response=True) as resp:
+        with self.client.get(path, headers=self.auth if auth else self.anon, name=name, catch_response=True) as resp:
             self._judge(resp, ok)
 
     def _judge(self, resp, ok):

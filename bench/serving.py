@@ -87,6 +87,7 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace, tmp: Path)
             result["statuses"] = statuses(result.pop("output"))
             result["pg_peak"] = sampler.peak
             results["phases"][name] = result
+            print(f"  [{kind}] {name}: {result['rps']:.1f} req/s, pg peak {sampler.peak}", flush=True)
         # >= 10,000 mixed requests at c=16 (catalogue, search, profile, health), authenticated.
         mixed = tmp / "mixed.lua"
         paths = [
@@ -105,6 +106,7 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace, tmp: Path)
         requests = 0
         deadline = time.monotonic() + args.max_mixed_seconds
         while requests < 10_000 and time.monotonic() < deadline:
+            seconds = max(1, min(seconds, int(deadline - time.monotonic())))
             with ConnectionSampler(env["DATABASE_URL"]) as sampler:
                 result = wrk(base + "/", seconds, 16, script=str(mixed), headers=auth)
             for status, n in statuses(result["output"]).items():
@@ -152,6 +154,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--max-mixed-seconds", type=int, default=240, help="stop the c=16 phase after this long")
+    parser.add_argument("--skip-prepare", action="store_true", help="the database is already migrated and seeded")
     parser.add_argument("--wsgi", action="store_true", help="also measure the WSGI variant (gthread) in the same run")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -159,8 +162,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pathwise-serving-") as tmp_name:
         tmp = Path(tmp_name)
         env = bench_env(tmp)
-        print("preparing: migrate, seed…", flush=True)
-        prepare(env, seed=True)
+        if not args.skip_prepare:
+            print("preparing: migrate, seed…", flush=True)
+            prepare(env, seed=True)
         pool_max = int(env.get("DB_POOL_MAX_SIZE", "8"))
         kinds = ["asgi", "wsgi"] if args.wsgi else ["asgi"]
         all_results = [measure(kind, env, args, tmp) for kind in kinds]

@@ -58,8 +58,11 @@ def job_create(
     priority: str = JobPriority.MEDIUM,
     estimated_duration: float | None = None,
     started: bool = False,
+    fresh: bool = False,
 ) -> Job:
-    """Record new work. With a `ref`, an existing job for the same (kind, ref) is returned instead (retries)."""
+    """Record new work. With a `ref`, an existing job for the same (kind, ref) is returned instead (retries).
+    `fresh`: the caller just created the object `ref` names in this transaction, so no job can exist for it yet:
+    a plain insert, without the look-up and the savepoint."""
     now = timezone.now()
     values = {
         "owner": owner,
@@ -72,7 +75,9 @@ def job_create(
         "created_at": now,
         "started_at": now if started else None,
     }
-    if ref:
+    if ref and fresh:
+        job = Job.objects.create(kind=kind, ref=ref, **values)
+    elif ref:
         existing = Job.objects.filter(kind=kind, ref=ref).first()
         if existing:
             return existing

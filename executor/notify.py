@@ -7,6 +7,7 @@ from functools import cache
 
 import redis
 from django.conf import settings
+from django.db import connection
 
 from common.cache import CACHE_ERRORS
 
@@ -38,6 +39,10 @@ def wait_done(name: str, timeout: float, is_finished: Callable[[], bool]) -> boo
     deadline = time.monotonic() + timeout
     if is_finished():
         return True
+    if not connection.in_atomic_block:
+        # Hand the database connection back (to the pool) while blocked: a request waiting seconds for a run must not
+        # hold one of its process's DB_POOL_MAX_SIZE connections; the next query takes one again.
+        connection.close()
     if settings.REDIS_URL:
         try:
             remaining = deadline - time.monotonic()

@@ -90,17 +90,35 @@ def run_request(
     validate_program(language=language, source=source, stdin=stdin)
     run_admit(owner)
     limits = limits_for(language=language, timeout=timeout, memory_mb=memory_mb)
-    run = CodeRun.objects.create(
-        owner=owner, purpose=purpose, language=language, source=source, stdin=stdin, limits=limits.__dict__
-    )
-    jobs.job_create(
-        kind=JOB_KIND, ref=str(run.pk), owner=owner, title=f"Run {language} code ({purpose})",
-        input_data={"run_id": run.pk, "language": language, "purpose": purpose, "chars": len(source)},
-        estimated_duration=float(limits.wall_seconds),
+    return _queue(
+        owner=owner, purpose=purpose, language=language, source=source, stdin=stdin, limits=limits,
+        title=f"Run {language} code ({purpose})", job_language=language,
     )  # fmt: skip
+
+
+def _queue(
+    *, owner: User, purpose: str, language: str, source: str, stdin: str, limits: Limits, title: str, job_language: str
+) -> CodeRun:
+    """The run row and its job row in one transaction (one commit). With a real broker the task is enqueued on commit
+    before the job listeners (the agents' status refresh) run, so the worker starts while the web finishes that
+    bookkeeping; eagerly (embedded mode) the run happens inside the enqueue, so it goes last and its job's events
+    still follow the job's creation."""
     from executor.tasks import run_code
 
-    transaction.on_commit(lambda: run_code.delay(run.pk))
+    eager = settings.CELERY_TASK_ALWAYS_EAGER
+    with transaction.atomic():
+        run = CodeRun.objects.create(
+            owner=owner, purpose=purpose, language=language, source=source, stdin=stdin, limits=limits.__dict__
+        )
+        if not eager:
+            transaction.on_commit(lambda: run_code.delay(run.pk))
+        jobs.job_create(
+            kind=JOB_KIND, ref=str(run.pk), owner=owner, title=title, fresh=True,
+            input_data={"run_id": run.pk, "language": job_language, "purpose": purpose, "chars": len(source)},
+            estimated_duration=float(limits.wall_seconds),
+        )  # fmt: skip
+        if eager:
+            transaction.on_commit(lambda: run_code.delay(run.pk))
     return run
 
 
@@ -114,16 +132,10 @@ def check_request(*, owner: User, language: str, source: str) -> CodeRun | None:
     validate_program(language=language, source=source)
     run_admit(owner)
     limits = get_language(checker).default_limits
-    run = CodeRun.objects.create(owner=owner, purpose="check", language=checker, source=source, limits=limits.__dict__)
-    jobs.job_create(
-        kind=JOB_KIND, ref=str(run.pk), owner=owner, title=f"Check {language} code",
-        input_data={"run_id": run.pk, "language": checker, "purpose": "check", "chars": len(source)},
-        estimated_duration=float(limits.wall_seconds),
+    return _queue(
+        owner=owner, purpose="check", language=checker, source=source, stdin="", limits=limits,
+        title=f"Check {language} code", job_language=checker,
     )  # fmt: skip
-    from executor.tasks import run_code
-
-    transaction.on_commit(lambda: run_code.delay(run.pk))
-    return run
 
 
 def execute_spec(spec: RunSpec) -> RunResult:
@@ -137,6 +149,14 @@ def execute_spec(spec: RunSpec) -> RunResult:
 
 
 def _save_result(run: CodeRun, result: RunResult) -> None:
+    """The result and the job's end in one transaction; the waiting request is woken first on commit, before the job
+    listeners run."""
+    with transaction.atomic():
+        transaction.on_commit(lambda: notify.notify_done(f"run:{run.pk}"))
+        _store_result(run, result)
+
+
+def _store_result(run: CodeRun, result: RunResult) -> None:
     CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
         state=RunState.FINISHED, status=result.status, stdout=result.stdout, stderr=result.stderr,
         stdout_truncated=result.stdout_truncated, stderr_truncated=result.stderr_truncated,
@@ -152,17 +172,17 @@ def _save_result(run: CodeRun, result: RunResult) -> None:
 
 def run_execute(*, run_id: int) -> CodeRun | None:
     """Claim a queued run (one worker only), run it, store the result, wake the waiter."""
-    claimed = CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
-        state=RunState.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
-    )
-    if not claimed:
-        return None
-    jobs.job_start(kind=JOB_KIND, ref=str(run_id))
+    with transaction.atomic():  # the claim and the job's start: one commit
+        claimed = CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+            state=RunState.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+        )
+        if not claimed:
+            return None
+        jobs.job_start(kind=JOB_KIND, ref=str(run_id))
     run = CodeRun.objects.get(pk=run_id)
     limits = Limits(**run.limits)
     result = execute_spec(RunSpec(language=run.language, source=run.source, stdin=run.stdin, limits=limits))
     _save_result(run, result)
-    notify.notify_done(f"run:{run.pk}")
     run.refresh_from_db()
     return run
 

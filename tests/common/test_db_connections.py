@@ -63,3 +63,13 @@ def test_500_asgi_requests_leave_at_most_the_pool_size_open(small_pool):
     # The test's own connection comes from the same pool, so it is counted within the bound.
     opened = _open_connections()
     assert 1 <= opened <= small_pool
+
+
+def test_waiting_for_a_run_hands_the_connection_back_to_the_pool():
+    from executor import notify
+
+    assert _open_connections() >= 1  # this thread holds a pooled connection now
+    assert connection.connection is not None
+    assert notify.wait_done("run:test-release", 0.05, lambda: False) is False
+    assert connection.connection is None  # released while it waited; queries after it take one again
+    assert _open_connections() >= 1
