@@ -21,7 +21,7 @@ LEXICAL_WEIGHT = 0.6
 EMBED_BATCH = 2048
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: ~100 bytes a doc instead of ~300 (100,000 docs per corpus)
 class Doc:
     id: int | str
     text: str
@@ -30,7 +30,7 @@ class Doc:
     meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     id: int | str
     score: float
