@@ -18,7 +18,7 @@ import httpx
 import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
@@ -225,6 +225,22 @@ def resource_embedding_text(*, title: str, tags: list[str], description: str) ->
     return f"{title}\n{', '.join(tags or [])}\n{description}"
 
 
+def _store_embeddings(pairs: list[tuple[int, bytes]]) -> None:
+    """One UPDATE for the batch on PostgreSQL (a VALUES list; Django's bulk_update builds a CASE per row, ~10× slower
+    at 100k rows), one prepared statement per row on SQLite."""
+    table = Resource._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(%s, %s::bytea)"] * len(pairs))
+            params = [value for pair in pairs for value in pair]
+            cursor.execute(
+                f"UPDATE {table} AS r SET embedding = v.e FROM (VALUES {values}) AS v(id, e) WHERE r.id = v.id",  # noqa: S608
+                params,
+            )
+        else:
+            cursor.executemany(f"UPDATE {table} SET embedding = %s WHERE id = %s", [(e, pk) for pk, e in pairs])  # noqa: S608
+
+
 def resource_embeddings_compute(
     *, only_missing: bool = True, ids: list[int] | None = None, advance: Callable[[int], None] | None = None
 ) -> int:
@@ -244,9 +260,7 @@ def resource_embeddings_compute(
         vectors = embed_texts(
             [resource_embedding_text(title=title, tags=tags, description=text) for _, title, tags, text in batch]
         )
-        updates = [Resource(pk=pk, embedding=encode_vector(v)) for (pk, *_), v in zip(batch, vectors, strict=True)]
-        with transaction.atomic():
-            Resource.objects.bulk_update(updates, ["embedding"], batch_size=EMBED_BATCH)
+        _store_embeddings([(pk, encode_vector(v)) for (pk, *_), v in zip(batch, vectors, strict=True)])
         done += len(batch)
         last = batch[-1][0]
         if advance is not None:
