@@ -379,7 +379,7 @@ def recommend(
 ) -> list[dict[str, Any]]:
     """The user's ranked recommendations: `[{id, score, reasons}]`, at most `limit`. Never trains. `identity`
     (the request's cache identity) spares the queries whose answer it already holds."""
-    catalogue = catalogue_get(identity.catalogue if identity is not None else None)
+    catalogue = catalogue_get(identity.catalogue if identity is not None and identity.catalogue else None)
     if len(catalogue.ids) == 0:
         return []
     prefs = UserPreferences.objects.filter(user=user).first()
@@ -391,7 +391,7 @@ def recommend(
         mask = base
     if not mask.any():
         return []
-    if identity is not None:  # (roadmaps, latest change, progress rows, latest change)
+    if identity is not None and len(identity.learning) == 4:  # (roadmaps, latest change, progress, latest change)
         rm_n, _, mp_n, _ = identity.learning
         ctx = context.learner_context(user=user, roadmaps=rm_n not in ("None", "0"), progress=mp_n not in ("None", "0"))
     else:
