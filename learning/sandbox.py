@@ -67,11 +67,10 @@ def sandbox_require() -> None:
 
 
 def health_check() -> dict[str, str]:
-    """Readiness entries: `sandbox` is ok, remote (executor workers run code) or unavailable (+ `sandbox_remedy`).
-    Informational: the rest of the API works without it, so it does not fail readiness."""
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        return {"sandbox": "remote"}
+    """Readiness entries, only when code cannot run here: `sandbox: unavailable` and `sandbox_remedy`. Nothing when
+    it can (or when executor workers run code). Informational: the rest of the API works without it, so it does not
+    fail readiness."""
     problem = sandbox_problem()
     if problem:
         return {"sandbox": "unavailable", "sandbox_remedy": f"{problem}. {REMEDY}"}
-    return {"sandbox": "ok"}
+    return {}
