@@ -209,6 +209,7 @@ def clean(vocab: Vocabulary, text: str) -> str:
     """The question as the lessons would word it: a greeting and keywords used as English dropped, typos fixed."""
     text = _GREETING.sub("", text)
     text = re.sub(r"\bget(ting)? rid of\b", "remove", text, flags=re.I)
+    text = re.sub(r"\bjson web tokens?\b", "jwt", text, flags=re.I)  # the lessons say JWT
     if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
         text += " verbs in the url actions resources"
     kept = " ".join(symbols(text))
