@@ -142,6 +142,13 @@ class ChatMessageOutputSerializer(serializers.Serializer):
     sources = ChatSourceOutputSerializer(many=True)
 
 
+class ChatStreamEventOutputSerializer(serializers.Serializer):
+    """One Server-Sent Event of a streamed chat reply (`Accept: text/event-stream`)."""
+
+    event = serializers.ChoiceField(choices=["chunk", "message"])
+    data = serializers.CharField(help_text="JSON: `{delta}` for a chunk, the stored ChatMessage for the message.")
+
+
 class ChatHistoryInputSerializer(serializers.Serializer):
     session_id = serializers.RegexField(
         SESSION_ID_REGEX, required=False, allow_blank=True, help_text="One session; all of yours when absent."

@@ -7,7 +7,6 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
@@ -29,6 +28,7 @@ from agents.serializers import (
     ChatMessageInputSerializer,
     ChatMessageOutputSerializer,
     ChatRateInputSerializer,
+    ChatStreamEventOutputSerializer,
     CodeEvaluateInputSerializer,
     CodeEvaluateOutputSerializer,
     ContentGenerateInputSerializer,
@@ -223,7 +223,7 @@ class ChatMessageApi(APIView):
         request=ChatMessageInputSerializer,
         responses={
             (201, "application/json"): ChatMessageOutputSerializer,
-            (200, "text/event-stream"): OpenApiTypes.STR,
+            (200, "text/event-stream"): ChatStreamEventOutputSerializer,
             **error_responses(400, 401, 404, 429),
         },
         description="With `Accept: text/event-stream` the reply streams as Server-Sent Events: `chunk` events "

@@ -15,7 +15,9 @@ from agents.tutor.markdown import Statement, blocks, quotable_units, split_secti
 from agents.tutor.retrieval import (
     CORPUS,
     _vocabularies,
+    current_index,
     is_relevant,
+    lessons_index,
     search_sections,
     section_text,
     terms,
@@ -58,7 +60,7 @@ def _cited_sections(text: str) -> list[tuple[int, str]]:
 
 
 def _section_by_id(doc_id: str) -> Section | None:
-    index = get_index(CORPUS)
+    index = lessons_index()
     for doc in getattr(index, "docs", []):
         if doc.id == doc_id:
             meta = doc.meta
@@ -72,7 +74,7 @@ def _section_by_id(doc_id: str) -> Section | None:
 
 
 def _module_sections(module_id: int) -> list[Section]:
-    index = get_index(CORPUS)
+    index = lessons_index()
     found = [_section_by_id(d.id) for d in getattr(index, "docs", []) if d.meta.get("module_id") == module_id]
     return sorted([s for s in found if s is not None], key=lambda s: s.position)
 
@@ -138,7 +140,7 @@ def answer_sections(
     """The turn resolved, the sections that answer it (best first) and whether they are about it."""
     history = [(strip_takeover(q), a or "") for q, a in history]
     question = strip_takeover(question)
-    index = get_index(CORPUS)
+    index = lessons_index()
     vocab = vocabulary(index)
     turn = resolve(vocab, question, history)
     session = _session_modules(history)
@@ -167,13 +169,17 @@ def tutor_answer(
 ) -> TutorAnswer:
     """The offline answer: the lesson's own words, the answer first, with deep-linked sources; or an honest
     "I don't know" naming the nearest lessons."""
-    turn, sections, relevant = answer_sections(question=question, module_id=module_id, history=history)
-    answer = _compose(question, turn, sections, relevant, profile)
+    token = current_index.set(get_index(CORPUS))
+    try:
+        turn, sections, relevant = answer_sections(question=question, module_id=module_id, history=history)
+        answer = _compose(question, turn, sections, relevant, profile)
+    finally:
+        current_index.reset(token)
     return replace(answer, sections=sections[:4] if answer.confident else [])
 
 
 def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool, profile: TutorProfile) -> TutorAnswer:
-    vocab = vocabulary(get_index(CORPUS))
+    vocab = vocabulary(lessons_index())
     if not relevant or not sections:
         query = set(terms(question))
         nearest = [s for s in sections if query & set(terms(section_text(s))) or s.semantic >= 0.45]

@@ -186,7 +186,7 @@ def choose_lead(
 
 def _as_sentence(text: str) -> str:
     text = text.strip().rstrip(";,")
-    return text if text.endswith((".", "!", "?", ":", "`", ")")) else text + "."
+    return text if text.endswith((".", "!", "?", ":")) else text + "."
 
 
 def _best_block(parts: list[Block], kinds: tuple[str, ...], weights: dict[str, float], after: int = -1) -> int | None:

@@ -10,6 +10,8 @@ Whether the best sections are about the question at all (rather than sharing a s
 `is_relevant`: the question's distinctive words must be covered by the top sections.
 """
 
+import contextvars
+import functools
 import re
 import threading
 import weakref
@@ -106,10 +108,15 @@ def raw_words(text: str) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """Content words, folded; camelCase split ("getAllBooks" → get, all, book) and hyphenated compounds joined."""
+    return list(_terms(text))
+
+
+@functools.lru_cache(maxsize=50_000)  # sections, headings and titles are read again for every question
+def _terms(text: str) -> tuple[str, ...]:
     text = _CAMEL.sub(" ", text) + " " + text
     lowered = text.lower()
     words = [f for w in raw_words(lowered) if (len(w) > 1 or w.isdigit()) and (f := fold(w)) not in _STOP_FOLDED]
-    return words + [fold(w.replace("-", "")) for w in _HYPHENATED.findall(lowered)]
+    return tuple(words + [fold(w.replace("-", "")) for w in _HYPHENATED.findall(lowered)])
 
 
 def symbols(text: str) -> list[str]:
@@ -130,6 +137,15 @@ class Vocabulary:
 
 _vocabularies: "weakref.WeakKeyDictionary[Any, Vocabulary]" = weakref.WeakKeyDictionary()
 _vocab_lock = threading.Lock()
+
+
+# One index per answer: `get_index` asks the corpus version (a database query) on every call.
+current_index: contextvars.ContextVar[HybridIndex | None] = contextvars.ContextVar("tutor_index", default=None)
+
+
+def lessons_index() -> HybridIndex:
+    index = current_index.get()
+    return index if index is not None else get_index(CORPUS)
 
 
 def _docs(index: HybridIndex) -> list[Any]:
@@ -193,6 +209,7 @@ def clean(vocab: Vocabulary, text: str) -> str:
     """The question as the lessons would word it: a greeting and keywords used as English dropped, typos fixed."""
     text = _GREETING.sub("", text)
     text = re.sub(r"\bget(ting)? rid of\b", "remove", text, flags=re.I)
+    text = re.sub(r"\bjson web tokens?\b", "jwt", text, flags=re.I)  # the lessons say JWT
     if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
         text += " verbs in the url actions resources"
     kept = " ".join(symbols(text))
@@ -221,8 +238,13 @@ def key_weights(vocab: Vocabulary, text: str) -> dict[str, float]:
     return weights
 
 
-def present(text: str) -> set[str]:
-    return set(terms(text)) | set(symbols(text))
+def present(text: str) -> frozenset[str]:
+    return _present(text)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _present(text: str) -> frozenset[str]:
+    return frozenset(_terms(text)) | frozenset(symbols(text))
 
 
 def synonyms_of(term: str) -> set[str]:
@@ -263,7 +285,7 @@ def search_sections(
 ) -> tuple[list[Section], Vocabulary, str]:
     """(sections best first, the vocabulary, the cleaned question). `context` is the earlier topic a follow-up
     refers to (weighted lower by being only part of the query); `path_slug` restricts to one path ("and in Jac?")."""
-    index = get_index(CORPUS)
+    index = lessons_index()
     vocab = vocabulary(index)
     cleaned = clean(vocab, question)
     query = expand(f"{cleaned} {clean(vocab, context)}".strip() if context else cleaned)
