@@ -138,7 +138,10 @@ def _chat(user: Any, content: dict[str, Any], on_chunk: Any = None) -> dict[str,
         )  # fmt: skip
     except APIException as exc:
         return {"type": "error", **error_body(exc)}
-    return {"type": "agent_response", "agent_type": "chat_assistant", **ChatMessageOutputSerializer(chat).data}
+    data = ChatMessageOutputSerializer(chat).data
+    # SPA.md §8's fields ride along: `content` (= response), `agent_id`, `timestamp` (= created_at).
+    return {"type": "agent_response", "agent_type": "chat_assistant", "agent_id": "chat_assistant",
+            "content": data.get("response") or "", "timestamp": data.get("created_at"), **data}  # fmt: skip
 
 
 def _persona(user: Any, persona: str, text: str, session_id: str) -> dict[str, Any]:
@@ -190,7 +193,10 @@ class AiInteractionConsumer(AgentEventsConsumer):
             await self._persona_message(persona, content)
             return
         agent_type = "chat_assistant"
-        if "message" not in content:
+        # Partials only for API.md's clients (`message`): an SPA-style client (`content`) renders every
+        # agent_response as a message of its own, so it gets the final reply alone (SPA.md §8).
+        stream = "message" in content
+        if not stream:
             content = {**content, "message": _message_text(content)}
         await self.send_json({"type": "agent_typing", "agent_type": agent_type, "is_typing": True})
         session_id = content.get("session_id") if isinstance(content.get("session_id"), str) else None
@@ -203,7 +209,7 @@ class AiInteractionConsumer(AgentEventsConsumer):
             )  # fmt: skip
 
         try:
-            reply = await database_sync_to_async(_chat)(self.user, content, partial)
+            reply = await database_sync_to_async(_chat)(self.user, content, partial if stream else None)
         except Exception:
             logger.exception("Chat over WebSocket failed")
             reply = _error("A server error occurred.", "server_error")
