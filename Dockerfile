@@ -34,7 +34,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health/live/', timeout=4)"
 # gunicorn.conf.py (in /app) adds the Prometheus multiprocess hooks and JSON logging for gunicorn's own lines.
-# --forwarded-allow-ips empty: uvicorn rewrites no client address from X-Forwarded-For; NUM_PROXIES alone decides.
+# An empty forwarded-allow-ips list: uvicorn rewrites no client address from X-Forwarded-For; NUM_PROXIES alone decides.
 CMD ["gunicorn", "config.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", "--workers", "3", "--forwarded-allow-ips", ""]
 
 # Operations image (compose profile "ops"): the runtime plus Flower, which is not an application dependency.

@@ -60,7 +60,7 @@ run: seed
 	fi
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://0.0.0.0:$(PORT)/ — API docs at http://localhost:$(PORT)/api/docs/"
-	@# --forwarded-allow-ips empty: no X-Forwarded-For rewrites the client address; NUM_PROXIES alone decides.
+	@# An empty forwarded-allow-ips list: no X-Forwarded-For rewrites the client address; NUM_PROXIES alone decides.
 	$(VENV)/bin/gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:$(PORT) \
 	  --workers $(WORKERS) --forwarded-allow-ips=""
 

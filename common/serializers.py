@@ -117,6 +117,12 @@ class SafeCharField(serializers.CharField):
         super().__init__(**kwargs)
         self.validators.append(no_control_chars)
 
+    def to_internal_value(self, data: Any) -> str:
+        # The schema says string: a number or boolean is refused rather than silently turned into text.
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 class SafeCharFieldExtension(OpenApiSerializerFieldExtension):
     target_class = SafeCharField

@@ -161,9 +161,15 @@ class EnvelopeOutputSerializer(serializers.Serializer):
 class GraphChatInputSerializer(serializers.Serializer):
     message = SafeCharField(max_length=4000)
     agent_type = SafeCharField(max_length=40, required=False, default="chat_assistant")
-    context = serializers.JSONField(required=False, help_text="Ignored: answers are grounded in our content.")
+    context = serializers.JSONField(
+        required=False, allow_null=True, help_text="Ignored: answers are grounded in our content."
+    )
 
 
 class NotAvailableOutputSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     error = serializers.CharField()
+
+
+class AdvancedDashboardInputSerializer(serializers.Serializer):
+    include_recommendations = serializers.BooleanField(required=False, default=False)

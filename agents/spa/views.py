@@ -267,20 +267,26 @@ class GraphChatApi(MessageOnErrorMixin, APIView):
 
 class AdvancedDashboardApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("include_recommendations", bool)],
-        responses={200: s.EnvelopeOutputSerializer, **error_responses(401)},
+        parameters=[s.AdvancedDashboardInputSerializer],
+        responses={200: s.EnvelopeOutputSerializer, **error_responses(400, 401)},
         tags=ADVANCED,
     )
     def get(self, request: Request) -> Response:
-        include = request.query_params.get("include_recommendations", "").lower() in ("1", "true", "yes")
+        v = s.AdvancedDashboardInputSerializer(data=request.query_params)
+        v.is_valid(raise_exception=True)
+        include = v.validated_data["include_recommendations"]
         return Response(
             {"success": True, "data": analytics.dashboard(user=request.user, include_recommendations=include)}
         )
 
 
+ADVANCED_KINDS = ["statistical", "ml-insights", "pattern-recognition", "personalized-recommendations"]
+
+
 class AdvancedNotAvailableApi(APIView):
     @extend_schema(
-        responses={200: s.NotAvailableOutputSerializer, **error_responses(401)},
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=ADVANCED_KINDS)],
+        responses={200: s.NotAvailableOutputSerializer, **error_responses(401, 404)},
         tags=ADVANCED,
         description="Statistical and machine-learning analyses we do not compute: an honest no.",
     )

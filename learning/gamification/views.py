@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.serializers import error_responses
 from learning import services
 from learning.gamification import selectors
@@ -26,25 +27,28 @@ class OverviewApi(APIView):
 
 class UserAchievementsApi(APIView):
     @_schema(
-        s.GamificationUserAchievementOutputSerializer(many=True), description="Every achievement, locked ones included."
+        s.GamificationUserAchievementOutputSerializer(many=True),
+        description="Every achievement, locked ones included.",
+        parameters=PAGINATION_PARAMETERS,
+        errors=(400, 401),
     )
     def get(self, request: Request) -> Response:
         rows = selectors.user_achievements(user=request.user)
-        return Response(s.GamificationUserAchievementOutputSerializer(rows, many=True).data)
+        return paginate(request, rows, lambda page: s.GamificationUserAchievementOutputSerializer(page, many=True).data)
 
 
 class UserBadgesApi(APIView):
-    @_schema(s.GamificationUserBadgeOutputSerializer(many=True))
+    @_schema(s.GamificationUserBadgeOutputSerializer(many=True), parameters=PAGINATION_PARAMETERS, errors=(400, 401))
     def get(self, request: Request) -> Response:
-        return Response(
-            s.GamificationUserBadgeOutputSerializer(selectors.user_badges(user=request.user), many=True).data
-        )
+        rows = selectors.user_badges(user=request.user)
+        return paginate(request, rows, lambda page: s.GamificationUserBadgeOutputSerializer(page, many=True).data)
 
 
 class BadgesApi(APIView):
-    @_schema(s.GamificationBadgeOutputSerializer(many=True))
+    @_schema(s.GamificationBadgeOutputSerializer(many=True), parameters=PAGINATION_PARAMETERS, errors=(400, 401))
     def get(self, request: Request) -> Response:
-        return Response(s.GamificationBadgeOutputSerializer(selectors.badges_catalogue(), many=True).data)
+        rows = selectors.badges_catalogue()
+        return paginate(request, rows, lambda page: s.GamificationBadgeOutputSerializer(page, many=True).data)
 
 
 class UserPointsApi(APIView):
@@ -68,8 +72,9 @@ class LearningStreakApi(APIView):
 class AwardPointsApi(APIView):
     """The SPA's client-chosen points call: it awards nothing and answers with the real total."""
 
-    @_schema(s.AwardPointsOutputSerializer, request=s.AwardPointsInputSerializer)
+    @_schema(s.AwardPointsOutputSerializer, request=s.AwardPointsInputSerializer, errors=(400, 401))
     def post(self, request: Request) -> Response:
+        s.AwardPointsInputSerializer(data=request.data).is_valid(raise_exception=True)  # read, never applied
         total = selectors.user_level(user=request.user)["total_points"]
         body = {
             "awarded": 0,
@@ -82,8 +87,9 @@ class AwardPointsApi(APIView):
 class CheckAchievementsApi(APIView):
     """Evaluates the caller from server-side counters (the body is ignored) and returns what was newly unlocked."""
 
-    @_schema(s.CheckAchievementsOutputSerializer, request=s.AwardPointsInputSerializer)
+    @_schema(s.CheckAchievementsOutputSerializer, request=s.AwardPointsInputSerializer, errors=(400, 401))
     def post(self, request: Request) -> Response:
+        s.AwardPointsInputSerializer(data=request.data).is_valid(raise_exception=True)  # read, never applied
         codes = services.achievements_evaluate(user=request.user)
         rows = [r["achievement"] for r in selectors.user_achievements(user=request.user)]
         ids = set(Achievement.objects.filter(code__in=codes).values_list("id", flat=True))

@@ -72,8 +72,17 @@ class ReviewDueOutputSerializer(serializers.Serializer):
         }  # fmt: skip
 
 
+_SCALAR = [{"type": "string", "maxLength": 2000}, {"type": "number"}, {"type": "boolean"}]
+
+
+@extend_schema_field({"oneOf": [*_SCALAR, {"type": "array", "maxItems": 20, "items": {"oneOf": _SCALAR}}],
+                      "nullable": True})  # fmt: skip
+class AnswerField(serializers.JSONField):
+    """An answer: the option text or index, true/false, a short text, or a list of at most 20 of those."""
+
+
 class ReviewAnswerInputSerializer(serializers.Serializer):
-    answer = serializers.JSONField(allow_null=True)
+    answer = AnswerField(allow_null=True)
     time_taken = serializers.IntegerField(min_value=0, max_value=86_400, required=False, default=0,
                                           help_text="Seconds the learner took to answer.")  # fmt: skip
     used_hint = serializers.BooleanField(

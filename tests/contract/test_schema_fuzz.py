@@ -31,7 +31,8 @@ WORKER_OPERATIONS = (
 SEMANTIC_400 = {
     r"^/api/(users/)?auth/register/$": "password policy (length, similarity, common and numeric passwords)",
     r"^/api/(users/)?auth/password-change/$": "the current password must be the user's",
-    r"^/api/assessment/attempts/$": "answer keys must be the ids of the quiz's questions",
+    r"^/api/(learning/)?assessment/attempts/$": "answer keys must be the ids of the quiz's questions",
+    r"^/api/learning/reviews/\{item_id\}/$": "NUL bytes and control characters in a text answer are refused",
     r"^/api/resources/scrape/$": "source URLs must resolve to a public http(s) host (SSRF guard)",
     r"^/api/agents/code-evaluator/evaluate/$": "a module_id must name an exercise with test cases in that language",
     # Declared as a `pattern` (common.serializers.SafeCharField), which Schemathesis' coverage phase does not honour:
