@@ -260,6 +260,10 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         top = sharing[0].topic.slug
         return Goals({m.topic.slug: m.score for m in sharing[:2]}, [top], "similar",
                      [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
+    sharing = [m for m in matches if m.score >= 0.1 and _shares_key(m.topic, keys)] if keys else []
+    if sharing:  # "leetcode prep for coding interviews": the topic that names a key term, not one that says "coding"
+        return Goals({m.topic.slug: m.score for m in sharing[:2]}, [sharing[0].topic.slug], "similar",
+                     [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
     words = [w for w in core_text.split() if len(w) > 2]
 
     def covers(topic: Topic) -> bool:
