@@ -550,8 +550,9 @@ def _join(titles: list[str], limit: int = 5) -> str:
 def _crash_step(g: TopicGraph, slugs: list[str], hours: int) -> PlannedStep:
     titles = [g.topics[s].title for s in slugs]
     outcomes = [g.topics[s].outcomes[0] for s in slugs if g.topics[s].outcomes][:4]
-    checks = [g.topics[s].check for s in reversed(slugs) if g.topics[s].check]
-    hardest = max((g.topics[s].difficulty for s in slugs), key=lambda d: DIFFICULTY_RANK[d])
+    checks = [g.topics[s].check for s in slugs if g.topics[s].check]  # the most foundational topic's check
+    levels = [g.topics[s].difficulty for s in slugs]
+    hardest = max(set(levels), key=lambda d: (levels.count(d), -DIFFICULTY_RANK[d]))  # the usual level of its topics
     return PlannedStep(
         key=CRASH_KEY,
         title=f"Crash course: {_join(titles, 3)}"[:255],
