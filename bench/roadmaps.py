@@ -208,6 +208,8 @@ def evaluate(item: dict, plan, picks, lessons, failed, budget: Budget, known: se
 
 def run_matrix(quiet: bool) -> None:
     items = yaml.safe_load(CONCEPTS.read_text(encoding="utf-8"))
+    for item in items:  # YAML reads a bare yes/no as a boolean
+        item["teach"] = {True: "yes", False: "no"}.get(item["teach"], item["teach"])
     cat = Catalogue()
     known_slugs = frozenset(resolve_topics(KNOWN))
     rows, times = [], []

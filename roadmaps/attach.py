@@ -154,6 +154,7 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
     picks: dict[str, list[Pick]] = {}
     for key, (step, specific, hits) in searches.items():
         step_words = _words(" ".join([step.title, *step.tags]))
+        step_tags = {t.lower() for t in step.tags}
         own_languages = (step_words & LANGUAGES) - NEUTRAL_LANGUAGES
         allowed = own_languages | ({"python"} if "jac" in own_languages else set()) or languages
         limit_minutes = LENGTH_FACTOR * whole_hours[key.split("#")[0]] * 60
@@ -173,6 +174,10 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
             shared = specific & _row_terms(row["title"], tuple(row["tags"] or ()))
             if not shared and hit.semantic < STRONG_SEMANTIC:
                 continue
+            if len(shared) < 2 and tags and not tags & step_tags and hit.semantic < STRONG_SEMANTIC:
+                continue  # one common word ("model", "engineer") from another field: The Box Model is not ML
+            if step.covers and row["difficulty"] == "advanced":
+                continue  # a crash course is a first pass
             reference = False
             if row["duration_minutes"] and row["duration_minutes"] > limit_minutes:
                 if row["media_type"] not in REFERENCE_TYPES:

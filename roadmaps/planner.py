@@ -260,6 +260,10 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         top = sharing[0].topic.slug
         return Goals({m.topic.slug: m.score for m in sharing[:2]}, [top], "similar",
                      [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
+    sharing = [m for m in matches if m.score >= 0.1 and _shares_key(m.topic, keys)] if keys else []
+    if sharing:  # "leetcode prep for coding interviews": the topic that names a key term, not one that says "coding"
+        return Goals({m.topic.slug: m.score for m in sharing[:2]}, [sharing[0].topic.slug], "similar",
+                     [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
     words = [w for w in core_text.split() if len(w) > 2]
 
     def covers(topic: Topic) -> bool:
@@ -546,8 +550,9 @@ def _join(titles: list[str], limit: int = 5) -> str:
 def _crash_step(g: TopicGraph, slugs: list[str], hours: int) -> PlannedStep:
     titles = [g.topics[s].title for s in slugs]
     outcomes = [g.topics[s].outcomes[0] for s in slugs if g.topics[s].outcomes][:4]
-    checks = [g.topics[s].check for s in reversed(slugs) if g.topics[s].check]
-    hardest = max((g.topics[s].difficulty for s in slugs), key=lambda d: DIFFICULTY_RANK[d])
+    checks = [g.topics[s].check for s in slugs if g.topics[s].check]  # the most foundational topic's check
+    levels = [g.topics[s].difficulty for s in slugs]
+    hardest = max(set(levels), key=lambda d: (levels.count(d), -DIFFICULTY_RANK[d]))  # the usual level of its topics
     return PlannedStep(
         key=CRASH_KEY,
         title=f"Crash course: {_join(titles, 3)}"[:255],
