@@ -5,7 +5,7 @@ from rest_framework import serializers
 from agents.models import AgentType
 from common.choices import Difficulty, LearningStyle
 from common.models import JobStatus
-from common.serializers import SafeCharField
+from common.serializers import SafeCharField, StrictRegexField
 from learning.models import QuestionType
 from learning.serializers import LANGUAGE_CHOICES
 
@@ -115,7 +115,7 @@ class TaskOutputSerializer(serializers.Serializer):
 
 class ChatMessageInputSerializer(serializers.Serializer):
     message = SafeCharField(max_length=4000)
-    session_id = serializers.RegexField(SESSION_ID_REGEX, required=False, allow_null=True, allow_blank=True)
+    session_id = StrictRegexField(SESSION_ID_REGEX, required=False, allow_null=True, allow_blank=True)
     module_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
 
 

@@ -41,9 +41,6 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorOutputSerializer, description=_ERROR_TEXT.get(code, "")) for code in codes}
 
 
-@extend_schema_field(
-    {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}], "nullable": True}
-)
 class FiniteFloatField(serializers.FloatField):
     """Every float the API accepts: "NaN", "Infinity" and 1e999 are invalid (400), as are booleans. A plain
     FloatField lets NaN through min/max checks (every comparison with NaN is false)."""
@@ -57,6 +54,9 @@ class FiniteFloatField(serializers.FloatField):
         return value
 
 
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}], "nullable": True}
+)
 class BlankableDateField(serializers.DateField):
     """An optional date that BlankAsNullMixin reads as null when sent as "" (API.md); the schema says so."""
 
@@ -119,6 +119,15 @@ class SafeCharField(serializers.CharField):
 
     def to_internal_value(self, data: Any) -> str:
         # The schema says string: a number or boolean is refused rather than silently turned into text.
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictRegexField(serializers.RegexField):
+    """A RegexField that, like the schema's `type: string`, refuses numbers and booleans instead of coercing them."""
+
+    def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)

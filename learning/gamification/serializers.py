@@ -89,9 +89,9 @@ class StreakOutputSerializer(serializers.Serializer):
 class AwardPointsInputSerializer(serializers.Serializer):
     """Read and ignored: points come only from server-verified events."""
 
-    amount = serializers.JSONField(required=False)
-    source = serializers.JSONField(required=False)
-    metadata = serializers.JSONField(required=False)
+    amount = serializers.JSONField(required=False, allow_null=True)
+    source = serializers.JSONField(required=False, allow_null=True)
+    metadata = serializers.JSONField(required=False, allow_null=True)
 
 
 class AwardPointsOutputSerializer(serializers.Serializer):
