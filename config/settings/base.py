@@ -106,7 +106,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DB_POOL = env.bool("DB_POOL", default=True)
 DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=1)
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=8)
-DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=3.0)
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=1.0)
 DB_POOL_MAX_IDLE = env.float("DB_POOL_MAX_IDLE", default=300.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
