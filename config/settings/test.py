@@ -7,7 +7,7 @@ import tempfile
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403
-from .base import CACHE_KEY_PREFIX, CACHES, CHANNEL_LAYERS, THROTTLE_RATES, env
+from .base import CACHE_KEY_PREFIX, CACHES, CHANNEL_LAYERS, DATABASES, DB_POOL_MAX_SIZE, THROTTLE_RATES, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or get_random_secret_key()
 DEBUG = False
@@ -35,3 +35,9 @@ STORAGES = {
 }
 # A counters file per test process (tests/conftest.py empties it around every test and deletes it at the end).
 RATE_LIMIT_SQLITE_PATH = os.path.join(tempfile.gettempdir(), f"pathwise-test-ratelimits-{os.getpid()}.sqlite3")
+
+# Concurrency tests run 8–20 request threads beside the test's own connection in one process: the pool must hold
+# them all, or a thread waits DB_POOL_TIMEOUT, fails before its barrier and the others wait for it forever.
+DB_POOL_MAX_SIZE = max(DB_POOL_MAX_SIZE, 32)
+if "pool" in DATABASES["default"].get("OPTIONS", {}):
+    DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = DB_POOL_MAX_SIZE
