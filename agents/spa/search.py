@@ -8,13 +8,14 @@ adds a bonus. `relevance_score` is that score over the best possible score for t
 
 import html
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from agents.models import SearchClick, SearchQueryLog
@@ -85,7 +86,30 @@ class Item:
         self.body_words = set(_fold(" ".join([self.description, *self.tags])).split())
 
 
+_cached: tuple[object, list[Item]] | None = None
+_cache_lock = threading.Lock()
+
+
+def _version() -> object:
+    """Changes whenever a path, module or quiz changes (the topic graph is fixed per process)."""
+    quizzes = Quiz.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    return (learning_selectors.lessons_corpus_version(), quizzes["n"], quizzes["at"])
+
+
 def _catalogue() -> list[Item]:
+    """The searchable items, built once per content version per process: suggestions fire on every keystroke."""
+    global _cached
+    version = _version()
+    cached = _cached
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    with _cache_lock:
+        if _cached is None or _cached[0] != version:
+            _cached = (version, _build_catalogue())
+        return _cached[1]
+
+
+def _build_catalogue() -> list[Item]:
     items: list[Item] = []
     paths = list(learning_selectors.learning_paths_list(params={}))
     for p in paths:

@@ -48,30 +48,34 @@ class MessageOnErrorMixin:
 # --- search box -------------------------------------------------------------------------------------------------------
 
 
-class SearchPopularApi(PublicApi):
-    @extend_schema(
-        parameters=[s.PopularInputSerializer],
-        responses={200: {"type": "array", "items": {"type": "string"}}, **error_responses(400)},
-        tags=SEARCH,
-        description="Public: queries with results from ≥ 3 learners in 30 days, most searched first.",
-    )
+class _LoggedQueriesApi(PublicApi):
+    """`string[]` of logged queries; `rank` is search.popular or search.trending."""
+
+    rank = staticmethod(search.popular)
+
     def get(self, request: Request) -> Response:
         v = s.PopularInputSerializer(data=request.query_params)
         v.is_valid(raise_exception=True)
-        return Response(search.popular(limit=v.validated_data["limit"]))
+        return Response(self.rank(limit=v.validated_data["limit"]))
 
 
-class SearchTrendingApi(PublicApi):
-    @extend_schema(
-        parameters=[s.PopularInputSerializer],
-        responses={200: {"type": "array", "items": {"type": "string"}}, **error_responses(400)},
-        tags=SEARCH,
-        description="Public: the popular queries ranked by growth over the last 24 hours.",
-    )
-    def get(self, request: Request) -> Response:
-        v = s.PopularInputSerializer(data=request.query_params)
-        v.is_valid(raise_exception=True)
-        return Response(search.trending(limit=v.validated_data["limit"]))
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+@extend_schema(
+    parameters=[s.PopularInputSerializer], responses={200: _STRINGS, **error_responses(400)}, tags=SEARCH,
+    description="Public: queries with results from ≥ 3 learners in 30 days, most searched first.",
+)  # fmt: skip
+class SearchPopularApi(_LoggedQueriesApi):
+    rank = staticmethod(search.popular)
+
+
+@extend_schema(
+    parameters=[s.PopularInputSerializer], responses={200: _STRINGS, **error_responses(400)}, tags=SEARCH,
+    description="Public: the popular queries ranked by growth over the last 24 hours.",
+)  # fmt: skip
+class SearchTrendingApi(_LoggedQueriesApi):
+    rank = staticmethod(search.trending)
 
 
 class SearchSuggestionsApi(PublicApi):

@@ -30,7 +30,7 @@ ACHIEVEMENT_RULES: dict[str, Rule] = {
 
 
 def counters(*, user: User) -> dict[str, Any]:
-    """The server-side counters every rule reads (4 queries)."""
+    """The server-side counters every rule reads (3 queries)."""
     fresh = User.objects.only("total_modules_completed", "current_streak", "last_activity_date").get(pk=user.pk)
     kinds = dict.fromkeys((AwardKind.PATH_COMPLETED, AwardKind.EXERCISE_PASSED, AwardKind.QUIZ_PASSED), 0)
     for kind in PointAward.objects.filter(user=user, kind__in=list(kinds)).values_list("kind", flat=True):
