@@ -40,6 +40,30 @@ class ResourceOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
+    _PLAIN = ("id", "title", "description", "url", "media_type", "difficulty", "duration_minutes", "rating_count")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """The same dict DRF's field-by-field rendering gives (tests/resources/test_serializer_fast_path.py compares
+        them), built directly: a search page is 50 of these, and the generic path cost ~3.3 ms of CPU per page, as
+        much as fetching the rows.
+
+        Only for plain resources of exactly this serializer (subclasses add fields and take DRF's path)."""
+        if type(self) is not ResourceOutputSerializer or isinstance(instance, dict):
+            return super().to_representation(instance)
+        fields = self.fields
+        data: dict[str, Any] = {name: getattr(instance, name) for name in self._PLAIN}
+        data["rating"] = float(instance.rating) if instance.rating is not None else None
+        data["tags"] = None if instance.tags is None else [str(tag) for tag in instance.tags]
+        data["prerequisites"] = (
+            None if instance.prerequisites is None else [str(item) for item in instance.prerequisites]
+        )
+        data["learning_style"] = instance.learning_style
+        data["source"] = instance.source
+        for name in ("scraped_at", "created_at", "updated_at"):
+            value = getattr(instance, name)
+            data[name] = None if value is None else fields[name].to_representation(value)
+        return {name: data[name] for name in fields}  # the declared order
+
 
 class InteractionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
