@@ -625,37 +625,33 @@ def _fit_and_store(
     train = engine.build_matrix(users[train_mask], items[train_mask], weights[train_mask], n_users, n_items)
     # The collaborative model only serves users with a history (others get content + popularity): judge it there.
     test = {u: relevant for u, relevant in test.items() if train[u].nnz > 0}
-    # Two candidates on the same split: ALS (or the item-kNN fallback) and EASE; the better one on the holdout
-    # goes on to the gate. Both are recorded.
-    fitters: dict[str, Callable[[sp.csr_matrix], engine.CollabModel]] = {
-        "collaborative": lambda m: engine.fit_collaborative(m, item_ids),
-        "ease": lambda m: engine.fit_ease(m, item_ids),
-    }
-    if n_items > settings.RECO_EASE_MAX_ITEMS:  # items² memory, items³ time
-        del fitters["ease"]
+    # Two candidates on the same split: ALS (or the item-kNN fallback) and EASE, each with hyper-parameters
+    # chosen on a validation split carved from this train (never on the holdout); the better one on the holdout
+    # goes on to the gate. Both are recorded, with their validation grids.
+    started = time.perf_counter()
+    models, grids = engine.tune_and_fit(train, item_ids, ease=n_items <= settings.RECO_EASE_MAX_ITEMS)
+    tune_seconds = time.perf_counter() - started
     candidates: dict[str, dict[str, Any]] = {}
-    models: dict[str, engine.CollabModel] = {}
-    for name, fit in fitters.items():
-        started = time.perf_counter()
-        model = fit(train)
-        seconds = time.perf_counter() - started
-        models[name] = model
+    for model in models.values():
         candidates[model.kind] = {
             **engine.ranking_metrics(lambda us, m=model: m.score_many(train[us]), train, test),
-            "fit_seconds": round(seconds, 4),
+            "params": model.params,
         }
     best_name = max(models, key=lambda name: (candidates[models[name].kind]["ndcg@10"], name == "collaborative"))
     candidate = models[best_name]
-    refit = {  # the served model is the winner's kind, refitted on every interaction
-        "als": lambda m: engine.fit_collaborative(m, item_ids),
+    params = {k: v for k, v in candidate.params.items() if k != "iterations"}
+    refit = {  # the served model is the winner's kind and hyper-parameters, refitted on every interaction
+        "als": lambda m: engine.fit_collaborative(m, item_ids, **params),
         "itemknn": lambda m: engine.fit_itemknn(m, item_ids),
-        "ease": lambda m: engine.fit_ease(m, item_ids),
+        "ease": lambda m: engine.fit_ease(m, item_ids, lam=params.get("lambda", engine.EASE_LAMBDA)),
     }[candidate.kind]
-    fit_seconds = candidates[candidate.kind]["fit_seconds"]
+    fit_seconds = tune_seconds
     metrics = {
         "candidate": candidates[candidate.kind],
         "candidates": candidates,
         "chosen": candidate.kind,
+        "validation": grids,
+        "tune_seconds": round(tune_seconds, 3),
         "popularity": engine.ranking_metrics(_popularity_scorer(train), train, test),
         "test_users": len(test),
     }

@@ -299,7 +299,7 @@ def test_ease_closed_form_matches_the_dense_formula_and_ranks_co_occurring_items
 
     rng = np.random.default_rng(3)
     x = sp.csr_matrix((rng.random((60, 12)) < 0.3).astype(np.float32))
-    model = engine.fit_ease(x, np.arange(12), lam=5.0)
+    model = engine.fit_ease(x, np.arange(12), lam=5.0, min_count=1)
     g = (x.T @ x).toarray().astype(np.float64) + 5.0 * np.eye(12)
     p = np.linalg.inv(g)
     b = -p / np.diag(p)[None, :]
@@ -307,5 +307,5 @@ def test_ease_closed_form_matches_the_dense_formula_and_ranks_co_occurring_items
     assert np.allclose(model.similarity.toarray(), b, atol=1e-4)
     # Two items always taken together: a user holding one gets the other first.
     pairs = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1], [1, 1, 1, 0]], np.float32))
-    ease = engine.fit_ease(pairs, np.arange(4), lam=0.5)
+    ease = engine.fit_ease(pairs, np.arange(4), lam=0.5, min_count=1)
     assert int(np.argmax(ease.score(sp.csr_matrix(np.array([[0, 0, 0, 1]], np.float32))))) == 2
