@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from resources import services as resource_services
 from resources.models import RecommenderModel, UserResourceInteraction
 from resources.recommend import engine, services
+from resources.recommend.services import scoring
 from resources.recommend.tasks import recommender_retrain
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -157,7 +158,7 @@ def test_hard_filters_are_never_violated(catalogue, avoid, max_duration, complet
 def test_cache_hit_then_miss_after_own_interaction_not_for_another_user(user, other_user):
     resources = make_catalogue(20)
     me, other = client_for(user), client_for(other_user)
-    with mock.patch.object(services, "recommend", wraps=services.recommend) as computed:
+    with mock.patch.object(scoring, "recommend", wraps=scoring.recommend) as computed:
         first = me.get(url(user.pk)).json()
         assert computed.call_count == 1
         assert me.get(url(user.pk)).json() == first
@@ -235,7 +236,7 @@ def test_trained_model_serves_collaborative_reasons_and_new_version_invalidates_
     for k in range(4):
         InteractionFactory(user=user, resource=items[k], interaction_type="complete", completed=True)
     client = client_for(user)
-    with mock.patch.object(services, "recommend", wraps=services.recommend) as computed:
+    with mock.patch.object(scoring, "recommend", wraps=scoring.recommend) as computed:
         before = client.get(url(user.pk)).json()
         version = services.retrain()
         assert version is not None and version.is_current
