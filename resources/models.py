@@ -297,4 +297,3 @@ class ScrapeJob(models.Model):
 
     def __str__(self) -> str:
         return f"Scrape job {self.pk} ({self.status})"
-
