@@ -4,7 +4,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet, Subquery
 from django_filters import FilterSet
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -254,3 +254,37 @@ def modules_by_slug(*, slugs: list[str]) -> dict[str, dict[str, Any]]:
                     "learning_path": r["learning_path__title"], "minutes": r["estimated_duration"]}
         for r in rows
     }  # fmt: skip
+
+
+# --- For other apps (the recommender): plain data, no learning model leaves this app ---------------------------------
+
+
+def progress_stamp_subqueries(*, user_ref: Any) -> dict[str, Subquery]:
+    """Correlated subqueries (count, latest change) of the module progress rows of the user `user_ref` points at,
+    for a caller's one-query cache identity."""
+    mine = UserModuleProgress.objects.filter(user=user_ref).order_by().values("user")
+    return {
+        "mp_n": Subquery(mine.annotate(value=Count("id")).values("value")[:1]),
+        "mp_last": Subquery(mine.annotate(value=Max("updated_at")).values("value")[:1]),
+    }
+
+
+def learner_modules(*, user: User, limit: int = 30) -> dict[str, Any]:
+    """What the user studies, as plain data: `paths` (titles of the paths they started, most recent first) and
+    `current` (`{title, description, path_title}` of the most recent module in progress, or None)."""
+    progress = list(
+        progress_list(user=user, params={})
+        .select_related("module__learning_path")
+        .only("status", "last_accessed", "module__title", "module__description", "module__learning_path__title")[:limit]
+    )
+    current = next((p for p in progress if p.status == ProgressStatus.IN_PROGRESS), None)
+    return {
+        "paths": list(dict.fromkeys(p.module.learning_path.title for p in progress)),
+        "current": None
+        if current is None
+        else {
+            "title": current.module.title,
+            "description": current.module.description,
+            "path_title": current.module.learning_path.title,
+        },
+    }

@@ -18,6 +18,10 @@ from common.choices import Difficulty, LearningStyle, MediaType
 from common.models import BaseModel
 from common.validators import no_control_chars
 
+# The recommender's model rows live beside its code; re-exported so Django and callers find them here.
+from resources.models_reco import RecommenderModel as RecommenderModel
+from resources.models_reco import RecommenderStatus as RecommenderStatus
+
 SEARCH_CONFIG = "english"
 ACTIVE = Q(is_active=True)
 # How much one interaction adds to a resource's popularity (the `popularity` sort).
@@ -293,6 +297,3 @@ class ScrapeJob(models.Model):
 
     def __str__(self) -> str:
         return f"Scrape job {self.pk} ({self.status})"
-
-
-from resources.models_reco import *  # noqa: E402,F403

@@ -3,10 +3,10 @@
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet, Subquery
 from rest_framework.exceptions import NotFound
 
-from roadmaps.models import Roadmap, RoadmapStep, StepResource, StepStatus
+from roadmaps.models import Roadmap, RoadmapStatus, RoadmapStep, StepResource, StepStatus
 from users.models import User
 
 
@@ -54,3 +54,53 @@ def progress_summary(*, roadmap: Roadmap) -> dict[str, Any]:
 
 def recommendations(*, roadmap: Roadmap) -> list[tuple[RoadmapStep, StepResource]]:
     return [(step, link) for step in roadmap.steps.all() for link in step.step_resources.all()]
+
+
+# --- For other apps (the recommender): plain data, no roadmap model leaves this app ----------------------------------
+
+
+def roadmaps_stamp_subqueries(*, user_ref: Any) -> dict[str, Subquery]:
+    """Correlated subqueries (count, latest change) of the roadmaps of the user `user_ref` points at: progress
+    saves the roadmap (updated_at), a deletion changes the count. For a caller's one-query cache identity."""
+    mine = Roadmap.objects.filter(user=user_ref).order_by().values("user")
+    return {
+        "rm_n": Subquery(mine.annotate(value=Count("id")).values("value")[:1]),
+        "rm_last": Subquery(mine.annotate(value=Max("updated_at")).values("value")[:1]),
+    }
+
+
+def _current_step(roadmap: Roadmap) -> RoadmapStep | None:
+    """The first step in order that is not done and whose prerequisites are (the planner's "next recommended"),
+    one in progress first."""
+    steps = list(roadmap.steps.all())  # prefetched by _with_steps, ordered by order_index
+    done = {s.pk for s in steps if s.status == StepStatus.COMPLETED}
+    ready = [s for s in steps if s.pk not in done and all(p in done for p in s.prerequisites)]
+    ready.sort(key=lambda s: (s.status != StepStatus.IN_PROGRESS, s.order_index))
+    return ready[0] if ready else None
+
+
+def learner_roadmaps(*, user: User, limit: int = 5) -> list[dict[str, Any]]:
+    """The user's roadmaps that are neither generating nor failed, newest first, as plain data:
+    `{title, concept, live, current_step}`; `live` for a draft or active roadmap, whose `current_step` is
+    `{title, description, topic_slug, resource_ids}` (the resources the planner recommended, in order) or None."""
+    queryset = roadmaps_of(user=user).exclude(status__in=[RoadmapStatus.FAILED, RoadmapStatus.GENERATING])
+    out = []
+    for roadmap in queryset[:limit]:
+        live = roadmap.status in (RoadmapStatus.DRAFT, RoadmapStatus.ACTIVE)
+        step = _current_step(roadmap) if live else None
+        out.append(
+            {
+                "title": roadmap.title,
+                "concept": roadmap.concept,
+                "live": live,
+                "current_step": None
+                if step is None
+                else {
+                    "title": step.title,
+                    "description": step.description,
+                    "topic_slug": step.topic_slug,
+                    "resource_ids": [link.resource_id for link in step.step_resources.all() if link.is_recommended],
+                },
+            }
+        )
+    return out

@@ -54,6 +54,7 @@ class CollabModel:
     regularization: float = 0.05
     alpha: float = 1.0
     similarity: sp.csr_matrix | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # the hyper-parameters it was fitted with (for records)
     _gram: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -159,24 +160,29 @@ def fit_itemknn(matrix: sp.csr_matrix, item_ids: np.ndarray, k: int = 50) -> Col
 
 
 EASE_LAMBDA = 200.0
-EASE_KEEP = 200  # weights kept per item column (the dense B is items² floats; the largest carry the ranking)
+EASE_LAMBDAS = (100.0, 200.0, 400.0)  # the retrain and the bench pick one on a validation split carved from train
+EASE_KEEP = 400  # weights kept per item column (the dense B is items² floats; the largest carry the ranking)
+EASE_MIN_COUNT = 3  # items with fewer interactions stay out of B (they score 0): items³ time, items² memory
 
 
-def fit_ease(
-    matrix: sp.csr_matrix, item_ids: np.ndarray, *, lam: float = EASE_LAMBDA, keep: int = EASE_KEEP
+def _ease_gram(matrix: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(active columns, XᵀX over them) of the binarised matrix; active = at least `min_count` interactions."""
+    binary = matrix.copy().astype(np.float32).tocsc()
+    binary.data[:] = 1.0
+    active = np.flatnonzero(np.diff(binary.indptr) >= max(min_count, 1))
+    sub = binary[:, active]
+    return active, np.asarray((sub.T @ sub).todense(), dtype=np.float32)
+
+
+def _ease_from_gram(
+    gram: np.ndarray, active: np.ndarray, n: int, item_ids: np.ndarray, lam: float, keep: int
 ) -> CollabModel:
-    """EASE (Steck 2019, "Embarrassingly Shallow Autoencoders"): the closed-form item × item model
-    B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, diag(B) = 0, on the binarised user × item matrix; a user's
-    scores are x·B. Cost grows with items² (memory) and items³ (time): fine for catalogues up to ~10k. Only the
-    `keep` largest weights of each column are stored."""
     from scipy.linalg import lapack
 
-    binary = matrix.copy().astype(np.float32)
-    binary.data[:] = 1.0
-    gram = np.asarray((binary.T @ binary).todense(), dtype=np.float32)
-    gram[np.diag_indices_from(gram)] += lam
+    a = gram.copy()
+    a[np.diag_indices_from(a)] += lam
     # Inverse of a symmetric positive-definite matrix through its Cholesky factor (float32 LAPACK).
-    factor, info = lapack.spotrf(gram, lower=1, clean=1, overwrite_a=1)
+    factor, info = lapack.spotrf(a, lower=1, clean=1, overwrite_a=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"EASE: Cholesky failed ({info})")
     precision, info = lapack.spotri(factor, lower=1, overwrite_c=1)
@@ -185,16 +191,44 @@ def fit_ease(
     precision = np.tril(precision) + np.tril(precision, -1).T
     weights = -precision / np.diag(precision)[None, :]
     np.fill_diagonal(weights, 0.0)
-    n = weights.shape[0]
-    if n > keep:
+    m = weights.shape[0]
+    if m > keep:
         cut = np.argpartition(-np.abs(weights), keep - 1, axis=0)[:keep]
         rows = cut.ravel()
-        cols = np.tile(np.arange(n), keep)
-        similarity = sp.csr_matrix((weights[rows, cols], (rows, cols)), shape=(n, n), dtype=np.float32)
+        cols = np.tile(np.arange(m), keep)
+        values = weights[rows, cols]
     else:
-        similarity = sp.csr_matrix(weights, dtype=np.float32)
+        rows, cols = np.nonzero(np.ones_like(weights, dtype=bool))
+        values = weights[rows, cols]
+    similarity = sp.csr_matrix((values, (active[rows], active[cols])), shape=(n, n), dtype=np.float32)
     similarity.eliminate_zeros()
-    return CollabModel(kind="ease", item_ids=item_ids, similarity=similarity)
+    return CollabModel(kind="ease", item_ids=item_ids, similarity=similarity, params={"lambda": lam})
+
+
+def fit_ease(
+    matrix: sp.csr_matrix,
+    item_ids: np.ndarray,
+    *,
+    lam: float = EASE_LAMBDA,
+    keep: int = EASE_KEEP,
+    min_count: int = EASE_MIN_COUNT,
+) -> CollabModel:
+    """EASE (Steck 2019, "Embarrassingly Shallow Autoencoders"): the closed-form item × item model
+    B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, diag(B) = 0, on the binarised user × item matrix; a user's
+    scores are x·B. Cost grows with items² (memory) and items³ (time), so only items with at least `min_count`
+    interactions enter B (the rest cannot be ranked by co-occurrence anyway); only the `keep` largest weights of
+    each column are stored."""
+    active, gram = _ease_gram(matrix, min_count)
+    return _ease_from_gram(gram, active, matrix.shape[1], item_ids, lam, keep)
+
+
+def fit_ease_path(
+    matrix: sp.csr_matrix, item_ids: np.ndarray, lams: tuple[float, ...] = EASE_LAMBDAS, **kwargs: Any
+) -> list[CollabModel]:
+    """One EASE model per λ, sharing the Gram matrix (for tuning λ on a validation split)."""
+    active, gram = _ease_gram(matrix, kwargs.pop("min_count", EASE_MIN_COUNT))
+    keep = kwargs.pop("keep", EASE_KEEP)
+    return [_ease_from_gram(gram, active, matrix.shape[1], item_ids, lam, keep) for lam in lams]
 
 
 def implicit_available() -> bool:
@@ -236,7 +270,68 @@ def fit_collaborative(
         item_factors=np.asarray(model.item_factors, dtype=np.float32),
         regularization=regularization,
         alpha=alpha,
+        params={"factors": factors, "regularization": regularization, "alpha": alpha, "iterations": iterations},
     )
+
+
+ALS_GRID: tuple[dict[str, Any], ...] = (
+    {"factors": 16, "regularization": 0.1},
+    {"factors": 32, "regularization": 0.1},
+    {"factors": 64, "regularization": 1.0},
+)
+
+
+def validation_split(matrix: sp.csr_matrix, share: float = 0.2, seed: int = 7) -> tuple[sp.csr_matrix, dict]:
+    """A validation split carved from a training matrix: per user with ≥ 2 items, a random `share` of them.
+    Returns (the rest as a matrix, {user: validation items}). Hyper-parameters are chosen here, never on test."""
+    rng = np.random.default_rng(seed)
+    coo = matrix.tocoo()
+    keep = np.ones(coo.nnz, dtype=bool)
+    order = np.argsort(coo.row, kind="stable")
+    bounds = np.flatnonzero(np.diff(coo.row[order])) + 1
+    valid: dict[int, set[int]] = {}
+    for group in np.split(order, bounds):
+        n_val = round(len(group) * share)
+        if len(group) > 1 and n_val:
+            picked = rng.choice(group, size=n_val, replace=False)
+            keep[picked] = False
+            valid[int(coo.row[group[0]])] = {int(i) for i in coo.col[picked]}
+    rest = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=matrix.shape, dtype=np.float32)
+    return rest, valid
+
+
+def tune_and_fit(
+    matrix: sp.csr_matrix, item_ids: np.ndarray, *, ease: bool = True
+) -> tuple[dict[str, CollabModel], dict[str, dict[str, float]]]:
+    """Each family's hyper-parameters (ALS: `ALS_GRID`; EASE: `EASE_LAMBDAS`) chosen by NDCG@10 on a validation
+    split carved from `matrix`, then the chosen ones refitted on all of `matrix`. Returns ({family: model},
+    {family: {hyper-parameters: validation NDCG@10}}); families: "collaborative" (ALS, or the item-kNN when
+    implicit is missing or the data tiny) and "ease"."""
+    part, valid = validation_split(matrix)
+    valid = {u: v for u, v in valid.items() if part[u].nnz}
+    scores: dict[str, dict[str, float]] = {"collaborative": {}, "ease": {}}
+
+    def ndcg(model: CollabModel) -> float:
+        return ranking_metrics(lambda us: model.score_many(part[us]), part, valid)["ndcg@10"]
+
+    best_als: tuple[float, dict[str, Any]] = (-1.0, {})
+    for params in ALS_GRID:
+        model = fit_collaborative(part, item_ids, **params)
+        value = ndcg(model)
+        scores["collaborative"][repr(model.params or {"kind": model.kind})] = round(value, 5)
+        if value > best_als[0]:
+            best_als = (value, params)
+        if model.kind != "als":  # the item-kNN fallback has no grid
+            break
+    models = {"collaborative": fit_collaborative(matrix, item_ids, **best_als[1])}
+    if ease:
+        best_lam = (-1.0, EASE_LAMBDA)
+        for model in fit_ease_path(part, item_ids, EASE_LAMBDAS):
+            value = ndcg(model)
+            scores["ease"][repr(model.params)] = round(value, 5)
+            best_lam = max(best_lam, (value, model.params["lambda"]))
+        models["ease"] = fit_ease(matrix, item_ids, lam=best_lam[1])
+    return models, scores
 
 
 # --- Popularity, content, blending ------------------------------------------------------------------------------------

@@ -1,13 +1,13 @@
 import pytest
 
-from resources.recommend import services
+from resources.recommend.services import index
 
 
 @pytest.fixture(autouse=True)
 def fresh_process_state():
     """Forget the per-process catalogue index and model between tests (ids are reused after rollbacks)."""
-    services._catalogue = None
-    services._model = None
+    index._catalogue = None
+    index._model = None
     yield
-    services._catalogue = None
-    services._model = None
+    index._catalogue = None
+    index._model = None

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 
 from resources.models import Resource
-from resources.recommend import services
+from resources.recommend.services import scoring
 from tests.conftest import client_for
 from tests.recommend.test_recommendations import make_catalogue, url
 from tests.resources.factories import ResourceFactory
@@ -38,7 +38,7 @@ def test_preference_change_is_honoured_by_the_very_next_response(user):
 def test_unchanged_preferences_keep_the_cache(user):
     make_catalogue(20)
     client = client_for(user)
-    with mock.patch.object(services, "recommend", wraps=services.recommend) as computed:
+    with mock.patch.object(scoring, "recommend", wraps=scoring.recommend) as computed:
         client.get(url(user.pk))
         client.put(f"/api/users/{user.pk}/preferences/", {"avoid_tags": []}, format="json")  # the same as before
         client.get(url(user.pk))
@@ -52,7 +52,7 @@ def test_unchanged_preferences_keep_the_cache(user):
 def test_profile_fields_the_engine_reads_invalidate(user, field, value):
     make_catalogue(20)
     client = client_for(user)
-    with mock.patch.object(services, "recommend", wraps=services.recommend) as computed:
+    with mock.patch.object(scoring, "recommend", wraps=scoring.recommend) as computed:
         client.get(url(user.pk))
         client.get(url(user.pk))
         assert computed.call_count == 1

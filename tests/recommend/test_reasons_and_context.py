@@ -183,3 +183,29 @@ def test_interests_as_topic_ids_and_every_reason_is_one_of_the_known_shapes(user
         for reason in item["reasons"]:
             assert any(re.match(s, reason) for s in shapes), reason
     assert "kubernetes" in Resource.objects.get(pk=items[0]["id"]).tags
+
+
+def test_declaring_interests_changes_the_very_next_list(user, listing):
+    client = client_for(user)
+    before = client.get(url(user.pk), {"limit": 5}).json()
+    assert not any("kubernetes" in Resource.objects.get(pk=i["id"]).tags for i in before[:2])
+    response = client.put(f"/api/users/{user.pk}/preferences/", {"interests": ["kubernetes"]}, format="json")
+    assert response.status_code == 200
+    after = client.get(url(user.pk), {"limit": 5}).json()
+    assert [i["id"] for i in after] != [i["id"] for i in before]
+    top = [Resource.objects.get(pk=i["id"]) for i in after[:2]]
+    assert all("kubernetes" in r.tags for r in top), [r.title for r in top]
+    assert after[0]["reasons"][0] == "Matches your interest: kubernetes"  # named as declared
+    client.put(f"/api/users/{user.pk}/preferences/", {"interests": []}, format="json")
+    assert client.get(url(user.pk), {"limit": 5}).json() == before  # back to what it was
+
+
+def test_rating_claims_name_the_resources_own_ratings_and_only_when_they_exist(user, listing):
+    Resource.objects.filter(pk=listing["SQLBolt"].pk).update(rating=4.6, rating_count=12, popularity=30)
+    Resource.objects.filter(pk=listing["Rust by example"].pk).update(rating=4.0, rating_count=1, popularity=30)
+    Resource.objects.filter(pk=listing["Git immersion"].pk).update(rating=4.9, rating_count=0, popularity=30)
+    items = client_for(user).get(url(user.pk), {"limit": 18}).json()
+    claims = {i["id"]: r for i in items for r in i["reasons"] if r.startswith("Rated")}
+    assert claims.get(listing["SQLBolt"].pk) == "Rated 4.6/5 by 12 learners"
+    assert claims.get(listing["Rust by example"].pk) == "Rated 4.0/5 by 1 learner"
+    assert set(claims) <= {listing["SQLBolt"].pk, listing["Rust by example"].pk}

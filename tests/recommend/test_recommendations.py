@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from resources import services as resource_services
 from resources.models import RecommenderModel, UserResourceInteraction
 from resources.recommend import engine, services
+from resources.recommend.services import scoring
 from resources.recommend.tasks import recommender_retrain
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -157,7 +158,7 @@ def test_hard_filters_are_never_violated(catalogue, avoid, max_duration, complet
 def test_cache_hit_then_miss_after_own_interaction_not_for_another_user(user, other_user):
     resources = make_catalogue(20)
     me, other = client_for(user), client_for(other_user)
-    with mock.patch.object(services, "recommend", wraps=services.recommend) as computed:
+    with mock.patch.object(scoring, "recommend", wraps=scoring.recommend) as computed:
         first = me.get(url(user.pk)).json()
         assert computed.call_count == 1
         assert me.get(url(user.pk)).json() == first
@@ -235,7 +236,7 @@ def test_trained_model_serves_collaborative_reasons_and_new_version_invalidates_
     for k in range(4):
         InteractionFactory(user=user, resource=items[k], interaction_type="complete", completed=True)
     client = client_for(user)
-    with mock.patch.object(services, "recommend", wraps=services.recommend) as computed:
+    with mock.patch.object(scoring, "recommend", wraps=scoring.recommend) as computed:
         before = client.get(url(user.pk)).json()
         version = services.retrain()
         assert version is not None and version.is_current
@@ -299,7 +300,7 @@ def test_ease_closed_form_matches_the_dense_formula_and_ranks_co_occurring_items
 
     rng = np.random.default_rng(3)
     x = sp.csr_matrix((rng.random((60, 12)) < 0.3).astype(np.float32))
-    model = engine.fit_ease(x, np.arange(12), lam=5.0)
+    model = engine.fit_ease(x, np.arange(12), lam=5.0, min_count=1)
     g = (x.T @ x).toarray().astype(np.float64) + 5.0 * np.eye(12)
     p = np.linalg.inv(g)
     b = -p / np.diag(p)[None, :]
@@ -307,5 +308,5 @@ def test_ease_closed_form_matches_the_dense_formula_and_ranks_co_occurring_items
     assert np.allclose(model.similarity.toarray(), b, atol=1e-4)
     # Two items always taken together: a user holding one gets the other first.
     pairs = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1], [1, 1, 1, 0]], np.float32))
-    ease = engine.fit_ease(pairs, np.arange(4), lam=0.5)
+    ease = engine.fit_ease(pairs, np.arange(4), lam=0.5, min_count=1)
     assert int(np.argmax(ease.score(sp.csr_matrix(np.array([[0, 0, 0, 1]], np.float32))))) == 2
