@@ -211,16 +211,17 @@ def hbar_chart(*, title: str, rows: Sequence[tuple[str, Sequence[float], str]], 
         svg.text(legend_x + 14, 35, name, size=11, fill=MUTED)
         legend_x += 24 + len(name) * 6.2
     top_value = maximum if maximum is not None else _nice_max(max((v for _, vs, _ in rows for v in vs), default=0))
-    plot_w = width - label_w - 150
+    note_w = min(max([len(note) for _, _, note in rows] + [10]) * 6.0 + 16, width * 0.55)
+    plot_w = width - label_w - note_w - 8
     for r, (label, values, note) in enumerate(rows):
         y = 48 + r * row_h
-        svg.text(label_w - 8, y + 12, clip(label, label_w - 16), size=11, anchor="end")
+        svg.text(label_w - 8, y + 12, clip(label, label_w - 8, 6.0), size=11, anchor="end")
         for index, value in enumerate(values):
             w = plot_w * (value / top_value if top_value else 0)
             svg.rect(label_w, y + 3 + index * bar_h, max(w, 1 if value else 0), bar_h - 1, cls="bar",
                      fill=(colors or PALETTE)[index % len(colors or PALETTE)],
                      tip=f"{label}: {names[index]} {_fmt(value)}{unit}")  # fmt: skip
-        svg.text(label_w + plot_w + 8, y + 12, note, size=11, fill=MUTED)
+        svg.text(label_w + plot_w + 8, y + 12, clip(note, note_w - 8, 6.0), size=11, fill=MUTED)
     if not rows:
         svg.text(label_w, 60, "No data yet", fill=MUTED)
     out = svg.render()
