@@ -36,7 +36,12 @@ class ChatMessageAdmin(admin.ModelAdmin):
 
 def staff_dashboard(request: HttpRequest) -> TemplateResponse:
     """The staff dashboard: served behind `admin.site.admin_view` (staff only; anyone else goes to the login)."""
-    context = {**admin.site.each_context(request), "title": "Staff dashboard", **dashboard.context()}
+    context = {
+        **admin.site.each_context(request),
+        "title": "Staff dashboard",
+        "is_nav_sidebar_enabled": False,
+        **dashboard.context(),
+    }
     return TemplateResponse(request, "admin/staff_dashboard.html", context)
 
 

@@ -345,7 +345,7 @@ def graph_svg(*, title: str, nodes: Sequence[Node], edges: Sequence[Edge], style
             d = f"M{num(x1)},{num(y1)} C{num(x1 + bend)},{num(y1)} {num(x2 - bend)},{num(y2)} {num(x2)},{num(y2)}"
         else:  # same column or backwards: loop out to the left
             x1, x2 = sx, tx
-            out = min(sx, tx) - 24
+            out = min(sx, tx) - 14
             d = f"M{num(x1)},{num(y1)} C{num(out)},{num(y1)} {num(out)},{num(y2)} {num(x2 - 1)},{num(y2)}"
         svg.add(
             f'<path class="edge" d="{d}" fill="none" stroke="{color}" stroke-width="1.3" opacity="0.8"'
