@@ -372,6 +372,7 @@ class KnowledgeGraphPictureApi(PictureApi):
     @extend_schema(
         parameters=[GraphPictureInputSerializer],
         responses=picture_responses(400, 401, description="The knowledge graph drawn left to right (SVG)."),
+        operation_id="knowledge_graph_svg",
         tags=TAGS,
     )
     def get(self, request: Request) -> HttpResponse:

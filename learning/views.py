@@ -82,6 +82,7 @@ class LearningPathGraphApi(PictureApi):
     @extend_schema(
         parameters=[PictureFormatInputSerializer],
         responses=picture_responses(400, 404, description="The path's modules and prerequisites (SVG)."),
+        operation_id="learning_path_graph_svg",
         tags=["learning"],
     )
     def get(self, request: Request, path_id: int) -> HttpResponse:
@@ -191,6 +192,7 @@ class ProgressChartApi(PictureApi):
             401, mermaid=False,
             description="The caller's last 4 weeks (minutes and modules completed a day) and mastery per path (SVG).",
         ),
+        operation_id="progress_chart_svg",
         tags=["learning"],
     )  # fmt: skip
     def get(self, request: Request) -> HttpResponse:

@@ -116,6 +116,7 @@ class RoadmapGraphApi(PictureApi):
     @extend_schema(
         parameters=[PictureFormatInputSerializer],
         responses=picture_responses(400, 401, 404, description="The roadmap as a week-by-week timeline (SVG)."),
+        operation_id="roadmap_graph_svg",
         tags=["roadmaps"],
     )
     def get(self, request: Request, roadmap_id: int) -> Response:
