@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
-from agents import services
+from agents import dashboard, services
 from agents.models import Agent, ChatMessage
 
 
@@ -30,3 +32,17 @@ class ChatMessageAdmin(admin.ModelAdmin):
     @admin.display(description="message")
     def short_message(self, obj: ChatMessage) -> str:
         return obj.message[:80]
+
+
+def staff_dashboard(request: HttpRequest) -> TemplateResponse:
+    """The staff dashboard: served behind `admin.site.admin_view` (staff only; anyone else goes to the login)."""
+    context = {
+        **admin.site.each_context(request),
+        "title": "Staff dashboard",
+        "is_nav_sidebar_enabled": False,
+        **dashboard.context(),
+    }
+    return TemplateResponse(request, "admin/staff_dashboard.html", context)
+
+
+admin.site.index_template = "admin/pathwise_index.html"

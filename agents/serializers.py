@@ -5,6 +5,7 @@ from rest_framework import serializers
 from agents.models import AgentType
 from common.choices import Difficulty, LearningStyle
 from common.models import JobStatus
+from common.pictures import PictureFormatInputSerializer
 from common.serializers import SafeCharField, StrictRegexField
 from learning.models import QuestionType
 from learning.serializers import LANGUAGE_CHOICES
@@ -335,6 +336,10 @@ class ProgressTrackOutputSerializer(serializers.Serializer):
 
 class GraphInputSerializer(serializers.Serializer):
     topic = SafeCharField(required=False, max_length=200, help_text="Only the part of the graph around this topic.")
+
+
+class GraphPictureInputSerializer(GraphInputSerializer, PictureFormatInputSerializer):
+    """The knowledge graph's query plus the picture's format (svg | mermaid)."""
 
 
 class RelationsInputSerializer(serializers.Serializer):

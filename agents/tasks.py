@@ -9,3 +9,13 @@ def refresh_panels() -> None:
     from agents.spa import panels
 
     panels.public_refresh()
+
+
+@shared_task(name="agents.prune_search_log", ignore_result=True)
+def prune_search_log() -> int:
+    """Keep the search box's query log bounded (SEARCH_LOG_RETENTION_DAYS)."""
+    from django.conf import settings
+
+    from agents.spa import search
+
+    return search.search_log_prune(older_than_days=settings.SEARCH_LOG_RETENTION_DAYS)

@@ -17,5 +17,6 @@ urlpatterns = [
     path("learning-coordinator/recommend/", views.CoordinatorRecommendApi.as_view(), name="coordinator-recommend"),
     path("progress-tracker/track/", views.ProgressTrackApi.as_view(), name="progress-track"),
     path("knowledge-graph/", views.KnowledgeGraphApi.as_view(), name="knowledge-graph"),
+    path("knowledge-graph/graph.svg/", views.KnowledgeGraphPictureApi.as_view(), name="knowledge-graph-picture"),
     path("knowledge-graph/relations/", views.KnowledgeRelationsApi.as_view(), name="knowledge-relations"),
 ]

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from agents import graph, selectors, services, services_work
+from agents import graph, pictures, selectors, services, services_work
 from agents.registry import TYPE_OF_KIND
 from agents.serializers import (
     AgentCreateInputSerializer,
@@ -36,6 +36,7 @@ from agents.serializers import (
     CoordinatorOutputSerializer,
     GraphInputSerializer,
     GraphOutputSerializer,
+    GraphPictureInputSerializer,
     ProgressTrackInputSerializer,
     ProgressTrackOutputSerializer,
     RelationsInputSerializer,
@@ -43,6 +44,7 @@ from agents.serializers import (
     TaskOutputSerializer,
 )
 from common.pagination import PAGINATION_PARAMETERS, paginate
+from common.pictures import PictureApi, picture_response, picture_responses
 from common.serializers import error_responses
 from learning.models import Module
 from learning.sandbox import sandbox_require
@@ -364,6 +366,23 @@ class KnowledgeGraphApi(APIView):
             query={"topic": topic}, build=lambda: graph.knowledge_graph(user=request.user, topic=topic),
         )  # fmt: skip
         return Response(GraphOutputSerializer(result).data)
+
+
+class KnowledgeGraphPictureApi(PictureApi):
+    @extend_schema(
+        parameters=[GraphPictureInputSerializer],
+        responses=picture_responses(400, 401, description="The knowledge graph drawn left to right (SVG)."),
+        operation_id="knowledge_graph_svg",
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> HttpResponse:
+        query = GraphPictureInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = graph.knowledge_graph(user=request.user, topic=query.validated_data.get("topic"))
+        return picture_response(
+            lambda: pictures.knowledge_graph_svg(result), lambda: pictures.knowledge_graph_mermaid(result),
+            query.validated_data["format"],
+        )  # fmt: skip
 
 
 class KnowledgeRelationsApi(APIView):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from agents.admin import staff_dashboard
 from common.metrics import metrics_view
 from common.views import HealthApi, HealthLiveApi, HealthReadyApi
 from common.views_errors import api_not_found
@@ -9,6 +10,7 @@ from learning.views import CodeExecuteApi, JacExecuteApi
 from resources.recommend.views import RecommendationsApi
 
 urlpatterns = [
+    path("admin/dashboard/", admin.site.admin_view(staff_dashboard), name="staff-dashboard"),
     path("admin/", admin.site.urls),
     # Internal: Prometheus scrapes it from allowed networks or with METRICS_TOKEN (common/metrics.py).
     re_path(r"^internal/metrics/?$", metrics_view, name="metrics"),

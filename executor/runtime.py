@@ -21,6 +21,7 @@ import stat
 import subprocess
 import sys
 import sysconfig
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -142,6 +143,61 @@ def _prewarm(log: Callable[[str], None]) -> None:
     (runtime_dir() / "WARM").write_text("jac cache pre-warmed\n")
 
 
+BUILD_STEPS = ("Copy Python", "Install the sandbox requirements", "Copy shared libraries", "Compile bytecode",
+               "Pre-warm the Jac cache")  # fmt: skip
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size} B"  # pragma: no cover
+
+
+def tree_size(root: Path) -> int:
+    """Bytes of the regular files under `root` (symlinks not followed)."""
+    total = 0
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            try:
+                info = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_size
+    return total
+
+
+def progress_bar(done: int, total: int, width: int = 20) -> str:
+    filled = round(width * done / total) if total else width
+    return "█" * filled + "░" * (width - filled)
+
+
+class BuildProgress:
+    """“[2/5] ████████░░░░░░░░░░░░ Install the sandbox requirements … +41.2 MiB, 96.3 MiB in all, 12.0 s”: one line
+    as each step of the build starts and one as it ends, with the size the tree has reached."""
+
+    def __init__(self, root: Path, log: Callable[[str], None], steps: tuple[str, ...] = BUILD_STEPS) -> None:
+        self.root, self.log, self.steps = root, log, steps
+        self.index, self.size, self.started = 0, 0, 0.0
+
+    def start(self, step: str) -> None:
+        self.index = self.steps.index(step) + 1
+        self.size = tree_size(self.root) if self.root.exists() else 0
+        self.started = time.monotonic()
+        self.log(f"[{self.index}/{len(self.steps)}] {progress_bar(self.index - 1, len(self.steps))} {step}")
+
+    def done(self, detail: str = "") -> None:
+        size = tree_size(self.root) if self.root.exists() else 0
+        elapsed = time.monotonic() - self.started
+        extra = f", {detail}" if detail else ""
+        self.log(
+            f"[{self.index}/{len(self.steps)}] {progress_bar(self.index, len(self.steps))} "
+            f"+{human_size(max(size - self.size, 0))}, {human_size(size)} in all, {elapsed:.1f} s{extra}"
+        )
+
+
 def build(*, force: bool = False, prewarm: bool = True, log: Callable[[str], None] = logger.info) -> Path:
     """Build the runtime (idempotent: skipped when the stamp matches). Needs network access to the package index
     once, for jaclang; the result is used offline from then on.
@@ -161,9 +217,13 @@ def build(*, force: bool = False, prewarm: bool = True, log: Callable[[str], Non
     shutil.rmtree(work, ignore_errors=True)
     rootfs = work / "rootfs"
     python_dir = rootfs / PYTHON_REL
+    steps = BuildProgress(work, log, BUILD_STEPS if prewarm else BUILD_STEPS[:-1])
+    steps.start("Copy Python")
     log(f"Copying Python {sys.version.split()[0]} from {sys.base_prefix}")
     _copy_python(Path(sys.base_prefix), python_dir)
+    steps.done()
     site = python_dir / "lib" / "python3.12" / "site-packages"
+    steps.start("Install the sandbox requirements")
     log(f"Installing {', '.join(sandbox_requirements())} into the runtime")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check",
@@ -176,19 +236,23 @@ def build(*, force: bool = False, prewarm: bool = True, log: Callable[[str], Non
             if fh.read(4) == b"\x7fELF":
                 shutil.move(str(binary), python_dir / "bin" / binary.name)
     shutil.rmtree(site / "bin", ignore_errors=True)
+    steps.done()
+    steps.start("Copy shared libraries")
     log("Copying shared libraries (ldd closure)")
     copied = _copy_shared_libraries(rootfs, python_dir)
-    log(f"  {copied} libraries")
+    steps.done(f"{copied} libraries")
     for mount_point in ("proc", "dev", "tmp", "work", "etc"):
         (rootfs / mount_point).mkdir(exist_ok=True)
     (rootfs / "etc" / "passwd").write_text("root:x:0:0::/:/nonexistent\nsandbox:x:65534:65534::/work:/nonexistent\n")
     (rootfs / "etc" / "group").write_text("root:x:0:\nsandbox:x:65534:\n")
+    steps.start("Compile bytecode")
     log("Compiling bytecode")
     subprocess.run(
         [str(python_dir / "bin" / "python3.12"), "-m", "compileall", "-q", "-j", "0", str(python_dir / "lib")],
         env={"LD_LIBRARY_PATH": str(python_dir / "lib"), "PATH": "/usr/bin:/bin"},
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    steps.done()
     (work / "jac-cache").mkdir()
     _make_world_readable(work)
     for mount_point in ("tmp", "work"):
@@ -197,7 +261,10 @@ def build(*, force: bool = False, prewarm: bool = True, log: Callable[[str], Non
     shutil.rmtree(final, ignore_errors=True)
     work.rename(final)
     if prewarm:
+        steps.root = final
+        steps.start("Pre-warm the Jac cache")
         _prewarm(log)
+        steps.done()
     (final / "STAMP").write_text(expected_stamp() + "\n")
     log(f"Sandbox runtime ready at {final}")
     return final

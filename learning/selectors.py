@@ -1,5 +1,6 @@
 """Reads for learning: the public catalogue, and each user's own progress and attempts."""
 
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from learning.models import (
 )
 from learning.retrieval_engine import EMBEDDING_DIM, MODEL_NAME, Doc
 from learning.services_sections import section_embedding_text
-from users.models import User
+from users.models import DailyActivity, User
 
 SUMMARY_DEFER = ("content", "solution", "starter_code")
 
@@ -73,6 +74,35 @@ def learning_path_progress_percentage(*, user: User | None, learning_path: Learn
         user=user, module__learning_path=learning_path, status=ProgressStatus.COMPLETED
     ).count()
     return round(100.0 * done / total, 2)
+
+
+def module_statuses(*, user: User | None, learning_path: LearningPath) -> dict[int, str]:
+    """The learner's status per module of the path ({} for anonymous visitors)."""
+    if user is None or not user.is_authenticated:
+        return {}
+    return dict(
+        UserModuleProgress.objects.filter(user=user, module__learning_path=learning_path).values_list(
+            "module_id", "status"
+        )
+    )
+
+
+def activity_days(*, user: User, today: date, days: int = 28) -> list[dict[str, Any]]:
+    """The last `days` UTC days up to `today`, oldest first: minutes and modules completed each day."""
+    start = today - timedelta(days=days - 1)
+    rows = {
+        row["date"]: row
+        for row in DailyActivity.objects.filter(user=user, date__gte=start, date__lte=today).values(
+            "date", "minutes", "modules_completed"
+        )
+    }
+    out = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        row = rows.get(day, {})
+        out.append({"date": day.isoformat(), "minutes": row.get("minutes", 0),
+                    "modules_completed": row.get("modules_completed", 0)})  # fmt: skip
+    return out
 
 
 def modules_list(*, params: Any) -> QuerySet[Module]:

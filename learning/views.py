@@ -1,3 +1,5 @@
+from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -6,10 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.pagination import PAGINATION_PARAMETERS, paginate
+from common.pictures import PictureApi, PictureFormatInputSerializer, picture_response, picture_responses
 from common.serializers import error_responses
 from executor.models import CodeRun, RunState
-from learning import selectors, services, services_code
+from learning import pictures, selectors, services, services_code
 from learning.models import LearningPath
+from learning.review import selectors as review_selectors
 from learning.sandbox import sandbox_require
 from learning.serializers import (
     CodeExecuteInputSerializer,
@@ -67,6 +71,29 @@ class LearningPathDetailApi(PublicApi):
         path = selectors.learning_path_get(path_id=path_id)
         progress = selectors.learning_path_progress_percentage(user=request.user, learning_path=path)
         return Response(LearningPathDetailOutputSerializer(path, context={"progress_percentage": progress}).data)
+
+
+class LearningPathGraphApi(PictureApi):
+    """Public like the path itself; a signed-in learner sees their completed modules marked."""
+
+    permission_classes = [AllowAny]
+    anonymous_on_invalid_token = True
+
+    @extend_schema(
+        parameters=[PictureFormatInputSerializer],
+        responses=picture_responses(400, 404, description="The path's modules and prerequisites (SVG)."),
+        operation_id="learning_path_graph_svg",
+        tags=["learning"],
+    )
+    def get(self, request: Request, path_id: int) -> HttpResponse:
+        query = PictureFormatInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        path = selectors.learning_path_get(path_id=path_id)
+        status_map = selectors.module_statuses(user=request.user, learning_path=path)
+        return picture_response(
+            lambda: pictures.path_svg(path, status_map), lambda: pictures.path_mermaid(path, status_map),
+            query.validated_data["format"],
+        )  # fmt: skip
 
 
 class LearningPathRateApi(APIView):
@@ -157,6 +184,24 @@ class ProgressListApi(APIView):
     def get(self, request: Request) -> Response:
         rows = selectors.progress_list(user=request.user, params=request.query_params)
         return paginate(request, rows, lambda page: ProgressOutputSerializer(page, many=True).data)
+
+
+class ProgressChartApi(PictureApi):
+    @extend_schema(
+        responses=picture_responses(
+            401, mermaid=False,
+            description="The caller's last 4 weeks (minutes and modules completed a day) and mastery per path (SVG).",
+        ),
+        operation_id="progress_chart_svg",
+        tags=["learning"],
+    )  # fmt: skip
+    def get(self, request: Request) -> HttpResponse:
+        today = timezone.now().date()
+        days = selectors.activity_days(user=request.user, today=today, days=28)
+        mastery = review_selectors.mastery(user=request.user)["topics"]
+        return picture_response(
+            lambda: pictures.progress_chart_svg(days=days, mastery=mastery, today=today), None, "svg"
+        )
 
 
 class TestCaseListApi(APIView):

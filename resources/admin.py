@@ -6,6 +6,15 @@ from resources import services
 from resources.models import Resource, ScrapeJob, ScrapeSource, UserInteractionVersion, UserResourceInteraction
 from resources.results import catalogue_changed
 
+
+def progress_text(job: ScrapeJob) -> str:
+    """“▰▰▰▱▱▱▱▱▱▱ 3/12 · https://…”: sources read of the job's total, and the one being read."""
+    total = job.sources_total or len(job.sources or [])
+    filled = round(10 * job.sources_done / total) if total else 0
+    current = f" · {job.current_source}" if job.current_source and job.status == "running" else ""
+    return f"{'▰' * filled}{'▱' * (10 - filled)} {job.sources_done}/{total}{current}"
+
+
 COUNTERS = ["rating", "rating_count", "view_count", "like_count", "save_count", "completion_count", "popularity"]
 
 
@@ -103,11 +112,16 @@ class ScrapeJobAdmin(admin.ModelAdmin):
         "updated_count",
         "skipped_count",
         "failed_count",
+        "progress",
         "created_at",
         "finished_at",
     ]
     list_filter = ["status"]
-    readonly_fields = [f.name for f in ScrapeJob._meta.fields]
+    readonly_fields = [*(f.name for f in ScrapeJob._meta.fields), "progress"]
+
+    @admin.display(description="progress")
+    def progress(self, job: ScrapeJob) -> str:
+        return progress_text(job)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

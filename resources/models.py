@@ -288,6 +288,10 @@ class ScrapeJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Progress while running ("source 3 of 12"): written by the scrape loop as each source starts and ends.
+    sources_done = models.PositiveIntegerField(default=0)
+    sources_total = models.PositiveIntegerField(default=0)
+    current_source = models.CharField(max_length=1000, blank=True, default="", help_text="The source being read.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -122,6 +122,9 @@ class ScrapeJobOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+    sources_done = serializers.IntegerField(help_text="Sources read so far (“source 3 of 12”).")
+    sources_total = serializers.IntegerField(help_text="Sources this job reads.")
+    current_source = serializers.CharField(help_text="The URL of the source being read now (empty when not running).")
 
 
 # --- Input ------------------------------------------------------------------------------------------------------------

@@ -510,19 +510,25 @@ def scrape_job_run(*, job_id: int, max_items_per_source: int | None = None) -> S
     stats = ScrapeStats()
     try:
         with Fetcher() as fetcher:
-            for source in job.sources:
+            for done, source in enumerate(job.sources):
+                ScrapeJob.objects.filter(pk=job.pk).update(current_source=str(source["url"])[:1000])
                 _scrape_source(fetcher, source, stats, limit)
-                _save_job(job, stats)
+                _save_job(job, stats, sources_done=done + 1)
         ScrapeSource.objects.filter(url__in=[s["url"] for s in job.sources]).update(last_scraped_at=timezone.now())
         if stats.created or stats.updated:
             search_terms_rebuild()
     except Exception as exc:
         _save_job(
-            job, stats, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+            job,
+            stats,
+            status=JobStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+            current_source="",
         )
         common_jobs.job_finish(kind=SCRAPE_JOB_KIND, ref=str(job_id), failed=True, error=f"{type(exc).__name__}: {exc}")
         raise
-    _save_job(job, stats, status=JobStatus.SUCCEEDED, finished_at=timezone.now())
+    _save_job(job, stats, status=JobStatus.SUCCEEDED, finished_at=timezone.now(), current_source="")
     common_jobs.job_finish(
         kind=SCRAPE_JOB_KIND, ref=str(job_id),
         output={name: getattr(stats, name) for name in ("found", "created", "updated", "skipped", "failed")},
@@ -565,7 +571,9 @@ def scrape_job_create(*, requested_by: User | None, sources: list[dict[str, str]
     if sources is None:
         sources = [{"url": s.url, "kind": s.kind} for s in ScrapeSource.objects.filter(is_active=True).order_by("id")]
     with transaction.atomic():
-        job = ScrapeJob.objects.create(requested_by=requested_by, sources=[dict(s) for s in sources])
+        job = ScrapeJob.objects.create(
+            requested_by=requested_by, sources=[dict(s) for s in sources], sources_total=len(sources)
+        )
         common_jobs.job_create(
             kind=SCRAPE_JOB_KIND, ref=str(job.pk), owner=requested_by, title=f"Scrape {len(sources)} source(s)",
             input_data={"scrape_job_id": job.pk, "sources": [s["url"] for s in sources][:20]}, estimated_duration=60.0,

@@ -9,8 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.pagination import PAGINATION_PARAMETERS, paginate
+from common.pictures import PictureApi, PictureFormatInputSerializer, picture_response, picture_responses
 from common.serializers import error_responses
-from roadmaps import selectors, services
+from roadmaps import pictures, selectors, services
 from roadmaps.models import Roadmap, RoadmapStatus
 from roadmaps.serializers import (
     RecommendationOutputSerializer,
@@ -109,3 +110,21 @@ class RoadmapProgressApi(APIView):
     )
     def patch(self, request: Request, roadmap_id: int) -> Response:
         return self.put(request, roadmap_id)
+
+
+class RoadmapGraphApi(PictureApi):
+    @extend_schema(
+        parameters=[PictureFormatInputSerializer],
+        responses=picture_responses(400, 401, 404, description="The roadmap as a week-by-week timeline (SVG)."),
+        operation_id="roadmap_graph_svg",
+        tags=["roadmaps"],
+    )
+    def get(self, request: Request, roadmap_id: int) -> Response:
+        query = PictureFormatInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        roadmap = selectors.roadmap_get(requester=request.user, roadmap_id=roadmap_id)
+        return picture_response(
+            lambda: pictures.roadmap_svg(roadmap),
+            lambda: pictures.roadmap_mermaid(roadmap),
+            query.validated_data["format"],
+        )

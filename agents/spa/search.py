@@ -256,6 +256,15 @@ def _log(*, query: str, results: int, user: User | None) -> None:
         )
 
 
+def search_log_prune(*, older_than_days: int, now: Any = None) -> int:
+    """Delete logged queries and clicks older than the retention window (the popular lists read 30 days, the staff
+    dashboard's "no result" list 30 days): the log stays bounded however much is typed."""
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    deleted, _ = SearchQueryLog.objects.filter(created_at__lt=cutoff).delete()
+    clicks, _ = SearchClick.objects.filter(created_at__lt=cutoff).delete()
+    return deleted + clicks
+
+
 def click_track(*, user: User | None, query: str, url: str, result_type: str) -> bool:
     if user is None or not user.is_authenticated:
         return False

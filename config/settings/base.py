@@ -398,7 +398,10 @@ CELERY_BEAT_SCHEDULE = {
     "prune-finished-jobs": {"task": "common.prune_jobs", "schedule": 6 * 3600.0},
     "reap-stuck-scrape-jobs": {"task": "resources.reap_scrape_jobs", "schedule": 600.0},
     "prune-expired-sessions": {"task": "users.prune_sessions", "schedule": 24 * 3600.0},
+    "prune-search-log": {"task": "agents.prune_search_log", "schedule": 24 * 3600.0},
 }
+# The search box's query log (popular/trending, the staff dashboard's queries without results) is kept this long.
+SEARCH_LOG_RETENTION_DAYS = env.int("SEARCH_LOG_RETENTION_DAYS", default=60)
 # Finished job rows (the agents' Task history and the source of their metrics) are kept this long.
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=90)
 # Open jobs of kinds without a reaper of their own are failed after this long (longer than any task's time limit).

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 
 from common import jobs
+from common.models import Job
 from resources.models import UserResourceInteraction
 from resources.models_reco import RecommenderModel, RecommenderStatus
 from resources.recommend import engine
@@ -61,6 +63,23 @@ def _popularity_scorer(train: sp.csr_matrix) -> Any:
     return lambda users: np.tile(counts, (len(users), 1))
 
 
+RETRAIN_STAGES = ("fit candidates", "evaluate against popularity", "evaluate the current model",
+                  "refit on every interaction", "store the version")  # fmt: skip
+
+
+def _stage_reporter(job: Job) -> Callable[[str], None]:
+    """A retrain's stage, readable while it runs (the staff dashboard, the Task's output): written on its job row."""
+
+    def report(stage: str) -> None:
+        index = RETRAIN_STAGES.index(stage) + 1
+        Job.objects.filter(pk=job.pk).update(
+            output_data={"stage": stage, "stage_index": index, "stages": len(RETRAIN_STAGES)}
+        )
+        logger.info("Recommender retrain %s/%s: %s", index, len(RETRAIN_STAGES), stage)
+
+    return report
+
+
 def retrain(*, force: bool = False) -> RecommenderModel | None:
     """Build the matrix, fit, evaluate on a time-based holdout against popularity and the current model, store the
     version and promote it only if it wins. Idempotent: the same interactions are never trained on twice (unless
@@ -82,7 +101,9 @@ def retrain(*, force: bool = False) -> RecommenderModel | None:
             input_data={"users": n_users, "items": n_items, "interactions": len(weights), "force": force},
         )  # fmt: skip
         try:
-            stored = _fit_and_store(users, items, weights, times, user_ids, item_ids, signature)
+            stored = _fit_and_store(
+                users, items, weights, times, user_ids, item_ids, signature, stage=_stage_reporter(job)
+            )
         except Exception as exc:
             jobs.job_finish(job=job, failed=True, error=f"{type(exc).__name__}: {exc}")
             raise
@@ -95,7 +116,7 @@ def retrain(*, force: bool = False) -> RecommenderModel | None:
 
 def _fit_and_store(
     users: np.ndarray, items: np.ndarray, weights: np.ndarray, times: np.ndarray, user_ids: list[Any],
-    item_ids: np.ndarray, signature: str,
+    item_ids: np.ndarray, signature: str, stage: Callable[[str], None] = lambda name: None,
 ) -> RecommenderModel:  # fmt: skip
     """Fit on the time-based split, evaluate against popularity and the current model, store, maybe promote."""
     n_users, n_items = len(user_ids), len(item_ids)
@@ -106,6 +127,7 @@ def _fit_and_store(
     # Two candidates on the same split: ALS (or the item-kNN fallback) and EASE, each with hyper-parameters
     # chosen on a validation split carved from this train (never on the holdout); the better one on the holdout
     # goes on to the gate. Both are recorded, with their validation grids.
+    stage("fit candidates")
     started = time.perf_counter()
     models, grids = engine.tune_and_fit(train, item_ids, ease=n_items <= settings.RECO_EASE_MAX_ITEMS)
     tune_seconds = time.perf_counter() - started
@@ -124,6 +146,7 @@ def _fit_and_store(
         "ease": lambda m: engine.fit_ease(m, item_ids, lam=params.get("lambda", engine.EASE_LAMBDA)),
     }[candidate.kind]
     fit_seconds = tune_seconds
+    stage("evaluate against popularity")
     metrics = {
         "candidate": candidates[candidate.kind],
         "candidates": candidates,
@@ -136,6 +159,7 @@ def _fit_and_store(
     current = RecommenderModel.objects.filter(is_current=True).first()
     current_ndcg = None
     if current is not None:
+        stage("evaluate the current model")
         old = engine.CollabModel.from_bytes(bytes(current.artifact))
         position = {int(i): n for n, i in enumerate(old.item_ids)}
         old_cols = np.array([position.get(int(i), -1) for i in item_ids], dtype=np.int64)
@@ -161,8 +185,10 @@ def _fit_and_store(
     )
     final = candidate
     if promote:  # the served model learns from every interaction, the holdout included
+        stage("refit on every interaction")
         full = engine.build_matrix(users, items, weights, n_users, n_items)
         final = refit(full)
+    stage("store the version")
     with transaction.atomic():
         if promote:
             RecommenderModel.objects.filter(is_current=True).update(is_current=False)
