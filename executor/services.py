@@ -177,20 +177,29 @@ def run_execute(*, run_id: int) -> CodeRun | None:
         return None
     spec = RunSpec(language=run.language, source=run.source, stdin=run.stdin, limits=Limits(**run.limits))
     result = execute_spec(spec)
+    run.started_at = now
+    _save_result(run, result)
+    return run
+
+
+def _save_result(run: CodeRun, result: RunResult) -> None:
+    """A running run's result and its job's end in one transaction (completed, or failed for a system error); the
+    waiter is woken on commit. `run` is updated in memory too."""
     finished = timezone.now()
     values = _result_values(result, finished)
     output = {"status": result.status, "exit_code": result.exit_code, "wall_time": result.wall_time}
-    change = jobs.Change(CodeRun.objects.filter(pk=run_id, state=RunState.RUNNING), values)
+    change = jobs.Change(CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING), values)
     if result.status == RunStatus.SYSTEM_ERROR:
-        jobs.fail(run.job_id, error=result.detail, output=output, change=change, now=finished, started_at=now)
+        moved = jobs.fail(
+            run.job_id, error=result.detail, output=output, change=change, now=finished, started_at=run.started_at
+        )
     else:
-        jobs.finish(run.job_id, output=output, change=change, now=finished, started_at=now)
-    if run.job_id is None:  # a row without a job (from before runs referenced one): wake its waiter by name
-        transaction.on_commit(lambda: jobs.notify_key(f"run:{run_id}"))
-    for name, value in values.items():
-        setattr(run, name, value)
-    run.started_at = now
-    return run
+        moved = jobs.finish(run.job_id, output=output, change=change, now=finished, started_at=run.started_at)
+    if moved and run.job_id is None:  # a row without a job (from before runs referenced one): wake it by name
+        jobs.notify_key(f"run:{run.pk}")
+    if moved:
+        for name, value in values.items():
+            setattr(run, name, value)
 
 
 def run_wait(*, run: CodeRun, timeout: float) -> CodeRun:
