@@ -7,6 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -14,9 +15,9 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
 
 from agents import realtime
-from agents.models import Agent, ChatMessage
+from agents.models import Agent, AgentStatus, ChatMessage
 from agents.registry import AGENTS, BY_TYPE, TYPE_OF_KIND
-from agents.selectors import agent_id_of_type_recent, agent_state_now
+from agents.selectors import agent_id_of_type_recent, agent_state, agent_with_state_now
 from agents.tutor import TutorProfile, tutor_answer
 from agents.tutor.grounding import build_messages, grounded_chunks
 from common import jobs, throttling
@@ -63,12 +64,17 @@ def agent_for_type(agent_type: str) -> Agent:
 PUSHED_KEY = "agents:pushed:{type}"
 
 
-def agent_refresh(*, agent_type: str) -> tuple[Agent, bool]:
+def agent_refresh(*, agent_type: str, last_active: datetime | None = None) -> tuple[Agent, bool]:
     """The agent with its state derived from its jobs now, and whether that state (status, current task) differs
     from the last one pushed to the sockets (remembered in the cache; nothing is written to the agent row and no
-    row is locked: the state is derived on read)."""
-    agent = agent_for_type(agent_type)
-    state = agent_state_now(agent)
+    row is locked: the state is derived on read). `last_active`: the time of the job change that asks (the agent's
+    latest activity); without it, read from the jobs."""
+    found = agent_with_state_now(agent_type)
+    if found is None:
+        agent = agent_for_type(agent_type)
+        found = agent_with_state_now(agent_type) or (agent, agent_state(agent))
+    agent, state = found
+    state["last_active"] = last_active or agent_state(agent)["last_active"]
     agent.set_state(state)
     key = PUSHED_KEY.format(type=agent_type)
     shown = [state["status"], state["current_task"]]
@@ -79,6 +85,14 @@ def agent_refresh(*, agent_type: str) -> tuple[Agent, bool]:
     except CACHE_ERRORS:
         changed = True
     return agent, changed
+
+
+def _shown_busy(agent_type: str) -> bool:
+    try:
+        shown = cache.get(PUSHED_KEY.format(type=agent_type))
+    except CACHE_ERRORS:
+        return False
+    return bool(shown) and shown[0] == AgentStatus.BUSY
 
 
 def agent_event(agent: Agent) -> dict[str, Any]:
@@ -107,10 +121,13 @@ def on_job_changed(job_id: int) -> None:
     agent_type = TYPE_OF_KIND.get(job.kind)
     agent_id = None
     if agent_type is not None:
-        if job.status == JobStatus.PENDING:  # queued work changes no agent's status or task
+        if job.status == JobStatus.PENDING or (job.status == JobStatus.IN_PROGRESS and _shown_busy(agent_type)):
+            # Queued work changes no agent's state; nor does a start while the agent is shown busy (its task is
+            # the longest-running one, and each finish recomputes and pushes the state).
             agent_id = agent_id_of_type_recent(agent_type)
         else:
-            agent, changed = agent_refresh(agent_type=agent_type)
+            moment = job.finished_at or job.started_at or job.created_at
+            agent, changed = agent_refresh(agent_type=agent_type, last_active=moment)
             agent_id = agent.pk
             if changed:
                 realtime.publish([realtime.AGENTS_GROUP], agent_event(agent))
