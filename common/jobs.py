@@ -132,14 +132,18 @@ def job_listen(listener: Listener) -> None:
 
 def version() -> int | None:
     """A number that changes after every committed job transition (None without a shared cache: then readers must
-    not cache figures derived from jobs)."""
+    not cache figures derived from jobs). It never repeats, even when the cache was emptied (it restarts from the
+    clock in microseconds), so a figure cached under an old number is never taken for a new one."""
     if not settings.REDIS_URL:
         return None
     try:
         value = django_cache.get(VERSION_KEY)
+        if value is None:
+            django_cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
+            value = django_cache.get(VERSION_KEY)
     except CACHE_ERRORS:
         return None
-    return int(value) if value is not None else 0
+    return int(value) if value is not None else None
 
 
 def _bump_version() -> None:
@@ -149,7 +153,7 @@ def _bump_version() -> None:
         try:
             django_cache.incr(VERSION_KEY)
         except ValueError:  # first change since the cache was emptied
-            if not django_cache.add(VERSION_KEY, 1, timeout=None):
+            if not django_cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None):
                 django_cache.incr(VERSION_KEY)
     except CACHE_ERRORS:
         logger.warning("Could not bump the job version; job-derived figures may be stale until the next change")
