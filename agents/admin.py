@@ -9,7 +9,7 @@ from agents.models import Agent, ChatMessage
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = ["name", "type", "status", "current_task", "is_active", "last_active", "restarted_at"]
-    list_filter = ["status", "is_active"]
+    list_filter = ["is_active"]
     # Status, current task and activity are derived from job rows; the restart action clears an error.
     readonly_fields = ["type", "status", "current_task", "last_active", "restarted_at", "created_at"]
     actions = ["restart"]

@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -24,30 +27,53 @@ class AgentStatus(models.TextChoices):
 
 
 class Agent(models.Model):
-    """One of the six agents (the first seed's `agents` table). `status` and `current_task` are not set by hand:
-    services recompute them from the agent's job rows (common.Job) after every change; a restart clears `error`
-    by moving `restarted_at`, so only failures after it count."""
+    """One of the six agents (the first seed's `agents` table). `status`, `current_task` and `last_active` are not
+    stored: they are derived on read from the agent's jobs (common.Job, the kinds agents/registry.py gives it),
+    through a per-kind summary cached by the job version (agents.selectors), so no job transition writes or locks
+    an agent row. A restart clears `error` by moving `restarted_at`, so only failures after it count."""
 
     name = models.CharField(max_length=100)
     type = models.CharField(max_length=50, choices=AgentType.choices, unique=True)
     description = models.TextField(blank=True, default="")
-    status = models.CharField(max_length=20, choices=AgentStatus.choices, default=AgentStatus.IDLE)
-    current_task = models.TextField(null=True, blank=True)
     capabilities = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     restarted_at = models.DateTimeField(default=timezone.now)
-    last_active = models.DateTimeField(null=True, blank=True)
+
+    _jobs_state: dict[str, Any] | None = None  # set by agents.selectors (not `_state`: Django uses that)
 
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=AgentStatus.values), name="agent_status_valid"),
             models.CheckConstraint(condition=models.Q(type__in=AgentType.values), name="agent_type_valid"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.status})"
+        return f"{self.name} ({self.type})"
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._jobs_state = state
+
+    def _derived(self) -> dict[str, Any]:
+        if self._jobs_state is None:
+            from agents.selectors import agent_state  # the read lives with the selectors, which import this module
+
+            self._jobs_state = agent_state(self)
+        return self._jobs_state
+
+    @property
+    def status(self) -> str:
+        return str(self._derived()["status"])
+
+    @property
+    def current_task(self) -> str | None:
+        task = self._derived()["current_task"]
+        return None if task is None else str(task)
+
+    @property
+    def last_active(self) -> datetime | None:
+        value = self._derived()["last_active"]
+        return value if isinstance(value, datetime) else None
 
 
 class ChatMessage(models.Model):

@@ -1,11 +1,14 @@
 """Pushing events to WebSocket clients through the channel layer (Redis in production, so an event raised in a Celery
 worker reaches the consumers of every web process). Publishing never fails the work that triggered it."""
 
+import asyncio
 import logging
+import os
+import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +24,46 @@ def publish(groups: list[str], payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
+    message = {"type": "push", "payload": payload}
+
+    async def send_all() -> None:
         for group in groups:
-            async_to_sync(layer.group_send)(group, {"type": "push", "payload": payload})
+            await layer.group_send(group, message)
+
+    try:
+        loop = _publisher_loop(layer)
+        if loop is None:
+            async_to_sync(send_all)()
+        else:
+            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=PUBLISH_TIMEOUT)
     except Exception:  # a WebSocket push is best effort: the Task row is the source of truth
         logger.warning("Could not publish %s to %s", payload.get("type"), groups, exc_info=True)
+
+
+PUBLISH_TIMEOUT = 5.0
+_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+_loop_lock = threading.Lock()
+
+
+def _publisher_loop(layer: Any) -> asyncio.AbstractEventLoop | None:
+    """Where a synchronous caller outside a request (a Celery worker's job listener) publishes: one event loop per
+    process, kept in a daemon thread. `async_to_sync` there started a new event loop per call, and the Redis channel
+    layer keeps its connections per loop, so every event opened (and dropped) a Redis connection — several per code
+    run. Inside a request (a thread with the server's loop) and for the in-memory layers (their queues belong to
+    the server's loop) None: `async_to_sync` hands the send to the server's loop, as before."""
+    global _loop
+    if isinstance(layer, InMemoryChannelLayer):
+        return None
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid():
+        return None
+    try:
+        asyncio.get_running_loop()
+        return None  # called from async code through a sync shim: leave it to async_to_sync's own checks
+    except RuntimeError:
+        pass
+    with _loop_lock:
+        if _loop is None or _loop[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="channel-layer-publisher", daemon=True).start()
+            _loop = (os.getpid(), loop)
+        return _loop[1]

@@ -7,19 +7,21 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Max
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
 
 from agents import realtime
 from agents.models import Agent, AgentStatus, ChatMessage
 from agents.registry import AGENTS, BY_TYPE, TYPE_OF_KIND
+from agents.selectors import agent_id_of_type_recent, agent_state, agent_with_state_now
 from agents.tutor import TutorProfile, tutor_answer
 from agents.tutor.grounding import build_messages, grounded_chunks
 from common import jobs, throttling
+from common.cache import CACHE_ERRORS
 from common.exceptions import Conflict
 from common.llm import OFFLINE_LABEL, LLMError, get_provider
 from common.models import Job, JobStatus
@@ -59,49 +61,38 @@ def agent_for_type(agent_type: str) -> Agent:
     return agent
 
 
-def _derived_state(agent: Agent) -> dict[str, Any]:
-    kinds = BY_TYPE[agent.type].kinds
-    running = (
-        Job.objects.filter(kind__in=kinds, status=JobStatus.IN_PROGRESS)
-        .order_by("started_at", "id")
-        .values_list("title", flat=True)
-        .first()
-    )
-    last_finished = (
-        Job.objects.filter(kind__in=kinds, finished_at__isnull=False, finished_at__gte=agent.restarted_at)
-        .order_by("-finished_at", "-id")
-        .values_list("status", flat=True)
-        .first()
-    )
-    last_active = Job.objects.filter(kind__in=kinds).aggregate(at=Max("created_at"))["at"]
-    if running is not None:
-        status = AgentStatus.BUSY
-    elif last_finished == JobStatus.FAILED:
-        status = AgentStatus.ERROR
-    else:
-        status = AgentStatus.IDLE
-    return {"status": status, "current_task": running, "last_active": last_active}
+PUSHED_KEY = "agents:pushed:{type}"
 
 
-def agent_refresh(*, agent_type: str) -> tuple[Agent, bool]:
-    """Recompute the agent's status, current task and last activity from its jobs, under the agent's row lock so two
-    concurrent changes cannot leave a stale status behind. Returns the agent and whether anything changed.
-
-    First without the lock: when the committed row already shows the state derived from the committed jobs (most job
-    changes of a busy agent: it stays busy on the same kind of task), nothing is written and no lock is taken — the
-    lock serialised every code run of every worker. Any later job change runs its own refresh after its commit."""
-    current = agent_for_type(agent_type)
-    if all(getattr(current, name) == value for name, value in _derived_state(current).items()):
-        return current, False
-    with transaction.atomic():
-        agent = Agent.objects.select_for_update().get(type=agent_type)
-        state = _derived_state(agent)
-        changed = any(getattr(agent, name) != value for name, value in state.items())
+def agent_refresh(*, agent_type: str, last_active: datetime | None = None) -> tuple[Agent, bool]:
+    """The agent with its state derived from its jobs now, and whether that state (status, current task) differs
+    from the last one pushed to the sockets (remembered in the cache; nothing is written to the agent row and no
+    row is locked: the state is derived on read). `last_active`: the time of the job change that asks (the agent's
+    latest activity); without it, read from the jobs."""
+    found = agent_with_state_now(agent_type)
+    if found is None:
+        agent = agent_for_type(agent_type)
+        found = agent_with_state_now(agent_type) or (agent, agent_state(agent))
+    agent, state = found
+    state["last_active"] = last_active or agent_state(agent)["last_active"]
+    agent.set_state(state)
+    key = PUSHED_KEY.format(type=agent_type)
+    shown = [state["status"], state["current_task"]]
+    try:
+        changed = cache.get(key) != shown
         if changed:
-            for name, value in state.items():
-                setattr(agent, name, value)
-            agent.save(update_fields=list(state))
+            cache.set(key, shown, None)
+    except CACHE_ERRORS:
+        changed = True
     return agent, changed
+
+
+def _shown_busy(agent_type: str) -> bool:
+    try:
+        shown = cache.get(PUSHED_KEY.format(type=agent_type))
+    except CACHE_ERRORS:
+        return False
+    return bool(shown) and shown[0] == AgentStatus.BUSY
 
 
 def agent_event(agent: Agent) -> dict[str, Any]:
@@ -130,10 +121,16 @@ def on_job_changed(job_id: int) -> None:
     agent_type = TYPE_OF_KIND.get(job.kind)
     agent_id = None
     if agent_type is not None:
-        agent, changed = agent_refresh(agent_type=agent_type)
-        agent_id = agent.pk
-        if changed:
-            realtime.publish([realtime.AGENTS_GROUP], agent_event(agent))
+        if job.status == JobStatus.PENDING or (job.status == JobStatus.IN_PROGRESS and _shown_busy(agent_type)):
+            # Queued work changes no agent's state; nor does a start while the agent is shown busy (its task is
+            # the longest-running one, and each finish recomputes and pushes the state).
+            agent_id = agent_id_of_type_recent(agent_type)
+        else:
+            moment = job.finished_at or job.started_at or job.created_at
+            agent, changed = agent_refresh(agent_type=agent_type, last_active=moment)
+            agent_id = agent.pk
+            if changed:
+                realtime.publish([realtime.AGENTS_GROUP], agent_event(agent))
     groups = [realtime.STAFF_TASKS_GROUP]
     if job.owner_id:
         groups.append(realtime.user_tasks_group(job.owner_id))

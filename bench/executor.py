@@ -45,6 +45,11 @@ from executor.languages import get_language  # noqa: E402
 from executor.spec import RunSpec  # noqa: E402
 
 
+def load() -> str:
+    """The machine's 1-minute load average next to every figure (it is shared: figures move with it)."""
+    return f"{os.getloadavg()[0]:.1f}/{os.cpu_count()} cores"
+
+
 def ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:7.1f} ms"
 
@@ -187,8 +192,73 @@ def _post_run(base: str, token: str, payload: bytes) -> tuple[float, int, dict]:
     return time.perf_counter() - started, status, body
 
 
+BREAKDOWN = """
+import json, statistics, sys
+from executor.models import CodeRun
+rows = list(CodeRun.objects.order_by("-id").values_list("created_at", "started_at", "finished_at", "wall_time")[:N])
+q = [(s - c).total_seconds() * 1000 for c, s, f, w in rows if s]
+r = [(f - s).total_seconds() * 1000 for c, s, f, w in rows if s and f]
+w = [x * 1000 for *_, x in rows if x]
+print(json.dumps([statistics.median(q), statistics.median(r), statistics.median(w)]))
+"""
+
+
+class CpuMeter:
+    """CPU seconds (user + system) used by process trees (the web server, the Celery worker: their children,
+    launchers, runners and sandboxes included) between `start` and `stop`: a load-independent cost per run."""
+
+    def __init__(self, roots: dict[str, list[int]], database_url: str) -> None:
+        import psutil
+
+        self.psutil = psutil
+        self.roots = roots
+        self.database_url = database_url
+        self.before: dict[str, float] = {}
+
+    def _tree(self, pid: int) -> float:
+        total = 0.0
+        try:
+            root = self.psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except self.psutil.Error:
+            return 0.0
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                # a process's own CPU and that of its children it has already reaped (runners, sandboxes)
+                total += times.user + times.system + times.children_user + times.children_system
+            except self.psutil.Error:
+                continue
+        return total
+
+    def sample(self) -> dict[str, float]:
+        return {name: sum(self._tree(pid) for pid in pids) for name, pids in self.roots.items()}
+
+    def _db_backends(self) -> list[int]:
+        """PostgreSQL's backend processes serving the bench's database (pooled: they live through a phase)."""
+        import psycopg
+
+        name = self.database_url.rsplit("/", 1)[1].split("?")[0]
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def start(self) -> None:
+        self.roots["db"] = self._db_backends()
+        self.before = self.sample()
+
+    def stop(self) -> dict[str, float]:
+        after = self.sample()
+        # backends that closed during the phase are not counted (their CPU is gone with them): a lower bound
+        return {name: max(0.0, after[name] - self.before.get(name, 0.0)) for name in after}
+
+
 def serving_figures(requests: int, seconds: float) -> None:
-    """HTTP p50/p95 at c=1 and runs/s at c=2/4/8 (distinct users), server and worker as make run/make worker."""
+    """HTTP p50/p95 at c=1 and runs/s at c=2/4/8 (distinct users), server and worker as make run/make worker; where
+    a run's time goes (queue → claim → finish, from the run rows) and the CPU each run costs the web and the
+    worker (load-independent: the machine is shared)."""
     import tempfile
 
     from bench._harness import bench_env, prepare, serve
@@ -203,28 +273,54 @@ def serving_figures(requests: int, seconds: float) -> None:
                                cwd=ROOT, env=env, capture_output=True, text=True, check=True)  # fmt: skip
         tokens = json.loads(users.stdout.strip().splitlines()[-1])
         payload = json.dumps({"code": "print('Hello, World!')", "language": "python"}).encode()
-        # `make worker`: celery -A config worker -Q <all queues>, default concurrency (one process per core).
+        # `make worker`: celery -A config worker -Q <all queues>, its default concurrency.
         worker = subprocess.Popen(
             [str(Path(PY).parent / "celery"), "-A", "config", "worker", "-Q", "default,executor,llm,scrape,reco",
              "--loglevel", "WARNING"], cwd=ROOT, env=env,
         )  # fmt: skip
         try:
             with serve(env, "asgi") as base:
-                for token in tokens:  # warm every web worker, the worker's children and the sandbox
-                    _post_run(base, token, payload)
+                import psutil
+
+                web_pid = next(
+                    p.info["pid"] for p in psutil.process_iter(["pid", "cmdline"])
+                    if base.rsplit(":", 1)[1] in " ".join(p.info["cmdline"] or []) and "gunicorn" in
+                    " ".join(p.info["cmdline"] or [])
+                )  # fmt: skip
+                meter = CpuMeter({"web": [web_pid], "worker": [worker.pid], "db": []}, env["DATABASE_URL"])
+                for _ in range(3):  # warm every web worker, the worker's children and the sandbox
+                    for token in tokens:
+                        _post_run(base, token, payload)
                 times = []
+                meter.start()
                 for _ in range(requests):
                     elapsed, status, body = _post_run(base, tokens[0], payload)
                     assert status == 200 and body.get("success"), (status, body)
                     times.append(elapsed)
+                cpu = meter.stop()
                 p50, p95 = pct(times, 0.5) * 1000, pct(times, 0.95) * 1000
                 print(f"  hello world, c=1, n={len(times)}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  (target p50 <= 100)"
-                      f"  VERDICT {'PASS' if p50 <= 100 else 'MISS'}")  # fmt: skip
+                      f"  VERDICT {'PASS' if p50 <= 100 else 'MISS'}   load {load()}")  # fmt: skip
+                split = subprocess.run([PY, "manage.py", "shell", "-c", BREAKDOWN.replace("[:N]", f"[:{requests}]")],
+                                       cwd=ROOT, env=env, capture_output=True, text=True, check=True)  # fmt: skip
+                queued, running, sandbox = json.loads(split.stdout.strip().splitlines()[-1])
+                print(f"    where it goes (medians): request → claimed {queued:5.1f} ms, claimed → finished "
+                      f"{running:5.1f} ms (sandbox wall {sandbox:5.1f} ms), the rest is the web before the insert "
+                      f"and after the wake ({p50 - queued - running:5.1f} ms)")  # fmt: skip
+                print(f"    CPU per run: web {cpu['web'] / len(times) * 1000:5.1f} ms, worker (sandbox included) "
+                      f"{cpu['worker'] / len(times) * 1000:5.1f} ms")  # fmt: skip
                 for concurrency in (2, 4, 8):
+                    meter.start()
                     done, statuses = _throughput(base, tokens[:concurrency], payload, seconds)
+                    cpu = meter.stop()
                     rate = done / seconds
+                    per_run = sum(cpu.values()) / max(done, 1) * 1000
                     print(f"  c={concurrency}: {rate:5.1f} runs/s  statuses {dict(sorted(statuses.items()))}  "
-                          f"(target >= 30)  VERDICT {'PASS' if rate >= 30 else 'MISS'}")  # fmt: skip
+                          f"(target >= 30)  VERDICT {'PASS' if rate >= 30 else 'MISS'}   load {load()}")  # fmt: skip
+                    print(f"    CPU per run: web {cpu['web'] / max(done, 1) * 1000:5.1f} ms + worker "
+                          f"{cpu['worker'] / max(done, 1) * 1000:5.1f} ms + PostgreSQL backends "
+                          f"{cpu['db'] / max(done, 1) * 1000:5.1f} ms = {per_run:5.1f} ms "
+                          f"(2 cores / that = {2000 / per_run:5.1f} runs/s if nothing else ran)")  # fmt: skip
         finally:
             worker.terminate()
             worker.wait(30)
@@ -278,6 +374,7 @@ def main() -> None:
         except BackendUnavailable as exc:
             print(f"{name}: unavailable ({exc})")
 
+    print(f"load: {load()}")
     print(f"\nprint(1), median of {args.runs} runs, bare and sandboxed alternated")
     for name, backend in backends.items():
         bare, times = interleaved_print1(backend, args.runs)
@@ -287,6 +384,14 @@ def main() -> None:
         print(f"  bare Python 3.12 (no sandbox)   {ms(bare)}")
         print(f"  {name:30}  {ms(times)}   overhead {over:6.1f} ms   ratio {ratio:.2f}"
               f"   (target <= {OVERHEAD_TARGET_MS:.0f} ms: {verdict})")  # fmt: skip
+    if args.serving:
+        # The issue's figures only: sandbox overhead above, then the stack as `make run` + `make worker` serve it.
+        print("\nPython runs per second with 2 worker slots (print(1), two concurrent sandboxes)")
+        for name, backend in backends.items():
+            print(f"  {name:30}  {throughput(backend, args.runs * 3):7.1f} runs/s   load {load()}")
+        print("\nPOST /api/learning/code/execute/ as make run + make worker serve it")
+        serving_figures(args.api_requests, args.seconds)
+        return
     print("\nJac hello world, median of 10 runs")
     jac_hello = 'with entry { print("Hello, Jac!"); }'
     for name, backend in backends.items():
@@ -302,9 +407,6 @@ def main() -> None:
         for language, times in latency.items():
             p50, p95 = pct(times, 0.5) * 1000, pct(times, 0.95) * 1000
             print(f"  {language:8} n={len(times):3}  p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (db={db}, {backend_name})")
-    if args.serving:
-        print("\nPOST /api/learning/code/execute/ as make run + make worker serve it")
-        serving_figures(args.api_requests, args.seconds)
     print("\nAnchor: Judge0 answers a submission in about 700 ms.")
 
 

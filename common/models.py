@@ -22,6 +22,23 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class JobKind(models.TextChoices):
+    """Every kind of work the system records (the job engine's registry, common/jobs.py `KINDS`, says more of each).
+    `agents/registry.py` maps them to the agent whose work they are."""
+
+    CODE_RUN = "code_run", "Code run"
+    CODE_SUBMISSION = "code_submission", "Code submission"
+    CODE_EVALUATION = "code_evaluation", "Code evaluation"
+    RESOURCE_SCRAPE = "resource_scrape", "Resource scrape"
+    ROADMAP_GENERATION = "roadmap_generation", "Roadmap generation"
+    CHAT_REPLY = "chat_reply", "Chat reply"
+    LEARNING_RECOMMENDATION = "learning_recommendation", "Learning recommendation"
+    CONTENT_GENERATION = "content_generation", "Content generation"
+    PROGRESS_ANALYSIS = "progress_analysis", "Progress analysis"
+    KNOWLEDGE_GRAPH_QUERY = "knowledge_graph_query", "Knowledge graph query"
+    RECOMMENDER_RETRAIN = "recommender_retrain", "Recommender retrain"
+
+
 class JobPriority(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
@@ -30,12 +47,12 @@ class JobPriority(models.TextChoices):
 
 class Job(models.Model):
     """One unit of long-running or agent work anywhere in the system (a code run, a grading, a roadmap generation,
-    a retrain, a scrape, a chat reply…). Each app's services move its own rows through `common.jobs`; `agents/`
-    presents them as the SPA's Task and derives every agent's status and metrics from them, so no app imports
+    a retrain, a scrape, a chat reply…), moved only by the job engine (`common.jobs`); domain rows reference it.
+    `agents/` presents them as the SPA's Task and derives every agent's status and metrics from them, so no app imports
     `agents/`. `kind` says what the work is; (`kind`, `ref`) names the app's own record, when there is one, so a
     retried task finds the same job instead of creating a second."""
 
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=JobKind.choices)
     ref = models.CharField(max_length=64, blank=True, default="")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"

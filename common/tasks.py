@@ -13,6 +13,5 @@ def prune_jobs() -> int:
 
 @shared_task(name="common.reap_jobs", ignore_result=True)
 def reap_jobs() -> int:
-    return jobs.jobs_reap(
-        older_than_seconds=settings.JOB_REAP_AFTER_SECONDS, exclude_kinds=settings.JOB_KINDS_WITH_OWN_REAPER
-    )
+    """Kinds whose app reaps its own rows (the registry's `own_reaper`) are left to that app."""
+    return jobs.jobs_reap(older_than_seconds=settings.JOB_REAP_AFTER_SECONDS)

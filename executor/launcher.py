@@ -279,9 +279,21 @@ def _runner(conn: socket.socket, launcher: int) -> None:
         conn.close()
 
 
+def _reap_finished_runners() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def serve(channel_fd: int, parent: int) -> None:
     die_with_parent(parent)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runners are reaped by the kernel
+    # Runners are reaped here (not auto-reaped with SIG_IGN), so their CPU and that of everything they waited for
+    # (bwrap, the sandbox) is accounted to this process's children, as the worker's own CPU figures expect.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     channel = socket.socket(fileno=channel_fd)
     launcher = os.getpid()
     while True:
@@ -297,6 +309,7 @@ def serve(channel_fd: int, parent: int) -> None:
                 fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
         if not fds:
             continue
+        _reap_finished_runners()
         pid = os.fork()
         if pid == 0:
             channel.close()

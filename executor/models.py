@@ -12,7 +12,8 @@ class RunState(models.TextChoices):
 
 
 class CodeRun(BaseModel):
-    """One sandboxed execution: the source of truth for a run (state moved only by executor.services).
+    """One sandboxed execution: its payload and result; `state` is moved only through the job engine
+    (common.jobs, called by executor.services), together with the run's job.
 
     The executor knows nothing of modules, exercises or points: `purpose` is a free tag for whoever asked.
     Output columns hold text already made safe for PostgreSQL (no NUL bytes) and capped in size.
@@ -39,6 +40,9 @@ class CodeRun(BaseModel):
     error_detail = models.TextField(blank=True, default="", help_text="Why a system_error happened (operators).")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run's job (common.jobs): `state` moves only with it, in the same transaction. Null for rows from before
+    # runs referenced their job, and after finished jobs are pruned.
+    job = models.OneToOneField("common.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="code_run")
 
     class Meta:
         ordering = ["-created_at", "-id"]

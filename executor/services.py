@@ -1,12 +1,13 @@
 """Writes for the executor: accepting a run, running it in a worker, waiting for it, and reaping stuck runs.
 
-The CodeRun row is the source of truth: queued → running (claimed with a conditional update, so one worker only)
-→ finished with a status. Learner code only ever runs inside a backend's sandbox, in a worker (or, in embedded
-mode, in the eager task), never in the web process's own interpreter.
+A CodeRun holds the program and its result and references its job (common.jobs); its `state` moves only through
+the job engine, in the same transaction as the job: queued/pending → running/in_progress (claimed with a conditional
+update, so one worker only) → finished/completed (or failed: a system error). Learner code only ever runs inside a
+backend's sandbox, in a worker (or, in embedded mode, in the eager task), never in the web process's own interpreter.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,6 @@ from rest_framework.exceptions import Throttled, ValidationError
 
 from common import jobs, throttling
 from common.exceptions import ServiceUnavailable
-from executor import notify
 from executor.backends import BackendUnavailable, get_backend
 from executor.languages import CHECKERS, LANGUAGES, get_language
 from executor.models import CodeRun, RunState
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 REAP_GRACE_SECONDS = 60
 QUEUED_TOO_LONG = timedelta(minutes=15)
-JOB_KIND = "code_run"  # the generic job row (common.jobs) that mirrors each run
+JOB_KIND = jobs.JobKind.CODE_RUN
 
 
 def limits_for(*, language: str, timeout: float | None = None, memory_mb: int | None = None) -> Limits:
@@ -99,10 +99,10 @@ def run_request(
 def _queue(
     *, owner: User, purpose: str, language: str, source: str, stdin: str, limits: Limits, title: str, job_language: str
 ) -> CodeRun:
-    """The run row and its job row in one transaction (one commit). With a real broker the task is enqueued on commit
-    before the job listeners (the agents' status refresh) run, so the worker starts while the web finishes that
-    bookkeeping; eagerly (embedded mode) the run happens inside the enqueue, so it goes last and its job's events
-    still follow the job's creation."""
+    """The run and its job in one transaction (one commit). With a real broker the
+    task is enqueued on commit before the job listeners (the agents' events) run, so the worker starts while the web
+    finishes that bookkeeping; eagerly (embedded mode) the run happens inside the enqueue, so it goes last and its
+    job's events still follow the job's creation."""
     from executor.tasks import run_code
 
     eager = settings.CELERY_TASK_ALWAYS_EAGER
@@ -112,8 +112,8 @@ def _queue(
         )
         if not eager:
             transaction.on_commit(lambda: run_code.delay(run.pk))
-        jobs.job_create(
-            kind=JOB_KIND, ref=str(run.pk), owner=owner, title=title, fresh=True,
+        jobs.submit_for(
+            run, JOB_KIND, owner=owner, title=title,
             input_data={"run_id": run.pk, "language": job_language, "purpose": purpose, "chars": len(source)},
             estimated_duration=float(limits.wall_seconds),
         )  # fmt: skip
@@ -148,43 +148,58 @@ def execute_spec(spec: RunSpec) -> RunResult:
         return RunResult(status=RunStatus.SYSTEM_ERROR, detail=str(exc))
 
 
-def _save_result(run: CodeRun, result: RunResult) -> None:
-    """The result and the job's end in one transaction; the waiting request is woken first on commit, before the job
-    listeners run."""
-    with transaction.atomic():
-        transaction.on_commit(lambda: notify.notify_done(f"run:{run.pk}"))
-        _store_result(run, result)
-
-
-def _store_result(run: CodeRun, result: RunResult) -> None:
-    CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
-        state=RunState.FINISHED, status=result.status, stdout=result.stdout, stderr=result.stderr,
-        stdout_truncated=result.stdout_truncated, stderr_truncated=result.stderr_truncated,
-        exit_code=result.exit_code, signal=result.signal, wall_time=result.wall_time, cpu_time=result.cpu_time,
-        memory_kb=result.memory_kb, backend=result.backend, error_detail=result.detail[:2000],
-        finished_at=timezone.now(), updated_at=timezone.now(),
-    )  # fmt: skip
-    jobs.job_finish(
-        kind=JOB_KIND, ref=str(run.pk), failed=result.status == RunStatus.SYSTEM_ERROR, error=result.detail,
-        output={"status": result.status, "exit_code": result.exit_code, "wall_time": result.wall_time},
-    )  # fmt: skip
+def _result_values(result: RunResult, now: datetime) -> dict[str, Any]:
+    return {
+        "state": RunState.FINISHED, "status": result.status, "stdout": result.stdout, "stderr": result.stderr,
+        "stdout_truncated": result.stdout_truncated, "stderr_truncated": result.stderr_truncated,
+        "exit_code": result.exit_code, "signal": result.signal, "wall_time": result.wall_time,
+        "cpu_time": result.cpu_time, "memory_kb": result.memory_kb, "backend": result.backend,
+        "error_detail": result.detail[:2000], "finished_at": now, "updated_at": now,
+    }  # fmt: skip
 
 
 def run_execute(*, run_id: int) -> CodeRun | None:
-    """Claim a queued run (one worker only), run it, store the result, wake the waiter."""
-    with transaction.atomic():  # the claim and the job's start: one commit
-        claimed = CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
-            state=RunState.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
-        )
-        if not claimed:
-            return None
-        jobs.job_start(kind=JOB_KIND, ref=str(run_id))
-    run = CodeRun.objects.get(pk=run_id)
-    limits = Limits(**run.limits)
-    result = execute_spec(RunSpec(language=run.language, source=run.source, stdin=run.stdin, limits=limits))
+    """Claim a queued run (one worker only) with its job, run it, store the result with the job's end (one
+    transaction each), and wake the waiter on commit."""
+    run = CodeRun.objects.filter(pk=run_id).first()
+    if run is None or run.state != RunState.QUEUED:
+        return None
+    now = timezone.now()
+    claimed = jobs.claim(
+        run.job_id,
+        change=jobs.Change(
+            CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED),
+            {"state": RunState.RUNNING, "started_at": now, "updated_at": now},
+        ),
+        now=now,
+    )
+    if not claimed:
+        return None
+    spec = RunSpec(language=run.language, source=run.source, stdin=run.stdin, limits=Limits(**run.limits))
+    result = execute_spec(spec)
+    run.started_at = now
     _save_result(run, result)
-    run.refresh_from_db()
     return run
+
+
+def _save_result(run: CodeRun, result: RunResult) -> None:
+    """A running run's result and its job's end in one transaction (completed, or failed for a system error); the
+    waiter is woken on commit. `run` is updated in memory too."""
+    finished = timezone.now()
+    values = _result_values(result, finished)
+    output = {"status": result.status, "exit_code": result.exit_code, "wall_time": result.wall_time}
+    change = jobs.Change(CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING), values)
+    if result.status == RunStatus.SYSTEM_ERROR:
+        moved = jobs.fail(
+            run.job_id, error=result.detail, output=output, change=change, now=finished, started_at=run.started_at
+        )
+    else:
+        moved = jobs.finish(run.job_id, output=output, change=change, now=finished, started_at=run.started_at)
+    if moved and run.job_id is None:  # a row without a job (from before runs referenced one): wake it by name
+        jobs.notify_key(f"run:{run.pk}")
+    if moved:
+        for name, value in values.items():
+            setattr(run, name, value)
 
 
 def run_wait(*, run: CodeRun, timeout: float) -> CodeRun:
@@ -193,7 +208,7 @@ def run_wait(*, run: CodeRun, timeout: float) -> CodeRun:
     def finished() -> bool:
         return CodeRun.objects.filter(pk=run.pk, state=RunState.FINISHED).exists()
 
-    notify.wait_done(f"run:{run.pk}", timeout, finished)
+    jobs.wait(run.job_id, timeout, finished, name=None if run.job_id is not None else f"run:{run.pk}")
     run.refresh_from_db()
     return run
 
@@ -203,27 +218,33 @@ def wait_budget(run: CodeRun) -> float:
 
 
 def runs_reap(*, now: Any = None) -> int:
-    """Fail runs stuck past their limits (a worker died mid-run, or nothing ever picked them up). Runs are never
-    re-run: a program that killed its worker must not get a second try."""
+    """Fail runs stuck past their limits (a worker died mid-run, or nothing ever picked them up), each with its job.
+    Runs are never re-run: a program that killed its worker must not get a second try."""
     now = now or timezone.now()
+    overdue = [
+        run.pk
+        for run in CodeRun.objects.filter(state=RunState.RUNNING).only("pk", "limits", "started_at")
+        if run.started_at
+        and run.started_at < now - timedelta(seconds=float(run.limits.get("wall_seconds", 5)) + REAP_GRACE_SECONDS)
+    ]
+    stuck = [
+        (
+            CodeRun.objects.filter(pk__in=overdue, state=RunState.RUNNING),
+            "the worker running this program stopped before it finished", "worker stopped mid-run",
+        ),
+        (
+            CodeRun.objects.filter(state=RunState.QUEUED, created_at__lt=now - QUEUED_TOO_LONG),
+            "no worker picked this run up in time", "never picked up",
+        ),
+    ]  # fmt: skip
     reaped = 0
-    for run in CodeRun.objects.filter(state=RunState.RUNNING).only("pk", "limits", "started_at"):
-        limit = float(run.limits.get("wall_seconds", 5)) + REAP_GRACE_SECONDS
-        if run.started_at and run.started_at < now - timedelta(seconds=limit):
-            reaped += CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
-                state=RunState.FINISHED, status=RunStatus.SYSTEM_ERROR, finished_at=now, updated_at=now,
-                error_detail="the worker running this program stopped before it finished",
-            )  # fmt: skip
-            jobs.job_finish(kind=JOB_KIND, ref=str(run.pk), failed=True, error="worker stopped mid-run", now=now)
-            notify.notify_done(f"run:{run.pk}")
-    stale = CodeRun.objects.filter(state=RunState.QUEUED, created_at__lt=now - QUEUED_TOO_LONG)
-    for run_id in list(stale.values_list("pk", flat=True)):
-        reaped += CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
-            state=RunState.FINISHED, status=RunStatus.SYSTEM_ERROR, finished_at=now, updated_at=now,
-            error_detail="no worker picked this run up in time",
+    for stale, detail, error in stuck:
+        reaped += jobs.reap(
+            JOB_KIND, stale=stale, error=error, now=now,
+            values={"state": RunState.FINISHED, "status": RunStatus.SYSTEM_ERROR, "finished_at": now,
+                    "updated_at": now, "error_detail": detail},
+            on_reaped=lambda pk: transaction.on_commit(lambda: jobs.notify_key(f"run:{pk}")),
         )  # fmt: skip
-        jobs.job_finish(kind=JOB_KIND, ref=str(run_id), failed=True, error="never picked up", now=now)
-        notify.notify_done(f"run:{run_id}")
     if reaped:
         logger.warning("Reaped %s stuck code runs", reaped)
     return reaped

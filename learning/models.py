@@ -319,6 +319,11 @@ class CodeSubmission(BaseModel):
     results = models.JSONField(default=list)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The submission's job (common.jobs): `status` moves only with it, in the same transaction. Null for rows from
+    # before domain rows referenced their job, and after finished jobs are pruned.
+    job = models.OneToOneField(
+        "common.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="code_submission"
+    )
 
     class Meta:
         db_table = "code_submissions"

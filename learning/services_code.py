@@ -13,7 +13,6 @@ from django.utils import timezone
 from rest_framework.exceptions import Throttled, ValidationError
 
 from common import jobs
-from executor import notify
 from executor import services as executor_services
 from executor.models import CodeRun, RunState
 from executor.spec import Limits, RunResult, RunSpec, RunStatus
@@ -103,16 +102,16 @@ def _admit_submission(user: User) -> None:
         raise Throttled(wait=2, detail=f"At most {settings.EXECUTOR_USER_CONCURRENCY} submissions at a time.")
 
 
-def _job_kind(submission: CodeSubmission) -> str:
-    return "code_submission" if submission.module_id else "code_evaluation"
+def _job_kind(submission: CodeSubmission) -> jobs.JobKind:
+    return jobs.JobKind.CODE_SUBMISSION if submission.module_id else jobs.JobKind.CODE_EVALUATION
 
 
 def _enqueue(submission: CodeSubmission) -> None:
     from learning.tasks import grade_submission
 
     what = f"module {submission.module_id}" if submission.module_id else "given test cases"
-    jobs.job_create(
-        kind=_job_kind(submission), ref=str(submission.pk), owner=submission.user,
+    jobs.submit_for(
+        submission, _job_kind(submission), owner=submission.user,
         title=f"Grade {submission.language} code against {what}",
         input_data={"submission_id": submission.pk, "module_id": submission.module_id,
                     "language": submission.language, "test_cases": submission.test_cases_total},
@@ -188,14 +187,22 @@ def _grade_case(language: str, code: str, case: dict[str, Any]) -> tuple[dict[st
 
 
 def submission_grade(*, submission_id: int) -> CodeSubmission | None:
-    """Run every test case (claiming the submission first, so it is graded once) and record the outcome."""
-    claimed = CodeSubmission.objects.filter(pk=submission_id, status=SubmissionStatus.PENDING).update(
-        status=SubmissionStatus.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+    """Run every test case (claiming the submission with its job first, so it is graded once) and record the
+    outcome with the job's end, in one transaction."""
+    submission = CodeSubmission.objects.select_related("module").filter(pk=submission_id).first()
+    if submission is None:
+        return None
+    started = timezone.now()
+    claimed = jobs.claim(
+        submission.job_id,
+        change=jobs.Change(
+            CodeSubmission.objects.filter(pk=submission_id, status=SubmissionStatus.PENDING),
+            {"status": SubmissionStatus.RUNNING, "started_at": started, "updated_at": started},
+        ),
+        now=started,
     )
     if not claimed:
         return None
-    submission = CodeSubmission.objects.select_related("module").get(pk=submission_id)
-    jobs.job_start(kind=_job_kind(submission), ref=str(submission.pk))
     outcomes, results = [], []
     for case in submission.test_cases:
         outcome, result = _grade_case(submission.language, submission.code, case)
@@ -220,22 +227,31 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
         error = "A hidden test case failed."
     if system_error and not error:
         error = STATUS_MESSAGES[RunStatus.SYSTEM_ERROR]
-    CodeSubmission.objects.filter(pk=submission.pk).update(
+    finished = timezone.now()
+    values = dict(
         status=SubmissionStatus.FAILED if system_error else SubmissionStatus.COMPLETED,
         results=outcomes, test_cases_passed=passed, score=round(100.0 * earned / total_points, 2),
         execution_time=round(sum(r.wall_time for r in visible), 4),
         memory_usage=round(max((r.memory_kb for r in visible), default=0) / 1024, 2),
         output=first_visible.stdout if first_visible else "", error_message=error,
-        finished_at=timezone.now(), updated_at=timezone.now(),
+        finished_at=finished, updated_at=finished,
     )  # fmt: skip
-    submission.refresh_from_db()
-    jobs.job_finish(
-        kind=_job_kind(submission), ref=str(submission.pk), failed=system_error, error=error if system_error else "",
-        output={"score": submission.score, "passed": passed, "total": submission.test_cases_total},
-    )  # fmt: skip
-    if submission.module_id and passed == submission.test_cases_total and not system_error:
-        exercise_passed(user=submission.user, module=submission.module, score=submission.score)
-    notify.notify_done(f"submission:{submission.pk}")
+    change = jobs.Change(CodeSubmission.objects.filter(pk=submission.pk, status=SubmissionStatus.RUNNING), values)
+    output = {"score": values["score"], "passed": passed, "total": submission.test_cases_total}
+    # The result, the job's end and the points of a full pass in one transaction: the waiter, woken on commit,
+    # answers with the points already awarded.
+    with transaction.atomic():
+        if system_error:
+            moved = jobs.fail(
+                submission.job_id, error=error, output=output, change=change, now=finished, started_at=started
+            )
+        else:
+            moved = jobs.finish(submission.job_id, output=output, change=change, now=finished, started_at=started)
+        submission.refresh_from_db()
+        if moved and submission.module_id and passed == submission.test_cases_total and not system_error:
+            exercise_passed(user=submission.user, module=submission.module, score=submission.score)
+    if submission.job_id is None:  # a row without a job (from before submissions referenced one)
+        jobs.notify_key(f"submission:{submission.pk}")
     return submission
 
 
@@ -259,7 +275,8 @@ def submission_wait(*, submission: CodeSubmission, timeout: float) -> CodeSubmis
             pk=submission.pk, status__in=[SubmissionStatus.COMPLETED, SubmissionStatus.FAILED]
         ).exists()
 
-    notify.wait_done(f"submission:{submission.pk}", timeout, finished)
+    name = None if submission.job_id is not None else f"submission:{submission.pk}"
+    jobs.wait(submission.job_id, timeout, finished, name=name)
     submission.refresh_from_db()
     return submission
 
@@ -270,7 +287,8 @@ def submission_wait_budget(submission: CodeSubmission) -> float:
 
 
 def submissions_reap(*, now: Any = None) -> int:
-    """Fail submissions whose grading worker died (running too long) or that were never picked up."""
+    """Fail submissions whose grading worker died (running too long) or that were never picked up, each with its
+    job."""
     from datetime import timedelta
 
     now = now or timezone.now()
@@ -278,13 +296,11 @@ def submissions_reap(*, now: Any = None) -> int:
     lost = CodeSubmission.objects.filter(status=SubmissionStatus.PENDING, created_at__lt=now - timedelta(minutes=15))
     count = 0
     for queryset, reason in ((stuck, "grading stopped before it finished"), (lost, "grading never started")):
-        for pk, module_id in list(queryset.values_list("pk", "module_id")):
-            count += CodeSubmission.objects.filter(pk=pk, status__in=[SubmissionStatus.PENDING,
-                                                                     SubmissionStatus.RUNNING]).update(
-                status=SubmissionStatus.FAILED, error_message=f"The code runner failed: {reason}.",
-                finished_at=now, updated_at=now,
+        for kind, with_module in ((jobs.JobKind.CODE_SUBMISSION, True), (jobs.JobKind.CODE_EVALUATION, False)):
+            count += jobs.reap(
+                kind, stale=queryset.filter(module__isnull=not with_module), error=reason, now=now,
+                values={"status": SubmissionStatus.FAILED, "error_message": f"The code runner failed: {reason}.",
+                        "finished_at": now, "updated_at": now},
+                on_reaped=lambda pk: jobs.notify_key(f"submission:{pk}"),
             )  # fmt: skip
-            kind = "code_submission" if module_id else "code_evaluation"
-            jobs.job_finish(kind=kind, ref=str(pk), failed=True, error=reason, now=now)
-            notify.notify_done(f"submission:{pk}")
     return count

@@ -258,7 +258,10 @@ class ScrapeSource(BaseModel):
         return self.name or self.url
 
 
-class JobStatus(models.TextChoices):
+class ScrapeStatus(models.TextChoices):
+    """The scrape API's words for its job's states (common.JobStatus: pending, in_progress, completed, failed),
+    kept as the API has always shown them."""
+
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
@@ -266,14 +269,15 @@ class JobStatus(models.TextChoices):
 
 
 class ScrapeJob(models.Model):
-    """One scrape run: the source of truth of its status, moved only by `services.scrape_job_*`.
+    """One scrape run: its sources and counts; `status` is moved only through the job engine (common.jobs), together
+    with the run's job.
 
     Counts: `found` items read from the sources; `created`/`updated` resources written; `skipped` items that were
     unchanged, curated, disallowed by robots.txt or without usable metadata; `failed` items or fetches that errored
     (each error is listed in `errors`, at most 100).
     """
 
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    status = models.CharField(max_length=10, choices=ScrapeStatus.choices, default=ScrapeStatus.QUEUED, db_index=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="scrape_jobs"
     )
@@ -292,11 +296,16 @@ class ScrapeJob(models.Model):
     sources_done = models.PositiveIntegerField(default=0)
     sources_total = models.PositiveIntegerField(default=0)
     current_source = models.CharField(max_length=1000, blank=True, default="", help_text="The source being read.")
+    # The scrape's job (common.jobs): `status` moves only with it, in the same transaction. Null for rows from
+    # before domain rows referenced their job, and after finished jobs are pruned.
+    job = models.OneToOneField(
+        "common.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="scrape_job"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=JobStatus.values), name="scrape_job_status_ok")
+            models.CheckConstraint(condition=models.Q(status__in=ScrapeStatus.values), name="scrape_job_status_ok")
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from common.choices import Difficulty, LearningStyle, MediaType
 from common.serializers import BlankAsNullMixin, FiniteFloatField
 from common.validators import no_control_chars
-from resources.models import InteractionType, JobStatus, SourceKind
+from resources.models import InteractionType, ScrapeStatus, SourceKind
 from resources.scraping import guard
 from resources.selectors import SORTS
 
@@ -109,7 +109,7 @@ class ScrapeSourceSerializer(serializers.Serializer):
 
 class ScrapeJobOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=JobStatus.choices)
+    status = serializers.ChoiceField(choices=ScrapeStatus.choices)
     sources = ScrapeSourceSerializer(many=True)
     found = serializers.IntegerField(source="found_count")
     created = serializers.IntegerField(source="created_count")

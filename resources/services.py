@@ -29,11 +29,11 @@ from resources import tasks
 from resources.models import (
     POPULARITY_WEIGHTS,
     InteractionType,
-    JobStatus,
     Origin,
     Resource,
     ScrapeJob,
     ScrapeSource,
+    ScrapeStatus,
     SearchTerm,
     SourceKind,
     UserInteractionVersion,
@@ -60,7 +60,7 @@ COUNTER_FIELDS = {
 TOGGLES = (InteractionType.LIKE, InteractionType.SAVE)
 MAX_JOB_ERRORS = 100
 MAX_SITEMAP_DEPTH = 2
-SCRAPE_JOB_KIND = "resource_scrape"
+SCRAPE_JOB_KIND = common_jobs.JobKind.RESOURCE_SCRAPE
 CONTENT_FIELDS = (
     "url",
     "title",
@@ -497,15 +497,21 @@ def _save_job(job: ScrapeJob, stats: ScrapeStats, **extra: Any) -> None:
 
 
 def scrape_job_run(*, job_id: int, max_items_per_source: int | None = None) -> ScrapeJob | None:
-    """Run a queued job: claim it (queued → running; anyone else finding it claimed returns), scrape each source,
-    upsert its items, record counts after each source, and finish as succeeded — or failed with the error when
-    something unexpected escapes (re-raised for the worker's log)."""
-    if not ScrapeJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
-    ):
+    """Run a queued job: claim it (queued → running, with its job; anyone else finding it claimed returns), scrape
+    each source, upsert its items, record counts after each source, and finish as succeeded — or failed with the
+    error when something unexpected escapes (re-raised for the worker's log)."""
+    job = ScrapeJob.objects.filter(pk=job_id).first()
+    if job is None:
         return None
-    common_jobs.job_start(kind=SCRAPE_JOB_KIND, ref=str(job_id))
-    job = ScrapeJob.objects.get(pk=job_id)
+    claimed = common_jobs.claim(
+        job.job_id,
+        change=common_jobs.Change(
+            ScrapeJob.objects.filter(pk=job_id, status=ScrapeStatus.QUEUED),
+            {"status": ScrapeStatus.RUNNING, "started_at": timezone.now()},
+        ),
+    )
+    if not claimed:
+        return None
     limit = max_items_per_source or settings.SCRAPER_MAX_ITEMS_PER_SOURCE
     stats = ScrapeStats()
     try:
@@ -518,23 +524,33 @@ def scrape_job_run(*, job_id: int, max_items_per_source: int | None = None) -> S
         if stats.created or stats.updated:
             search_terms_rebuild()
     except Exception as exc:
-        _save_job(
-            job,
-            stats,
-            status=JobStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-            current_source="",
-        )
-        common_jobs.job_finish(kind=SCRAPE_JOB_KIND, ref=str(job_id), failed=True, error=f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        common_jobs.fail(
+            job.job_id, error=error,
+            change=common_jobs.Change(
+                ScrapeJob.objects.filter(pk=job_id, status=ScrapeStatus.RUNNING),
+                {**_counts(stats), "status": ScrapeStatus.FAILED, "error": error[:2000], "finished_at": timezone.now(),
+                 "current_source": ""},
+            ),
+        )  # fmt: skip
         raise
-    _save_job(job, stats, status=JobStatus.SUCCEEDED, finished_at=timezone.now(), current_source="")
-    common_jobs.job_finish(
-        kind=SCRAPE_JOB_KIND, ref=str(job_id),
+    common_jobs.finish(
+        job.job_id,
         output={name: getattr(stats, name) for name in ("found", "created", "updated", "skipped", "failed")},
+        change=common_jobs.Change(
+            ScrapeJob.objects.filter(pk=job_id, status=ScrapeStatus.RUNNING),
+            {**_counts(stats), "status": ScrapeStatus.SUCCEEDED, "finished_at": timezone.now(), "current_source": ""},
+        ),
     )  # fmt: skip
     job.refresh_from_db()
     return job
+
+
+def _counts(stats: ScrapeStats) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        f"{name}_count": getattr(stats, name) for name in ("found", "created", "updated", "skipped", "failed")
+    }
+    return {**values, "errors": stats.errors}
 
 
 def scrape_jobs_reap(*, now: Any = None) -> int:
@@ -546,17 +562,15 @@ def scrape_jobs_reap(*, now: Any = None) -> int:
     hard_limit = timedelta(seconds=settings.SCRAPER_JOB_SOFT_TIME_LIMIT + 60 + 300)
     died = "the worker running this job stopped before it finished"
     stale = [
-        (JobStatus.RUNNING, Q(started_at__lt=now - hard_limit), died),
-        (JobStatus.QUEUED, Q(created_at__lt=now - timedelta(days=1)), "no worker picked this job up in time"),
+        (ScrapeStatus.RUNNING, Q(started_at__lt=now - hard_limit), died),
+        (ScrapeStatus.QUEUED, Q(created_at__lt=now - timedelta(days=1)), "no worker picked this job up in time"),
     ]
     reaped = 0
     for status, condition, reason in stale:
-        for job_id in list(ScrapeJob.objects.filter(condition, status=status).values_list("pk", flat=True)):
-            if ScrapeJob.objects.filter(pk=job_id, status=status).update(
-                status=JobStatus.FAILED, error=reason, finished_at=now
-            ):
-                common_jobs.job_finish(kind=SCRAPE_JOB_KIND, ref=str(job_id), failed=True, error=reason, now=now)
-                reaped += 1
+        reaped += common_jobs.reap(
+            SCRAPE_JOB_KIND, stale=ScrapeJob.objects.filter(condition, status=status),
+            values={"status": ScrapeStatus.FAILED, "error": reason, "finished_at": now}, error=reason, now=now,
+        )  # fmt: skip
     if reaped:
         logger.warning("Reaped %s stuck scrape jobs", reaped)
     return reaped
@@ -574,8 +588,8 @@ def scrape_job_create(*, requested_by: User | None, sources: list[dict[str, str]
         job = ScrapeJob.objects.create(
             requested_by=requested_by, sources=[dict(s) for s in sources], sources_total=len(sources)
         )
-        common_jobs.job_create(
-            kind=SCRAPE_JOB_KIND, ref=str(job.pk), owner=requested_by, title=f"Scrape {len(sources)} source(s)",
+        common_jobs.submit_for(
+            job, SCRAPE_JOB_KIND, owner=requested_by, title=f"Scrape {len(sources)} source(s)",
             input_data={"scrape_job_id": job.pk, "sources": [s["url"] for s in sources][:20]}, estimated_duration=60.0,
         )  # fmt: skip
         # robust: in eager mode (no broker) the job runs right here; its failure is on the job row, not a 500.

@@ -38,6 +38,9 @@ class Roadmap(BaseModel):
     preferences = models.JSONField(default=dict, blank=True)
     generation_metadata = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True, default="")
+    # The generation's job (common.jobs): `status` (generating → draft | failed) moves only with it, in the same
+    # transaction. Null for rows from before domain rows referenced their job, and after finished jobs are pruned.
+    job = models.OneToOneField("common.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="roadmap")
 
     class Meta:
         db_table = "roadmaps"

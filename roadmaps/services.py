@@ -15,7 +15,6 @@ from rest_framework.exceptions import NotFound, Throttled
 
 from common import jobs, throttling
 from common.exceptions import Conflict, ServiceUnavailable
-from executor import notify
 from roadmaps.attach import Preferences, pick_resources
 from roadmaps.generation import generate_plan, unknown_message
 from roadmaps.learner import Evidence, learner_known_topics, lessons_for
@@ -26,7 +25,7 @@ from users.models import User, UserPreferences
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOURS_PER_WEEK = 5
-JOB_KIND = "roadmap_generation"
+JOB_KIND = jobs.JobKind.ROADMAP_GENERATION
 
 
 def roadmap_request(*, user: User, concept: str, duration_weeks: int, preferences: dict[str, Any]) -> Roadmap:
@@ -42,8 +41,8 @@ def roadmap_request(*, user: User, concept: str, duration_weeks: int, preference
         user=user, title=f"{concept.strip()[:150]} roadmap", concept=concept.strip(), duration_weeks=duration_weeks,
         hours_per_week=hours, preferences=preferences, status=RoadmapStatus.GENERATING,
     )  # fmt: skip
-    jobs.job_create(
-        kind=JOB_KIND, ref=str(roadmap.pk), owner=user, title=f"Generate a roadmap for “{concept.strip()[:120]}”",
+    jobs.submit_for(
+        roadmap, JOB_KIND, owner=user, title=f"Generate a roadmap for “{concept.strip()[:120]}”",
         input_data={"roadmap_id": roadmap.pk, "concept": concept.strip()[:200], "duration_weeks": duration_weeks},
         estimated_duration=5.0,
     )  # fmt: skip
@@ -84,7 +83,8 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
     roadmap = Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING).first()
     if roadmap is None:
         return None
-    jobs.job_start(kind=JOB_KIND, ref=str(roadmap.pk))
+    job = roadmap.job_id if roadmap.job_id is not None else jobs.job_id_for(JOB_KIND, str(roadmap.pk))
+    jobs.start(job)
     budget = Budget(weeks=roadmap.duration_weeks, hours_per_week=roadmap.hours_per_week)
     prefs, evidence = _preferences(roadmap)
     try:
@@ -92,16 +92,18 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
         picks = pick_resources(generated.plan.steps, prefs)
         lessons = lessons_for(generated.plan.steps)
     except UnknownConcept as exc:
-        Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING).update(
-            status=RoadmapStatus.FAILED, updated_at=timezone.now(), error=unknown_message(exc),
-            generation_metadata={"provider": "offline", "model_used": "pathwise-planner-1",
-                                 "generated_at": timezone.now().isoformat(), "estimated_total_hours": None,
-                                 "outcome": "no_match", "unknown_terms": exc.unknown_terms,
-                                 "suggestions": exc.suggestions},
-        )  # fmt: skip
         # An honest "no match" is the planner working, not failing: the job completes and says so.
-        jobs.job_finish(kind=JOB_KIND, ref=str(roadmap.pk), output={"outcome": "no_match"})
-        notify.notify_done(f"roadmap:{roadmap.pk}")
+        jobs.finish(
+            job, output={"outcome": "no_match"},
+            change=jobs.Change(Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING), {
+                "status": RoadmapStatus.FAILED, "updated_at": timezone.now(), "error": unknown_message(exc),
+                "generation_metadata": {"provider": "offline", "model_used": "pathwise-planner-1",
+                                        "generated_at": timezone.now().isoformat(), "estimated_total_hours": None,
+                                        "outcome": "no_match", "unknown_terms": exc.unknown_terms,
+                                        "suggestions": exc.suggestions},
+            }),
+        )  # fmt: skip
+        _wake_unlinked(roadmap.pk, job)
         return Roadmap.objects.get(pk=roadmap.pk)
     plan = generated.plan
     fallback = plan.metadata.pop("fallback_resources", {})
@@ -144,21 +146,36 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
             "known_from": evidence.sources,
             "unresolved_known_topics": list(evidence.unresolved),
         }
-        locked.save(update_fields=["title", "description", "status", "generation_metadata", "updated_at"])
-        jobs.job_finish(
-            kind=JOB_KIND, ref=str(roadmap.pk),
-            output={"outcome": "generated", "steps": len(plan.steps), "provider": generated.provider},
+        fields = ["title", "description", "status", "generation_metadata", "updated_at"]
+        locked.updated_at = timezone.now()
+        jobs.finish(
+            job, output={"outcome": "generated", "steps": len(plan.steps), "provider": generated.provider},
+            change=jobs.Change(
+                Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING),
+                {name: getattr(locked, name) for name in fields},
+            ),
         )  # fmt: skip
-    notify.notify_done(f"roadmap:{roadmap.pk}")
+    _wake_unlinked(roadmap.pk, job)
     return locked
 
 
+def _wake_unlinked(roadmap_id: int, job: int | None) -> None:
+    """A roadmap without a job (from before roadmaps referenced one) is waited on by name."""
+    if job is None:
+        transaction.on_commit(lambda: jobs.notify_key(f"roadmap:{roadmap_id}"))
+
+
 def roadmap_mark_failed(*, roadmap_id: int, error: str) -> None:
-    Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING).update(
-        status=RoadmapStatus.FAILED, error=error[:2000], updated_at=timezone.now()
-    )
-    jobs.job_finish(kind=JOB_KIND, ref=str(roadmap_id), failed=True, error=error)
-    notify.notify_done(f"roadmap:{roadmap_id}")
+    job = Roadmap.objects.filter(pk=roadmap_id).values_list("job_id", flat=True).first()
+    job = job if job is not None else jobs.job_id_for(JOB_KIND, str(roadmap_id))
+    jobs.fail(
+        job, error=error,
+        change=jobs.Change(
+            Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING),
+            {"status": RoadmapStatus.FAILED, "error": error[:2000], "updated_at": timezone.now()},
+        ),
+    )  # fmt: skip
+    _wake_unlinked(roadmap_id, job)
 
 
 def roadmaps_reap(*, now: datetime | None = None) -> int:
@@ -169,16 +186,11 @@ def roadmaps_reap(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.ROADMAP_REAP_AFTER_SECONDS)
     reason = "Generation did not finish in time (its worker stopped); please try again."
-    reaped = 0
-    stale = Roadmap.objects.filter(status=RoadmapStatus.GENERATING, updated_at__lt=cutoff)
-    for roadmap_id in list(stale.values_list("pk", flat=True)[:500]):
-        moved = Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING).update(
-            status=RoadmapStatus.FAILED, error=reason, updated_at=now
-        )
-        if moved:
-            jobs.job_finish(kind=JOB_KIND, ref=str(roadmap_id), failed=True, error=reason, now=now)
-            notify.notify_done(f"roadmap:{roadmap_id}")
-            reaped += 1
+    reaped = jobs.reap(
+        JOB_KIND, stale=Roadmap.objects.filter(status=RoadmapStatus.GENERATING, updated_at__lt=cutoff),
+        values={"status": RoadmapStatus.FAILED, "error": reason, "updated_at": now}, error=reason, now=now,
+        on_reaped=lambda pk: jobs.notify_key(f"roadmap:{pk}"),
+    )  # fmt: skip
     if reaped:
         logger.warning("Reaped %s stuck roadmap generations", reaped)
     return reaped
@@ -188,7 +200,7 @@ def roadmap_wait(*, roadmap: Roadmap, timeout: float) -> Roadmap:
     def done() -> bool:
         return not Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING).exists()
 
-    notify.wait_done(f"roadmap:{roadmap.pk}", timeout, done)
+    jobs.wait(roadmap.job_id, timeout, done, name=None if roadmap.job_id is not None else f"roadmap:{roadmap.pk}")
     roadmap.refresh_from_db()
     return roadmap
 

@@ -406,7 +406,6 @@ SEARCH_LOG_RETENTION_DAYS = env.int("SEARCH_LOG_RETENTION_DAYS", default=60)
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=90)
 # Open jobs of kinds without a reaper of their own are failed after this long (longer than any task's time limit).
 JOB_REAP_AFTER_SECONDS = env.int("JOB_REAP_AFTER_SECONDS", default=3600)
-JOB_KINDS_WITH_OWN_REAPER = ["code_run", "code_submission", "code_evaluation", "resource_scrape", "roadmap_generation"]
 CELERY_BEAT_SCHEDULE["reap-stuck-jobs"] = {"task": "common.reap_jobs", "schedule": 600.0}
 
 # --- Resources: search and scraping (resources/) ---------------------------------------------------------------------

@@ -9,7 +9,8 @@ from werkzeug import Response
 
 from resources import services, tasks
 from resources.admin import progress_text
-from resources.models import JobStatus, ScrapeJob
+from resources.models import ScrapeJob
+from resources.models import ScrapeStatus as JobStatus
 from tests.resources import site_fixtures as docs
 from tests.resources.conftest import site_url
 

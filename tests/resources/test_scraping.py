@@ -8,7 +8,8 @@ from werkzeug import Response
 
 from config.celery import app as celery_app
 from resources import services, tasks
-from resources.models import JobStatus, Origin, Resource, ScrapeJob
+from resources.models import Origin, Resource, ScrapeJob
+from resources.models import ScrapeStatus as JobStatus
 from resources.scraping import guard
 from resources.scraping.fetch import (
     BodyTooLarge,
