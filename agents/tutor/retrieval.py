@@ -60,7 +60,43 @@ SYNONYMS = {
     "switch": "match", "duplicates": "unique set", "encrypted": "encoded", "encripted": "encoded",
     "virtualenv": "venv virtual environment", "function": "def", "install": "installing pip",
     "descending": "reverse", "biggest": "reverse", "largest": "reverse", "backwards": "reverse",
+    "verb": "method", "verbs": "methods", "env": "venv virtual environment", "venv": "virtual environment",
+    "2": "two", "3": "three", "4": "four", "5": "five", "lookup": "look up", "lookups": "look up",
+    "membership": "in checks", "parts": "anatomy", "structure": "anatomy", "lazy": "generator on demand",
+    "lazily": "generator on demand",
 }  # fmt: skip
+# Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
+_PHRASES = [
+    (
+        re.compile(r"\bfor\s+\(?\w+\s*,\s*\w+\)?\s+in\b|\(\w+\s*,\s*\w+\)\s*=|\b\w+\s*,\s*\w+\s*=\s*\w", re.I),
+        "unpacking",
+    ),
+    (
+        re.compile(
+            r"\b(changed?|changes|modified|updated?)\b[^.?!]{0,15}\b(too|as well|also)\b|\bboth\b[^.?!]{0,20}"
+            r"\bchang|\bcopy (of )?(a|the|my) list",
+            re.I,
+        ),
+        "copy alias same object",
+    ),
+    (
+        re.compile(
+            r"\b(lists?|tuples?|dicts?|dictionar(y|ies)|sets?)\b[^.?!]{0,60}\b(good idea|good choice|right choice|"
+            r"best choice|should i use|which (one|collection)|too slow|fast enough)\b|\bwhich (collection|data "
+            r"structure)",
+            re.I,
+        ),
+        "choosing a collection need use",
+    ),
+    (re.compile(r"\bif \w+ in \w+|`in`|\bin checks?\b", re.I), "fast in checks"),
+    (
+        re.compile(
+            r"\bwithout (making|creating|building|storing) (a |the )?(\w+ )?list|\b(save|saving|less) memory\b", re.I
+        ),
+        "generator expression memory",
+    ),
+    (re.compile(r"\b(my|your|our) own\b", re.I), "custom"),
+]
 _WORD = re.compile(r"[a-z_][a-z0-9_]*|\d+")
 _HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -73,7 +109,7 @@ _ENGLISH_KEYWORDS = re.compile(
 )
 # Symbols a question may hinge on ("7 // 2", "++>", "::py::", "[-1]", "__init__"): matched literally.
 SYMBOL = re.compile(
-    r"__\w+__|::\w+::|\+\+>|<\+\+|-->|//|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
+    r"__\w+__|::\w+::|\+\+>|<\+\+|-->|(?<![:/])//(?!/)|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
     r"|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b"  # CamelCase names: KeyError, NameError, APIView
 )
 _VERB_PATH = re.compile(r"(?<![\w/])/(get|create|update|delete|add|remove|fetch|list|set|make|edit)[A-Z_-]", re.I)
@@ -166,6 +202,8 @@ def vocabulary(index: HybridIndex) -> Vocabulary:
         idf = {t: float(np.log1p((n - c + 0.5) / (c + 0.5))) for t, c in df.items()}
         topical = frozenset(t for d in docs for t in terms(f"{d.title} {d.meta.get('module_title', '')}"))
         words = sorted({w for d in docs for w in raw_words(d.text) if len(w) > 2 and w not in STOP_WORDS})
+        # Chat filler is a candidate too: "diffrence" corrects to "difference", then drops out as filler.
+        words = sorted(set(words) | {w for w in _FILLER if len(w) > 3})
         spelling = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), dtype=np.float32)
         matrix = spelling.fit_transform(words or ["empty"])
         found = Vocabulary(idf, max(idf.values(), default=1.0), topical, spelling, matrix, words or ["empty"])
@@ -212,6 +250,7 @@ def clean(vocab: Vocabulary, text: str) -> str:
     text = re.sub(r"\bjson web tokens?\b", "jwt", text, flags=re.I)  # the lessons say JWT
     if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
         text += " verbs in the url actions resources"
+    text += "".join(f" {words}" for pattern, words in _PHRASES if pattern.search(text))
     kept = " ".join(symbols(text))
     text = _CAMEL.sub(" ", text)
     text = _ENGLISH_KEYWORDS.sub(" ", text.lower())
@@ -315,7 +354,7 @@ def search_sections(
         titled = sum(w for t, w in weights.items() if covered(t, present(section.module_title)))
         score *= 1 + 0.15 * titled / total
         if wanted:  # the question's own symbols, met literally: "NameError", "//", "++>"
-            score *= 1 + 0.3 * sum(1 for sym in wanted if sym in section.body) / len(wanted)
+            score *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(section.body)) / len(wanted)
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [_section(hit, score) for score, _, hit in scored[:limit]], vocab, cleaned
