@@ -178,6 +178,13 @@ def choose_lead(
             with_antecedents.append(i - 1)
         with_antecedents.append(i)
     chosen = with_antecedents
+    # A lead-in ("Given a Python file `pricing.py`:") read without the sentences before it in its paragraph is a
+    # fragment: the paragraph is said from its start.
+    last = chosen[-1]
+    if len(chosen) == 1 and found[last].lead_in and found[last].kind == "sentence" and last > 0:
+        before = found[last - 1]
+        if before.block == found[last].block and before.kind == "sentence":
+            chosen = [last - 1, last]
     lead = [found[i] for i in chosen]
     if lead[0].kind == "code_line":
         lead = [_introduced(lead[0], found, parts)]
@@ -240,6 +247,17 @@ def support_blocks(
                 after = [b for b in parts if b.kind == "code" and b.index > min(lead_blocks, default=-1)]
                 if after and after[0].index - max(lead_blocks, default=0) <= 2 and after[0].text not in exclude:
                     chosen.add(after[0].index)
+    # A code block the lesson explains right after it (a list: "- **Header**: …", or a sentence that carries on
+    # in lower case into the next block: "a Jac program next to it can use it directly:") is shown with that
+    # explanation, except in a brief answer.
+    if style.name != "brief":
+        for index in sorted(chosen):
+            if parts[index].kind == "code" and index + 1 < len(parts) and index + 1 not in chosen:
+                after = parts[index + 1]
+                lower = after.text[:1].islower()
+                carries_on = after.kind == "paragraph" and lower and after.text.rstrip().endswith(":")
+                if after.kind == "list" or carries_on:
+                    chosen.add(index + 1)
     # Never a lead-in without what it introduces: a chosen paragraph ending in ":" brings the next block, and a
     # chosen code block or table brings the sentence that introduces it.
     for index in sorted(chosen):
@@ -321,9 +339,12 @@ def compose(
         out.append(" ".join(_as_sentence(st.text) for st in lead))
         if introduced is not None:
             out.append(introduced.text)
+    said = {plain(st.text) for st in lead}
     for block in support:
         if introduced is not None and block.index == introduced.index:
             continue
+        if block.kind == "list" and all(plain(st.text) in said for st in statements([block])):
+            continue  # every item is already the opening: nothing is printed twice
         text = _strip_repeats(block, lead)
         if text.strip() and not (text.rstrip().endswith(":") and block.index + 1 >= len(parts)):
             out.append(text)

@@ -63,7 +63,7 @@ SYNONYMS = {
     "verb": "method", "verbs": "methods", "env": "venv virtual environment", "venv": "virtual environment",
     "2": "two", "3": "three", "4": "four", "5": "five", "lookup": "look up", "lookups": "look up",
     "membership": "in checks", "parts": "anatomy", "structure": "anatomy", "lazy": "generator on demand",
-    "lazily": "generator on demand",
+    "lazily": "generator on demand", "connection": "edge", "connections": "edges",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -88,7 +88,11 @@ _PHRASES = [
         ),
         "choosing a collection need use",
     ),
-    (re.compile(r"\bif \w+ in \w+|`in`|\bin checks?\b", re.I), "fast in checks"),
+    (
+        re.compile(r"\bif\s+(?!else\b|not\b)\w+\s+in\s+(?!python\b|jac\b)\w+|`in`|\bin checks?\b", re.I),
+        "fast in checks",
+    ),
+    (re.compile(r"\b(is|are|gets?|getting|too|so|very|really) slow\b", re.I), "fast"),
     (
         re.compile(
             r"\bwithout (making|creating|building|storing) (a |the )?(\w+ )?list|\b(save|saving|less) memory\b", re.I
