@@ -113,7 +113,8 @@ _ENGLISH_KEYWORDS = re.compile(
 )
 # Symbols a question may hinge on ("7 // 2", "++>", "::py::", "[-1]", "__init__"): matched literally.
 SYMBOL = re.compile(
-    r"__\w+__|::\w+::|\+\+>|<\+\+|-->|(?<![:/])//(?!/)|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
+    r"__\w+__|::\w+::|\bimport \*"
+    r"|\+\+>|<\+\+|-->|(?<![:/])//(?!/)|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
     r"|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b"  # CamelCase names: KeyError, NameError, APIView
 )
 _VERB_PATH = re.compile(r"(?<![\w/])/(get|create|update|delete|add|remove|fetch|list|set|make|edit)[A-Z_-]", re.I)
