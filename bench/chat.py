@@ -112,7 +112,10 @@ def uncited(text: str, cited_bodies: list[str]) -> list[str]:
             if " — " in piece:  # a table row stated as "first cell — header: cell; header? cell"
                 first, rest = piece.split(" — ", 1)
                 values = [re.split(r": |\? ", item, maxsplit=1)[-1] for item in rest.rstrip(".").split("; ")]
-                if all(_norm(v) in corpus for v in [first, *values] if len(_norm(v)) >= 2):
+                # a commented code line after the sentence that introduces its block: "…worth memorising:
+                # `print(7 // 2)` — 3 -> floor division…"
+                heads = re.split(r"(?<=:) (?=`)", first)
+                if all(_norm(v) in corpus for v in [*heads, *values] if len(_norm(v)) >= 2):
                     continue
             if _norm(piece.rstrip(".")) not in corpus:
                 missing.append(piece[:80])

@@ -63,7 +63,7 @@ SYNONYMS = {
     "verb": "method", "verbs": "methods", "env": "venv virtual environment", "venv": "virtual environment",
     "2": "two", "3": "three", "4": "four", "5": "five", "lookup": "look up", "lookups": "look up",
     "membership": "in checks", "parts": "anatomy", "structure": "anatomy", "lazy": "generator on demand",
-    "lazily": "generator on demand", "connection": "edge", "connections": "edges",
+    "lazily": "generator on demand", "signal": "raise", "connection": "edge", "connections": "edges",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -99,7 +99,10 @@ _PHRASES = [
         ),
         "generator expression memory",
     ),
-    (re.compile(r"\b(my|your|our) own\b", re.I), "custom"),
+    (
+        re.compile(r"\b(my|your|our) own (\w+ )?(errors?|exceptions?|exception class(es)?|error types?)\b", re.I),
+        "custom",
+    ),
 ]
 _WORD = re.compile(r"[a-z_][a-z0-9_]*|\d+")
 _HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
@@ -205,7 +208,10 @@ def vocabulary(index: HybridIndex) -> Vocabulary:
                 df[t] = df.get(t, 0) + 1
         n = max(len(docs), 1)
         idf = {t: float(np.log1p((n - c + 0.5) / (c + 0.5))) for t, c in df.items()}
-        topical = frozenset(t for d in docs for t in terms(f"{d.title} {d.meta.get('module_title', '')}"))
+        titles = [f"{d.title} {d.meta.get('module_title', '')}" for d in docs]
+        # "Data classes" is about "dataclass" too: adjacent title words joined count as a topic word.
+        joined = {fold(a + b) for t in titles for a, b in zip(raw_words(t), raw_words(t)[1:], strict=False)}
+        topical = frozenset({t for title in titles for t in terms(title)} | joined)
         words = sorted({w for d in docs for w in raw_words(d.text) if len(w) > 2 and w not in STOP_WORDS})
         # Chat filler is a candidate too: "diffrence" corrects to "difference", then drops out as filler.
         words = sorted(set(words) | {w for w in _FILLER if len(w) > 3})
@@ -341,7 +347,7 @@ def search_sections(
     hits = index.search(query, k=POOL, ids=ids)
     weights = key_weights(vocab, cleaned)
     total = sum(weights.values()) or 1.0
-    wanted = set(symbols(question))
+    wanted = set(symbols(question)) | set(re.findall(r"\b[1-5]\d\d\b", question))  # "204": a status code
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
