@@ -21,7 +21,7 @@ _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|
 _GUIDANCE = re.compile(r"^(never|always|do not|don't|avoid|use|prefer|keep|make sure)\b", re.I)
 _INLINE_CODE = re.compile(r"`([^`]+)`")
 _LEANS = re.compile(r"\b(it|this|that|they|them|these|those)\b[.!?]?$|^(it|this|that|they|these|those|so)\b", re.I)
-_HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet)\b", re.I)
+_HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
 @dataclass(frozen=True)

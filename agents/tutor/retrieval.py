@@ -43,7 +43,8 @@ _FILLER = {
     "make", "happens", "happen", "show", "give", "say", "says", "wrong", "right", "correct", "whats", "s", "t",
     "isnt", "dont", "doesnt", "cant", "im", "ive", "nicest", "better", "tutor", "anyone", "someone", "sure", "goes",
     "go", "going", "able", "possible", "instead", "happening", "stuff", "exactly", "vs", "versus", "ignore",
-    "instructions", "previous", "yes", "no", "idea", "cool", "great", "quick", "quickest", "easiest",
+    "instructions", "previous", "yes", "no", "idea", "cool", "great", "quick", "quickest", "easiest", "pls", "plz",
+    "thx",
     "doesn", "don", "isn", "aren", "wasn", "didn", "won", "can", "shouldn", "wouldn", "couldn", "bad", "fine",
 }  # fmt: skip
 # Words that matter in programming (Python keywords, method names) but sit in scikit-learn's English stop list.
@@ -223,17 +224,22 @@ def vocabulary(index: HybridIndex) -> Vocabulary:
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`."""
+    """Edit distance with swapped neighbours as one edit ("tupel" → "tuple"), giving up (returning limit + 1) once
+    it must exceed `limit`."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    before: list[int] = []
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, start=1):
         current = [i]
         for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
         if min(current) > limit:
             return limit + 1
-        previous = current
+        before, previous = previous, current
     return previous[-1]
 
 
@@ -399,8 +405,9 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
     matched = [t for t in weights if covered(t, best)]
     if len(weights) == 1:
         enough = bool(matched) and next(iter(weights)) in vocab.topical
-    else:
-        enough = len(matched) >= 2
+    else:  # two of its words, or one that carries most of the question ("which command makes a venv")
+        share_best = sum(weights[t] for t in matched) / sum(weights.values())
+        enough = len(matched) >= 2 or (share_best >= 0.55 and sections[0].semantic >= 0.3)
     if not enough:
         return False
     share = coverage(vocab, question, [section_text(s) for s in sections[:3]])
