@@ -101,8 +101,14 @@ _PHRASES = [
         "generator expression memory",
     ),
     (
-        re.compile(r"\b(my|your|our) own (\w+ )?(errors?|exceptions?|exception class(es)?|error types?)\b", re.I),
+        re.compile(r"\b(my|your|our) own (\w+ )?(error|exception) (types?|class(es)?|kinds?)\b", re.I),
         "custom",
+    ),
+    (
+        re.compile(
+            r"\b(if|unless|when) (it|one|they)? ?(does ?n.?t|do ?n.?t|is ?n.?t|not) (already )?(exist|there)", re.I
+        ),
+        "get-or-create get or create visit else",
     ),
 ]
 _WORD = re.compile(r"[a-z_][a-z0-9_]*|\d+")
