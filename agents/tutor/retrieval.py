@@ -63,7 +63,7 @@ SYNONYMS = {
     "descending": "reverse", "biggest": "reverse", "largest": "reverse", "backwards": "reverse",
     "verb": "method", "verbs": "methods", "env": "venv virtual environment", "venv": "virtual environment",
     "2": "two", "3": "three", "4": "four", "5": "five", "lookup": "look up", "lookups": "look up",
-    "membership": "in checks", "parts": "anatomy", "structure": "anatomy", "lazy": "generator on demand",
+    "membership": "in checks", "lazy": "generator on demand",
     "lazily": "generator on demand", "signal": "raise", "connection": "edge", "connections": "edges",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
@@ -100,6 +100,7 @@ _PHRASES = [
         ),
         "generator expression memory",
     ),
+    (re.compile(r"\b(\d+|three|main )?(parts|pieces|structure) of (a|an|the)\b", re.I), "anatomy"),
     (
         re.compile(r"\b(my|your|our) own (\w+ )?(error|exception) (types?|class(es)?|kinds?)\b", re.I),
         "custom",
@@ -127,6 +128,7 @@ SYMBOL = re.compile(
     r"|\+\+>|<\+\+|-->|(?<![:/])//(?!/)|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
     r"|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b"  # CamelCase names: KeyError, NameError, APIView
 )
+_CAMEL_NAME = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+")
 _VERB_PATH = re.compile(r"(?<![\w/])/(get|create|update|delete|add|remove|fetch|list|set|make|edit)[A-Z_-]", re.I)
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
@@ -274,7 +276,8 @@ def clean(vocab: Vocabulary, text: str) -> str:
     if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
         text += " verbs in the url actions resources"
     text += "".join(f" {words}" for pattern, words in _PHRASES if pattern.search(text))
-    kept = " ".join(symbols(text))
+    # A CamelCase name the lessons never use ("KeyErorr") is a typo: its corrected words carry it, not the name.
+    kept = " ".join(s for s in symbols(text) if not _CAMEL_NAME.fullmatch(s) or fold(s.lower()) in vocab.idf)
     text = _CAMEL.sub(" ", text)
     text = _ENGLISH_KEYWORDS.sub(" ", text.lower())
     text = text.replace("-", "")  # "f-strings" → "fstrings", as the lessons' words are indexed
