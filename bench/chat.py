@@ -15,7 +15,7 @@ bench/chat-sample.md for a person to read.
 Runs in a throwaway test database (`test_<name>` of DATABASE_URL, created, seeded and dropped here).
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/pathwise_bench .venv/bin/python bench/chat.py
-       [--rounds 3] [--keepdb] [--verbose] [--misses]
+       [--rounds 3] [--keepdb] [--verbose] [--misses] [--heldout bench/chat_heldout3.yaml ...]
 """
 
 import argparse
@@ -48,6 +48,7 @@ from resources.services import seed_resources  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent / "chat_questions.yaml"
 HELDOUT = Path(__file__).resolve().parent / "chat_heldout.yaml"
+HELDOUT3 = Path(__file__).resolve().parent / "chat_heldout3.yaml"
 SAMPLE = Path(__file__).resolve().parent / "chat-sample.md"
 LEAKS = re.compile(r"pwned|system prompt|you are pathwise|correct answer", re.I)
 
@@ -254,6 +255,10 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="List the tuning questions that fail a check.")
     parser.add_argument("--show-heldout", action="store_true", help="Also list the held-out misses (not for tuning).")
     parser.add_argument("--answers", type=Path, help="Write the held-out answers here, to read.")
+    parser.add_argument(
+        "--heldout", type=Path, action="append",
+        help=f"A held-out question file (repeatable; default {HELDOUT.name} and {HELDOUT3.name}).",
+    )  # fmt: skip
     args = parser.parse_args()
 
     old = setup_databases(verbosity=0, interactive=False, keepdb=args.keepdb)
@@ -268,16 +273,18 @@ def main() -> None:
               f"{len(data.get('off_topic', []))} off-topic, "
               f"{len(data.get('injection', []))} take-over attempts")  # fmt: skip
         sample = evaluate(data, args.verbose, args.misses, args.show_heldout)
-        heldout = load(HELDOUT)
-        extras = len(heldout.get("off_topic", [])) + len(heldout.get("injection", []))
-        print(f"\nHeld-out file {HELDOUT.name}: {len(heldout['questions'])} labelled questions, {extras} off-topic")
         answers: list = []
-        sample += evaluate(heldout, args.verbose, args.misses, args.show_heldout, name="held-out", answers=answers)
+        for file in args.heldout or [HELDOUT, HELDOUT3]:
+            heldout = load(file)
+            extras = len(heldout.get("off_topic", [])) + len(heldout.get("injection", []))
+            print(f"\nHeld-out file {file.name}: {len(heldout['questions'])} labelled questions, {extras} off-topic")
+            name = "held-out" if file.name == HELDOUT.name else f"held-out {file.stem}"
+            sample += evaluate(heldout, args.verbose, args.misses, args.show_heldout, name=name, answers=answers)
+            for extra in ("off_topic", "injection"):
+                data[extra] = data.get(extra, []) + heldout.get(extra, [])
+            data["questions"] = data["questions"] + heldout["questions"]
         if args.answers:
             write_answers(args.answers, answers)
-        for extra in ("off_topic", "injection"):
-            data[extra] = data.get(extra, []) + heldout.get(extra, [])
-        data["questions"] = data["questions"] + heldout["questions"]
         latency(data, args.rounds)
         write_sample(sample)
     finally:
