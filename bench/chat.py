@@ -80,9 +80,14 @@ def answer_prose(text: str) -> str:
     return re.split(r"\n\nSources?:\n", text)[0]
 
 
-def first_sentences(text: str, n: int = 2) -> str:
+def first_sentences(text: str, n: int = 2, code: bool = False) -> str:
+    """The answer's first `n` sentences; with `code`, also a code block printed right after the first sentence (a
+    how-to's answer shown as the lesson's code, before anything else is said)."""
     out: list[str] = []
     for block in blocks(answer_prose(text)):
+        if code and block.kind == "code" and len(out) == 1:
+            out.append(block.text)
+            n += 1
         if block.kind in ("paragraph", "list"):
             joined = " ".join(line.strip() for line in block.text.splitlines())
             out.extend(s for s in SENTENCE.split(joined) if s.strip())
@@ -107,7 +112,7 @@ def uncited(text: str, cited_bodies: list[str]) -> list[str]:
                 missing.append(block.text[:80])
             continue
         for st in statements([block]):
-            piece = re.sub(r"^See also \*[^*]+\*\. ", "", st.text)
+            piece = re.sub(r"^See also \*[^*]+\*\. |^(Yes|No) — ", "", st.text)
             if piece.startswith(("Tip:", "You're asking", "Good question", "I don't know", "The nearest")):
                 continue
             if " — " in piece:  # a table row stated as "first cell — header: cell; header? cell"
@@ -126,6 +131,8 @@ def uncited(text: str, cited_bodies: list[str]) -> list[str]:
 def check(q: dict, answer, bodies: list[str]) -> dict:
     opening = first_sentences(answer.text).lower()
     fact = all(any(alt.lower() in opening for alt in item.split("|")) for item in q["fact"])
+    with_code = first_sentences(answer.text, code=True).lower()
+    fact_code = all(any(alt.lower() in with_code for alt in item.split("|")) for item in q["fact"])
     needs = q.get("needs")
     if needs == "table":
         need_ok = bool(re.search(r"^\s*\|[-: |]+\|\s*$", answer.text, re.M))
@@ -134,7 +141,7 @@ def check(q: dict, answer, bodies: list[str]) -> dict:
     else:
         need_ok = True
     missing = uncited(answer.text, bodies)
-    return {"fact": fact, "needs": need_ok, "cited": not missing, "missing": missing}
+    return {"fact": fact, "fact_code": fact_code, "needs": need_ok, "cited": not missing, "missing": missing}
 
 
 def evaluate(
@@ -152,8 +159,8 @@ def evaluate(
         previous = (q["q"], answer.text)
         sources = [(s.id, s.anchor) for s in answer.sources]
         bodies = [p.text for p in answer.passages]
-        result = check(q, answer, bodies) if answer.confident else {"fact": False, "needs": False, "cited": True,
-                                                                     "missing": []}  # fmt: skip
+        result = check(q, answer, bodies) if answer.confident else {"fact": False, "fact_code": False, "needs": False,
+                                                                     "cited": True, "missing": []}  # fmt: skip
         result.update(
             top_section=bool(sources) and sources[0] == (q["module_id"], q["anchor"]),
             top_lesson=bool(sources) and sources[0][0] == q["module_id"],
@@ -179,6 +186,7 @@ def evaluate(
               f"lesson in sources {pct('any_lesson')} (target >= 93%)")  # fmt: skip
         print(f"  answer check: key fact in first two sentences {pct('fact')}   needed table/code present "
               f"{pct('needs')}   no uncited passage {pct('cited')}   all passed {pct('pass')}")  # fmt: skip
+        print(f"  key fact in the first two sentences or the code block right after the first: {pct('fact_code')}")
         print(f'  false "I don\'t know": {sum(1 for _, r in items if r["dont_know"])} (target 0)')
         if misses and (set_name == "tuning" or show_heldout):
             for q, r in items:

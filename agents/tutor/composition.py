@@ -21,6 +21,12 @@ _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|
 _GUIDANCE = re.compile(r"^(never|always|do not|don't|avoid|use|prefer|keep|make sure)\b", re.I)
 _INLINE_CODE = re.compile(r"`([^`]+)`")
 _LEANS = re.compile(r"\b(it|this|that|they|them|these|those)\b[.!?]?$|^(it|this|that|they|these|those|so)\b", re.I)
+_NEGATIVE = re.compile(
+    r"\b(not|never|no|cannot|can't|don't|doesn't|isn't|aren't|won't|avoid|nothing|neither|nor)\b|n't\b", re.I
+)
+_POLAR = re.compile(r"^\s*(can|could|should|is|are|do|does|must|may|will|would)\b", re.I)
+YES_AT = 0.75  # a "Yes" needs the opening to state nearly all of what was asked
+NO_AT = 0.5  # a "No" needs a negative rule about most of it
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
@@ -86,8 +92,8 @@ def _statement_scores(
             score += 0.05
         if yes_no and _GUIDANCE.match(plain(st.text)):
             score += 0.08
-        if st.kind == "code_line":
-            score *= 0.7
+        if st.kind == "code_line":  # a how-to's answer is often the commented line ("# keys and values together")
+            score *= 0.95 if want_code else 0.7
         if st.lead_in:  # it opens an answer only with what it introduces, right after it
             introduces_code = st.block + 1 < len(parts) and parts[st.block + 1].kind in ("code", "table")
             score *= 1.0 if want_code and introduces_code else 0.85
@@ -189,6 +195,29 @@ def choose_lead(
     if lead[0].kind == "code_line":
         lead = [_introduced(lead[0], found, parts)]
     return lead, parts
+
+
+def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> str | None:
+    """A plain "Yes"/"No" for a yes/no question ("is POST /createOrder a good URL?", "can I put a password in a
+    JWT?"), read off the opening the lesson states: a negative rule ("never", "not", "do not") about the question's
+    words is a "No", a positive statement holding nearly all of them a "Yes" (the question's own "not" flips both).
+    None when the opening does not settle it: nothing is guessed."""
+    if not _POLAR.match(question) or not lead or lead[0].kind not in ("sentence", "item"):
+        return None
+    weights = key_weights(vocab, clean(vocab, question))
+    total = sum(weights.values())
+    if not total:
+        return None
+    text = plain(" ".join(st.text for st in lead[:2]))
+    share = _matched(weights, _credit(Statement(text, lead[0].block, "sentence"))) / total
+    negative = bool(_NEGATIVE.search(text))
+    if bool(_NEGATIVE.search(question.split(",")[0])):
+        negative = not negative
+    if negative and share >= NO_AT:
+        return "No"
+    if not negative and share >= YES_AT:
+        return "Yes"
+    return None
 
 
 def _as_sentence(text: str) -> str:
@@ -335,13 +364,32 @@ def compose(
     lead = _whole_short_paragraphs(lead, parts)
     if lead and lead[-1].lead_in and lead[-1].block + 1 < len(parts):
         introduced = parts[lead[-1].block + 1]  # printed right under the sentence that introduces it
+    answer_word = yes_or_no(question, lead, vocab) if lead_override is None else None
+    opening = [_as_sentence(st.text) for st in lead]
+    if answer_word and opening:
+        opening[0] = f"{answer_word} — {opening[0]}"
+    # A how-to whose answer is a code block shows it right after the opening's first sentence, before the rest.
+    early = None
+    if want_code and introduced is None and lead and not any(b.kind == "table" for b in support):
+        early = next((b for b in support if b.kind == "code"), None)
+        if early is not None and early.index > 0 and parts[early.index - 1].text.rstrip().endswith(":"):
+            early = None  # it stays under the sentence that introduces it
     if lead:
-        out.append(" ".join(_as_sentence(st.text) for st in lead))
-        if introduced is not None:
-            out.append(introduced.text)
+        if early is not None and len(opening) > 1:
+            out.append(opening[0])
+            out.append(early.text)
+            out.append(" ".join(opening[1:]))
+        else:
+            out.append(" ".join(opening))
+            if introduced is not None:
+                out.append(introduced.text)
+            elif early is not None:
+                out.append(early.text)
     said = {plain(st.text) for st in lead}
     for block in support:
         if introduced is not None and block.index == introduced.index:
+            continue
+        if early is not None and block.index == early.index:
             continue
         if block.kind == "list" and all(plain(st.text) in said for st in statements([block])):
             continue  # every item is already the opening: nothing is printed twice

@@ -32,6 +32,7 @@ MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best se
 MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
 TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.55}  # reviews repeat the lessons, condensed
 HEADING_PRIOR = {"summary": 0.6, "common mistakes": 0.8, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
+BODY_COVERAGE = 0.5  # lift for a section whose text holds all of the question's distinctive words
 INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
 
 # Chat filler that says nothing about the subject ("can you explain…", "what's the difference…").
@@ -65,6 +66,7 @@ SYNONYMS = {
     "2": "two", "3": "three", "4": "four", "5": "five", "lookup": "look up", "lookups": "look up",
     "membership": "in checks", "lazy": "generator on demand",
     "lazily": "generator on demand", "signal": "raise", "connection": "edge", "connections": "edges",
+    "letter": "character", "letters": "characters", "optional": "default",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -101,6 +103,17 @@ _PHRASES = [
         "generator expression memory",
     ),
     (re.compile(r"\b(\d+|three|main )?(parts|pieces|structure) of (a|an|the)\b", re.I), "anatomy"),
+    (  # "put a variable inside a string": what f-strings do
+        re.compile(
+            r"\b(variables?|values?|numbers?|expressions?)\b[^.?!]{0,25}\b(in|into|inside)\b (a |the |my )?strings?\b",
+            re.I,
+        ),
+        "fstrings embed format",
+    ),
+    (  # "the last letter / item": indexing from the end
+        re.compile(r"\blast (letter|character|char|item|element|one|value)s?\b", re.I),
+        "negative index end",
+    ),
     (
         re.compile(r"\b(my|your|our) own (\w+ )?(error|exception) (types?|class(es)?|kinds?)\b", re.I),
         "custom",
@@ -379,6 +392,11 @@ def search_sections(
             score *= 1 + 0.5 * named / total + 0.15 * sum(covered(t, heading) for t in weights) / len(heading)
         titled = sum(w for t, w in weights.items() if covered(t, present(section.module_title)))
         score *= 1 + 0.15 * titled / total
+        # The section's own text holds the question's distinctive words ("making the argument optional"), not only
+        # its title: a section that covers more of them (by IDF) is more likely the one that answers.
+        body = present(section_text(section))
+        said = sum(w for t, w in weights.items() if covered(t, body))
+        score *= 1 + BODY_COVERAGE * said / total
         if wanted:  # the question's own symbols, met literally: "NameError", "//", "++>"
             score *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(section.body)) / len(wanted)
         scored.append((score, section.doc_id, hit))
