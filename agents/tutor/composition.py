@@ -21,12 +21,21 @@ _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|
 _GUIDANCE = re.compile(r"^(never|always|do not|don't|avoid|use|prefer|keep|make sure)\b", re.I)
 _INLINE_CODE = re.compile(r"`([^`]+)`")
 _LEANS = re.compile(r"\b(it|this|that|they|them|these|those)\b[.!?]?$|^(it|this|that|they|these|those|so)\b", re.I)
+# A rule that says no: "Never put secrets in it", "not by verbs in the URL", "do not …", "avoid …".
 _NEGATIVE = re.compile(
-    r"\b(not|never|no|cannot|can't|don't|doesn't|isn't|aren't|won't|avoid|nothing|neither|nor)\b|n't\b", re.I
+    r"\b(never|do not|don't|does not|doesn't|must not|mustn't|should not|shouldn't|avoid|not by|not for|not a|"
+    r"is not|are not|isn't|aren't|cannot be|can't be)\b",
+    re.I,
 )
 _POLAR = re.compile(r"^\s*(can|could|should|is|are|do|does|must|may|will|would)\b", re.I)
+# Questions a plain Yes/No does not settle: a choice ("obj or class?"), a negated question ("isn't it…?"), a
+# sweeping one ("should I always…?") unless the lesson says the same sweep.
+_NOT_POLAR = re.compile(r"\bor\b|^\s*\w+n't\b|^\s*\w+ \w+ not\b", re.I)
+_SWEEP = re.compile(r"\b(always|only|every|all|instead|never)\b", re.I)
 YES_AT = 0.75  # a "Yes" needs the opening to state nearly all of what was asked
-NO_AT = 0.5  # a "No" needs a negative rule about most of it
+NO_AT = 0.5  # a "No" needs a negative rule about most of it…
+JUDGED_NO_AT = 0.3  # …or, for "is X good/ok?", the rule of the opening that is closest to the question
+_JUDGE = re.compile(r"\b(good|ok|okay|fine|right|correct|allowed|acceptable|bad idea)\b", re.I)
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
@@ -197,27 +206,36 @@ def choose_lead(
     return lead, parts
 
 
-def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> str | None:
+def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> tuple[str, int] | None:
     """A plain "Yes"/"No" for a yes/no question ("is POST /createOrder a good URL?", "can I put a password in a
     JWT?"), read off the opening the lesson states: a negative rule ("never", "not", "do not") about the question's
     words is a "No", a positive statement holding nearly all of them a "Yes" (the question's own "not" flips both).
-    None when the opening does not settle it: nothing is guessed."""
-    if not _POLAR.match(question) or not lead or lead[0].kind not in ("sentence", "item"):
+    Returns the word and the statement of the opening that says it (said first); None when the opening does not
+    settle it: nothing is guessed."""
+    if not _POLAR.match(question) or _NOT_POLAR.search(question) or not lead:
+        return None
+    if lead[0].kind not in ("sentence", "item"):
         return None
     weights = key_weights(vocab, clean(vocab, question))
     total = sum(weights.values())
     if not total:
         return None
+    shares = [_matched(weights, _credit(st)) / total for st in lead]
+    for i, st in enumerate(lead):  # a negative rule about the question's words: No
+        if not _NEGATIVE.search(plain(st.text)):
+            continue
+        # "is /getAllBooks a good name?": the rule that answers it is the opening's closest match to the question
+        judged = _JUDGE.search(question) and shares[i] >= JUDGED_NO_AT and shares[i] == max(shares)
+        if shares[i] >= NO_AT or judged:
+            return "No", i
     text = plain(" ".join(st.text for st in lead[:2]))
+    if _NEGATIVE.search(text) or re.search(r"\b(not|no|cannot)\b|n't\b", text, re.I):
+        return None
+    sweep = {w.lower() for w in _SWEEP.findall(question)}
+    if sweep - {w.lower() for w in _SWEEP.findall(text)}:
+        return None
     share = _matched(weights, _credit(Statement(text, lead[0].block, "sentence"))) / total
-    negative = bool(_NEGATIVE.search(text))
-    if bool(_NEGATIVE.search(question.split(",")[0])):
-        negative = not negative
-    if negative and share >= NO_AT:
-        return "No"
-    if not negative and share >= YES_AT:
-        return "Yes"
-    return None
+    return ("Yes", 0) if share >= YES_AT else None
 
 
 def _as_sentence(text: str) -> str:
@@ -367,7 +385,10 @@ def compose(
     answer_word = yes_or_no(question, lead, vocab) if lead_override is None else None
     opening = [_as_sentence(st.text) for st in lead]
     if answer_word and opening:
-        opening[0] = f"{answer_word} — {opening[0]}"
+        word, at = answer_word
+        if not _LEANS.search(lead[at].text):  # the rule that settles it is said first, unless it leans ("…in it.")
+            opening.insert(0, opening.pop(at))
+        opening[0] = f"{word} — {opening[0]}"
     # A how-to whose answer is a code block shows it right after the opening's first sentence, before the rest.
     early = None
     if want_code and introduced is None and lead and not any(b.kind == "table" for b in support):
