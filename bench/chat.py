@@ -81,17 +81,21 @@ def answer_prose(text: str) -> str:
 
 
 def first_sentences(text: str, n: int = 2, code: bool = False) -> str:
-    """The answer's first `n` sentences; with `code`, also a code block printed right after the first sentence (a
-    how-to's answer shown as the lesson's code, before anything else is said)."""
+    """The answer's first `n` sentences; with `code`, also the code block printed right after the opening paragraph
+    (a how-to's answer shown as the lesson's code, before anything else is said)."""
     out: list[str] = []
+    code_seen = False
     for block in blocks(answer_prose(text)):
-        if code and block.kind == "code" and len(out) == 1:
+        if code and block.kind == "code" and out and not code_seen:  # the code block right after the opening
             out.append(block.text)
             n += 1
+            code_seen = True
+        if block.kind != "code" and out:
+            code_seen = True  # only the block that directly follows the opening counts
         if block.kind in ("paragraph", "list"):
             joined = " ".join(line.strip() for line in block.text.splitlines())
             out.extend(s for s in SENTENCE.split(joined) if s.strip())
-        if len(out) >= n:
+        if len(out) >= n and (not code or code_seen):
             break
     return " ".join(out[:n])
 
@@ -186,7 +190,7 @@ def evaluate(
               f"lesson in sources {pct('any_lesson')} (target >= 93%)")  # fmt: skip
         print(f"  answer check: key fact in first two sentences {pct('fact')}   needed table/code present "
               f"{pct('needs')}   no uncited passage {pct('cited')}   all passed {pct('pass')}")  # fmt: skip
-        print(f"  key fact in the first two sentences or the code block right after the first: {pct('fact_code')}")
+        print(f"  key fact in the first two sentences or the code block right after the opening: {pct('fact_code')}")
         print(f'  false "I don\'t know": {sum(1 for _, r in items if r["dont_know"])} (target 0)')
         if misses and (set_name == "tuning" or show_heldout):
             for q, r in items:

@@ -389,23 +389,18 @@ def compose(
         if not _LEANS.search(lead[at].text):  # the rule that settles it is said first, unless it leans ("…in it.")
             opening.insert(0, opening.pop(at))
         opening[0] = f"{word} — {opening[0]}"
-    # A how-to whose answer is a code block shows it right after the opening's first sentence, before the rest.
+    # A how-to whose answer is a code block shows it right after the opening, before the rest of the passage.
     early = None
     if want_code and introduced is None and lead and not any(b.kind == "table" for b in support):
         early = next((b for b in support if b.kind == "code"), None)
         if early is not None and early.index > 0 and parts[early.index - 1].text.rstrip().endswith(":"):
             early = None  # it stays under the sentence that introduces it
-    if lead:
-        if early is not None and len(opening) > 1:
-            out.append(opening[0])
+    if lead:  # the opening is said whole ("`break` … `continue` …" is one answer), then the code
+        out.append(" ".join(opening))
+        if introduced is not None:
+            out.append(introduced.text)
+        elif early is not None:
             out.append(early.text)
-            out.append(" ".join(opening[1:]))
-        else:
-            out.append(" ".join(opening))
-            if introduced is not None:
-                out.append(introduced.text)
-            elif early is not None:
-                out.append(early.text)
     said = {plain(st.text) for st in lead}
     for block in support:
         if introduced is not None and block.index == introduced.index:

@@ -1,5 +1,5 @@
 """The tutor says the answer first (issue 17, third round): a yes/no question opens with a plain Yes/No and the
-lesson's rule, never a guessed one; a how-to whose answer is code shows the code right after the first sentence; a
+lesson's rule, never a guessed one; a how-to whose answer is code shows the code right after the opening; a
 section whose own text holds the question's words beats one whose title only shares a noun with it."""
 
 import re
@@ -57,7 +57,7 @@ def test_no_yes_or_no_is_guessed_when_the_lesson_does_not_settle_it(seeded, ques
         ("how do i remove the connection between two nodes", "del -->"),
     ],
 )
-def test_a_how_to_shows_its_code_right_after_the_first_sentence(seeded, question, in_code):
+def test_a_how_to_shows_its_code_right_after_the_opening(seeded, question, in_code):
     answer = tutor_answer(question=question)
     parts = blocks(answer.text)
     assert parts[0].kind == "paragraph"
