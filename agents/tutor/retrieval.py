@@ -143,6 +143,14 @@ SYMBOL = re.compile(
 )
 _CAMEL_NAME = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+")
 _VERB_PATH = re.compile(r"(?<![\w/])/(get|create|update|delete|add|remove|fetch|list|set|make|edit)[A-Z_-]", re.I)
+# "offset pagination is slow, what should I use?": the answer is the alternative, not the section about the subject.
+_ALTERNATIVE = re.compile(
+    r"\b(?P<subject>\w+(?: \w+)?) (?:is|are) (?:getting |too |so |very |really )*(?:slow|bad|broken|a problem)\b"
+    r"[^?]*\b(what|which)\b[^?]*\b(use|instead|alternative|better)\b",
+    re.I,
+)
+ALTERNATIVE_DEMOTE = 0.5  # a section about the subject the learner wants to move away from
+ALTERNATIVE_LIFT = 1.3
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
@@ -376,6 +384,10 @@ def search_sections(
     weights = key_weights(vocab, cleaned)
     total = sum(weights.values()) or 1.0
     wanted = set(symbols(question)) | set(re.findall(r"\b[1-5]\d\d\b", question))  # "204": a status code
+    subject: set[str] = set()
+    if (alternative := _ALTERNATIVE.search(question)) is not None:
+        words = terms(alternative["subject"])
+        subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
@@ -397,6 +409,10 @@ def search_sections(
         body = present(section_text(section))
         said = sum(w for t, w in weights.items() if covered(t, body))
         score *= 1 + BODY_COVERAGE * said / total
+        if subject and subject & present(section_text(section)) and not subject & present(section.module_title):
+            score *= ALTERNATIVE_DEMOTE  # it talks about what the learner wants to replace
+        elif subject and "fast" in present(section.body) and "slow" in question.lower():
+            score *= ALTERNATIVE_LIFT  # "slow, what should I use?": a section that says what stays fast
         if wanted:  # the question's own symbols, met literally: "NameError", "//", "++>"
             score *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(section.body)) / len(wanted)
         scored.append((score, section.doc_id, hit))

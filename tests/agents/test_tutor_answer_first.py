@@ -77,3 +77,9 @@ def test_the_section_whose_text_answers_beats_a_title_that_shares_a_noun(seeded,
     answer = tutor_answer(question=question)
     assert answer.confident is True
     assert answer.sources[0].anchor == anchor, [s.anchor for s in answer.sources]
+
+
+def test_x_is_slow_what_should_i_use_finds_the_alternative_not_x(seeded):
+    answer = tutor_answer(question="offset pagination is getting slow on page 5000, what should I use")
+    assert answer.confident is True
+    assert answer.sources[0].anchor == "cursor-keyset", [s.anchor for s in answer.sources]
