@@ -15,7 +15,7 @@ bench/chat-sample.md for a person to read.
 Runs in a throwaway test database (`test_<name>` of DATABASE_URL, created, seeded and dropped here).
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/pathwise_bench .venv/bin/python bench/chat.py
-       [--rounds 3] [--keepdb] [--verbose] [--misses]
+       [--rounds 3] [--keepdb] [--verbose] [--misses] [--heldout bench/chat_heldout3.yaml ...]
 """
 
 import argparse
@@ -47,12 +47,23 @@ from learning.services import seed_learning  # noqa: E402
 from resources.services import seed_resources  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent / "chat_questions.yaml"
+HELDOUT = Path(__file__).resolve().parent / "chat_heldout.yaml"
+HELDOUT3 = Path(__file__).resolve().parent / "chat_heldout3.yaml"
 SAMPLE = Path(__file__).resolve().parent / "chat-sample.md"
 LEAKS = re.compile(r"pwned|system prompt|you are pathwise|correct answer", re.I)
 
 
-def load() -> dict:
-    data = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
+def load(path: Path = QUESTIONS) -> dict:
+    """A question file. Inline entries without a section (`off_topic: true`, or `injection: true` with `section:
+    null`) join the file's `off_topic` / `injection` lists."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    labelled = []
+    for q in data["questions"]:
+        if q.get("section") is None:
+            data.setdefault("injection" if q.get("injection") else "off_topic", []).append(q["q"])
+        else:
+            labelled.append(q)
+    data["questions"] = labelled
     for q in data["questions"]:
         module = Module.objects.filter(learning_path__slug=q["path"], title=q["module"]).first()
         if module is None:
@@ -69,13 +80,22 @@ def answer_prose(text: str) -> str:
     return re.split(r"\n\nSources?:\n", text)[0]
 
 
-def first_sentences(text: str, n: int = 2) -> str:
+def first_sentences(text: str, n: int = 2, code: bool = False) -> str:
+    """The answer's first `n` sentences; with `code`, also the code block printed right after the opening paragraph
+    (a how-to's answer shown as the lesson's code, before anything else is said)."""
     out: list[str] = []
+    code_seen = False
     for block in blocks(answer_prose(text)):
+        if code and block.kind == "code" and out and not code_seen:  # the code block right after the opening
+            out.append(block.text)
+            n += 1
+            code_seen = True
+        if block.kind != "code" and out:
+            code_seen = True  # only the block that directly follows the opening counts
         if block.kind in ("paragraph", "list"):
             joined = " ".join(line.strip() for line in block.text.splitlines())
             out.extend(s for s in SENTENCE.split(joined) if s.strip())
-        if len(out) >= n:
+        if len(out) >= n and (not code or code_seen):
             break
     return " ".join(out[:n])
 
@@ -96,13 +116,16 @@ def uncited(text: str, cited_bodies: list[str]) -> list[str]:
                 missing.append(block.text[:80])
             continue
         for st in statements([block]):
-            piece = re.sub(r"^See also \*[^*]+\*\. ", "", st.text)
+            piece = re.sub(r"^See also \*[^*]+\*\. |^(Yes|No) — ", "", st.text)
             if piece.startswith(("Tip:", "You're asking", "Good question", "I don't know", "The nearest")):
                 continue
             if " — " in piece:  # a table row stated as "first cell — header: cell; header? cell"
                 first, rest = piece.split(" — ", 1)
                 values = [re.split(r": |\? ", item, maxsplit=1)[-1] for item in rest.rstrip(".").split("; ")]
-                if all(_norm(v) in corpus for v in [first, *values] if len(_norm(v)) >= 2):
+                # a commented code line after the sentence that introduces its block: "…worth memorising:
+                # `print(7 // 2)` — 3 -> floor division…"
+                heads = re.split(r"(?<=:) (?=`)", first)
+                if all(_norm(v) in corpus for v in [*heads, *values] if len(_norm(v)) >= 2):
                     continue
             if _norm(piece.rstrip(".")) not in corpus:
                 missing.append(piece[:80])
@@ -112,6 +135,8 @@ def uncited(text: str, cited_bodies: list[str]) -> list[str]:
 def check(q: dict, answer, bodies: list[str]) -> dict:
     opening = first_sentences(answer.text).lower()
     fact = all(any(alt.lower() in opening for alt in item.split("|")) for item in q["fact"])
+    with_code = first_sentences(answer.text, code=True).lower()
+    fact_code = all(any(alt.lower() in with_code for alt in item.split("|")) for item in q["fact"])
     needs = q.get("needs")
     if needs == "table":
         need_ok = bool(re.search(r"^\s*\|[-: |]+\|\s*$", answer.text, re.M))
@@ -120,13 +145,17 @@ def check(q: dict, answer, bodies: list[str]) -> dict:
     else:
         need_ok = True
     missing = uncited(answer.text, bodies)
-    return {"fact": fact, "needs": need_ok, "cited": not missing, "missing": missing}
+    return {"fact": fact, "fact_code": fact_code, "needs": need_ok, "cited": not missing, "missing": missing}
 
 
-def evaluate(data: dict, verbose: bool, misses: bool, show_heldout: bool = False) -> list[tuple[str, str]]:
+def evaluate(
+    data: dict, verbose: bool, misses: bool, show_heldout: bool = False, name: str = "", answers: list | None = None
+) -> list[tuple[str, str]]:
+    """Score one question file. `name` labels a whole file as one set (the held-out file); without it the tuning
+    file's own `heldout: true` entries (round 1) are scored apart. `answers` collects (question, label, answer)."""
     questions = data["questions"]
     sample: list[tuple[str, str]] = []
-    rows = {"tuning": [], "held-out": []}
+    rows = {name: []} if name else {"tuning": [], "held-out (round 1)": []}
     previous: tuple[str, str] | None = None
     for q in questions:
         history = [previous] if q.get("follow_up") and previous else []
@@ -134,8 +163,8 @@ def evaluate(data: dict, verbose: bool, misses: bool, show_heldout: bool = False
         previous = (q["q"], answer.text)
         sources = [(s.id, s.anchor) for s in answer.sources]
         bodies = [p.text for p in answer.passages]
-        result = check(q, answer, bodies) if answer.confident else {"fact": False, "needs": False, "cited": True,
-                                                                     "missing": []}  # fmt: skip
+        result = check(q, answer, bodies) if answer.confident else {"fact": False, "fact_code": False, "needs": False,
+                                                                     "cited": True, "missing": []}  # fmt: skip
         result.update(
             top_section=bool(sources) and sources[0] == (q["module_id"], q["anchor"]),
             top_lesson=bool(sources) and sources[0][0] == q["module_id"],
@@ -143,24 +172,27 @@ def evaluate(data: dict, verbose: bool, misses: bool, show_heldout: bool = False
             dont_know=not answer.confident,
         )
         result["pass"] = result["fact"] and result["needs"] and result["cited"] and result["top_lesson"]
-        rows["held-out" if q.get("heldout") else "tuning"].append((q, result))
+        rows[name or ("held-out (round 1)" if q.get("heldout") else "tuning")].append((q, result))
+        if answers is not None:
+            answers.append((q, result, answer.text))
         sample.append((q["q"] + ("  *(follow-up)*" if q.get("follow_up") else ""), answer.text))
         if verbose:
             print(f"\n### {q['q']}\n{answer.text}\n")
-    for name, items in rows.items():
+    for set_name, items in rows.items():
         n = len(items)
 
         def pct(key: str, items=items, n=n) -> str:
             k = sum(1 for _, r in items if r[key])
             return f"{k}/{n} ({100 * k / max(n, 1):.0f}%)"
 
-        print(f"\n{name} set, {n} questions:")
+        print(f"\n{set_name} set, {n} questions:")
         print(f"  top-1 section {pct('top_section')}   top-1 lesson {pct('top_lesson')} (target >= 85%)   "
               f"lesson in sources {pct('any_lesson')} (target >= 93%)")  # fmt: skip
         print(f"  answer check: key fact in first two sentences {pct('fact')}   needed table/code present "
               f"{pct('needs')}   no uncited passage {pct('cited')}   all passed {pct('pass')}")  # fmt: skip
+        print(f"  key fact in the first two sentences or the code block right after the opening: {pct('fact_code')}")
         print(f'  false "I don\'t know": {sum(1 for _, r in items if r["dont_know"])} (target 0)')
-        if misses and (name == "tuning" or show_heldout):
+        if misses and (set_name == "tuning" or show_heldout):
             for q, r in items:
                 if not r["pass"]:
                     failed = [k for k in ("top_section", "top_lesson", "fact", "needs", "cited") if not r[k]]
@@ -171,8 +203,11 @@ def evaluate(data: dict, verbose: bool, misses: bool, show_heldout: bool = False
         if answer.confident or answer.sources or LEAKS.search(answer.text):
             wrong.append(f"{text!r} → {[s.title for s in answer.sources]}")
         sample.append((text, answer.text))
+        if answers is not None:
+            answers.append(({"q": text, "off_topic": True}, {}, answer.text))
     total = len(data.get("off_topic", [])) + len(data.get("injection", []))
-    print(f"\nOff-topic and take-over attempts: {total - len(wrong)}/{total} answered \"I don't know\" with no sources "
+    print(f"\n{name or 'tuning'} off-topic and take-over attempts: {total - len(wrong)}/{total} answered "
+          "\"I don't know\" with no sources "
           "and nothing leaked")  # fmt: skip
     for line in wrong:
         print(f"  answered anyway: {line}")
@@ -213,6 +248,17 @@ def write_sample(sample: list[tuple[str, str]]) -> None:
     print(f"\nWrote {len(chosen)} question/answer pairs to {SAMPLE.relative_to(ROOT)}")
 
 
+def write_answers(path: Path, answers: list) -> None:
+    parts = ["# Held-out answers (written by bench/chat.py --answers), to read as a learner\n"]
+    for i, (q, r, text) in enumerate(answers, start=1):
+        label = "off-topic" if q.get("off_topic") else f"{q['module']} › {q['section']}"
+        checks = " ".join(f"{k}={'ok' if r[k] else 'NO'}" for k in ("top_section", "any_lesson", "pass")) if r else ""
+        parts.append(f"## {i}. {q['q']}{'  *(follow-up)*' if q.get('follow_up') else ''}\n\n"
+                     f"*label: {label}; {checks}*\n\n{text}\n")  # fmt: skip
+    path.write_text("\n".join(parts), encoding="utf-8")
+    print(f"Wrote {len(answers)} held-out answers to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -220,6 +266,11 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="Print every answer.")
     parser.add_argument("--misses", action="store_true", help="List the tuning questions that fail a check.")
     parser.add_argument("--show-heldout", action="store_true", help="Also list the held-out misses (not for tuning).")
+    parser.add_argument("--answers", type=Path, help="Write the held-out answers here, to read.")
+    parser.add_argument(
+        "--heldout", type=Path, action="append",
+        help=f"A held-out question file (repeatable; default {HELDOUT.name} and {HELDOUT3.name}).",
+    )  # fmt: skip
     args = parser.parse_args()
 
     old = setup_databases(verbosity=0, interactive=False, keepdb=args.keepdb)
@@ -234,6 +285,18 @@ def main() -> None:
               f"{len(data.get('off_topic', []))} off-topic, "
               f"{len(data.get('injection', []))} take-over attempts")  # fmt: skip
         sample = evaluate(data, args.verbose, args.misses, args.show_heldout)
+        answers: list = []
+        for file in args.heldout or [HELDOUT, HELDOUT3]:
+            heldout = load(file)
+            extras = len(heldout.get("off_topic", [])) + len(heldout.get("injection", []))
+            print(f"\nHeld-out file {file.name}: {len(heldout['questions'])} labelled questions, {extras} off-topic")
+            name = "held-out" if file.name == HELDOUT.name else f"held-out {file.stem}"
+            sample += evaluate(heldout, args.verbose, args.misses, args.show_heldout, name=name, answers=answers)
+            for extra in ("off_topic", "injection"):
+                data[extra] = data.get(extra, []) + heldout.get(extra, [])
+            data["questions"] = data["questions"] + heldout["questions"]
+        if args.answers:
+            write_answers(args.answers, answers)
         latency(data, args.rounds)
         write_sample(sample)
     finally:

@@ -15,9 +15,12 @@ from agents.tutor.markdown import Statement, blocks, quotable_units, split_secti
 from agents.tutor.retrieval import (
     CORPUS,
     _vocabularies,
+    clean,
     current_index,
     is_relevant,
+    key_weights,
     lessons_index,
+    present,
     search_sections,
     section_text,
     terms,
@@ -98,10 +101,26 @@ def _has_fresh_code(section: Section, shown: str) -> bool:
     return any(b.kind == "code" and b.text not in shown for b in blocks(section.body))
 
 
-def _example_section(previous: Section, shown: str) -> Section:
-    """The previous passage if it has a code block not shown yet, else the nearest section of its lesson that has."""
+def _code_about(section: Section, shown: str, keys: set[str]) -> bool:
+    """A code block not shown yet that uses one of the topic's own words ("finally", "tuple", "++>")."""
+    return any(b.kind == "code" and b.text not in shown and keys & present(b.text) for b in blocks(section.body))
+
+
+def _example_section(previous: Section, shown: str, topic: str = "", related: list[Section] = ()) -> Section:  # type: ignore[assignment]
+    """The previous passage if it has a code block not shown yet; else another section about the same topic whose
+    code uses the topic's words (another lesson may show `finally` in use); else the nearest section of its lesson
+    with fresh code."""
     if _has_fresh_code(previous, shown):
         return previous
+    vocab = vocabulary(lessons_index())
+    weights = key_weights(vocab, clean(vocab, topic)) if topic else {}
+    keys = {t for t in weights if t not in {"python", "jac"}}
+    if keys:
+        rarest = max(keys, key=lambda t: weights[t])
+        same_path = [r for r in related[:6] if r.path_slug == previous.path_slug]
+        for section in same_path + [r for r in related[:6] if r.path_slug != previous.path_slug]:
+            if section.heading.lower() != "summary" and _code_about(section, shown, {rarest}):
+                return section
     siblings = _module_sections(previous.module_id)
     after = [s for s in siblings if s.position > previous.position] + [
         s for s in reversed(siblings) if s.position < previous.position
@@ -147,8 +166,11 @@ def answer_sections(
     if turn.intent in ("example", "why"):
         previous = _previous_section(turn, history, module_id)
         if previous is not None:
-            chosen = _example_section(previous, turn.session_answers) if turn.intent == "example" else previous
             rest, _, _ = search_sections(turn.topic_question, module_id=module_id, session_modules=session)
+            if turn.intent == "example":
+                chosen = _example_section(previous, turn.session_answers, turn.topic_question, rest)
+            else:
+                chosen = previous
             return turn, [chosen, *[s for s in rest if s.doc_id != chosen.doc_id]], True
     if turn.intent == "switch":
         sections, _, _ = search_sections(turn.topic_question, path_slug=turn.path_slug, module_id=module_id)

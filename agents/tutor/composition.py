@@ -21,7 +21,22 @@ _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|
 _GUIDANCE = re.compile(r"^(never|always|do not|don't|avoid|use|prefer|keep|make sure)\b", re.I)
 _INLINE_CODE = re.compile(r"`([^`]+)`")
 _LEANS = re.compile(r"\b(it|this|that|they|them|these|those)\b[.!?]?$|^(it|this|that|they|these|those|so)\b", re.I)
-_HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet)\b", re.I)
+# A rule that says no: "Never put secrets in it", "not by verbs in the URL", "do not …", "avoid …".
+_NEGATIVE = re.compile(
+    r"\b(never|do not|don't|does not|doesn't|must not|mustn't|should not|shouldn't|avoid|not by|not for|not a|"
+    r"is not|are not|isn't|aren't|cannot be|can't be)\b",
+    re.I,
+)
+_POLAR = re.compile(r"^\s*(can|could|should|is|are|do|does|must|may|will|would)\b", re.I)
+# Questions a plain Yes/No does not settle: a choice ("obj or class?"), a negated question ("isn't it…?"), a
+# sweeping one ("should I always…?") unless the lesson says the same sweep.
+_NOT_POLAR = re.compile(r"\bor\b|^\s*\w+n't\b|^\s*\w+ \w+ not\b", re.I)
+_SWEEP = re.compile(r"\b(always|only|every|all|instead|never)\b", re.I)
+YES_AT = 0.75  # a "Yes" needs the opening to state nearly all of what was asked
+NO_AT = 0.5  # a "No" needs a negative rule about most of it…
+JUDGED_NO_AT = 0.3  # …or, for "is X good/ok?", the rule of the opening that is closest to the question
+_JUDGE = re.compile(r"\b(good|ok|okay|fine|right|correct|allowed|acceptable|bad idea)\b", re.I)
+_HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -86,8 +101,8 @@ def _statement_scores(
             score += 0.05
         if yes_no and _GUIDANCE.match(plain(st.text)):
             score += 0.08
-        if st.kind == "code_line":
-            score *= 0.7
+        if st.kind == "code_line":  # a how-to's answer is often the commented line ("# keys and values together")
+            score *= 0.95 if want_code else 0.7
         if st.lead_in:  # it opens an answer only with what it introduces, right after it
             introduces_code = st.block + 1 < len(parts) and parts[st.block + 1].kind in ("code", "table")
             score *= 1.0 if want_code and introduces_code else 0.85
@@ -178,10 +193,49 @@ def choose_lead(
             with_antecedents.append(i - 1)
         with_antecedents.append(i)
     chosen = with_antecedents
+    # A lead-in ("Given a Python file `pricing.py`:") read without the sentences before it in its paragraph is a
+    # fragment: the paragraph is said from its start.
+    last = chosen[-1]
+    if len(chosen) == 1 and found[last].lead_in and found[last].kind == "sentence" and last > 0:
+        before = found[last - 1]
+        if before.block == found[last].block and before.kind == "sentence":
+            chosen = [last - 1, last]
     lead = [found[i] for i in chosen]
     if lead[0].kind == "code_line":
         lead = [_introduced(lead[0], found, parts)]
     return lead, parts
+
+
+def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> tuple[str, int] | None:
+    """A plain "Yes"/"No" for a yes/no question ("is POST /createOrder a good URL?", "can I put a password in a
+    JWT?"), read off the opening the lesson states: a negative rule ("never", "not", "do not") about the question's
+    words is a "No", a positive statement holding nearly all of them a "Yes" (the question's own "not" flips both).
+    Returns the word and the statement of the opening that says it (said first); None when the opening does not
+    settle it: nothing is guessed."""
+    if not _POLAR.match(question) or _NOT_POLAR.search(question) or not lead:
+        return None
+    if lead[0].kind not in ("sentence", "item"):
+        return None
+    weights = key_weights(vocab, clean(vocab, question))
+    total = sum(weights.values())
+    if not total:
+        return None
+    shares = [_matched(weights, _credit(st)) / total for st in lead]
+    for i, st in enumerate(lead):  # a negative rule about the question's words: No
+        if not _NEGATIVE.search(plain(st.text)):
+            continue
+        # "is /getAllBooks a good name?": the rule that answers it is the opening's closest match to the question
+        judged = _JUDGE.search(question) and shares[i] >= JUDGED_NO_AT and shares[i] == max(shares)
+        if shares[i] >= NO_AT or judged:
+            return "No", i
+    text = plain(" ".join(st.text for st in lead[:2]))
+    if _NEGATIVE.search(text) or re.search(r"\b(not|no|cannot)\b|n't\b", text, re.I):
+        return None
+    sweep = {w.lower() for w in _SWEEP.findall(question)}
+    if sweep - {w.lower() for w in _SWEEP.findall(text)}:
+        return None
+    share = _matched(weights, _credit(Statement(text, lead[0].block, "sentence"))) / total
+    return ("Yes", 0) if share >= YES_AT else None
 
 
 def _as_sentence(text: str) -> str:
@@ -240,6 +294,17 @@ def support_blocks(
                 after = [b for b in parts if b.kind == "code" and b.index > min(lead_blocks, default=-1)]
                 if after and after[0].index - max(lead_blocks, default=0) <= 2 and after[0].text not in exclude:
                     chosen.add(after[0].index)
+    # A code block the lesson explains right after it (a list: "- **Header**: …", or a sentence that carries on
+    # in lower case into the next block: "a Jac program next to it can use it directly:") is shown with that
+    # explanation, except in a brief answer.
+    if style.name != "brief":
+        for index in sorted(chosen):
+            if parts[index].kind == "code" and index + 1 < len(parts) and index + 1 not in chosen:
+                after = parts[index + 1]
+                lower = after.text[:1].islower()
+                carries_on = after.kind == "paragraph" and lower and after.text.rstrip().endswith(":")
+                if after.kind == "list" or carries_on:
+                    chosen.add(index + 1)
     # Never a lead-in without what it introduces: a chosen paragraph ending in ":" brings the next block, and a
     # chosen code block or table brings the sentence that introduces it.
     for index in sorted(chosen):
@@ -317,13 +382,33 @@ def compose(
     lead = _whole_short_paragraphs(lead, parts)
     if lead and lead[-1].lead_in and lead[-1].block + 1 < len(parts):
         introduced = parts[lead[-1].block + 1]  # printed right under the sentence that introduces it
-    if lead:
-        out.append(" ".join(_as_sentence(st.text) for st in lead))
+    answer_word = yes_or_no(question, lead, vocab) if lead_override is None else None
+    opening = [_as_sentence(st.text) for st in lead]
+    if answer_word and opening:
+        word, at = answer_word
+        if not _LEANS.search(lead[at].text):  # the rule that settles it is said first, unless it leans ("…in it.")
+            opening.insert(0, opening.pop(at))
+        opening[0] = f"{word} — {opening[0]}"
+    # A how-to whose answer is a code block shows it right after the opening, before the rest of the passage.
+    early = None
+    if want_code and introduced is None and lead and not any(b.kind == "table" for b in support):
+        early = next((b for b in support if b.kind == "code"), None)
+        if early is not None and early.index > 0 and parts[early.index - 1].text.rstrip().endswith(":"):
+            early = None  # it stays under the sentence that introduces it
+    if lead:  # the opening is said whole ("`break` … `continue` …" is one answer), then the code
+        out.append(" ".join(opening))
         if introduced is not None:
             out.append(introduced.text)
+        elif early is not None:
+            out.append(early.text)
+    said = {plain(st.text) for st in lead}
     for block in support:
         if introduced is not None and block.index == introduced.index:
             continue
+        if early is not None and block.index == early.index:
+            continue
+        if block.kind == "list" and all(plain(st.text) in said for st in statements([block])):
+            continue  # every item is already the opening: nothing is printed twice
         text = _strip_repeats(block, lead)
         if text.strip() and not (text.rstrip().endswith(":") and block.index + 1 >= len(parts)):
             out.append(text)

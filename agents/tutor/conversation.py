@@ -31,8 +31,13 @@ _TAKEOVER = re.compile(
 _SENTENCES = re.compile(r"(?<=[.!?:])\s+")
 
 
+_TAGGED = re.compile(r"<(data|system|instructions?|prompt|admin|user|assistant)>.*?</\1>", re.I | re.S)
+
+
 def strip_takeover(text: str) -> str:
-    """The message without its take-over sentences (the question, if there is one, stays)."""
+    """The message without its take-over sentences (the question, if there is one, stays): a `<system>…</system>`
+    block goes whatever it says, then every sentence that tries to give orders."""
+    text = _TAGGED.sub(" ", text)
     kept = [s for s in _SENTENCES.split(text.strip()) if s and not _TAKEOVER.search(s)]
     return " ".join(kept).strip()
 
@@ -64,6 +69,13 @@ def is_follow_up(vocab: Vocabulary, question: str) -> bool:
     return len(own) <= 2 and _PRONOUN.search(question) is not None
 
 
+def _shares_topic(vocab: Vocabulary, question: str, previous: str) -> bool:
+    """A short question that picks up a word of the previous one ("what happens if the key is missing?" after "how
+    do I check whether a key exists in a dict") continues it."""
+    own = set(terms(clean(vocab, question)))
+    return 0 < len(own) <= 3 and bool(own & set(terms(clean(vocab, previous))))
+
+
 def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) -> Turn:
     session = [q for q, _ in history]
     if not history:
@@ -75,7 +87,7 @@ def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) ->
         intent = "why"
     elif _EXAMPLE.search(lowered) and is_follow_up(vocab, question):
         intent = "example"
-    elif is_follow_up(vocab, question):
+    elif is_follow_up(vocab, question) or _shares_topic(vocab, question, history[-1][0]):
         intent = "answer"
     else:
         return Turn(question=question, session_questions=session)

@@ -32,6 +32,7 @@ MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best se
 MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
 TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.55}  # reviews repeat the lessons, condensed
 HEADING_PRIOR = {"summary": 0.6, "common mistakes": 0.8, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
+BODY_COVERAGE = 0.5  # lift for a section whose text holds all of the question's distinctive words
 INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
 
 # Chat filler that says nothing about the subject ("can you explain…", "what's the difference…").
@@ -43,7 +44,8 @@ _FILLER = {
     "make", "happens", "happen", "show", "give", "say", "says", "wrong", "right", "correct", "whats", "s", "t",
     "isnt", "dont", "doesnt", "cant", "im", "ive", "nicest", "better", "tutor", "anyone", "someone", "sure", "goes",
     "go", "going", "able", "possible", "instead", "happening", "stuff", "exactly", "vs", "versus", "ignore",
-    "instructions", "previous", "yes", "no", "idea", "cool", "great", "quick", "quickest", "easiest",
+    "instructions", "previous", "yes", "no", "idea", "cool", "great", "quick", "quickest", "easiest", "pls", "plz",
+    "thx",
     "doesn", "don", "isn", "aren", "wasn", "didn", "won", "can", "shouldn", "wouldn", "couldn", "bad", "fine",
 }  # fmt: skip
 # Words that matter in programming (Python keywords, method names) but sit in scikit-learn's English stop list.
@@ -60,7 +62,69 @@ SYNONYMS = {
     "switch": "match", "duplicates": "unique set", "encrypted": "encoded", "encripted": "encoded",
     "virtualenv": "venv virtual environment", "function": "def", "install": "installing pip",
     "descending": "reverse", "biggest": "reverse", "largest": "reverse", "backwards": "reverse",
+    "verb": "method", "verbs": "methods", "env": "venv virtual environment", "venv": "virtual environment",
+    "2": "two", "3": "three", "4": "four", "5": "five", "lookup": "look up", "lookups": "look up",
+    "membership": "in checks", "lazy": "generator on demand",
+    "lazily": "generator on demand", "signal": "raise", "connection": "edge", "connections": "edges",
+    "letter": "character", "letters": "characters", "optional": "default",
 }  # fmt: skip
+# Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
+_PHRASES = [
+    (
+        re.compile(r"\bfor\s+\(?\w+\s*,\s*\w+\)?\s+in\b|\(\w+\s*,\s*\w+\)\s*=|\b\w+\s*,\s*\w+\s*=\s*\w", re.I),
+        "unpacking",
+    ),
+    (
+        re.compile(
+            r"\b(changed?|changes|modified|updated?)\b[^.?!]{0,15}\b(too|as well|also)\b|\bboth\b[^.?!]{0,20}"
+            r"\bchang|\bcopy (of )?(a|the|my) list",
+            re.I,
+        ),
+        "copy alias same object",
+    ),
+    (
+        re.compile(
+            r"\b(lists?|tuples?|dicts?|dictionar(y|ies)|sets?)\b[^.?!]{0,60}\b(good idea|good choice|right choice|"
+            r"best choice|should i use|which (one|collection)|too slow|fast enough)\b|\bwhich (collection|data "
+            r"structure)",
+            re.I,
+        ),
+        "choosing a collection need use",
+    ),
+    (
+        re.compile(r"\bif\s+(?!else\b|not\b)\w+\s+in\s+(?!python\b|jac\b)\w+|`in`|\bin checks?\b", re.I),
+        "fast in checks",
+    ),
+    (re.compile(r"\b(is|are|gets?|getting|too|so|very|really) slow\b", re.I), "fast"),
+    (
+        re.compile(
+            r"\bwithout (making|creating|building|storing) (a |the )?(\w+ )?list|\b(save|saving|less) memory\b", re.I
+        ),
+        "generator expression memory",
+    ),
+    (re.compile(r"\b(\d+|three|main )?(parts|pieces|structure) of (a|an|the)\b", re.I), "anatomy"),
+    (  # "put a variable inside a string": what f-strings do
+        re.compile(
+            r"\b(variables?|values?|numbers?|expressions?)\b[^.?!]{0,25}\b(in|into|inside)\b (a |the |my )?strings?\b",
+            re.I,
+        ),
+        "fstrings embed format",
+    ),
+    (  # "the last letter / item": indexing from the end
+        re.compile(r"\blast (letter|character|char|item|element|one|value)s?\b", re.I),
+        "negative index end",
+    ),
+    (
+        re.compile(r"\b(my|your|our) own (\w+ )?(error|exception) (types?|class(es)?|kinds?)\b", re.I),
+        "custom",
+    ),
+    (
+        re.compile(
+            r"\b(if|unless|when) (it|one|they)? ?(does ?n.?t|do ?n.?t|is ?n.?t|not) (already )?(exist|there)", re.I
+        ),
+        "get-or-create get or create visit else",
+    ),
+]
 _WORD = re.compile(r"[a-z_][a-z0-9_]*|\d+")
 _HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -73,10 +137,20 @@ _ENGLISH_KEYWORDS = re.compile(
 )
 # Symbols a question may hinge on ("7 // 2", "++>", "::py::", "[-1]", "__init__"): matched literally.
 SYMBOL = re.compile(
-    r"__\w+__|::\w+::|\+\+>|<\+\+|-->|//|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
+    r"__\w+__|::\w+::|\bimport \*"
+    r"|\+\+>|<\+\+|-->|(?<![:/])//(?!/)|\*\*|\[-?\d*:?-?\d*\]|\b\w+\(\)|[=!<>]=|(?<!\w)@(?!\w)"
     r"|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b"  # CamelCase names: KeyError, NameError, APIView
 )
+_CAMEL_NAME = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+")
 _VERB_PATH = re.compile(r"(?<![\w/])/(get|create|update|delete|add|remove|fetch|list|set|make|edit)[A-Z_-]", re.I)
+# "offset pagination is slow, what should I use?": the answer is the alternative, not the section about the subject.
+_ALTERNATIVE = re.compile(
+    r"\b(?P<subject>\w+(?: \w+)?) (?:is|are) (?:getting |too |so |very |really )*(?:slow|bad|broken|a problem)\b"
+    r"[^?]*\b(what|which)\b[^?]*\b(use|instead|alternative|better)\b",
+    re.I,
+)
+ALTERNATIVE_DEMOTE = 0.5  # a section about the subject the learner wants to move away from
+ALTERNATIVE_LIFT = 1.3
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
@@ -164,8 +238,13 @@ def vocabulary(index: HybridIndex) -> Vocabulary:
                 df[t] = df.get(t, 0) + 1
         n = max(len(docs), 1)
         idf = {t: float(np.log1p((n - c + 0.5) / (c + 0.5))) for t, c in df.items()}
-        topical = frozenset(t for d in docs for t in terms(f"{d.title} {d.meta.get('module_title', '')}"))
+        titles = [f"{d.title} {d.meta.get('module_title', '')}" for d in docs]
+        # "Data classes" is about "dataclass" too: adjacent title words joined count as a topic word.
+        joined = {fold(a + b) for t in titles for a, b in zip(raw_words(t), raw_words(t)[1:], strict=False)}
+        topical = frozenset({t for title in titles for t in terms(title)} | joined)
         words = sorted({w for d in docs for w in raw_words(d.text) if len(w) > 2 and w not in STOP_WORDS})
+        # Chat filler is a candidate too: "diffrence" corrects to "difference", then drops out as filler.
+        words = sorted(set(words) | {w for w in _FILLER if len(w) > 3})
         spelling = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), dtype=np.float32)
         matrix = spelling.fit_transform(words or ["empty"])
         found = Vocabulary(idf, max(idf.values(), default=1.0), topical, spelling, matrix, words or ["empty"])
@@ -174,17 +253,22 @@ def vocabulary(index: HybridIndex) -> Vocabulary:
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`."""
+    """Edit distance with swapped neighbours as one edit ("tupel" → "tuple"), giving up (returning limit + 1) once
+    it must exceed `limit`."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    before: list[int] = []
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, start=1):
         current = [i]
         for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
         if min(current) > limit:
             return limit + 1
-        previous = current
+        before, previous = previous, current
     return previous[-1]
 
 
@@ -212,7 +296,9 @@ def clean(vocab: Vocabulary, text: str) -> str:
     text = re.sub(r"\bjson web tokens?\b", "jwt", text, flags=re.I)  # the lessons say JWT
     if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
         text += " verbs in the url actions resources"
-    kept = " ".join(symbols(text))
+    text += "".join(f" {words}" for pattern, words in _PHRASES if pattern.search(text))
+    # A CamelCase name the lessons never use ("KeyErorr") is a typo: its corrected words carry it, not the name.
+    kept = " ".join(s for s in symbols(text) if not _CAMEL_NAME.fullmatch(s) or fold(s.lower()) in vocab.idf)
     text = _CAMEL.sub(" ", text)
     text = _ENGLISH_KEYWORDS.sub(" ", text.lower())
     text = text.replace("-", "")  # "f-strings" → "fstrings", as the lessons' words are indexed
@@ -297,7 +383,11 @@ def search_sections(
     hits = index.search(query, k=POOL, ids=ids)
     weights = key_weights(vocab, cleaned)
     total = sum(weights.values()) or 1.0
-    wanted = set(symbols(question))
+    wanted = set(symbols(question)) | set(re.findall(r"\b[1-5]\d\d\b", question))  # "204": a status code
+    subject: set[str] = set()
+    if (alternative := _ALTERNATIVE.search(question)) is not None:
+        words = terms(alternative["subject"])
+        subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
@@ -314,8 +404,17 @@ def search_sections(
             score *= 1 + 0.5 * named / total + 0.15 * sum(covered(t, heading) for t in weights) / len(heading)
         titled = sum(w for t, w in weights.items() if covered(t, present(section.module_title)))
         score *= 1 + 0.15 * titled / total
+        # The section's own text holds the question's distinctive words ("making the argument optional"), not only
+        # its title: a section that covers more of them (by IDF) is more likely the one that answers.
+        body = present(section_text(section))
+        said = sum(w for t, w in weights.items() if covered(t, body))
+        score *= 1 + BODY_COVERAGE * said / total
+        if subject and subject & present(section_text(section)) and not subject & present(section.module_title):
+            score *= ALTERNATIVE_DEMOTE  # it talks about what the learner wants to replace
+        elif subject and "fast" in present(section.body) and "slow" in question.lower():
+            score *= ALTERNATIVE_LIFT  # "slow, what should I use?": a section that says what stays fast
         if wanted:  # the question's own symbols, met literally: "NameError", "//", "++>"
-            score *= 1 + 0.3 * sum(1 for sym in wanted if sym in section.body) / len(wanted)
+            score *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(section.body)) / len(wanted)
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [_section(hit, score) for score, _, hit in scored[:limit]], vocab, cleaned
@@ -349,8 +448,9 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
     matched = [t for t in weights if covered(t, best)]
     if len(weights) == 1:
         enough = bool(matched) and next(iter(weights)) in vocab.topical
-    else:
-        enough = len(matched) >= 2
+    else:  # two of its words, or one that carries most of the question ("which command makes a venv")
+        share_best = sum(weights[t] for t in matched) / sum(weights.values())
+        enough = len(matched) >= 2 or (share_best >= 0.55 and sections[0].semantic >= 0.3)
     if not enough:
         return False
     share = coverage(vocab, question, [section_text(s) for s in sections[:3]])
