@@ -245,8 +245,9 @@ TRACKS = [
             r"\b(build|make|create|design)\w* (a |my own |own |simple )?(web ?sites?|web ?pages?|web apps?)\b|"
             r"^(web ?sites?|web ?pages?)$"
         ),
-        "html css javascript",
-        "“{concept}” is read as web development: HTML, CSS and JavaScript, ending with a website of your own.",
+        "html css",
+        "“{concept}” is read as web development: HTML and CSS first, ending with a website of your own when the "
+        "time allows; JavaScript comes next.",
     ),
     (
         re.compile(
@@ -254,10 +255,11 @@ TRACKS = [
             r"programming|computers?)\b|\b(tech|it|software|coding|programming)\b.*\b(job|jobs|career|careers|"
             r"role)\b|\b(get|break|move|switch|transition)\w* into (tech|it|software)\b|^career change\b"
         ),
-        "html css javascript",
+        "html css",
         "“{concept}” names no field, so this plan follows the most common entry route into a tech job: web "
-        "development (HTML, CSS, JavaScript and a portfolio project you can show). For another route ask for it by "
-        "name, e.g. “become a data analyst”, “devops”, “cybersecurity” or “python backend development”.",
+        "development (HTML and CSS, then JavaScript, and a portfolio site you can show)."
+        " For another route ask for it by name, e.g. “become a data analyst”, “devops”, “cybersecurity” or "
+        "“python backend development”.",
     ),
     (
         re.compile(
