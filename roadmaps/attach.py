@@ -199,6 +199,7 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
     picks: dict[str, list[Pick]] = {}
     for key, (step, specific, hits) in searches.items():
         stack_terms = frozenset(lexical_terms(" ".join([step.title, step.topic_slug.replace("-", " "), *step.tags])))
+        own_stack = {w for stack in STACKS for w in stack_terms & stack}  # Unity Basics' material names Unity
         step_words = _words(" ".join([step.title, *step.tags]))
         step_tags = {t.lower() for t in step.tags}
         own_languages = (step_words & LANGUAGES) - NEUTRAL_LANGUAGES
@@ -228,7 +229,11 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
                 continue  # only "data" or "line" in common: scikit-learn's text tutorial is no programming lesson
             if (tags & areas) - step_tags and not tags & step_tags and len(shared - weak) < 2:
                 continue  # another field's material (unit testing for A/B testing) sharing a word or two
-            if own_languages and not row_terms & stack_languages and hit.semantic < STRONG_SEMANTIC:
+            if (
+                (own_languages or own_stack)
+                and not row_terms & (stack_languages | own_stack)
+                and (hit.semantic < STRONG_SEMANTIC)
+            ):
                 continue  # a Rust step's material names Rust (PostgreSQL's MVCC is no Rust concurrency lesson)
             if _other_stack(stack_terms, row_terms):
                 continue
