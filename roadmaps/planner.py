@@ -44,7 +44,7 @@ GENERIC = frozenset(
     applications better good great best quick quickly easy simple practical modern professional real world job jobs
     career tech technology technologies skill skills become becoming start started starting new first some all more
     prep preparation practice practise things stuff everything anything concepts concept understand understanding
-    deep dive overview crash level up small own via vs versus day days week weeks month months year hands on based
+    dive overview crash level up small own via vs versus day days week weeks month months year hands on based
     project projects computing computer computers play playing""".split()
 )
 LANGUAGES = frozenset(
@@ -538,14 +538,11 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     options.append(("core", core_area, core_found))
     # The goal's direct prerequisites named by its key terms (React Fundamentals for React hooks, Jac Walkers for
     # walker patterns) stay steps while the rest is condensed; only when even that does not fit are they condensed.
-    keyed = set(core) | {
-        p
-        for c in core
-        for p in g.topics[c].prerequisites
-        if p in core_area and p not in known and keys and _shares_key(g.topics[p], keys)
-    }
-    if keyed != set(core):
-        options.append(("core-keyed", keyed, core_found | (core_area - keyed)))
+    named = {s for s in core_area - set(core) if keys and _shares_key(g.topics[s], keys)}
+    direct = {p for c in core for p in g.topics[c].prerequisites if p in named}
+    for label, keyed in (("core-keyed", set(core) | named), ("core-keyed-direct", set(core) | direct)):
+        if keyed != set(core) and all(label != o[0] for o in options) and (label == "core-keyed" or direct != named):
+            options.append((label, keyed, core_found | (core_area - keyed)))
     options.append(("core-condensed", set(core), core_found | (core_area - set(core))))
     options = [(label, *_lift(g, steps, found)) for label, steps, found in options]
     chosen = None
@@ -605,6 +602,21 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         factor = min(MAX_SCALE, max(MIN_SCALE, room / base_steps)) if base_steps else 1.0
     hours = {s: max(1, min(round(g.topics[s].base_hours * factor), round(g.topics[s].base_hours * MAX_SCALE)))
              for s in ordered}  # fmt: skip
+    if factor > 1:
+        # Spare hours go to the goal first (more Docker, not more Linux), then to the rest, one hour at a time.
+        hours = {s: g.topics[s].base_hours for s in ordered}
+        spare = room - sum(hours.values())
+        first = [s for s in ordered if s in core or (keys and _shares_key(g.topics[s], keys))]
+        for group in (first, [s for s in ordered if s not in first]):
+            while spare > 0:
+                grew = False
+                for s in group:
+                    if spare > 0 and hours[s] < round(g.topics[s].base_hours * MAX_SCALE):
+                        hours[s] += 1
+                        spare -= 1
+                        grew = True
+                if not grew:
+                    break
     while sum(hours.values()) > room and any(h > 1 for h in hours.values()):
         largest = max(hours, key=lambda s: (hours[s] - (100 if s in core else 0), s))
         hours[largest] -= 1
