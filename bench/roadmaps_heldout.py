@@ -12,12 +12,11 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import roadmaps as bench  # noqa: E402  (sets up Django)
+from django.core.management import call_command
 
-from django.core.management import call_command  # noqa: E402
-
-from roadmaps import services  # noqa: E402
-from roadmaps.models import Roadmap  # noqa: E402
+from bench import roadmaps as bench
+from roadmaps import services
+from roadmaps.models import Roadmap
 
 HELDOUT = bench.ROOT / "bench" / "roadmaps_heldout.yaml"
 OUT = bench.ROOT / "bench" / "roadmaps-heldout-plans.md"

@@ -140,7 +140,8 @@ def _reason(row: dict[str, Any], step: PlannedStep, shared: set[str], prefs: Pre
     parts = [f"{row['media_type']}{length}"]
     parts.append(f"covers {', '.join(sorted(shared)[:3])}" if shared else f"close in meaning to “{topic}”")
     if reference:
-        parts.append(f"a reference: read the sections on {topic.removeprefix('Crash course: ')}")
+        verb = "watch the videos" if row["media_type"] == "video" else "read the sections"
+        parts.append(f"a reference: {verb} on {topic.removeprefix('Crash course: ')}")
     if row["media_type"] in prefs.media_types:
         parts.append("a format you prefer")
     if row["difficulty"] == step.difficulty:
@@ -249,8 +250,9 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
                 continue  # a crash course is a first pass
             reference = False
             if row["duration_minutes"] and row["duration_minutes"] > limit_minutes:
-                if row["media_type"] not in REFERENCE_TYPES:
-                    continue  # a 40-hour book on a 3-hour step
+                channel = preferred and row["media_type"] == "video" and minutes >= CHANNEL_MINUTES
+                if row["media_type"] not in REFERENCE_TYPES and not channel:
+                    continue  # a 40-hour book on a 3-hour step (a channel is browsed, for a learner who wants video)
                 reference = True
             score = hit.score + 0.05 * len(shared)
             if row["media_type"] in prefs.media_types:

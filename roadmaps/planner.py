@@ -143,14 +143,21 @@ def key_terms(concept: str, g: TopicGraph) -> tuple[list[str], list[str]]:
 
 
 def _names_of(topic: Topic) -> set[str]:
+    """The words that name a topic; a title's purpose ("Calculus for Machine Learning") does not name it."""
     words: set[str] = set()
     for name in (topic.slug, topic.title, *topic.aliases):
-        words.update(normalise(name).split())
+        words.update(normalise(name).split(" for ")[0].split())
     return words
 
 
 def _shares_key(topic: Topic, keys: list[str]) -> bool:
     names = _names_of(topic) | {w for tag in topic.tags for w in normalise(tag).split()}
+    return any(form in names for key in keys for form in _variants(key))
+
+
+def _named_by(topic: Topic, keys: list[str]) -> bool:
+    """The topic's own names (not its tags) carry a key term: Rust Basics for "rust", not Calculus for "machine"."""
+    names = _names_of(topic)
     return any(form in names for key in keys for form in _variants(key))
 
 
@@ -500,7 +507,7 @@ class Fit:
 def _split(g: TopicGraph, slugs: set[str], areas: set[str], keys: list[str] = ()) -> tuple[set[str], set[str]]:
     """(topics of the goal's areas or named by its key terms, the foundations from elsewhere): Git Basics is no
     foundation to condense in "git and github" even though the graph files it under devops."""
-    inside = {s for s in slugs if g.topics[s].area in areas or (keys and _shares_key(g.topics[s], list(keys)))}
+    inside = {s for s in slugs if g.topics[s].area in areas or (keys and _named_by(g.topics[s], list(keys)))}
     return inside, slugs - inside
 
 
@@ -538,7 +545,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     options.append(("core", core_area, core_found))
     # The goal's direct prerequisites named by its key terms (React Fundamentals for React hooks, Jac Walkers for
     # walker patterns) stay steps while the rest is condensed; only when even that does not fit are they condensed.
-    named = {s for s in core_area - set(core) if keys and _shares_key(g.topics[s], keys)}
+    named = {s for s in core_area - set(core) if keys and _named_by(g.topics[s], keys)}
     direct = {p for c in core for p in g.topics[c].prerequisites if p in named}
     for label, keyed in (("core-keyed", set(core) | named), ("core-keyed-direct", set(core) | direct)):
         if keyed != set(core) and all(label != o[0] for o in options) and (label == "core-keyed" or direct != named):
@@ -606,7 +613,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         # Spare hours go to the goal first (more Docker, not more Linux), then to the rest, one hour at a time.
         hours = {s: g.topics[s].base_hours for s in ordered}
         spare = room - sum(hours.values())
-        first = [s for s in ordered if s in core or (keys and _shares_key(g.topics[s], keys))]
+        first = [s for s in ordered if s in core or (keys and _named_by(g.topics[s], keys))]
         for group in (first, [s for s in ordered if s not in first]):
             while spare > 0:
                 grew = False
@@ -786,8 +793,7 @@ def plan_roadmap(
     steps: list[PlannedStep] = []
     if fit.crash and fit.crash_hours:
         keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
-        core_areas = {g.topics[c].area for c in goals.core}
-        focus = {s for s in fit.crash if g.topics[s].area in core_areas or (keys and _shares_key(g.topics[s], keys))}
+        focus = {s for s in fit.crash if keys and _named_by(g.topics[s], keys)}
         steps.append(_crash_step(g, fit.crash, fit.crash_hours, focus))
     for slug in fit.steps:
         topic = g.topics[slug]
