@@ -488,10 +488,11 @@ def choose_project(g: TopicGraph, core: list[str], known: set[str]) -> str | Non
         if not any(c in closure for c in core):
             continue
         extra = _total(g, _closure(g, [topic.slug], known) - base)
-        if extra > max(10, 2 * _total(g, base)):
-            continue  # far from the goal: a CI/CD pipeline is not the project for "git", nor for linear algebra
+        # Far from the goal (a CI/CD pipeline for "git"): only when nothing nearer is built on the core, and then it
+        # is bought only when the budget has room for it (else the plan says it does not fit).
+        far = extra > max(10, 2 * _total(g, base))
         built_on = sum(c in closure for c in core)
-        candidates.append((topic.area not in areas, -built_on, topic.optional, extra, topic.slug))
+        candidates.append((far, topic.area not in areas, -built_on, topic.optional, extra, topic.slug))
     return min(candidates)[-1] if candidates else None
 
 
