@@ -350,6 +350,21 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         covered = {k for k in known_keys if any(_shares_key(g.topics[c], [k]) for c in core)}
         for m in strong:  # "html css javascript": every key term the learner named gets its topic
             missing = [k for k in known_keys if k not in covered and _shares_key(m.topic, [k])]
+            if missing and all(k in LANGUAGES for k in missing) and covered:
+                # "unit testing in python": the language says which material, it is not Python Basics as a goal;
+                # a topic named by both ("Testing Python with pytest") is the goal's, else the language is enough.
+                both = sorted(
+                    (
+                        t
+                        for t in g.topics.values()
+                        if not t.project and _named_by(t, missing) and _named_by(t, sorted(covered))
+                    ),
+                    key=lambda t: (g.depth[t.slug], t.slug),
+                )
+                if both and len(core) < 3 and both[0].slug not in core:
+                    core.append(both[0].slug)
+                covered.update(missing)
+                continue
             if missing and len(core) < 3 and m.topic.slug not in core and m.reason != "similar":
                 core.append(m.topic.slug)
                 covered.update(missing)
