@@ -30,6 +30,23 @@ AMBIGUOUS_IN_TITLES = frozenset({"go", "r", "c", "sql", "bash"})  # language wor
 NEUTRAL_LANGUAGES = frozenset({"sql", "bash"})  # tools every stack uses: never a conflict
 MEDIA_BOOST = 0.3  # a preferred media type wins over a slightly closer match of another type
 MIN_SIMILARITY = 0.15  # catalogue fallback: the floor on the fused score
+WEAK_SHARE = 0.045  # a word in more than this share of the catalogue ("data", "web", "test") proves little alone …
+WEAK_SEMANTIC = 0.6  # … so a resource sharing only such words must also be this close in meaning
+CHANNEL_MINUTES = 8 * 60  # a whole video channel or podcast feed: attached only for a learner who prefers the format
+ALWAYS_LONG = frozenset({"podcast"})
+# Alternatives within one stack: a step on one is never given material on another (Vue's guide is no React lesson,
+# Godot's tutorial no Unity lesson). Words as the catalogue's lexical terms spell them.
+STACKS = (
+    frozenset({"react", "vue", "angular", "svelte", "next.js", "nextj"}),
+    frozenset({"django", "flask", "fastapi", "express", "rail", "spring", "laravel"}),
+    frozenset({"unity", "godot", "unreal", "pygame"}),
+    frozenset({"flutter", "expo", "swiftui", "android", "kotlin", "ios", "swift"}),
+    frozenset({"aws", "azure", "gcp"}),
+    frozenset({"pytorch", "tensorflow", "kera"}),
+    frozenset({"postgresql", "postgr", "mysql", "sqlite", "mongodb"}),
+    frozenset({"terraform", "ansible", "pulumi"}),
+    frozenset({"airflow", "dagster", "prefect"}),
+)
 
 
 @dataclass(frozen=True)
@@ -123,12 +140,39 @@ def _reason(row: dict[str, Any], step: PlannedStep, shared: set[str], prefs: Pre
     parts = [f"{row['media_type']}{length}"]
     parts.append(f"covers {', '.join(sorted(shared)[:3])}" if shared else f"close in meaning to “{topic}”")
     if reference:
-        parts.append(f"a reference: read the sections on {topic.removeprefix('Crash course: ')}")
+        verb = "watch the videos" if row["media_type"] == "video" else "read the sections"
+        parts.append(f"a reference: {verb} on {topic.removeprefix('Crash course: ')}")
     if row["media_type"] in prefs.media_types:
         parts.append("a format you prefer")
     if row["difficulty"] == step.difficulty:
         parts.append(f"{row['difficulty']} like this step")
     return "; ".join(parts)[:300]
+
+
+_weak_cache: dict[tuple[int, int], frozenset[str]] = {}
+
+
+def _weak_terms(index: Any) -> frozenset[str]:
+    """Words so common in the catalogue that sharing one of them says little about relevance (per index build)."""
+    key = (id(index), len(index))
+    if key not in _weak_cache:
+        rows = list(resources_active().values_list("title", "tags"))
+        counts: dict[str, int] = {}
+        for title, tags in rows:
+            for term in _row_terms(title, tuple(tags or ())):
+                counts[term] = counts.get(term, 0) + 1
+        _weak_cache.clear()
+        _weak_cache[key] = frozenset(t for t, n in counts.items() if n > WEAK_SHARE * max(len(rows), 1))
+    return _weak_cache[key]
+
+
+def _other_stack(step_terms: frozenset[str], row_terms: frozenset[str]) -> bool:
+    """The resource is about another member of a stack the step names (Vue for a React step)."""
+    for stack in STACKS:
+        mine, theirs = step_terms & stack, row_terms & stack
+        if mine and theirs and not mine & theirs:
+            return True
+    return False
 
 
 def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, list[Pick]]:
@@ -151,13 +195,19 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
         hits = index.search(query, k=CANDIDATES, min_semantic=MIN_SEMANTIC)
         searches[step.key] = (step, specific, hits)
     rows = _rows({h.id for _, _, hits in searches.values() for h in hits})
+    weak = _weak_terms(index)
+    areas = set(graph().areas)
     picks: dict[str, list[Pick]] = {}
     for key, (step, specific, hits) in searches.items():
+        stack_terms = frozenset(lexical_terms(" ".join([step.title, step.topic_slug.replace("-", " "), *step.tags])))
+        own_stack = {w for stack in STACKS for w in stack_terms & stack}  # Unity Basics' material names Unity
         step_words = _words(" ".join([step.title, *step.tags]))
         step_tags = {t.lower() for t in step.tags}
         own_languages = (step_words & LANGUAGES) - NEUTRAL_LANGUAGES
         allowed = own_languages | ({"python"} if "jac" in own_languages else set()) or languages
         limit_minutes = LENGTH_FACTOR * whole_hours[key.split("#")[0]] * 60
+        stack_languages = {w for lang in allowed for w in lexical_terms(lang)}
+        stack_languages |= {"golang"} if "go" in allowed else set()
         scored = []
         for hit in hits:
             row = rows.get(hit.id)
@@ -171,17 +221,38 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
             langs = resource_languages(row)
             if langs and not langs & allowed:
                 continue  # a JavaScript book for a Python learner: wrong even if relevant
-            shared = specific & _row_terms(row["title"], tuple(row["tags"] or ()))
-            if not shared and hit.semantic < STRONG_SEMANTIC:
+            row_terms = _row_terms(row["title"], tuple(row["tags"] or ()))
+            shared = specific & row_terms
+            same_subject = {t for t in tags & step_tags if not set(lexical_terms(t)) <= weak}
+            if not shared and not same_subject and hit.semantic < STRONG_SEMANTIC:
                 continue
+            if shared <= weak and len(shared) < 2 and not same_subject and hit.semantic < WEAK_SEMANTIC:
+                continue  # only "data" or "line" in common: scikit-learn's text tutorial is no programming lesson
+            if (tags & areas) - step_tags and not tags & step_tags and len(shared - weak) < 2:
+                continue  # another field's material (unit testing for A/B testing) sharing a word or two
+            if (
+                (own_languages or own_stack)
+                and not row_terms & (stack_languages | own_stack)
+                and (hit.semantic < STRONG_SEMANTIC)
+            ):
+                continue  # a Rust step's material names Rust (PostgreSQL's MVCC is no Rust concurrency lesson)
+            if _other_stack(stack_terms, row_terms):
+                continue
+            minutes = row["duration_minutes"] or 0
+            preferred = row["media_type"] in prefs.media_types
+            if not preferred and (
+                row["media_type"] in ALWAYS_LONG or (row["media_type"] == "video" and minutes >= CHANNEL_MINUTES)
+            ):
+                continue  # a podcast feed or a whole channel is no step's reading
             if len(shared) < 2 and tags and not tags & step_tags and hit.semantic < STRONG_SEMANTIC:
                 continue  # one common word ("model", "engineer") from another field: The Box Model is not ML
             if step.covers and row["difficulty"] == "advanced":
                 continue  # a crash course is a first pass
             reference = False
             if row["duration_minutes"] and row["duration_minutes"] > limit_minutes:
-                if row["media_type"] not in REFERENCE_TYPES:
-                    continue  # a 40-hour book on a 3-hour step
+                channel = preferred and row["media_type"] == "video" and minutes >= CHANNEL_MINUTES
+                if row["media_type"] not in REFERENCE_TYPES and not channel:
+                    continue  # a 40-hour book on a 3-hour step (a channel is browsed, for a learner who wants video)
                 reference = True
             score = hit.score + 0.05 * len(shared)
             if row["media_type"] in prefs.media_types:

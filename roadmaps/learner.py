@@ -11,7 +11,7 @@ import yaml
 
 from learning import selectors as learning_selectors
 from roadmaps.models import RoadmapStep, StepStatus
-from roadmaps.planner import PlannedStep, resolve_topics
+from roadmaps.planner import LANGUAGES, PlannedStep, resolve_topics
 from roadmaps.topics import graph
 from users.models import User
 
@@ -66,18 +66,27 @@ def learner_known_topics(*, user: User, named: list[str] | tuple[str, ...] = ())
     )  # fmt: skip
 
 
+def _module_fits(module: str, languages: set[str]) -> bool:
+    language = module.split("-", 1)[0]
+    return language not in LANGUAGES or language in languages
+
+
 def lessons_for(steps: list[PlannedStep]) -> dict[str, list[dict[str, Any]]]:
     """Our own modules that teach each step's topic (or, for a crash course, the topics it condenses), as internal
     links: {step key: [{module_id, learning_path_id, title, learning_path, url, minutes}]}; first part only."""
+    from roadmaps.attach import plan_languages
+
     wanted: dict[str, list[str]] = {}
     index = topic_modules()
+    languages = plan_languages(steps)
     for step in steps:
         if step.part > 1:
             continue
         topics = [step.topic_slug] if step.topic_slug else list(step.covers)
         modules: list[str] = []
         for topic in topics:
-            modules.extend(m for m in index.get(topic, ()) if m not in modules)
+            # A Rust or JavaScript learner's "Variables" step is not sent to our Python module on variables.
+            modules.extend(m for m in index.get(topic, ()) if m not in modules and _module_fits(m, languages))
         if modules:
             wanted[step.key] = modules
     if not wanted:

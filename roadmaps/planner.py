@@ -16,10 +16,11 @@
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from roadmaps.topics import DIFFICULTY_RANK, Topic, TopicGraph, graph, normalise, strip_filler
+from roadmaps.topics import DIFFICULTY_RANK, Topic, TopicGraph, TopicMatch, graph, normalise, strip_filler
 
 MIN_SCALE = 0.6
 MAX_SCALE = 1.5
@@ -43,7 +44,7 @@ GENERIC = frozenset(
     applications better good great best quick quickly easy simple practical modern professional real world job jobs
     career tech technology technologies skill skills become becoming start started starting new first some all more
     prep preparation practice practise things stuff everything anything concepts concept understand understanding
-    deep dive overview crash level up small own via vs versus day days week weeks month months year hands on based
+    dive overview crash level up small own via vs versus day days week weeks month months year hands on based
     project projects computing computer computers play playing""".split()
 )
 LANGUAGES = frozenset(
@@ -142,14 +143,21 @@ def key_terms(concept: str, g: TopicGraph) -> tuple[list[str], list[str]]:
 
 
 def _names_of(topic: Topic) -> set[str]:
+    """The words that name a topic; a title's purpose ("Calculus for Machine Learning") does not name it."""
     words: set[str] = set()
     for name in (topic.slug, topic.title, *topic.aliases):
-        words.update(normalise(name).split())
+        words.update(normalise(name).split(" for ")[0].split())
     return words
 
 
 def _shares_key(topic: Topic, keys: list[str]) -> bool:
     names = _names_of(topic) | {w for tag in topic.tags for w in normalise(tag).split()}
+    return any(form in names for key in keys for form in _variants(key))
+
+
+def _named_by(topic: Topic, keys: list[str]) -> bool:
+    """The topic's own names (not its tags) carry a key term: Rust Basics for "rust", not Calculus for "machine"."""
+    names = _names_of(topic)
     return any(form in names for key in keys for form in _variants(key))
 
 
@@ -172,6 +180,39 @@ def _area_synonym(g: TopicGraph, text: str) -> str | None:
     return area if area in g.areas else None
 
 
+def _drop_subsumed(strong: list[TopicMatch], text: str) -> list[TopicMatch]:
+    """Mentions whose every occurrence lies inside a longer mentioned name: "A/B testing" mentions "testing", which
+    is not a request for software testing."""
+    padded = f" {text} "
+
+    def spans(topic: Topic) -> list[tuple[int, int]]:
+        found = []
+        for name in {normalise(n) for n in (topic.slug, topic.title, *topic.aliases)}:
+            at = padded.find(f" {name} ")
+            while at >= 0:
+                found.append((at + 1, at + 1 + len(name)))
+                at = padded.find(f" {name} ", at + 1)
+        return found
+
+    all_spans = {id(m): spans(m.topic) for m in strong}
+    kept = []
+    for m in strong:
+        own = all_spans[id(m)]
+        others = [sp for o in strong if o is not m for sp in all_spans[id(o)]]
+        inside = own and all(any(a <= s0 and e <= b and (b - a) > (e - s0) for a, b in others) for s0, e in own)
+        if not inside:
+            kept.append(m)
+    return kept
+
+
+def _subject_purpose(text: str) -> tuple[str, str]:
+    """ "python for data analysis" → ("python", "data analysis"); ("", "") when the concept has no " for "."""
+    subject, sep, purpose = text.partition(" for ")
+    if not sep or not subject.strip() or not purpose.strip():
+        return "", ""
+    return subject.strip(), purpose.strip()
+
+
 @dataclass
 class Goals:
     relevance: dict[str, float]  # every goal topic → relevance (core, family, projects, area)
@@ -180,6 +221,7 @@ class Goals:
     matched: list[str]
     unknown_terms: list[str] = field(default_factory=list)
     key_terms: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)  # how a vague goal was read
 
 
 def _suggestions(g: TopicGraph, text: str) -> list[str]:
@@ -203,23 +245,87 @@ def _area_core(g: TopicGraph, area: str) -> list[str]:
     return [r for r in ranked[:2] if r == ranked[0] or reach[r] >= max(3, reach[ranked[0]] // 2)]
 
 
-def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
+# Vague goals learners type (careers, "build websites") → the track we plan, and the assumption the plan states.
+TRACKS = [
+    (
+        re.compile(
+            r"\b(build|make|create|design)\w* (a |my own |own |simple )?(web ?sites?|web ?pages?|web apps?)\b|"
+            r"^(web ?sites?|web ?pages?)$"
+        ),
+        "html css",
+        "“{concept}” is read as web development: HTML and CSS first, ending with a website of your own when the "
+        "time allows; JavaScript comes next.",
+    ),
+    (
+        re.compile(
+            r"\b(job|jobs|career|careers|hired|work|working|employment|role)\b.*\b(tech|it|software|coding|"
+            r"programming|computers?)\b|\b(tech|it|software|coding|programming)\b.*\b(job|jobs|career|careers|"
+            r"role)\b|\b(get|break|move|switch|transition)\w* into (tech|it|software)\b|^career change\b"
+        ),
+        "html css",
+        "“{concept}” names no field, so this plan follows the most common entry route into a tech job: web "
+        "development (HTML and CSS, then JavaScript, and a portfolio site you can show)."
+        " For another route ask for it by name, e.g. “become a data analyst”, “devops”, “cybersecurity” or "
+        "“python backend development”.",
+    ),
+    (
+        re.compile(
+            r"^(become|be|becoming) an? (software |)(developer|programmer|coder|software engineer)$|"
+            r"^(software|)\s*(developer|programmer|coder)$"
+        ),
+        "python",
+        "“{concept}” names no language or field, so this plan starts with Python (the language our own lessons use) "
+        "and ends with a project; ask for “web development”, “data science” or a language by name for another route.",
+    ),
+]
+
+
+def vague_track(concept: str) -> tuple[str, str] | None:
+    """(the concept to plan, the assumption to state) for a goal that names no subject, else None."""
+    text = normalise(concept)
+    for pattern, track, note in TRACKS:
+        if pattern.search(text):
+            return track, note.format(concept=concept.strip()[:80])
+    return None
+
+
+def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals:
     """The goal topics for a concept. Raises UnknownConcept (with suggestions) when the graph does not teach it."""
     g = g or graph()
     keys, unknown = key_terms(concept, g)
     core_text = strip_filler(concept) or normalise(concept)
+    subject, purpose = _subject_purpose(core_text)
+    for joined in (f"{subject} {purpose}", f"{purpose} {subject}") if subject else ():
+        if joined in g.names:  # "python for data analysis" → pandas ("python data analysis")
+            core_text = joined
+    assumed: list[str] = []
+    track = vague_track(concept) if (unknown or not keys or g.area_for(core_text) is None) else None
+    if track and not [k for k in keys if k not in unknown and k not in TRACK_WORDS]:
+        core_text, note = track
+        keys, unknown = key_terms(core_text, g)
+        assumed.append(note)
     text = core_text
+    notes.extend(assumed)
     if unknown:
         text = " ".join(w for w in core_text.split() if w not in unknown)
         if not any(k not in unknown for k in keys):
             raise UnknownConcept(concept, unknown_terms=unknown, suggestions=_suggestions(g, core_text))
     matches = g.match(text) if text else []
-    strong = [m for m in matches if m.reason in ("named", "mentioned")]
+    strong = _drop_subsumed([m for m in matches if m.reason in ("named", "mentioned")], text)
     known_keys = [k for k in keys if k not in unknown]
     if known_keys and strong:
         # A specific key term outweighs generic words: "Rust async programming" must not become Programming Basics.
         specific = [m for m in strong if _shares_key(m.topic, known_keys)]
         strong = specific
+    subject, purpose = _subject_purpose(text)
+    if subject and strong:
+        # "linear algebra for machine learning": the subject is what to learn, the purpose only where it leads.
+        subject_keys = [k for k in known_keys if k in subject.split()]
+        first = [m for m in strong if subject_keys and _shares_key(m.topic, subject_keys)]
+        if first:
+            strong = first + [m for m in strong if m not in first]
+            if g.area_for(purpose) or _area_synonym(g, purpose):
+                text = subject  # the purpose names a whole area: it must not take the plan over
     area = (g.area_for(text) if text else None) or _area_synonym(g, text)
     goals: dict[str, float] = {}
     if area:
@@ -241,10 +347,34 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         primary = strong[0].topic
         best = strong[0].score
         core = [m.topic.slug for m in strong if m.score >= max(0.75, best - 0.15) or m is strong[0]][:3]
+        covered = {k for k in known_keys if any(_shares_key(g.topics[c], [k]) for c in core)}
+        for m in strong:  # "html css javascript": every key term the learner named gets its topic
+            missing = [k for k in known_keys if k not in covered and _shares_key(m.topic, [k])]
+            if missing and all(k in LANGUAGES for k in missing) and covered:
+                # "unit testing in python": the language says which material, it is not Python Basics as a goal;
+                # a topic named by both ("Testing Python with pytest") is the goal's, else the language is enough.
+                both = sorted(
+                    (
+                        t
+                        for t in g.topics.values()
+                        if not t.project and _named_by(t, missing) and _named_by(t, sorted(covered))
+                    ),
+                    key=lambda t: (g.depth[t.slug], t.slug),
+                )
+                if both and len(core) < 3 and both[0].slug not in core:
+                    core.append(both[0].slug)
+                covered.update(missing)
+                continue
+            if missing and len(core) < 3 and m.topic.slug not in core and m.reason != "similar":
+                core.append(m.topic.slug)
+                covered.update(missing)
         for m in strong:
             goals[m.topic.slug] = m.score
         tag = _specific_tag(g, primary)
         family = [t for t in g.topics.values() if tag and tag in t.tags and t.area == primary.area and not t.optional]
+        family_keys = [k for k in known_keys if not subject or k in subject.split()] or known_keys
+        if family_keys:  # React hooks' family is React's topics, not Vue's that share a "frontend-frameworks" tag
+            family = [t for t in family if _shares_key(t, family_keys)]
         for topic in family:
             goals.setdefault(topic.slug, 0.5 - 0.01 * g.depth[topic.slug])
         for topic in g.topics.values():
@@ -276,6 +406,21 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         raise UnknownConcept(concept, suggestions=_suggestions(g, core_text))
     return Goals({m.topic.slug: m.score for m in similar}, [similar[0].topic.slug], "similar",
                  [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
+
+
+TRACK_WORDS = frozenset(
+    "tech it software websites website web sites site pages page developer programmer coder "
+    "engineer career careers role hired".split()
+)
+
+
+def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
+    """The goal topics for a concept (a vague goal read as a track, the reading in `assumptions`). Raises
+    UnknownConcept (with suggestions) when the graph does not teach it."""
+    notes: list[str] = []
+    goals = _choose_goals(concept, g, notes)
+    goals.assumptions = notes
+    return goals
 
 
 # --- the learner ----------------------------------------------------------------------------------------------------
@@ -358,8 +503,12 @@ def choose_project(g: TopicGraph, core: list[str], known: set[str]) -> str | Non
         if not any(c in closure for c in core):
             continue
         extra = _total(g, _closure(g, [topic.slug], known) - base)
-        candidates.append((topic.area not in areas, topic.optional, extra, topic.slug))
-    return min(candidates)[3] if candidates else None
+        # Far from the goal (a CI/CD pipeline for "git"): only when nothing nearer is built on the core, and then it
+        # is bought only when the budget has room for it (else the plan says it does not fit).
+        far = extra > max(10, 2 * _total(g, base))
+        built_on = sum(c in closure for c in core)
+        candidates.append((far, topic.area not in areas, -built_on, topic.optional, extra, topic.slug))
+    return min(candidates)[-1] if candidates else None
 
 
 @dataclass
@@ -371,9 +520,24 @@ class Fit:
     metadata: dict[str, Any]
 
 
-def _split(g: TopicGraph, slugs: set[str], areas: set[str]) -> tuple[set[str], set[str]]:
-    inside = {s for s in slugs if g.topics[s].area in areas}
+def _split(g: TopicGraph, slugs: set[str], areas: set[str], keys: list[str] = ()) -> tuple[set[str], set[str]]:
+    """(topics of the goal's areas or named by its key terms, the foundations from elsewhere): Git Basics is no
+    foundation to condense in "git and github" even though the graph files it under devops."""
+    inside = {s for s in slugs if g.topics[s].area in areas or (keys and _named_by(g.topics[s], list(keys)))}
     return inside, slugs - inside
+
+
+def _lift(g: TopicGraph, steps: set[str], found: set[str]) -> tuple[set[str], set[str]]:
+    """A crash course comes first, so it may only condense what the plan's steps build on: a foundation that itself
+    builds on a step (SQL Joins on SQL Basics, Excel Formulas on Spreadsheet Basics) is taught as a step after it."""
+    steps, found = set(steps), set(found)
+    moved = True
+    while moved:
+        lifted = {f for f in found if (g.closure([f]) - {f}) & steps}
+        moved = bool(lifted)
+        steps |= lifted
+        found -= lifted
+    return steps, found
 
 
 def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> Fit:
@@ -384,17 +548,26 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     areas = {g.topics[c].area for c in core}
     project = choose_project(g, core, known)
     core_need = _closure(g, core, known) | set(core)
-    core_area, core_found = _split(g, core_need, areas)
+    keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
+    core_area, core_found = _split(g, core_need, areas, keys)
     options: list[tuple[str, set[str], set[str]]] = []  # (label, steps, foundations)
     if project:
         project_need = _closure(g, [project], known) - core_need
-        project_area, project_found = _split(g, project_need, areas | {g.topics[project].area})
+        project_area, project_found = _split(g, project_need, areas | {g.topics[project].area}, keys)
         with_project = core_area | project_area
         options.append(("project", with_project, core_found | project_found))
         condensed = core_found | project_found | (project_area - {project})
         options.append(("project-condensed", core_area | {project}, condensed))
     options.append(("core", core_area, core_found))
+    # The goal's direct prerequisites named by its key terms (React Fundamentals for React hooks, Jac Walkers for
+    # walker patterns) stay steps while the rest is condensed; only when even that does not fit are they condensed.
+    named = {s for s in core_area - set(core) if keys and _named_by(g.topics[s], keys)}
+    direct = {p for c in core for p in g.topics[c].prerequisites if p in named}
+    for label, keyed in (("core-keyed", set(core) | named), ("core-keyed-direct", set(core) | direct)):
+        if keyed != set(core) and all(label != o[0] for o in options) and (label == "core-keyed" or direct != named):
+            options.append((label, keyed, core_found | (core_area - keyed)))
     options.append(("core-condensed", set(core), core_found | (core_area - set(core))))
+    options = [(label, *_lift(g, steps, found)) for label, steps, found in options]
     chosen = None
     for label, steps, found in options:
         steps_min = _min_hours(g, steps)
@@ -452,6 +625,21 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         factor = min(MAX_SCALE, max(MIN_SCALE, room / base_steps)) if base_steps else 1.0
     hours = {s: max(1, min(round(g.topics[s].base_hours * factor), round(g.topics[s].base_hours * MAX_SCALE)))
              for s in ordered}  # fmt: skip
+    if factor > 1:
+        # Spare hours go to the goal first (more Docker, not more Linux), then to the rest, one hour at a time.
+        hours = {s: g.topics[s].base_hours for s in ordered}
+        spare = room - sum(hours.values())
+        first = [s for s in ordered if s in core or (keys and _named_by(g.topics[s], keys))]
+        for group in (first, [s for s in ordered if s not in first]):
+            while spare > 0:
+                grew = False
+                for s in group:
+                    if spare > 0 and hours[s] < round(g.topics[s].base_hours * MAX_SCALE):
+                        hours[s] += 1
+                        spare -= 1
+                        grew = True
+                if not grew:
+                    break
     while sum(hours.values()) > room and any(h > 1 for h in hours.values()):
         largest = max(hours, key=lambda s: (hours[s] - (100 if s in core else 0), s))
         hours[largest] -= 1
@@ -547,10 +735,12 @@ def _join(titles: list[str], limit: int = 5) -> str:
     return (", ".join(shown[:-1]) + (", " if more else " and ") + shown[-1] + more) if shown else ""
 
 
-def _crash_step(g: TopicGraph, slugs: list[str], hours: int) -> PlannedStep:
+def _crash_step(g: TopicGraph, slugs: list[str], hours: int, focus: set[str] = frozenset()) -> PlannedStep:
+    checks = [g.topics[s].check for s in slugs if g.topics[s].check]  # the most foundational topic's check
+    # The goal's own language or tool (Rust Basics in "Rust async") leads the title, the outcomes and the search.
+    slugs = [s for s in slugs if s in focus] + [s for s in slugs if s not in focus]
     titles = [g.topics[s].title for s in slugs]
     outcomes = [g.topics[s].outcomes[0] for s in slugs if g.topics[s].outcomes][:4]
-    checks = [g.topics[s].check for s in slugs if g.topics[s].check]  # the most foundational topic's check
     levels = [g.topics[s].difficulty for s in slugs]
     hardest = max(set(levels), key=lambda d: (levels.count(d), -DIFFICULTY_RANK[d]))  # the usual level of its topics
     return PlannedStep(
@@ -599,13 +789,28 @@ def plan_roadmap(
             s: r + (0.1 if g.topics[s].difficulty == "advanced" else 0) for s, r in goals.relevance.items()
         }
     learner_known = g.closure(list(known_topics)) if known_topics else set()
-    known = (assumed_known(goals.relevance, difficulty, g) | learner_known) - set(goals.core)
+    level = difficulty
+    level_note: list[str] = []
+    if difficulty is None and goals.core and all(g.topics[c].difficulty == "advanced" for c in goals.core):
+        # Whoever asks for async Rust by name already programs: general foundations are not taught again.
+        skipped = (assumed_known(goals.relevance, "intermediate", g) & g.closure(goals.core)) - learner_known
+        if skipped:
+            level = "intermediate"
+            titles = sorted(g.topics[s].title for s in skipped)
+            level_note.append(
+                f"{_join([g.topics[c].title for c in goals.core])} is an advanced topic, so we assumed you already "
+                f"program and did not include {_join(titles, 4)}. If you are new to programming, ask again with "
+                "preferences.difficulty set to beginner and they are taught first."
+            )
+    known = (assumed_known(goals.relevance, level, g) | learner_known) - set(goals.core)
     fit = fit_budget(goals, budget, g, known)
     present = set(fit.steps)
     crash_set = set(fit.crash)
     steps: list[PlannedStep] = []
     if fit.crash and fit.crash_hours:
-        steps.append(_crash_step(g, fit.crash, fit.crash_hours))
+        keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
+        focus = {s for s in fit.crash if keys and _named_by(g.topics[s], keys)}
+        steps.append(_crash_step(g, fit.crash, fit.crash_hours, focus))
     for slug in fit.steps:
         topic = g.topics[slug]
         prereqs = [p for p in topic.prerequisites if p in present]
@@ -621,7 +826,7 @@ def plan_roadmap(
     goal_titles = meta["goal_topics"]
     unknown = [w for w in goals.unknown_terms]
     name = concept.strip()[:150]
-    parts: list[str] = []
+    parts: list[str] = list(goals.assumptions)
     if unknown:
         parts.append(
             f"We do not teach {_join([f'“{w}”' for w in unknown])} yet, so this is a partial roadmap: it covers "
@@ -663,7 +868,7 @@ def plan_roadmap(
         "key_terms": goals.key_terms,
         "level": difficulty or "beginner",
         "known_topics": sorted(g.topics[s].title for s in learner_known & g.closure(list(goals.relevance))),
-        "assumptions": _level_assumption(goals, g, known, taught, difficulty),
+        "assumptions": goals.assumptions + (level_note or _level_assumption(goals, g, known, taught, difficulty)),
         **meta,
     }
     return Plan(title=f"{name} roadmap", description=" ".join(parts), steps=steps, metadata=metadata)
