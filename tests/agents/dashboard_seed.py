@@ -10,7 +10,7 @@ from agents.models import SearchQueryLog
 from agents.services import agents_ensure
 from common.models import Job, JobStatus
 from executor.models import CodeRun, RunState
-from resources.models import JobStatus as ScrapeStatus
+from resources.models import ScrapeStatus
 from resources.models import ScrapeJob
 from resources.models_reco import RecommenderModel, RecommenderStatus
 from tests.factories import UserFactory
