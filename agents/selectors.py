@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from agents.models import Agent, AgentStatus, ChatMessage
 from agents.registry import BY_TYPE, TYPE_OF_KIND
+from common.errors import NotFound
 from common.models import Job, JobStatus
 from users.models import User
 

@@ -12,7 +12,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
 
 from agents import realtime
 from agents.models import Agent, AgentStatus, ChatMessage
@@ -20,7 +19,7 @@ from agents.registry import AGENTS, BY_TYPE, TYPE_OF_KIND
 from agents.tutor import TutorProfile, tutor_answer
 from agents.tutor.grounding import build_messages, grounded_chunks
 from common import jobs, throttling
-from common.exceptions import Conflict
+from common.errors import Conflict, Invalid, NotFound, RateLimited
 from common.llm import OFFLINE_LABEL, LLMError, get_provider
 from common.models import Job, JobStatus
 from learning.models import Module
@@ -232,7 +231,7 @@ def chat_rate_limit(user: User) -> None:
         logger.warning("Chat rate limit unavailable (cache down); allowing the message")
         return
     if state.exceeded:
-        raise Throttled(wait=state.retry_after, detail="Too many chat messages; try again shortly.")
+        raise RateLimited("Too many chat messages; try again shortly.", wait=state.retry_after)
 
 
 def chat_message_stream(
@@ -247,9 +246,9 @@ def chat_message_stream(
     unsupported reply falls back to the offline answer. `provider` says which answered."""
     text = message.strip()
     if not text:
-        raise ValidationError({"message": ["This field may not be blank."]})
+        raise Invalid(fields={"message": ["This field may not be blank."]})
     if len(text) > MAX_MESSAGE_CHARS:
-        raise ValidationError({"message": [f"At most {MAX_MESSAGE_CHARS} characters."]})
+        raise Invalid(fields={"message": [f"At most {MAX_MESSAGE_CHARS} characters."]})
     module = None
     if module_id is not None:
         module = Module.objects.filter(pk=module_id).only("pk", "title").first()

@@ -10,22 +10,21 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
-from django.utils.text import slugify
-from rest_framework.exceptions import NotFound, ValidationError
 
 from agents import evaluator
 from agents.content import UnknownTopic, content_generate
 from common import jobs
+from common.errors import NotFound
 from common.llm import OFFLINE_LABEL, LLMError, Message, data_block, get_provider
 from executor import services as executor_services
 from executor.models import CodeRun, RunState
-from learning import services_code
+from learning import selectors as learning_selectors
+from learning import services_code, services_drafts
 from learning.models import (
     CodeSubmission,
     LearningPath,
     Module,
     ProgressStatus,
-    Question,
     QuestionType,
     Quiz,
     UserModuleProgress,
@@ -230,30 +229,13 @@ def content_generate_for(
 
 def content_save_draft(*, user: User, content: dict[str, Any], module: Module | None = None) -> Quiz:
     """Staff: store generated questions as a draft quiz (not served to learners until published in the admin)."""
-    questions = content.get("questions") or []
-    if not questions:
-        raise ValidationError({"questions": ["Nothing to save."]})
-    title = str(content.get("title") or content.get("topic") or "Generated quiz")[:255]
-    with transaction.atomic():
-        base = slugify(f"draft-{title}")[:80] or "draft"
-        slug, n = base, 1
-        while Quiz.objects.filter(slug=slug).exists():
-            n += 1
-            slug = f"{base}-{n}"
-        quiz = Quiz.objects.create(
-            slug=slug, title=title, description=f"Generated draft on {content.get('topic', '')}"[:2000],
-            module=module, difficulty={"beginner": "easy", "intermediate": "medium", "advanced": "hard"}.get(
-                str(content.get("difficulty")), "medium"), is_draft=True,
-        )  # fmt: skip
-        for index, item in enumerate(questions):
-            row = Question(
-                quiz=quiz, order_index=index, type=item["type"], question=item["question"],
-                options=item.get("options") or [], correct_answer=item["correct_answer"],
-                explanation=item.get("explanation", ""), points=int(item.get("points") or 1),
-            )  # fmt: skip
-            row.full_clean()
-            row.save()
-    return quiz
+    return services_drafts.quiz_draft_create(
+        title=str(content.get("title") or content.get("topic") or "Generated quiz"),
+        topic=str(content.get("topic", "")),
+        difficulty=str(content.get("difficulty")),
+        questions=content.get("questions") or [],
+        module=module,
+    )
 
 
 # --- learning coordinator -------------------------------------------------------------------------------------------
@@ -503,7 +485,4 @@ def knowledge_graph_record(*, user: User, title: str, query: dict[str, Any], bui
 
 
 def module_for_user(*, module_id: int) -> Module:
-    module = Module.objects.filter(pk=module_id, learning_path__is_published=True).first()
-    if module is None:
-        raise NotFound("No such module.")
-    return module
+    return learning_selectors.module_get_published(module_id=module_id)

@@ -171,7 +171,9 @@ class JobRecorder:
         # Client errors (validation, permissions) are the caller's, not the agent's: they do not count as failures.
         from rest_framework.exceptions import APIException
 
-        client_error = isinstance(exc, APIException) and getattr(exc, "status_code", 500) < 500
+        from common.errors import DomainError
+
+        client_error = isinstance(exc, (APIException, DomainError)) and getattr(exc, "status_code", 500) < 500
         job_finish(job=self.job, failed=not client_error, error=f"{type(exc).__name__}: {exc}", output=self.output)
 
 

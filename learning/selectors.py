@@ -6,8 +6,8 @@ import numpy as np
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django_filters import FilterSet
-from rest_framework.exceptions import NotFound, ValidationError
 
+from common.errors import Invalid, NotFound
 from learning.filters import (
     AttemptFilter,
     LearningPathFilter,
@@ -39,7 +39,7 @@ SUMMARY_DEFER = ("content", "solution", "starter_code")
 def _filtered(filterset_class: type[FilterSet], params: Any, queryset: QuerySet) -> QuerySet:
     filterset = filterset_class(params, queryset=queryset)
     if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
+        raise Invalid(fields=filterset.errors)
     return filterset.qs
 
 
@@ -83,6 +83,14 @@ def modules_list(*, params: Any) -> QuerySet[Module]:
         .order_by("learning_path_id", "order_index", "id")
     )
     return _filtered(ModuleFilter, params, queryset)
+
+
+def module_get_published(*, module_id: int) -> Module:
+    """A published module, whole (the agents' evaluator and tutor read its solution and tests)."""
+    module = Module.objects.filter(pk=module_id, learning_path__is_published=True).first()
+    if module is None:
+        raise NotFound("No such module.")
+    return module
 
 
 def module_get(*, module_id: int) -> Module:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, F, Sum
 from django.utils import timezone
 
-from common.exceptions import Conflict
+from common.errors import Conflict
 from learning.errors import LearningErrorCode
 from learning.gamification import rules
 from learning.grading import is_correct

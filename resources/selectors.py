@@ -4,8 +4,8 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
-from rest_framework.exceptions import NotFound
 
+from common.errors import NotFound
 from resources import hybrid, search
 from resources.models import Resource, ScrapeJob, UserInteractionVersion, UserResourceInteraction
 from resources.query import known_words, understand

@@ -21,9 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from common import jobs as common_jobs
+from common.errors import NotFound
 from common.retrieval import embed_texts, encode_vector
 from resources import tasks
 from resources.models import (

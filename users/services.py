@@ -10,12 +10,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import (
-    AuthenticationFailed,
-    ErrorDetail,
-    Throttled,
-    ValidationError,
-)
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
@@ -23,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from common import throttling
-from common.exceptions import ServiceUnavailable
+from common.errors import Invalid, RateLimited, Unauthenticated, Unavailable
 from common.utils import model_update
 from users.errors import UserErrorCode
 from users.models import Achievement, Badge, DailyActivity, User, UserAchievement, UserBadge, UserPreferences
@@ -66,7 +60,7 @@ def _unique_errors(*, username: str | None, email: str | None, exclude: User | N
 
 def _raise_unique(errors: dict[str, list[str]]) -> None:
     if errors:
-        raise ValidationError({k: [ErrorDetail(m, code=UserErrorCode.UNIQUE) for m in v] for k, v in errors.items()})
+        raise Invalid(fields=errors, code=UserErrorCode.UNIQUE)
 
 
 @transaction.atomic
@@ -77,7 +71,7 @@ def user_register(*, username: str, email: str, password: str, first_name: str =
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationError({"password": list(exc.messages)}, code="password_invalid") from None
+        raise Invalid(fields={"password": list(exc.messages)}, code="password_invalid") from None
     user.set_password(password)
     try:
         user.full_clean(exclude=["password"])
@@ -99,9 +93,9 @@ def _failure_count(ident: str, detail: str) -> None:
     try:
         state = throttling.hit("login_failures", ident)
     except throttling.CACHE_ERRORS:
-        raise ServiceUnavailable("Login is temporarily unavailable; try again shortly.") from None
+        raise Unavailable("Login is temporarily unavailable; try again shortly.") from None
     if state.exceeded:
-        raise Throttled(wait=state.retry_after, detail=detail)
+        raise RateLimited(detail, wait=state.retry_after)
 
 
 def user_authenticate(*, identifier: str, password: str, ip: str) -> User:
@@ -123,14 +117,14 @@ def user_authenticate(*, identifier: str, password: str, ip: str) -> User:
     else:
         valid = user.check_password(password) and user.is_active
     if not valid:
-        raise AuthenticationFailed(INVALID_CREDENTIALS, code=UserErrorCode.INVALID_CREDENTIALS)
+        raise Unauthenticated(INVALID_CREDENTIALS, code=UserErrorCode.INVALID_CREDENTIALS)
     throttling.reset("login_failures", ident)
     return user  # type: ignore[return-value]
 
 
 def token_refresh(*, raw_refresh: str) -> dict[str, str]:
     """A new access token (and, with rotation on, a new refresh token) for a valid, unrevoked refresh token."""
-    invalid = AuthenticationFailed("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID)
+    invalid = Unauthenticated("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID)
     try:
         refresh = RefreshToken(raw_refresh)  # signature, expiry, type and blacklist
     except TokenError:
@@ -170,7 +164,7 @@ def user_logout(*, raw_refresh: str) -> None:
         refresh = RefreshToken(raw_refresh, verify=False)
         refresh.verify_token_type()
     except (TokenError, TokenBackendError):
-        raise AuthenticationFailed("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID) from None
+        raise Unauthenticated("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID) from None
     session_revoke(sid=refresh.get("sid"))
     try:
         with transaction.atomic():
@@ -185,14 +179,14 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     ident = f"password-change|user:{user.pk}|{ip}"
     _failure_count(ident, "Too many failed attempts.")
     if not user.check_password(current_password):
-        raise ValidationError(
-            {"current_password": ["Current password is incorrect."]}, code=UserErrorCode.WRONG_PASSWORD
+        raise Invalid(
+            fields={"current_password": ["Current password is incorrect."]}, code=UserErrorCode.WRONG_PASSWORD
         )
     throttling.reset("login_failures", ident)  # the right password: a weak new one is not a guess
     try:
         password_validation.validate_password(new_password, user)
     except DjangoValidationError as exc:
-        raise ValidationError({"new_password": list(exc.messages)}, code="password_invalid") from None
+        raise Invalid(fields={"new_password": list(exc.messages)}, code="password_invalid") from None
     return _password_set(user=user, new_password=new_password)
 
 
@@ -222,7 +216,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     try:
         model_update(instance=locked, fields=PROFILE_FIELDS, data=data)
     except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+        raise Invalid(fields=exc.message_dict) from None
     if personal:
         preferences_version_bump(user=locked)
     return locked
@@ -246,7 +240,7 @@ def preferences_update(*, user: User, data: dict[str, Any]) -> UserPreferences:
     try:
         _, changed = model_update(instance=prefs, fields=PREFERENCE_FIELDS, data=data)
     except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+        raise Invalid(fields=exc.message_dict) from None
     if changed:
         preferences_version_bump(user=user)
         prefs.refresh_from_db(fields=["version", "updated_at"])

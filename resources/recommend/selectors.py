@@ -4,8 +4,8 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
-from rest_framework.exceptions import NotFound
 
+from common.errors import NotFound
 from resources.models_reco import RecommenderModel
 from resources.recommend import services
 from resources.recommend.serializers import ResourceRecommendationOutputSerializer
