@@ -39,7 +39,7 @@ def _kind_stats() -> dict[str, dict[str, Any]]:
         last=Max("created_at"),
         last_finished=Max("finished_at"),
     )
-    return {row["kind"]: row for row in rows}
+    return {row["kind"]: dict(row) for row in rows}
 
 
 def _fold(agent: Agent, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:

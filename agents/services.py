@@ -320,7 +320,7 @@ def chat_message_send(
             on_chunk(event["delta"])
         elif event["type"] == "message":
             chat = event["chat"]
-    assert chat is not None
+    assert isinstance(chat, ChatMessage)
     return chat
 
 

@@ -182,12 +182,13 @@ def _content_by_llm(base: dict[str, Any], topic: str, difficulty: str, learning_
         ),
     ]
     reply = provider.complete(messages, json_schema=CONTENT_SCHEMA, schema_name="lesson", max_tokens=2500)
-    data = reply.data if isinstance(reply.data, dict) else None
+    data: dict[str, Any] = reply.data if isinstance(reply.data, dict) else {}
     questions = _valid_llm_questions(data.get("questions")) if data else []
+    raw_outline = data.get("outline")
     outline = [
         {"heading": str(o.get("heading", ""))[:200], "points": [str(p)[:500] for p in o.get("points", [])][:8],
          "source": None}
-        for o in (data.get("outline") if data and isinstance(data.get("outline"), list) else [])
+        for o in (raw_outline if isinstance(raw_outline, list) else [])
         if isinstance(o, dict) and o.get("heading")
     ]  # fmt: skip
     if not questions or not outline:
@@ -345,7 +346,8 @@ def _next_roadmap_steps(user: User, limit: int) -> list[dict[str, Any]]:
         .select_related("roadmap")
         .order_by("roadmap_id", "order_index")
     )
-    out, per_roadmap = [], {}
+    out: list[dict[str, Any]] = []
+    per_roadmap: dict[int, int] = {}
     for step in steps[:200]:
         if per_roadmap.get(step.roadmap_id, 0) >= 2:
             continue
@@ -479,7 +481,7 @@ def _insights(result: dict[str, Any]) -> list[str]:
 
 def knowledge_graph_record(*, user: User, title: str, query: dict[str, Any], build: Any) -> dict[str, Any]:
     with jobs.job_run(kind="knowledge_graph_query", title=title, owner=user, input_data=query) as recorder:
-        result = build()
+        result: dict[str, Any] = build()
         recorder.output.update(nodes=len(result.get("nodes", [])), edges=len(result.get("edges", [])))
     return result
 

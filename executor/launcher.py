@@ -32,6 +32,7 @@ import socket
 import struct
 import sys
 import time
+from typing import Any
 
 if __package__ in (None, ""):  # started as a script: make `executor.cgroups` importable without Django
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -71,7 +72,7 @@ def _memfd(name: str, data: bytes) -> int:
     return fd
 
 
-def _exec_sandbox(req: dict, stdin_fd: int, out_w: int, err_w: int, keep: list[int], runner: int) -> None:
+def _exec_sandbox(req: dict[str, Any], stdin_fd: int, out_w: int, err_w: int, keep: list[int], runner: int) -> None:
     """In the forked child: become the sandbox's first process and exec bwrap. Never returns."""
     try:
         os.setsid()
@@ -128,7 +129,7 @@ def _owner(pid: str) -> int:
         return -1
 
 
-def run_one(req: dict, source: bytes, stdin: bytes) -> tuple[dict, bytes, bytes]:
+def run_one(req: dict[str, Any], source: bytes, stdin: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     """Start one sandbox and watch it to the end (in a runner process)."""
     cgroup = SlotCgroup.from_dict(req["cgroup"]) if req.get("cgroup") else None
     oom_before = baseline = 0

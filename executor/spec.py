@@ -42,13 +42,12 @@ class Limits:
 
     def with_request(self, *, timeout: float | None = None, memory_mb: int | None = None) -> "Limits":
         """Apply a learner's `timeout` (seconds of wall time) and `memory_limit` (MB) before clamping."""
-        changes: dict[str, float | int] = {}
+        limits = self
         if timeout is not None:
-            changes["wall_seconds"] = float(timeout)
-            changes["cpu_seconds"] = min(self.cpu_seconds, float(timeout))
+            limits = replace(limits, wall_seconds=float(timeout), cpu_seconds=min(self.cpu_seconds, float(timeout)))
         if memory_mb is not None:
-            changes["memory_mb"] = int(memory_mb)
-        return replace(self, **changes)
+            limits = replace(limits, memory_mb=int(memory_mb))
+        return limits
 
 
 MAX_SOURCE_BYTES = 64 * 1024

@@ -4,7 +4,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django_filters import FilterSet
 
 from common.errors import Invalid, NotFound
@@ -36,14 +36,15 @@ from users.models import User
 SUMMARY_DEFER = ("content", "solution", "starter_code")
 
 
-def _filtered(filterset_class: type[FilterSet], params: Any, queryset: QuerySet) -> QuerySet:
+def _filtered[M: Model](filterset_class: type[FilterSet], params: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     filterset = filterset_class(params, queryset=queryset)
     if not filterset.is_valid():
         raise Invalid(fields=filterset.errors)
-    return filterset.qs
+    filtered: QuerySet[M] = filterset.qs
+    return filtered
 
 
-def _prerequisite_ids() -> Prefetch:
+def _prerequisite_ids() -> "Prefetch[str, QuerySet[Module], str]":
     return Prefetch("prerequisites", queryset=Module.objects.only("id").order_by("id"))
 
 

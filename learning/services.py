@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, F, Sum
+from django.db.models import Avg, Count, F, Model, Sum
 from django.utils import timezone
 
 from common.errors import Conflict
@@ -250,8 +250,9 @@ def quiz_attempt_submit(
     review_services.review_record_quiz_attempt(user=user, attempt=attempt)
     if attempt.passed:
         award_once(user=user, kind=AwardKind.QUIZ_PASSED, object_id=quiz.pk, points=POINTS[AwardKind.QUIZ_PASSED])
-        if quiz.module_id and not missing_prerequisites(user=user, module=quiz.module):
-            progress_update(user=user, module=quiz.module, status=ProgressStatus.COMPLETED, score=percentage)
+        module = quiz.module if quiz.module_id else None
+        if module is not None and not missing_prerequisites(user=user, module=module):
+            progress_update(user=user, module=module, status=ProgressStatus.COMPLETED, score=percentage)
     achievements_evaluate(user=user)
     return attempt
 
@@ -291,8 +292,8 @@ def seed_size() -> int:
     return len(_path_files()) + 1
 
 
-def _upsert(model: type, lookup: dict[str, Any], values: dict[str, Any], counts: dict[str, int]) -> Any:
-    obj, created = model.objects.update_or_create(**lookup, defaults=values)
+def _upsert[M: Model](model: type[M], lookup: dict[str, Any], values: dict[str, Any], counts: dict[str, int]) -> M:
+    obj, created = model._default_manager.update_or_create(**lookup, defaults=values)
     counts["created" if created else "updated"] += 1
     return obj
 

@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 CATALOGUE = Path(__file__).resolve().parent / "data" / "catalogue.yaml"
 CATALOGUE_FILES = (CATALOGUE, CATALOGUE.with_name("catalogue_extra.yaml"))  # seeded in this order; URLs unique
-COUNTER_FIELDS = {
+COUNTER_FIELDS: dict[str, str] = {
     InteractionType.VIEW: "view_count",
     InteractionType.LIKE: "like_count",
     InteractionType.SAVE: "save_count",

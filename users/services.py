@@ -2,7 +2,7 @@
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -126,7 +126,7 @@ def token_refresh(*, raw_refresh: str) -> dict[str, str]:
     """A new access token (and, with rotation on, a new refresh token) for a valid, unrevoked refresh token."""
     invalid = Unauthenticated("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID)
     try:
-        refresh = RefreshToken(raw_refresh)  # signature, expiry, type and blacklist
+        refresh = RefreshToken(raw_refresh)  # type: ignore[arg-type]  # simplejwt annotates the raw str as Token
     except TokenError:
         raise invalid from None
     user = User.objects.filter(pk=refresh.get(jwt_settings.USER_ID_CLAIM)).first()
@@ -136,7 +136,8 @@ def token_refresh(*, raw_refresh: str) -> dict[str, str]:
     if settings.SIMPLE_JWT.get("ROTATE_REFRESH_TOKENS", False):
         # The blacklist row is unique per token: of two concurrent refreshes with one token only one rotates.
         with transaction.atomic():
-            _, created = refresh.blacklist()
+            # simplejwt annotates blacklist() as the row; it returns get_or_create's (row, created).
+            _, created = cast("tuple[object, bool]", refresh.blacklist())
             if not created:
                 raise invalid
             refresh.set_jti()
@@ -160,8 +161,8 @@ def user_logout(*, raw_refresh: str) -> None:
     Logging out twice is not an error, so the blacklist is not checked here; signature, expiry and type are.
     """
     try:
-        token_backend.decode(raw_refresh, verify=True)
-        refresh = RefreshToken(raw_refresh, verify=False)
+        token_backend.decode(raw_refresh, verify=True)  # type: ignore[arg-type]  # the raw str, annotated as Token
+        refresh = RefreshToken(raw_refresh, verify=False)  # type: ignore[arg-type]
         refresh.verify_token_type()
     except (TokenError, TokenBackendError):
         raise Unauthenticated("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID) from None

@@ -29,6 +29,7 @@ import tempfile
 import time
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import docker
 from django.conf import settings
@@ -120,7 +121,7 @@ def _client() -> docker.DockerClient:
 
 
 def image_tag() -> str:
-    return settings.EXECUTOR_DOCKER_IMAGE
+    return str(settings.EXECUTOR_DOCKER_IMAGE)
 
 
 def build_image(log=logger.info) -> str:  # type: ignore[no-untyped-def]
@@ -325,7 +326,7 @@ class DockerBackend(Backend):
             except NotFound:
                 pass
         wall = time.monotonic() - started
-        stat: dict = {}
+        stat: dict[str, Any] = {}
         if STAT_MARKER in err:
             err, _, tail = err.rpartition(STAT_MARKER)
             try:
