@@ -82,7 +82,7 @@ fmt: venv
 	$(VENV)/bin/ruff format .
 
 schema: venv
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file schema.yaml
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 worker: venv .env
 	$(VENV)/bin/celery -A config worker -Q $(QUEUES) --loglevel=INFO
