@@ -32,6 +32,7 @@ import socket
 import struct
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 if __package__ in (None, ""):  # started as a script: make `executor.cgroups` importable without Django
@@ -223,7 +224,9 @@ def run_one(req: dict[str, Any], source: bytes, stdin: bytes) -> tuple[dict[str,
     return reply, out, err
 
 
-def _collect(out_r: int, err_r: int, cap: int, deadline: float, kill_run) -> tuple[bytes, bytes, bool, bool]:  # type: ignore[no-untyped-def]
+def _collect(
+    out_r: int, err_r: int, cap: int, deadline: float, kill_run: Callable[[], None]
+) -> tuple[bytes, bytes, bool, bool]:
     """Read stdout and stderr until both close, stopping the run at the output cap or the wall deadline."""
     buffers = {out_r: bytearray(), err_r: bytearray()}
     poller = select.poll()

@@ -3,6 +3,7 @@ server-side maxima. Request values are clamped, never trusted."""
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 
 class RunStatus(StrEnum):
@@ -97,9 +98,9 @@ class RunResult:
 INT32_MAX = 2**31 - 1
 
 
-def _finite(value: object, maximum: float, minimum: float = 0.0) -> float:
+def _finite(value: Any, maximum: float, minimum: float = 0.0) -> float:
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError, OverflowError):
         return 0.0
     if number != number:  # NaN

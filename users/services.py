@@ -116,10 +116,10 @@ def user_authenticate(*, identifier: str, password: str, ip: str) -> User:
         valid = False
     else:
         valid = user.check_password(password) and user.is_active
-    if not valid:
+    if user is None or not valid:
         raise Unauthenticated(INVALID_CREDENTIALS, code=UserErrorCode.INVALID_CREDENTIALS)
     throttling.reset("login_failures", ident)
-    return user  # type: ignore[return-value]
+    return user
 
 
 def token_refresh(*, raw_refresh: str) -> dict[str, str]:

@@ -27,6 +27,7 @@ import struct
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,7 @@ def image_tag() -> str:
     return str(settings.EXECUTOR_DOCKER_IMAGE)
 
 
-def build_image(log=logger.info) -> str:  # type: ignore[no-untyped-def]
+def build_image(log: Callable[[str], None] = logger.info) -> str:
     """Import the runtime rootfs as the sandbox image (`docker import`: nothing is pulled from a registry)."""
     if not runtime.is_built():
         raise BackendUnavailable("build the sandbox runtime first: manage.py executor_build_runtime")
