@@ -35,15 +35,33 @@ logger = logging.getLogger(__name__)
 INVALID_CREDENTIALS = "Invalid username or password."
 
 PROFILE_FIELDS = [
-    "username", "email", "first_name", "last_name", "bio", "profile_image", "learning_style",
-    "preferred_difficulty", "learning_pace", "current_goal", "goal_deadline", "agent_interaction_level",
-    "preferred_feedback_style", "dark_mode", "notifications_enabled", "email_notifications", "push_notifications",
-]  # fmt: skip
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "bio",
+    "profile_image",
+    "learning_style",
+    "preferred_difficulty",
+    "learning_pace",
+    "current_goal",
+    "goal_deadline",
+    "agent_interaction_level",
+    "preferred_feedback_style",
+    "dark_mode",
+    "notifications_enabled",
+    "email_notifications",
+    "push_notifications",
+]
 SETTINGS_FIELDS = PROFILE_FIELDS
 PREFERENCE_FIELDS = [
-    "preferred_media_types", "preferred_difficulty", "preferred_learning_style", "max_duration_minutes", "avoid_tags",
+    "preferred_media_types",
+    "preferred_difficulty",
+    "preferred_learning_style",
+    "max_duration_minutes",
+    "avoid_tags",
     "interests",
-]  # fmt: skip
+]
 # Profile fields the recommender reads: a change bumps UserPreferences.version (its cache identity).
 PERSONALISATION_PROFILE_FIELDS = ["bio", "current_goal", "learning_style", "preferred_difficulty"]
 

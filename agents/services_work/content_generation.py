@@ -65,10 +65,16 @@ def _valid_llm_questions(items: Any) -> list[dict[str, Any]]:
             continue
         if item["type"] == QuestionType.MULTIPLE_CHOICE and (len(options) < 2 or str(answer) not in options):
             continue
-        out.append({
-            "type": item["type"], "question": question[:1000], "options": options[:8], "correct_answer": answer,
-            "explanation": str(item.get("explanation") or "")[:2000], "points": 1,
-        })  # fmt: skip
+        out.append(
+            {
+                "type": item["type"],
+                "question": question[:1000],
+                "options": options[:8],
+                "correct_answer": answer,
+                "explanation": str(item.get("explanation") or "")[:2000],
+                "points": 1,
+            }
+        )
     return out
 
 
@@ -92,33 +98,55 @@ def _content_by_llm(base: dict[str, Any], topic: str, difficulty: str, learning_
     questions = _valid_llm_questions(data.get("questions")) if data else []
     raw_outline = data.get("outline")
     outline = [
-        {"heading": str(o.get("heading", ""))[:200], "points": [str(p)[:500] for p in o.get("points", [])][:8],
-         "source": None}
+        {
+            "heading": str(o.get("heading", ""))[:200],
+            "points": [str(p)[:500] for p in o.get("points", [])][:8],
+            "source": None,
+        }
         for o in (raw_outline if isinstance(raw_outline, list) else [])
         if isinstance(o, dict) and o.get("heading")
-    ]  # fmt: skip
+    ]
     if not questions or not outline:
         raise LLMError(reply.parse_error or "the model's lesson was unusable")
-    return {**base, "title": str(data.get("title") or base["title"])[:255], "outline": outline, "questions": questions,
-            "provider": f"{reply.provider}:{reply.model}"}  # fmt: skip
+    return {
+        **base,
+        "title": str(data.get("title") or base["title"])[:255],
+        "outline": outline,
+        "questions": questions,
+        "provider": f"{reply.provider}:{reply.model}",
+    }
 
 
 def content_generate_for(
-    *, user: User, topic: str, difficulty: str, learning_style: str | None = None, module_id: int | None = None,
+    *,
+    user: User,
+    topic: str,
+    difficulty: str,
+    learning_style: str | None = None,
+    module_id: int | None = None,
     question_count: int = 5,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """A lesson outline and quiz questions (the Quiz question shape) for a topic: by the LLM when one is configured
     (grounded on our material, validated, falling back on failure), else generated from our own content."""
     with jobs.job_run(
-        kind="content_generation", title=f"Generate content on “{topic[:120]}”", owner=user,
-        input_data={"topic": topic[:200], "difficulty": difficulty, "learning_style": learning_style,
-                    "module_id": module_id},
-    ) as recorder:  # fmt: skip
+        kind="content_generation",
+        title=f"Generate content on “{topic[:120]}”",
+        owner=user,
+        input_data={
+            "topic": topic[:200],
+            "difficulty": difficulty,
+            "learning_style": learning_style,
+            "module_id": module_id,
+        },
+    ) as recorder:
         try:
             base = content_generate(
-                topic=topic, difficulty=difficulty, learning_style=learning_style, module_id=module_id,
+                topic=topic,
+                difficulty=difficulty,
+                learning_style=learning_style,
+                module_id=module_id,
                 question_count=question_count,
-            )  # fmt: skip
+            )
         except UnknownTopic as exc:  # like an unknown concept in the knowledge graph: nothing of ours to build on
             recorder.output["outcome"] = "unknown_topic"
             raise NotFound(str(exc)) from None

@@ -57,20 +57,29 @@ def coordinator_recommend(*, user: User, limit: int = 5) -> dict[str, Any]:
                 if module.learning_path_id in seen_fresh:
                     continue
                 seen_fresh.add(module.learning_path_id)
-            picked.append({
-                "module_id": module.pk, "title": module.title, "learning_path_id": module.learning_path_id,
-                "learning_path": module.learning_path.title, "module_type": module.module_type,
-                "estimated_duration": module.estimated_duration, "reason": reason,
-            })  # fmt: skip
+            picked.append(
+                {
+                    "module_id": module.pk,
+                    "title": module.title,
+                    "learning_path_id": module.learning_path_id,
+                    "learning_path": module.learning_path.title,
+                    "module_type": module.module_type,
+                    "estimated_duration": module.estimated_duration,
+                    "reason": reason,
+                }
+            )
             if len(picked) >= limit:
                 break
         paths = _next_paths(user, modules, completed, started_paths)
         steps = _next_roadmap_steps(user, limit)
         due = [
-            {**row, "reason": f"{row['reviews_due']} review{'s' if row['reviews_due'] != 1 else ''} due in "
-                              f"“{row['title']}”: recall it before it fades."}
+            {
+                **row,
+                "reason": f"{row['reviews_due']} review{'s' if row['reviews_due'] != 1 else ''} due in "
+                f"“{row['title']}”: recall it before it fades.",
+            }
             for row in review_selectors.due_by_module(user=user, limit=limit)
-        ]  # fmt: skip
+        ]
         recorder.output.update(modules=len(picked), paths=len(paths), roadmap_steps=len(steps), due_reviews=len(due))
     return {"due_reviews": due, "next_modules": picked, "next_paths": paths, "roadmap_steps": steps}
 
@@ -105,9 +114,20 @@ def _next_paths(user: User, modules: list[Module], completed: set[int], started:
             )
         else:
             reason, rank = f"A {path.difficulty_level} path.", 3 + abs(level - target)
-        out.append((rank, path.pk, {"learning_path_id": path.pk, "title": path.title,
-                                     "difficulty_level": path.difficulty_level, "modules_completed": done,
-                                     "modules_total": len(mods), "reason": reason}))  # fmt: skip
+        out.append(
+            (
+                rank,
+                path.pk,
+                {
+                    "learning_path_id": path.pk,
+                    "title": path.title,
+                    "difficulty_level": path.difficulty_level,
+                    "modules_completed": done,
+                    "modules_total": len(mods),
+                    "reason": reason,
+                },
+            )
+        )
     out.sort(key=lambda item: (item[0], item[1]))
     return [item[2] for item in out[:3]]
 
@@ -125,10 +145,15 @@ def _next_roadmap_steps(user: User, limit: int) -> list[dict[str, Any]]:
         if per_roadmap.get(step.roadmap_id, 0) >= 2:
             continue
         per_roadmap[step.roadmap_id] = per_roadmap.get(step.roadmap_id, 0) + 1
-        out.append({
-            "roadmap_id": step.roadmap_id, "step_id": step.pk, "title": step.title, "week": step.week,
-            "reason": f"Next open step (week {step.week}) of your roadmap “{step.roadmap.title}”.",
-        })  # fmt: skip
+        out.append(
+            {
+                "roadmap_id": step.roadmap_id,
+                "step_id": step.pk,
+                "title": step.title,
+                "week": step.week,
+                "reason": f"Next open step (week {step.week}) of your roadmap “{step.roadmap.title}”.",
+            }
+        )
         if len(out) >= limit:
             break
     return out

@@ -39,9 +39,14 @@ def _static_jac(check: CodeRun | None) -> dict[str, Any]:
 
 
 def code_evaluate(
-    *, user: User, code: str, language: str, test_cases: list[dict[str, str]] | None = None,
-    module: Module | None = None, stdin: str = "",
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    user: User,
+    code: str,
+    language: str,
+    test_cases: list[dict[str, str]] | None = None,
+    module: Module | None = None,
+    stdin: str = "",
+) -> dict[str, Any]:
     """Run the code against the given (or the module's) test cases in the sandbox — or just run it when there are
     none — and add feedback: per-test results with a diff for each wrong output, syntax errors with line numbers and
     static findings (ruff for Python, `jac check` in the sandbox for Jac)."""

@@ -28,11 +28,17 @@ def weekly_activity(*, user: User, today: date | None = None) -> list[dict[str, 
     for offset in range(7):
         day = start + timedelta(days=offset)
         row = rows.get(day)
-        out.append({
-            "day": day.strftime("%a"), "date": day.isoformat(), "minutes": row.minutes if row else 0,
-            "actions": row.actions if row else 0, "modules_completed": row.modules_completed if row else 0,
-            "points": row.points if row else 0, "active": bool(row and (row.actions or row.minutes)),
-        })  # fmt: skip
+        out.append(
+            {
+                "day": day.strftime("%a"),
+                "date": day.isoformat(),
+                "minutes": row.minutes if row else 0,
+                "actions": row.actions if row else 0,
+                "modules_completed": row.modules_completed if row else 0,
+                "points": row.points if row else 0,
+                "active": bool(row and (row.actions or row.minutes)),
+            }
+        )
     return out
 
 
@@ -59,11 +65,17 @@ def _path_projection(user: User, pace_per_day: float, today: date) -> list[dict[
             projected = "completed"
         elif pace_per_day > 0:
             projected = (today + timedelta(days=int(-(-remaining // pace_per_day)))).isoformat()
-        out.append({
-            "learning_path_id": path.pk, "title": path.title, "modules_completed": done, "modules_total": path.total,
-            "progress_percentage": round(100.0 * done / path.total, 1) if path.total else 0.0,
-            "remaining_modules": remaining, "projected_completion": projected,
-        })  # fmt: skip
+        out.append(
+            {
+                "learning_path_id": path.pk,
+                "title": path.title,
+                "modules_completed": done,
+                "modules_total": path.total,
+                "progress_percentage": round(100.0 * done / path.total, 1) if path.total else 0.0,
+                "remaining_modules": remaining,
+                "projected_completion": projected,
+            }
+        )
     return out
 
 
@@ -71,37 +83,57 @@ def progress_track(*, user: User, module: Module | None = None) -> dict[str, Any
     """Stats, weekly activity, pace (modules a day over the last 28 days) and projected completion per path; with a
     module, that module's progress too."""
     with jobs.job_run(
-        kind="progress_analysis", title="Analyse learning progress", owner=user,
+        kind="progress_analysis",
+        title="Analyse learning progress",
+        owner=user,
         input_data={"module_id": module.pk if module else None},
-    ) as recorder:  # fmt: skip
+    ) as recorder:
         today = timezone.now().date()
         window = DailyActivity.objects.filter(user=user, date__gt=today - timedelta(days=28)).aggregate(
             modules=Sum("modules_completed"), minutes=Sum("minutes"), days=Count("id", filter=Q(actions__gt=0))
         )
         modules_28 = window["modules"] or 0
         pace = modules_28 / 28.0
-        user.refresh_from_db(fields=["total_modules_completed", "total_time_spent", "current_streak",
-                                     "longest_streak", "total_points", "level", "next_level_points"])  # fmt: skip
+        user.refresh_from_db(
+            fields=[
+                "total_modules_completed",
+                "total_time_spent",
+                "current_streak",
+                "longest_streak",
+                "total_points",
+                "level",
+                "next_level_points",
+            ]
+        )
         result: dict[str, Any] = {
             "stats": {
-                "total_modules_completed": user.total_modules_completed, "total_time_spent": user.total_time_spent,
-                "current_streak": user.current_streak, "longest_streak": user.longest_streak,
-                "total_points": user.total_points, "level": user.level, "next_level_points": user.next_level_points,
+                "total_modules_completed": user.total_modules_completed,
+                "total_time_spent": user.total_time_spent,
+                "current_streak": user.current_streak,
+                "longest_streak": user.longest_streak,
+                "total_points": user.total_points,
+                "level": user.level,
+                "next_level_points": user.next_level_points,
             },
             "weekly_activity": weekly_activity(user=user, today=today),
             "pace": {
-                "modules_per_week": round(pace * 7, 2), "minutes_per_week": round((window["minutes"] or 0) / 4.0, 1),
-                "active_days_last_28": window["days"] or 0, "window_days": 28,
+                "modules_per_week": round(pace * 7, 2),
+                "minutes_per_week": round((window["minutes"] or 0) / 4.0, 1),
+                "active_days_last_28": window["days"] or 0,
+                "window_days": 28,
             },
             "paths": _path_projection(user, pace, today),
-        }  # fmt: skip
+        }
         if module is not None:
             row = UserModuleProgress.objects.filter(user=user, module=module).first()
             result["module"] = {
-                "module_id": module.pk, "title": module.title,
-                "status": row.status if row else ProgressStatus.NOT_STARTED, "time_spent": row.time_spent if row else 0,
-                "score": row.score if row else None, "completed_at": row.completed_at if row else None,
-            }  # fmt: skip
+                "module_id": module.pk,
+                "title": module.title,
+                "status": row.status if row else ProgressStatus.NOT_STARTED,
+                "time_spent": row.time_spent if row else 0,
+                "score": row.score if row else None,
+                "completed_at": row.completed_at if row else None,
+            }
         now = timezone.now()
         result["mastery"] = {
             **review_selectors.review_summary(user=user, at=now),
