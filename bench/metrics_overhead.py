@@ -62,8 +62,9 @@ def main() -> None:
     )
 
     params = dict(connections.settings["default"])
-    engine = params["ENGINE"].replace("django_prometheus.db.", "django.db.")
-    counted_engine = engine.replace("django.db.", "django_prometheus.db.")
+    vendor = connections["default"].vendor  # the engine itself may be ours (common.db.postgresql)
+    engine = "django.db.backends." + vendor
+    counted_engine = "django_prometheus.db.backends." + vendor
     connections.settings["bench_plain"] = {**params, "ENGINE": engine}
     connections.settings["bench_counted"] = {**params, "ENGINE": counted_engine}
     plain_db, counted_db = connections["bench_plain"], connections["bench_counted"]

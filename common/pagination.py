@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -65,6 +66,8 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
         """DRF's, except that an estimated total neither cuts the pages short nor decides the next link."""
         self.request = request
         self.limit = self.get_limit(request)
+        if isinstance(queryset, QuerySet):
+            return self._paginate_exact(queryset)
         self.count = self.get_count(queryset)
         self.offset = self.get_offset(request)
         self.count_is_estimate = bool(getattr(queryset, "count_is_estimate", False))
@@ -72,6 +75,23 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
             return []
         page = list(queryset[self.offset : self.offset + self.limit])
         self.page_is_full = len(page) == self.limit
+        return page
+
+    def _paginate_exact(self, queryset: QuerySet[Any]) -> list[Any]:
+        """A plain queryset: read the page first, and count only when the page cannot tell the total.
+
+        A page that came back shorter than the limit ends the list, so the total is offset + its length (exact, in
+        the same snapshot as the page); only a full page, or an empty one past the start, needs COUNT(*). Most lists
+        of a learner (paths, enrolments, roadmaps, submissions) fit one page: one query instead of two."""
+        self.offset = self.get_offset(self.request)
+        page = list(queryset[self.offset : self.offset + self.limit])
+        self.page_is_full = len(page) == self.limit
+        if page and not self.page_is_full:
+            self.count = self.offset + len(page)
+        elif not page and self.offset == 0:
+            self.count = 0
+        else:
+            self.count = self.get_count(queryset)
         return page
 
     def paginate_list(self, items: Sequence[Any], total: int, request: Request) -> None:

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,6 +24,7 @@ from rest_framework.throttling import BaseThrottle
 from common import counters
 from common.cache import CACHE_ERRORS as _CACHE_ERRORS
 from common.exceptions import ServiceUnavailable
+from common.redis_cache import ReusingRedisCacheClient
 
 # What an unreachable store raises: callers choose to fail open or closed.
 CACHE_ERRORS = (*_CACHE_ERRORS, *counters.ERRORS)
@@ -75,6 +77,19 @@ def _sqlite() -> counters.SqliteCounters | None:
     return None
 
 
+def _redis() -> Any | None:
+    """The Redis client behind the default cache, when it is our Redis backend (else None: generic cache calls)."""
+    client = getattr(cache, "_cache", None)
+    if isinstance(client, ReusingRedisCacheClient):
+        return client.get_client(write=True)
+    return None
+
+
+def _expires_at(ttl_ms: int, period: int) -> float:
+    # PTTL: -2 no key, -1 no expiry (neither happens after SET EX NX + INCR, but a peek can see -2).
+    return time.time() + (ttl_ms / 1000 if ttl_ms and ttl_ms > 0 else period)
+
+
 def _state(count: int, expires_at: float, limit: int, *, at: int) -> RateState:
     retry = max(1, int(expires_at - time.time()) + 1) if count >= at else 0
     return RateState(count=count, limit=limit, retry_after=retry)
@@ -87,6 +102,15 @@ def hit(scope: str, ident: str) -> RateState:
     if (shared := _sqlite()) is not None:
         count, expires_at = shared.hit(key, period)
         return _state(count, expires_at, limit, at=limit + 1)
+    if (redis := _redis()) is not None:
+        # One round trip: open the window if none is open, count, and read how long it has left.
+        name = cache.make_and_validate_key(f"{key}:n")
+        pipe = redis.pipeline(transaction=False)
+        pipe.set(name, 0, ex=period, nx=True)
+        pipe.incr(name)
+        pipe.pttl(name)
+        _, count, ttl_ms = pipe.execute()
+        return _state(int(count), _expires_at(ttl_ms, period), limit, at=limit + 1)
     try:
         count = cache.incr(f"{key}:n")
     except ValueError:  # no open window
@@ -106,6 +130,13 @@ def peek(scope: str, ident: str) -> RateState:
     if (shared := _sqlite()) is not None:
         count, expires_at = shared.peek(key)
         return _state(count, expires_at, limit, at=limit)
+    if (redis := _redis()) is not None:
+        name = cache.make_and_validate_key(f"{key}:n")
+        pipe = redis.pipeline(transaction=False)
+        pipe.get(name)
+        pipe.pttl(name)
+        raw, ttl_ms = pipe.execute()
+        return _state(int(raw or 0), _expires_at(ttl_ms, period), limit, at=limit)
     count = int(cache.get(f"{key}:n") or 0)
     retry = _retry_after(key, period) if count >= limit else 0
     return RateState(count=count, limit=limit, retry_after=retry)

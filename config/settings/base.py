@@ -109,6 +109,9 @@ DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=1)
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=8)
 DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=1.0)
 DB_POOL_MAX_IDLE = env.float("DB_POOL_MAX_IDLE", default=300.0)
+# When every connection of the process is checked out (busy, not down), a request keeps waiting up to this many more
+# seconds before its 503 (common/dbpool.py); 0 → DB_POOL_TIMEOUT is the whole wait.
+DB_POOL_QUEUE_TIMEOUT = env.float("DB_POOL_QUEUE_TIMEOUT", default=10.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=3)
@@ -134,8 +137,10 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # hence every `connection.vendor` check, is unchanged). PostgreSQL only: ~+10 µs a query there, but its SQLite wrapper
 # builds a cursor class per cursor (~+35 µs on a 12 µs query). Measured with bench/metrics_overhead.py.
 METRICS_DB = env.bool("METRICS_DB", default=True)
-if METRICS_DB and IS_POSTGRES:
-    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+if IS_POSTGRES:
+    # Django's backend, counted by django-prometheus when METRICS_DB, with a pool that queues while every connection
+    # is busy instead of answering 503 (common/db/postgresql/base.py, common/dbpool.py).
+    DATABASES["default"]["ENGINE"] = "common.db.postgresql"
 
 # --- Cache and Celery -----------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

@@ -73,3 +73,64 @@ def test_waiting_for_a_run_hands_the_connection_back_to_the_pool():
     assert notify.wait_done("run:test-release", 0.05, lambda: False) is False
     assert connection.connection is None  # released while it waited; queries after it take one again
     assert _open_connections() >= 1
+
+
+@pytest.fixture
+def tiny_pool():
+    """Two connections and a 0.2 s wait: a third request has to queue behind the two."""
+    options = connection.settings_dict["OPTIONS"]
+    saved = options.get("pool")
+    connection.close()
+    connection.close_pool()
+    options["pool"] = {**saved, "min_size": 0, "max_size": 2, "timeout": 0.2}
+    yield connection.pool
+    connection.close()
+    connection.close_pool()
+    options["pool"] = saved
+
+
+def test_a_request_queues_while_every_connection_is_busy(tiny_pool):
+    """All connections checked out by running work is load, not an outage: the request waits its turn (200), where
+    the plain pool answered 503 after DB_POOL_TIMEOUT."""
+    import threading
+    import time
+
+    from common.dbpool import PatientConnectionPool
+
+    assert isinstance(tiny_pool, PatientConnectionPool)
+    tiny_pool.open()
+    held = [tiny_pool.getconn(), tiny_pool.getconn()]
+    assert tiny_pool.checked_out == 2
+
+    def release_later() -> None:
+        time.sleep(0.8)
+        for conn in held:
+            tiny_pool.putconn(conn)
+
+    threading.Thread(target=release_later).start()
+    started = time.monotonic()
+    response = asyncio.run(_hammer(1, concurrency=1))
+    waited = time.monotonic() - started
+    assert response == [200]
+    assert waited >= 0.6  # it really waited for a connection to come back, past the 0.2 s pool timeout
+    assert tiny_pool.checked_out <= 1
+
+
+def test_an_unreachable_database_still_times_out_at_the_pool_timeout():
+    """Nothing checked out and no connection to be had: that is an outage, and the wait stays DB_POOL_TIMEOUT."""
+    import time
+
+    from psycopg_pool import ConnectionPool, PoolTimeout
+
+    from common.dbpool import make_patient
+
+    pool = ConnectionPool("host=127.0.0.1 port=1 connect_timeout=1", min_size=0, max_size=2, timeout=0.3, open=False)
+    make_patient(pool, queue_timeout=10)
+    pool.open(wait=False)
+    try:
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout):
+            pool.getconn()
+        assert time.monotonic() - started < 2
+    finally:
+        pool.close(timeout=0)

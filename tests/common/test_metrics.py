@@ -51,7 +51,10 @@ def test_metrics_only_answer_get(client):
 def test_database_and_cache_metrics_when_postgres_and_redis(client):
     if not settings.IS_POSTGRES or not settings.REDIS_URL:
         pytest.skip("the DB wrapper is PostgreSQL-only and the cache wrapper Redis-only")
-    assert settings.DATABASES["default"]["ENGINE"] == "django_prometheus.db.backends.postgresql"
+    from django.db import connections
+    from django_prometheus.db.backends.postgresql.base import DatabaseWrapper as CountedWrapper
+
+    assert isinstance(connections["default"], CountedWrapper)
     cache.set("metrics-probe", 1)
     cache.get("metrics-probe")
     cache.get("metrics-probe-missing")
