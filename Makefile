@@ -1,4 +1,4 @@
-# Pathwise — `make run` serves the API on 0.0.0.0:8000; `make test` runs ruff and the whole test suite.
+# Pathwise — `make run` serves the API on 0.0.0.0:8000; `make test` runs ruff, import-linter, mypy, then the suite.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -67,20 +67,22 @@ run: seed
 dev: seed
 	DJANGO_DEBUG=true $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
-test: venv
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Static checks, fastest first: style, the dependency contracts (pyproject.toml), then types (cached in .mypy_cache).
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 fmt: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 schema: venv
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file schema.yaml
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 worker: venv .env
 	$(VENV)/bin/celery -A config worker -Q $(QUEUES) --loglevel=INFO

@@ -126,7 +126,8 @@ def _error(detail: str, code: str) -> dict[str, Any]:
 def _chat(user: Any, content: dict[str, Any], on_chunk: Any = None) -> dict[str, Any]:
     from agents.serializers import ChatMessageInputSerializer, ChatMessageOutputSerializer
     from agents.services import chat_message_send
-    from common.exceptions import error_body
+    from common.errors import DomainError
+    from common.exceptions import api_exception, error_body
 
     data = ChatMessageInputSerializer(data=content)
     try:
@@ -136,6 +137,8 @@ def _chat(user: Any, content: dict[str, Any], on_chunk: Any = None) -> dict[str,
             user=user, message=v["message"], session_id=v.get("session_id") or None, module_id=v.get("module_id"),
             on_chunk=on_chunk,
         )  # fmt: skip
+    except DomainError as exc:
+        return {"type": "error", **error_body(api_exception(exc))}
     except APIException as exc:
         return {"type": "error", **error_body(exc)}
     data = ChatMessageOutputSerializer(chat).data
@@ -149,12 +152,15 @@ def _persona(user: Any, persona: str, text: str, session_id: str) -> dict[str, A
 
     from agents.services import chat_rate_limit
     from agents.spa.personas import persona_reply
-    from common.exceptions import error_body
+    from common.errors import DomainError
+    from common.exceptions import api_exception, error_body
 
     try:
         chat_rate_limit(user)
         reply = persona_reply(user=user, persona=persona, text=text, session_id=session_id)
-    except APIException as exc:
+    except (APIException, DomainError) as exc:
+        if isinstance(exc, DomainError):
+            exc = api_exception(exc)
         body = error_body(exc)
         return {"type": "error", "code": exc.default_code, "message": body.get("detail", ""), **body}  # fmt: skip
     return {"type": "agent_response", "agent_id": persona, "agent_type": persona, "content": reply.content,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Max
-from rest_framework.exceptions import NotFound
 
+from common.errors import NotFound
 from learning.models import LearningPath, Module, ProgressStatus, UserModuleProgress
 from roadmaps.topics import TopicGraph
 from roadmaps.topics import graph as topic_graph

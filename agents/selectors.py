@@ -10,12 +10,12 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Avg, Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from agents.models import Agent, AgentStatus, ChatMessage
 from agents.registry import BY_TYPE, TYPE_OF_KIND
 from common import jobs
 from common.cache import CACHE_ERRORS
+from common.errors import NotFound
 from common.models import Job, JobStatus
 from users.models import User
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
 
 from agents import realtime
 from agents.models import Agent, AgentStatus, ChatMessage
@@ -22,7 +21,7 @@ from agents.tutor import TutorProfile, tutor_answer
 from agents.tutor.grounding import build_messages, grounded_chunks
 from common import jobs, throttling
 from common.cache import CACHE_ERRORS
-from common.exceptions import Conflict
+from common.errors import Conflict, Invalid, NotFound, RateLimited
 from common.llm import OFFLINE_LABEL, LLMError, get_provider
 from common.models import Job, JobStatus
 from learning.models import Module
@@ -99,11 +98,14 @@ def agent_event(agent: Agent) -> dict[str, Any]:
     return {
         "type": "agent_status",
         "agent": {
-            "id": agent.pk, "name": agent.name, "type": agent.type, "status": agent.status,
+            "id": agent.pk,
+            "name": agent.name,
+            "type": agent.type,
+            "status": agent.status,
             "current_task": agent.current_task,
             "last_active": agent.last_active.isoformat() if agent.last_active else None,
         },
-    }  # fmt: skip
+    }
 
 
 def task_event(job: Job, agent_id: int | None) -> dict[str, Any]:
@@ -152,10 +154,11 @@ def agent_create(*, data: dict[str, Any]) -> Agent:
         raise Conflict(f"An agent of type {agent_type} already exists.", code="agent_exists")
     spec = BY_TYPE[agent_type]
     agent = Agent(
-        type=agent_type, name=data.get("name") or spec.name,
+        type=agent_type,
+        name=data.get("name") or spec.name,
         description=data.get("description", spec.description),
         capabilities=data.get("capabilities") or list(spec.capabilities),
-    )  # fmt: skip
+    )
     agent.full_clean()
     agent.save()
     refreshed, _ = agent_refresh(agent_type=agent_type)
@@ -205,9 +208,11 @@ def _profile(user: User) -> TutorProfile:
     prefs = UserPreferences.objects.filter(user=user).only("preferred_learning_style").first()
     style = user.learning_style or (prefs.preferred_learning_style if prefs else "") or ""
     return TutorProfile(
-        level=user.level, learning_style=style, feedback_style=user.preferred_feedback_style or "",
+        level=user.level,
+        learning_style=style,
+        feedback_style=user.preferred_feedback_style or "",
         experience_level=str(user.experience_level or ""),
-    )  # fmt: skip
+    )
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:
@@ -229,7 +234,7 @@ def chat_rate_limit(user: User) -> None:
         logger.warning("Chat rate limit unavailable (cache down); allowing the message")
         return
     if state.exceeded:
-        raise Throttled(wait=state.retry_after, detail="Too many chat messages; try again shortly.")
+        raise RateLimited("Too many chat messages; try again shortly.", wait=state.retry_after)
 
 
 def chat_message_stream(
@@ -244,9 +249,9 @@ def chat_message_stream(
     unsupported reply falls back to the offline answer. `provider` says which answered."""
     text = message.strip()
     if not text:
-        raise ValidationError({"message": ["This field may not be blank."]})
+        raise Invalid(fields={"message": ["This field may not be blank."]})
     if len(text) > MAX_MESSAGE_CHARS:
-        raise ValidationError({"message": [f"At most {MAX_MESSAGE_CHARS} characters."]})
+        raise Invalid(fields={"message": [f"At most {MAX_MESSAGE_CHARS} characters."]})
     module = None
     if module_id is not None:
         module = Module.objects.filter(pk=module_id).only("pk", "title").first()
@@ -261,19 +266,25 @@ def _chat_events(*, user: User, text: str, session: str, module: Module | None) 
     history = _history(user, session)
     profile = _profile(user)
     with jobs.job_run(
-        kind=CHAT_KIND, title="Answer a chat message", owner=user,
+        kind=CHAT_KIND,
+        title="Answer a chat message",
+        owner=user,
         input_data={"session_id": session, "module_id": module.pk if module else None, "chars": len(text)},
-    ) as recorder:  # fmt: skip
-        offline = tutor_answer(question=text, module_id=module.pk if module else None, history=history,
-                               profile=profile)  # fmt: skip
+    ) as recorder:
+        offline = tutor_answer(question=text, module_id=module.pk if module else None, history=history, profile=profile)
         reply, provider = offline.text, OFFLINE_LABEL
         sources = [s.as_dict() for s in offline.sources]
         streamed = False
         llm = get_provider()
         if not llm.is_offline and offline.confident and offline.sections:
             grounding = offline.sections[:3]
-            messages = build_messages(question=text, sections=grounding, history=history, profile=profile,
-                                      module_title=module.title if module else "")  # fmt: skip
+            messages = build_messages(
+                question=text,
+                sections=grounding,
+                history=history,
+                profile=profile,
+                module_title=module.title if module else "",
+            )
             chunks = grounded_chunks(provider=llm, messages=messages, sections=grounding)
             result = None
             try:
@@ -299,17 +310,27 @@ def _chat_events(*, user: User, text: str, session: str, module: Module | None) 
             for piece in _chunks(reply):
                 yield {"type": "chunk", "delta": piece}
         chat = ChatMessage.objects.create(
-            agent=agent, user=user, session_id=session, message=text, response=reply, module=module,
-            provider=provider, sources=sources,
-        )  # fmt: skip
+            agent=agent,
+            user=user,
+            session_id=session,
+            message=text,
+            response=reply,
+            module=module,
+            provider=provider,
+            sources=sources,
+        )
         recorder.output.update(message_id=chat.pk, provider=provider, sources=len(sources))
     yield {"type": "message", "chat": chat}
 
 
 def chat_message_send(
-    *, user: User, message: str, session_id: str | None = None, module_id: int | None = None,
+    *,
+    user: User,
+    message: str,
+    session_id: str | None = None,
+    module_id: int | None = None,
     on_chunk: Callable[[str], None] | None = None,
-) -> ChatMessage:  # fmt: skip
+) -> ChatMessage:
     """Store the learner's message and the assistant's reply in one row (see `chat_message_stream`); `on_chunk`
     receives the reply's chunks as they are written."""
     chat = None
@@ -318,7 +339,7 @@ def chat_message_send(
             on_chunk(event["delta"])
         elif event["type"] == "message":
             chat = event["chat"]
-    assert chat is not None
+    assert isinstance(chat, ChatMessage)
     return chat
 
 

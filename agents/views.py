@@ -46,7 +46,6 @@ from agents.serializers import (
 from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.pictures import PictureApi, picture_response, picture_responses
 from common.serializers import error_responses
-from learning.models import Module
 from learning.sandbox import sandbox_require
 
 TAGS = ["agents"]
@@ -345,7 +344,7 @@ class ProgressTrackApi(APIView):
         data = ProgressTrackInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         module_id = data.validated_data.get("module_id")
-        module: Module | None = services_work.module_for_user(module_id=module_id) if module_id else None
+        module = services_work.module_for_user(module_id=module_id) if module_id else None
         return Response(
             ProgressTrackOutputSerializer(services_work.progress_track(user=request.user, module=module)).data
         )

@@ -18,6 +18,8 @@ from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from common import errors
+
 logger = logging.getLogger(__name__)
 
 
@@ -48,6 +50,39 @@ def database_unavailable() -> ServiceUnavailable:
     exc = ServiceUnavailable("The database is temporarily unavailable; try again shortly.", code="database_unavailable")
     exc.wait = 2  # type: ignore[attr-defined]  # DRF turns `wait` into Retry-After
     return exc
+
+
+class _DomainAPIException(exceptions.APIException):
+    """A domain error as DRF sees it: the status code and retry delay are the domain error's."""
+
+    def __init__(self, exc: errors.DomainError) -> None:
+        super().__init__(exc.detail, exc.code)
+        self.status_code = exc.status_code
+        self.default_code = exc.default_code
+        if exc.wait is not None:
+            self.wait = exc.wait
+
+
+def api_exception(exc: errors.DomainError, context: dict[str, Any] | None = None) -> exceptions.APIException:
+    """Translate a domain error into the DRF exception rendering the same status, body and headers."""
+    if isinstance(exc, errors.Unauthenticated):
+        failed = exceptions.AuthenticationFailed(exc.detail, exc.code)
+        # What APIView.handle_exception does for AuthenticationFailed, which it only recognises before translation.
+        view, request = (context or {}).get("view"), (context or {}).get("request")
+        header = view.get_authenticate_header(request) if view is not None and request is not None else None
+        if header:
+            failed.auth_header = header  # type: ignore[attr-defined]  # DRF's handler reads it into WWW-Authenticate
+        elif view is not None:
+            failed.status_code = status.HTTP_403_FORBIDDEN
+        return failed
+    if exc.fields is not None:
+        return exceptions.ValidationError({name: list(messages) for name, messages in exc.fields.items()}, exc.code)
+    if isinstance(exc, errors.Invalid):
+        return exceptions.ValidationError(exc.detail, exc.code)
+    if isinstance(exc, errors.RateLimited):
+        # Throttled appends "Expected available in N seconds." to the detail, as it always did.
+        return exceptions.Throttled(wait=exc.wait, detail=exc.given_detail, code=exc.code)
+    return _DomainAPIException(exc)
 
 
 def _is_leaf(value: Any) -> bool:
@@ -105,7 +140,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     from rest_framework.views import exception_handler as drf_exception_handler
     from rest_framework.views import set_rollback
 
-    if isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, errors.DomainError):
+        exc = api_exception(exc, context)
+    elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

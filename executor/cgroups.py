@@ -18,6 +18,7 @@ import os
 import signal
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 GROUP = "pathwise-executor"
 
@@ -82,11 +83,11 @@ class SlotCgroup:
     version: int
     dirs: dict[str, str] = field(default_factory=dict)  # v1: {"memory": dir, "pids": dir}; v2: {"unified": dir}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SlotCgroup":
+    def from_dict(cls, data: dict[str, Any]) -> "SlotCgroup":
         return cls(version=int(data["version"]), dirs=dict(data["dirs"]))
 
     # --- per run (the launcher) ---------------------------------------------------------------------------------

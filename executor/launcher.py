@@ -32,6 +32,8 @@ import socket
 import struct
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 if __package__ in (None, ""):  # started as a script: make `executor.cgroups` importable without Django
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -71,7 +73,7 @@ def _memfd(name: str, data: bytes) -> int:
     return fd
 
 
-def _exec_sandbox(req: dict, stdin_fd: int, out_w: int, err_w: int, keep: list[int], runner: int) -> None:
+def _exec_sandbox(req: dict[str, Any], stdin_fd: int, out_w: int, err_w: int, keep: list[int], runner: int) -> None:
     """In the forked child: become the sandbox's first process and exec bwrap. Never returns."""
     try:
         os.setsid()
@@ -128,7 +130,7 @@ def _owner(pid: str) -> int:
         return -1
 
 
-def run_one(req: dict, source: bytes, stdin: bytes) -> tuple[dict, bytes, bytes]:
+def run_one(req: dict[str, Any], source: bytes, stdin: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     """Start one sandbox and watch it to the end (in a runner process)."""
     cgroup = SlotCgroup.from_dict(req["cgroup"]) if req.get("cgroup") else None
     oom_before = baseline = 0
@@ -222,7 +224,9 @@ def run_one(req: dict, source: bytes, stdin: bytes) -> tuple[dict, bytes, bytes]
     return reply, out, err
 
 
-def _collect(out_r: int, err_r: int, cap: int, deadline: float, kill_run) -> tuple[bytes, bytes, bool, bool]:  # type: ignore[no-untyped-def]
+def _collect(
+    out_r: int, err_r: int, cap: int, deadline: float, kill_run: Callable[[], None]
+) -> tuple[bytes, bytes, bool, bool]:
     """Read stdout and stderr until both close, stopping the run at the output cap or the wall deadline."""
     buffers = {out_r: bytearray(), err_r: bytearray()}
     poller = select.poll()

@@ -122,7 +122,7 @@ def _copy_shared_libraries(rootfs: Path, python_dir: Path) -> int:
     return copied
 
 
-def _make_world_readable(root: Path) -> None:
+def make_world_readable(root: Path) -> None:
     for dirpath, _dirnames, filenames in os.walk(root):
         os.chmod(dirpath, 0o755)
         for name in filenames:
@@ -137,9 +137,9 @@ def is_warm() -> bool:
     return (runtime_dir() / "WARM").exists()
 
 
-def _prewarm(log: Callable[[str], None]) -> None:
+def _prewarm(warm: Callable[[], None], log: Callable[[str], None]) -> None:
     log("Pre-warming the Jac compiler cache inside a sandbox")
-    prewarm_jac_cache()
+    warm()
     (runtime_dir() / "WARM").write_text("jac cache pre-warmed\n")
 
 
@@ -198,17 +198,20 @@ class BuildProgress:
         )
 
 
-def build(*, force: bool = False, prewarm: bool = True, log: Callable[[str], None] = logger.info) -> Path:
+def build(
+    *, force: bool = False, prewarm: Callable[[], None] | None = None, log: Callable[[str], None] = logger.info
+) -> Path:
     """Build the runtime (idempotent: skipped when the stamp matches). Needs network access to the package index
     once, for jaclang; the result is used offline from then on.
 
-    prewarm=False builds everything but the Jac cache warm-up, which needs a working sandbox: a container image is
-    built where bwrap cannot run (`docker build`), and the executor worker warms it at start (a later call with
-    prewarm=True on an up-to-date runtime only warms, once)."""
+    `prewarm` runs a Jac program once in a sandbox (the bwrap backend's prewarm_jac_cache, passed in so the runtime
+    does not import the backend that mounts it). None builds everything but the warm-up, which needs a working
+    sandbox: a container image is built where bwrap cannot run (`docker build`), and the executor worker warms it at
+    start (a later call with a prewarm on an up-to-date runtime only warms, once)."""
     if is_built() and not force:
         log(f"Sandbox runtime up to date at {runtime_dir()}")
-        if prewarm and not is_warm():
-            _prewarm(log)
+        if prewarm is not None and not is_warm():
+            _prewarm(prewarm, log)
         return runtime_dir()
     if sys.version_info[:2] != (3, 12):
         raise RuntimeError("The sandbox runtime needs Python 3.12 (jaclang requires it)")
@@ -254,40 +257,17 @@ def build(*, force: bool = False, prewarm: bool = True, log: Callable[[str], Non
     )  # fmt: skip
     steps.done()
     (work / "jac-cache").mkdir()
-    _make_world_readable(work)
+    make_world_readable(work)
     for mount_point in ("tmp", "work"):
         # Docker copies a mount point's mode onto the tmpfs mounted over it; bwrap's tmpfs is 1777 anyway.
         os.chmod(rootfs / mount_point, 0o1777)
     shutil.rmtree(final, ignore_errors=True)
     work.rename(final)
-    if prewarm:
+    if prewarm is not None:
         steps.root = final
         steps.start("Pre-warm the Jac cache")
-        _prewarm(log)
+        _prewarm(prewarm, log)
         steps.done()
     (final / "STAMP").write_text(expected_stamp() + "\n")
     log(f"Sandbox runtime ready at {final}")
     return final
-
-
-def prewarm_jac_cache() -> None:
-    """Run a Jac program once with the cache writable, so later runs (cache read-only) skip compiling jaclang."""
-    from executor.backends.bwrap import BwrapBackend
-    from executor.languages import get_language
-    from executor.spec import Limits, RunSpec, RunStatus
-
-    cache = jac_cache_dir()
-    os.chmod(cache, 0o777)  # writable by whichever slot uid runs the warm-up; read-only again right after
-    backend = BwrapBackend(writable_jac_cache=True)
-    program = 'import math;\nwith entry { print("warm", math.sqrt(16)); }\n'
-    spec = RunSpec(language="jac", source=program, limits=Limits(wall_seconds=60, cpu_seconds=60, memory_mb=1024))
-    try:
-        result = backend.run(spec, get_language("jac"))
-    finally:
-        for dirpath, _, filenames in os.walk(cache):
-            os.chown(dirpath, 0, 0)
-            for name in filenames:
-                os.chown(os.path.join(dirpath, name), 0, 0)
-        _make_world_readable(cache)
-    if result.status != RunStatus.SUCCESS:
-        raise RuntimeError(f"Jac pre-warm failed: {result.status} {result.stderr[-2000:]} {result.detail}")

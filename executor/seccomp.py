@@ -20,6 +20,7 @@ call by call inside a real sandbox. Django-free (the launcher imports it).
 import json
 import platform
 import struct
+from typing import Any
 
 # linux/audit.h
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
@@ -81,7 +82,7 @@ class UnsupportedArchitecture(RuntimeError):
     pass
 
 
-def _assemble(program: list[tuple]) -> bytes:
+def _assemble(program: list[tuple[Any, ...]]) -> bytes:
     """Instructions are (op, k) / (op, k, true_label, false_label) / ("label", name); jumps are to labels."""
     labels: dict[str, int] = {}
     index = 0
@@ -113,7 +114,7 @@ def bpf_program(arch: str | None = None) -> bytes:
     if arch not in SYSCALLS:
         raise UnsupportedArchitecture(f"no seccomp policy for {arch} (x86_64, aarch64)")
     nr = SYSCALLS[arch]
-    prog: list[tuple] = [
+    prog: list[tuple[Any, ...]] = [
         (_LD_ABS_W, _ARCH),
         (_JEQ, AUDIT_ARCH[arch], None, "kill"),
         (_LD_ABS_W, _NR),
@@ -156,7 +157,7 @@ def bpf_program(arch: str | None = None) -> bytes:
 
 def docker_profile() -> str:
     """The same policy as a Docker seccomp profile (JSON), for `--security-opt seccomp=<profile>`."""
-    rules: list[dict] = [{"names": list(DENIED), "action": "SCMP_ACT_ERRNO", "errnoRet": EPERM}]
+    rules: list[dict[str, Any]] = [{"names": list(DENIED), "action": "SCMP_ACT_ERRNO", "errnoRet": EPERM}]
     rules.append({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS})
     allowed = sorted(ALLOWED_SOCKET_FAMILIES.values())
     denied_families = [f for f in range(max(allowed)) if f not in allowed]

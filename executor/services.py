@@ -6,22 +6,26 @@ update, so one worker only) → finished/completed (or failed: a system error). 
 backend's sandbox, in a worker (or, in embedded mode, in the eager task), never in the web process's own interpreter.
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import Throttled, ValidationError
 
 from common import jobs, throttling
-from common.exceptions import ServiceUnavailable
+from common.errors import Invalid, RateLimited, Unavailable
 from executor.backends import BackendUnavailable, get_backend
 from executor.languages import CHECKERS, LANGUAGES, get_language
 from executor.models import CodeRun, RunState
 from executor.spec import MAX_SOURCE_BYTES, MAX_STDIN_BYTES, Limits, RunResult, RunSpec, RunStatus
-from users.models import User
+
+if TYPE_CHECKING:  # the type of a run's owner (AUTH_USER_MODEL) only: at run time executor imports no other app
+    from users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def validate_program(*, language: str, source: str, stdin: str = "") -> None:
     if len(stdin.encode("utf-8", errors="surrogatepass")) > MAX_STDIN_BYTES:
         errors["stdin"] = [f"Input is larger than {MAX_STDIN_BYTES // 1024} KiB."]
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(fields=errors)
 
 
 def run_admit(owner: User) -> None:
@@ -61,18 +65,16 @@ def run_admit(owner: User) -> None:
     try:
         state = throttling.hit("code_runs", f"user:{owner.pk}")
     except throttling.CACHE_ERRORS:
-        raise ServiceUnavailable("Code execution is temporarily unavailable; try again shortly.") from None
+        raise Unavailable("Code execution is temporarily unavailable; try again shortly.") from None
     if state.exceeded:
-        raise Throttled(wait=state.retry_after, detail="Too many code runs; slow down.")
-    list(User.objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
+        raise RateLimited("Too many code runs; slow down.", wait=state.retry_after)
+    list(get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
     active = CodeRun.objects.filter(owner=owner, state__in=[RunState.QUEUED, RunState.RUNNING]).count()
     if active >= settings.EXECUTOR_USER_CONCURRENCY:
-        raise Throttled(wait=1, detail=f"At most {settings.EXECUTOR_USER_CONCURRENCY} runs at a time.")
+        raise RateLimited(f"At most {settings.EXECUTOR_USER_CONCURRENCY} runs at a time.", wait=1)
     queued = CodeRun.objects.filter(state=RunState.QUEUED).count()
     if queued >= settings.EXECUTOR_QUEUE_CAP:
-        exc = ServiceUnavailable("The code runner is busy; try again in a few seconds.")
-        exc.wait = 5  # type: ignore[attr-defined]
-        raise exc
+        raise Unavailable("The code runner is busy; try again in a few seconds.", wait=5)
 
 
 @transaction.atomic
@@ -214,7 +216,7 @@ def run_wait(*, run: CodeRun, timeout: float) -> CodeRun:
 
 
 def wait_budget(run: CodeRun) -> float:
-    return float(run.limits.get("wall_seconds", 5)) + settings.EXECUTOR_WAIT_MARGIN_SECONDS
+    return float(run.limits.get("wall_seconds", 5)) + float(settings.EXECUTOR_WAIT_MARGIN_SECONDS)
 
 
 def runs_reap(*, now: Any = None) -> int:

@@ -3,6 +3,7 @@ server-side maxima. Request values are clamped, never trusted."""
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 
 class RunStatus(StrEnum):
@@ -42,13 +43,12 @@ class Limits:
 
     def with_request(self, *, timeout: float | None = None, memory_mb: int | None = None) -> "Limits":
         """Apply a learner's `timeout` (seconds of wall time) and `memory_limit` (MB) before clamping."""
-        changes: dict[str, float | int] = {}
+        limits = self
         if timeout is not None:
-            changes["wall_seconds"] = float(timeout)
-            changes["cpu_seconds"] = min(self.cpu_seconds, float(timeout))
+            limits = replace(limits, wall_seconds=float(timeout), cpu_seconds=min(self.cpu_seconds, float(timeout)))
         if memory_mb is not None:
-            changes["memory_mb"] = int(memory_mb)
-        return replace(self, **changes)
+            limits = replace(limits, memory_mb=int(memory_mb))
+        return limits
 
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -98,9 +98,9 @@ class RunResult:
 INT32_MAX = 2**31 - 1
 
 
-def _finite(value: object, maximum: float, minimum: float = 0.0) -> float:
+def _finite(value: Any, maximum: float, minimum: float = 0.0) -> float:
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError, OverflowError):
         return 0.0
     if number != number:  # NaN

@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 
-from common.exceptions import ServiceUnavailable
+from common.errors import Unavailable
 from executor.backends import BackendUnavailable, backend_class
 from learning.errors import LearningErrorCode
 
@@ -26,7 +26,7 @@ REMEDY = (
 _cache: dict[tuple[str, ...], tuple[float, str]] = {}
 
 
-class SandboxUnavailable(ServiceUnavailable):
+class SandboxUnavailable(Unavailable):
     default_detail = "Code execution is unavailable on this server."
     default_code = LearningErrorCode.SANDBOX_UNAVAILABLE
 

@@ -5,10 +5,10 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Max, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Max, Model, Prefetch, QuerySet, Subquery
 from django_filters import FilterSet
-from rest_framework.exceptions import NotFound, ValidationError
 
+from common.errors import Invalid, NotFound
 from learning.filters import (
     AttemptFilter,
     LearningPathFilter,
@@ -37,14 +37,15 @@ from users.models import DailyActivity, User
 SUMMARY_DEFER = ("content", "solution", "starter_code")
 
 
-def _filtered(filterset_class: type[FilterSet], params: Any, queryset: QuerySet) -> QuerySet:
+def _filtered[M: Model](filterset_class: type[FilterSet], params: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     filterset = filterset_class(params, queryset=queryset)
     if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
-    return filterset.qs
+        raise Invalid(fields=filterset.errors)
+    filtered: QuerySet[M] = filterset.qs
+    return filtered
 
 
-def _prerequisite_ids() -> Prefetch:
+def _prerequisite_ids() -> "Prefetch[str, QuerySet[Module], str]":
     return Prefetch("prerequisites", queryset=Module.objects.only("id").order_by("id"))
 
 
@@ -113,6 +114,14 @@ def modules_list(*, params: Any) -> QuerySet[Module]:
         .order_by("learning_path_id", "order_index", "id")
     )
     return _filtered(ModuleFilter, params, queryset)
+
+
+def module_get_published(*, module_id: int) -> Module:
+    """A published module, whole (the agents' evaluator and tutor read its solution and tests)."""
+    module = Module.objects.filter(pk=module_id, learning_path__is_published=True).first()
+    if module is None:
+        raise NotFound("No such module.")
+    return module
 
 
 def module_get(*, module_id: int) -> Module:

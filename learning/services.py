@@ -12,10 +12,10 @@ from typing import Any
 
 import yaml
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, F, Sum
+from django.db.models import Avg, Count, F, Model, Sum
 from django.utils import timezone
 
-from common.exceptions import Conflict
+from common.errors import Conflict
 from learning.errors import LearningErrorCode
 from learning.gamification import rules
 from learning.grading import is_correct
@@ -143,9 +143,11 @@ def _on_module_completed(user: User, module: Module) -> None:
     )
     if _path_completed(user, module.learning_path_id):
         award_once(
-            user=user, kind=AwardKind.PATH_COMPLETED, object_id=module.learning_path_id,
+            user=user,
+            kind=AwardKind.PATH_COMPLETED,
+            object_id=module.learning_path_id,
             points=POINTS[AwardKind.PATH_COMPLETED],
-        )  # fmt: skip
+        )
     achievements_evaluate(user=user)
 
 
@@ -242,16 +244,25 @@ def quiz_attempt_submit(
         score, max_score, results = _grade(questions, kept)
         percentage = round(100.0 * score / max_score, 2) if max_score else 0.0
         attempt = QuizAttempt.objects.create(
-            quiz=quiz, user=user, answers=kept, score=score, max_score=max_score, percentage=percentage,
-            passed=percentage >= quiz.passing_score, time_taken=time_taken, attempt_number=used + 1,
-            started_at=started_at, detailed_results=results,
-        )  # fmt: skip
+            quiz=quiz,
+            user=user,
+            answers=kept,
+            score=score,
+            max_score=max_score,
+            percentage=percentage,
+            passed=percentage >= quiz.passing_score,
+            time_taken=time_taken,
+            attempt_number=used + 1,
+            started_at=started_at,
+            detailed_results=results,
+        )
         user_services.user_record_activity(user=user, minutes=round(time_taken / 60))
     review_services.review_record_quiz_attempt(user=user, attempt=attempt)
     if attempt.passed:
         award_once(user=user, kind=AwardKind.QUIZ_PASSED, object_id=quiz.pk, points=POINTS[AwardKind.QUIZ_PASSED])
-        if quiz.module_id and not missing_prerequisites(user=user, module=quiz.module):
-            progress_update(user=user, module=quiz.module, status=ProgressStatus.COMPLETED, score=percentage)
+        module = quiz.module if quiz.module_id else None
+        if module is not None and not missing_prerequisites(user=user, module=module):
+            progress_update(user=user, module=module, status=ProgressStatus.COMPLETED, score=percentage)
     achievements_evaluate(user=user)
     return attempt
 
@@ -291,8 +302,8 @@ def seed_size() -> int:
     return len(_path_files()) + 1
 
 
-def _upsert(model: type, lookup: dict[str, Any], values: dict[str, Any], counts: dict[str, int]) -> Any:
-    obj, created = model.objects.update_or_create(**lookup, defaults=values)
+def _upsert[M: Model](model: type[M], lookup: dict[str, Any], values: dict[str, Any], counts: dict[str, int]) -> M:
+    obj, created = model._default_manager.update_or_create(**lookup, defaults=values)
     counts["created" if created else "updated"] += 1
     return obj
 
@@ -311,23 +322,36 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
     """Load one path file, updating by slug: paths, modules, prerequisites, test cases, quiz and questions."""
     data = yaml.safe_load(path_file.read_text(encoding="utf-8"))
     path = _upsert(
-        LearningPath, {"slug": data["slug"]},
-        {"title": data["title"], "description": data["description"].strip(),
-         "difficulty_level": data["difficulty_level"]},
+        LearningPath,
+        {"slug": data["slug"]},
+        {
+            "title": data["title"],
+            "description": data["description"].strip(),
+            "difficulty_level": data["difficulty_level"],
+        },
         counts,
-    )  # fmt: skip
+    )
     # Move existing modules out of the way of the unique (path, order_index) while the order is rewritten.
     Module.objects.filter(learning_path=path).update(order_index=F("order_index") + 100_000)
     modules: dict[str, Module] = {}
     for index, item in enumerate(data["modules"], start=1):
         modules[item["slug"]] = _upsert(
-            Module, {"slug": item["slug"]},
-            {"learning_path": path, "title": item["title"], "description": item["description"].strip(),
-             "content": item["content"], "order_index": index, "estimated_duration": item["estimated_duration"],
-             "module_type": item["module_type"], "language": item.get("language", ""),
-             "starter_code": item.get("starter_code", ""), "solution": item.get("solution", "")},
+            Module,
+            {"slug": item["slug"]},
+            {
+                "learning_path": path,
+                "title": item["title"],
+                "description": item["description"].strip(),
+                "content": item["content"],
+                "order_index": index,
+                "estimated_duration": item["estimated_duration"],
+                "module_type": item["module_type"],
+                "language": item.get("language", ""),
+                "starter_code": item.get("starter_code", ""),
+                "solution": item.get("solution", ""),
+            },
             counts,
-        )  # fmt: skip
+        )
     stale = Module.objects.filter(learning_path=path).exclude(slug__in=modules)
     counts["deleted"] += stale.count()
     stale.delete()
@@ -338,29 +362,42 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
         cases = item.get("test_cases", [])
         for index, case in enumerate(cases):
             _upsert(
-                ExerciseTestCase, {"module": module, "order_index": index},
-                {"input": case["input"], "expected_output": case["expected_output"],
-                 "points": case.get("points", 10), "is_hidden": case.get("is_hidden", False)},
+                ExerciseTestCase,
+                {"module": module, "order_index": index},
+                {
+                    "input": case["input"],
+                    "expected_output": case["expected_output"],
+                    "points": case.get("points", 10),
+                    "is_hidden": case.get("is_hidden", False),
+                },
                 counts,
-            )  # fmt: skip
+            )
         ExerciseTestCase.objects.filter(module=module, order_index__gte=len(cases)).delete()
     quiz_data = data.get("quiz")
     if quiz_data:
         quiz = _upsert(
-            Quiz, {"slug": quiz_data["slug"]},
-            {"title": quiz_data["title"], "description": quiz_data.get("description", "").strip(),
-             "module": modules.get(quiz_data.get("module")), "difficulty": quiz_data.get("difficulty", "medium"),
-             "time_limit": quiz_data.get("time_limit", 15), "max_attempts": quiz_data.get("max_attempts", 3),
-             "passing_score": quiz_data.get("passing_score", 70), "is_draft": False},
+            Quiz,
+            {"slug": quiz_data["slug"]},
+            {
+                "title": quiz_data["title"],
+                "description": quiz_data.get("description", "").strip(),
+                "module": modules.get(quiz_data.get("module")),
+                "difficulty": quiz_data.get("difficulty", "medium"),
+                "time_limit": quiz_data.get("time_limit", 15),
+                "max_attempts": quiz_data.get("max_attempts", 3),
+                "passing_score": quiz_data.get("passing_score", 70),
+                "is_draft": False,
+            },
             counts,
-        )  # fmt: skip
+        )
         questions = quiz_data["questions"]
         for index, q in enumerate(questions):
             _upsert(
-                Question, {"quiz": quiz, "order_index": index},
+                Question,
+                {"quiz": quiz, "order_index": index},
                 {**_question_values(q), "module": modules.get(q.get("covers"))},
                 counts,
-            )  # fmt: skip
+            )
         Question.objects.filter(quiz=quiz, order_index__gte=len(questions)).delete()
     for module in modules.values():
         lesson_sections_sync(module=module)
@@ -369,9 +406,14 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
 
 
 def _question_values(q: dict[str, Any]) -> dict[str, Any]:
-    return {"type": q["type"], "question": q["question"], "options": q.get("options") or [],
-            "correct_answer": q["correct_answer"], "explanation": q.get("explanation", ""),
-            "points": q.get("points", 1)}  # fmt: skip
+    return {
+        "type": q["type"],
+        "question": q["question"],
+        "options": q.get("options") or [],
+        "correct_answer": q["correct_answer"],
+        "explanation": q.get("explanation", ""),
+        "points": q.get("points", 1),
+    }
 
 
 def _seed_checks(module: Module, checks: list[dict[str, Any]], counts: dict[str, int]) -> None:
@@ -381,10 +423,11 @@ def _seed_checks(module: Module, checks: list[dict[str, Any]], counts: dict[str,
         Quiz.objects.filter(slug=f"{module.slug}-checks", purpose=QuizPurpose.REVIEW).delete()
         return
     quiz = _upsert(
-        Quiz, {"slug": f"{module.slug}-checks"},
+        Quiz,
+        {"slug": f"{module.slug}-checks"},
         {"title": f"Checks: {module.title}", "module": module, "purpose": QuizPurpose.REVIEW, "is_draft": False},
         counts,
-    )  # fmt: skip
+    )
     for index, q in enumerate(checks):
         _upsert(Question, {"quiz": quiz, "order_index": index}, {**_question_values(q), "module": module}, counts)
     Question.objects.filter(quiz=quiz, order_index__gte=len(checks)).delete()

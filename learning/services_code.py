@@ -10,9 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import Throttled, ValidationError
 
 from common import jobs
+from common.errors import Invalid, NotFound, RateLimited
 from executor import services as executor_services
 from executor.models import CodeRun, RunState
 from executor.spec import Limits, RunResult, RunSpec, RunStatus
@@ -81,8 +81,6 @@ def execution_payload(run: CodeRun) -> dict[str, Any]:
 
 
 def code_run_get(*, user: User, run_id: int) -> CodeRun:
-    from rest_framework.exceptions import NotFound
-
     queryset = CodeRun.objects.all() if user.is_staff else CodeRun.objects.filter(owner=user)
     run = queryset.filter(pk=run_id).first()
     if run is None:
@@ -99,7 +97,7 @@ def _admit_submission(user: User) -> None:
         user=user, status__in=[SubmissionStatus.PENDING, SubmissionStatus.RUNNING]
     ).count()
     if active >= settings.EXECUTOR_USER_CONCURRENCY:
-        raise Throttled(wait=2, detail=f"At most {settings.EXECUTOR_USER_CONCURRENCY} submissions at a time.")
+        raise RateLimited(f"At most {settings.EXECUTOR_USER_CONCURRENCY} submissions at a time.", wait=2)
 
 
 def _job_kind(submission: CodeSubmission) -> jobs.JobKind:
@@ -126,9 +124,9 @@ def submission_create(*, user: User, module: Module, code: str, language: str) -
     """Grade `code` against the exercise's test cases (hidden ones included)."""
     cases = list(module.test_cases.order_by("order_index", "id"))
     if module.module_type != ModuleType.EXERCISE or not cases:
-        raise ValidationError({"module": ["This module has no test cases to grade against."]})
+        raise Invalid(fields={"module": ["This module has no test cases to grade against."]})
     if module.language and language != module.language:
-        raise ValidationError({"language": [f"This exercise is written in {module.language}."]})
+        raise Invalid(fields={"language": [f"This exercise is written in {module.language}."]})
     executor_services.validate_program(language=language, source=code)
     _admit_submission(user)
     snapshot = [
@@ -144,12 +142,14 @@ def submission_create(*, user: User, module: Module, code: str, language: str) -
 
 
 @transaction.atomic
-def submission_create_adhoc(*, user: User, code: str, language: str, test_cases: list[dict]) -> CodeSubmission:
+def submission_create_adhoc(
+    *, user: User, code: str, language: str, test_cases: list[dict[str, Any]]
+) -> CodeSubmission:
     """Grade `code` against test cases the caller gives (the code evaluator); nothing is awarded."""
     if not test_cases:
-        raise ValidationError({"test_cases": ["Give at least one test case."]})
+        raise Invalid(fields={"test_cases": ["Give at least one test case."]})
     if len(test_cases) > MAX_ADHOC_TEST_CASES:
-        raise ValidationError({"test_cases": [f"At most {MAX_ADHOC_TEST_CASES} test cases."]})
+        raise Invalid(fields={"test_cases": [f"At most {MAX_ADHOC_TEST_CASES} test cases."]})
     executor_services.validate_program(language=language, source=code)
     _admit_submission(user)
     snapshot = [
@@ -283,7 +283,9 @@ def submission_wait(*, submission: CodeSubmission, timeout: float) -> CodeSubmis
 
 def submission_wait_budget(submission: CodeSubmission) -> float:
     limits = executor_services.limits_for(language=submission.language)
-    return min(limits.wall_seconds * max(submission.test_cases_total, 1), 30.0) + settings.EXECUTOR_WAIT_MARGIN_SECONDS
+    return min(limits.wall_seconds * max(submission.test_cases_total, 1), 30.0) + float(
+        settings.EXECUTOR_WAIT_MARGIN_SECONDS
+    )
 
 
 def submissions_reap(*, now: Any = None) -> int:

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
-from rest_framework.exceptions import NotFound
 
+from common.errors import NotFound
 from resources import hybrid, search
 from resources.models import Resource, ScrapeJob, UserInteractionVersion, UserResourceInteraction
 from resources.query import known_words, understand
@@ -154,10 +154,7 @@ def interactions_of(*, user: Any, resource: Resource) -> list[UserResourceIntera
 
 def interaction_version(*, user: User) -> int:
     """The user's interaction version (0 before any interaction): cache keys of per-user recommendations."""
-    return (
-        UserInteractionVersion.objects.filter(user=user).values_list("version", flat=True).first()  # type: ignore[return-value]
-        or 0
-    )
+    return UserInteractionVersion.objects.filter(user=user).values_list("version", flat=True).first() or 0
 
 
 def scrape_job_get(*, job_id: int) -> ScrapeJob:

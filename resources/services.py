@@ -1,63 +1,62 @@
-"""Writes for resources: users' interactions, the curated catalogue seed, the search vocabulary, scraping.
-
-Concurrency: every interaction locks its resource row first (one lock order, so no deadlock), then upserts the
-interaction under its UNIQUE(user, resource, type), recomputes the rating aggregate or moves the counters with F()
-in the same transaction, and bumps the user's interaction version. Identical concurrent requests therefore
-serialise on the resource row and find the first one's row.
+"""Writes for resources. Scraping lives here; users' interactions (services_interactions), the search vocabulary
+(services_vocabulary) and the curated catalogue seed (services_catalogue) have their own modules, re-exported here
+so callers keep `resources.services.<name>`.
 """
 
 import logging
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg, Count, F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from common import jobs as common_jobs
-from common.retrieval import embed_texts, encode_vector
 from resources import tasks
 from resources.models import (
-    POPULARITY_WEIGHTS,
-    InteractionType,
     Origin,
     Resource,
     ScrapeJob,
     ScrapeSource,
     ScrapeStatus,
-    SearchTerm,
     SourceKind,
-    UserInteractionVersion,
-    UserResourceInteraction,
 )
-from resources.results import catalogue_changed
 from resources.scraping import guard
 from resources.scraping.fetch import Fetcher, FetchError, RobotsDisallowed
 from resources.scraping.normalize import canonical_url
 from resources.scraping.parse import Item, ParseFailure, parse_feed, parse_page, parse_sitemap
-from resources.search import words
+from resources.services_catalogue import (  # noqa: F401  (re-exported)
+    CATALOGUE,
+    CATALOGUE_FILES,
+    load_catalogue,
+    seed_resources,
+    seed_size,
+)
+from resources.services_interactions import (  # noqa: F401  (re-exported)
+    COUNTER_FIELDS,
+    TOGGLES,
+    interaction_version_bump,
+    resource_complete,
+    resource_mark,
+    resource_rate,
+    resource_unmark,
+    resource_view,
+)
+from resources.services_vocabulary import (  # noqa: F401  (re-exported)
+    EMBED_BATCH,
+    resource_embedding_text,
+    resource_embeddings_compute,
+    search_terms_add,
+    search_terms_rebuild,
+)
 from users.models import User
 
 logger = logging.getLogger(__name__)
 
-CATALOGUE = Path(__file__).resolve().parent / "data" / "catalogue.yaml"
-CATALOGUE_FILES = (CATALOGUE, CATALOGUE.with_name("catalogue_extra.yaml"))  # seeded in this order; URLs unique
-COUNTER_FIELDS = {
-    InteractionType.VIEW: "view_count",
-    InteractionType.LIKE: "like_count",
-    InteractionType.SAVE: "save_count",
-    InteractionType.COMPLETE: "completion_count",
-}
-TOGGLES = (InteractionType.LIKE, InteractionType.SAVE)
 MAX_JOB_ERRORS = 100
 MAX_SITEMAP_DEPTH = 2
 SCRAPE_JOB_KIND = common_jobs.JobKind.RESOURCE_SCRAPE
@@ -73,302 +72,6 @@ CONTENT_FIELDS = (
     "learning_style",
     "source",
 )
-
-
-# --- Interactions -----------------------------------------------------------------------------------------------------
-
-
-def _lock(resource: Resource) -> Resource:
-    locked = Resource.objects.select_for_update().defer("search_vector").filter(pk=resource.pk, is_active=True).first()
-    if locked is None:
-        raise NotFound()
-    return locked
-
-
-def _move_counters(resource: Resource, interaction_type: str, delta: int) -> None:
-    updates: dict[str, Any] = {"popularity": F("popularity") + delta * POPULARITY_WEIGHTS[interaction_type]}
-    if interaction_type in COUNTER_FIELDS:
-        updates[COUNTER_FIELDS[interaction_type]] = F(COUNTER_FIELDS[interaction_type]) + delta
-    Resource.objects.filter(pk=resource.pk).update(**updates)
-
-
-def interaction_version_bump(*, user: User) -> None:
-    """+1 on the user's interaction version (created at 1), in the caller's transaction."""
-    now = timezone.now()
-    if UserInteractionVersion.objects.filter(user=user).update(version=F("version") + 1, updated_at=now):
-        return
-    _, created = UserInteractionVersion.objects.get_or_create(user=user, defaults={"version": 1})
-    if not created:  # created by a concurrent request between our update and insert
-        UserInteractionVersion.objects.filter(user=user).update(version=F("version") + 1, updated_at=now)
-
-
-def _refreshed(resource: Resource) -> Resource:
-    resource.refresh_from_db(fields=["rating", "rating_count", "popularity", *COUNTER_FIELDS.values()])
-    return resource
-
-
-@transaction.atomic
-def resource_rate(*, user: User, resource: Resource, rating: int, review: str | None = None) -> Resource:
-    """Record the user's 1–5 rating (replacing an earlier one; the review too when given) and recompute the
-    resource's mean and count in the same transaction, under the resource's row lock."""
-    locked = _lock(resource)
-    interaction, created = UserResourceInteraction.objects.get_or_create(
-        user=user,
-        resource=locked,
-        interaction_type=InteractionType.RATE,
-        defaults={"rating": rating, "review": review or ""},
-    )
-    changed = created
-    if not created and (interaction.rating != rating or (review is not None and interaction.review != review)):
-        interaction.rating = rating
-        if review is not None:
-            interaction.review = review
-        interaction.full_clean(validate_constraints=False)
-        interaction.save(update_fields=["rating", "review", "updated_at"])
-        changed = True
-    if changed:
-        aggregate = UserResourceInteraction.objects.filter(
-            resource=locked, interaction_type=InteractionType.RATE
-        ).aggregate(mean=Avg("rating"), n=Count("id"))
-        Resource.objects.filter(pk=locked.pk).update(
-            rating=float(aggregate["mean"] or 0.0), rating_count=aggregate["n"]
-        )
-        if created:
-            _move_counters(locked, InteractionType.RATE, +1)
-        interaction_version_bump(user=user)
-    return _refreshed(locked)
-
-
-@transaction.atomic
-def resource_complete(
-    *, user: User, resource: Resource, time_spent_minutes: int | None = None
-) -> UserResourceInteraction:
-    """Mark the resource completed by the user; `time_spent_minutes`, when given, replaces the recorded time (so a
-    repeated identical request changes nothing)."""
-    locked = _lock(resource)
-    interaction, created = UserResourceInteraction.objects.get_or_create(
-        user=user,
-        resource=locked,
-        interaction_type=InteractionType.COMPLETE,
-        defaults={"completed": True, "time_spent_minutes": time_spent_minutes},
-    )
-    changed = created
-    if not created and time_spent_minutes is not None and interaction.time_spent_minutes != time_spent_minutes:
-        interaction.time_spent_minutes = time_spent_minutes
-        interaction.completed = True
-        interaction.save(update_fields=["time_spent_minutes", "completed", "updated_at"])
-        changed = True
-    if created:
-        _move_counters(locked, InteractionType.COMPLETE, +1)
-    if changed:
-        interaction_version_bump(user=user)
-    return interaction
-
-
-@transaction.atomic
-def resource_mark(*, user: User, resource: Resource, interaction_type: str) -> UserResourceInteraction:
-    """Like or save (idempotent: the existing row is returned unchanged)."""
-    if interaction_type not in TOGGLES:
-        raise ValueError(f"{interaction_type} is not a toggle")
-    locked = _lock(resource)
-    interaction, created = UserResourceInteraction.objects.get_or_create(
-        user=user, resource=locked, interaction_type=interaction_type
-    )
-    if created:
-        _move_counters(locked, interaction_type, +1)
-        interaction_version_bump(user=user)
-    return interaction
-
-
-@transaction.atomic
-def resource_unmark(*, user: User, resource: Resource, interaction_type: str) -> bool:
-    """Clear a like or save; True when there was one to clear."""
-    if interaction_type not in TOGGLES:
-        raise ValueError(f"{interaction_type} is not a toggle")
-    locked = _lock(resource)
-    deleted, _ = UserResourceInteraction.objects.filter(
-        user=user, resource=locked, interaction_type=interaction_type
-    ).delete()
-    if deleted:
-        _move_counters(locked, interaction_type, -1)
-        interaction_version_bump(user=user)
-    return bool(deleted)
-
-
-@transaction.atomic
-def resource_view(*, user: User, resource: Resource) -> UserResourceInteraction:
-    """Record a view: the first creates the row (and counts towards popularity), later ones refresh its time."""
-    locked = _lock(resource)
-    interaction, created = UserResourceInteraction.objects.get_or_create(
-        user=user, resource=locked, interaction_type=InteractionType.VIEW
-    )
-    if created:
-        _move_counters(locked, InteractionType.VIEW, +1)
-        interaction_version_bump(user=user)
-    else:
-        interaction.save(update_fields=["updated_at"])
-    return interaction
-
-
-# --- Search vocabulary ------------------------------------------------------------------------------------------------
-
-
-def _resource_words(title: str, tags: list[str], description: str) -> set[str]:
-    return set(words(f"{title} {' '.join(tags)} {description}"))
-
-
-EMBED_BATCH = 1000
-
-
-def resource_embedding_text(*, title: str, tags: list[str], description: str) -> str:
-    """What a resource's dense vector is computed from (the semantic side of search and of the retrieval engine)."""
-    return f"{title}\n{', '.join(tags or [])}\n{description}"
-
-
-def _store_embeddings(pairs: list[tuple[int, bytes]]) -> None:
-    """One UPDATE for the batch on PostgreSQL (a VALUES list; Django's bulk_update builds a CASE per row, ~10× slower
-    at 100k rows), one prepared statement per row on SQLite."""
-    table = Resource._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            values = ", ".join(["(%s, %s::bytea)"] * len(pairs))
-            params = [value for pair in pairs for value in pair]
-            cursor.execute(
-                f"UPDATE {table} AS r SET embedding = v.e FROM (VALUES {values}) AS v(id, e) WHERE r.id = v.id",  # noqa: S608
-                params,
-            )
-        else:
-            cursor.executemany(f"UPDATE {table} SET embedding = %s WHERE id = %s", [(e, pk) for pk, e in pairs])  # noqa: S608
-
-
-def resource_embeddings_compute(
-    *, only_missing: bool = True, ids: list[int] | None = None, advance: Callable[[int], None] | None = None
-) -> int:
-    """Compute and store the embeddings of resources (those without one, or all of them); returns how many. Runs in
-    batches, each its own UPDATE per row inside one transaction per batch, so a large catalogue streams through."""
-    rows = Resource.objects.order_by("pk")
-    if only_missing:
-        rows = rows.filter(embedding__isnull=True)
-    if ids is not None:
-        rows = rows.filter(pk__in=ids)
-    done = 0
-    last = 0
-    while True:
-        batch = list(rows.filter(pk__gt=last).values_list("pk", "title", "tags", "description")[:EMBED_BATCH])
-        if not batch:
-            return done
-        vectors = embed_texts(
-            [resource_embedding_text(title=title, tags=tags, description=text) for _, title, tags, text in batch]
-        )
-        _store_embeddings([(pk, encode_vector(v)) for (pk, *_), v in zip(batch, vectors, strict=True)])
-        done += len(batch)
-        last = batch[-1][0]
-        if advance is not None:
-            advance(len(batch))
-
-
-def search_terms_rebuild() -> int:
-    """Recount the vocabulary of the active resources (typo correction reads it) and embed the resources that have
-    no embedding yet (new or changed ones); returns the vocabulary's size."""
-    counts: Counter[str] = Counter()
-    rows = Resource.objects.filter(is_active=True).values_list("title", "tags", "description")
-    for title, tags, description in rows.iterator(chunk_size=2000):
-        counts.update(_resource_words(title, tags or [], description))
-    with transaction.atomic():
-        SearchTerm.objects.all().delete()
-        SearchTerm.objects.bulk_create(
-            [SearchTerm(word=word, document_count=n) for word, n in counts.items()], batch_size=5000
-        )
-    resource_embeddings_compute(only_missing=True)
-    catalogue_changed()
-    return len(counts)
-
-
-def search_terms_add(*, resource: Resource) -> None:
-    """After a single resource was added or edited (by staff): add its new words (counts are made exact again by
-    the next rebuild) and let cached searches see it."""
-    terms = [
-        SearchTerm(word=w, document_count=1)
-        for w in _resource_words(resource.title, resource.tags, resource.description)
-    ]
-    SearchTerm.objects.bulk_create(terms, ignore_conflicts=True, batch_size=5000)
-    resource_embeddings_compute(only_missing=False, ids=[resource.pk])
-    catalogue_changed()
-
-
-# --- Curated catalogue (seed) -----------------------------------------------------------------------------------------
-
-
-def load_catalogue() -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    for path in CATALOGUE_FILES:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(data, list):
-            raise ValueError(f"{path} must hold a list of resources")
-        entries.extend(data)
-    return entries
-
-
-def seed_size() -> int:
-    return len(load_catalogue()) + 1
-
-
-def _catalogue_values(entry: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "url": entry["url"],
-        "title": entry["title"].strip(),
-        "description": " ".join(str(entry.get("description", "")).split()),
-        "media_type": entry["media_type"],
-        "difficulty": entry.get("difficulty"),
-        "duration_minutes": entry.get("duration_minutes"),
-        "tags": list(entry.get("tags") or []),
-        "prerequisites": list(entry.get("prerequisites") or []),
-        "learning_style": entry.get("learning_style"),
-        "source": entry.get("source", ""),
-    }
-
-
-def _seed_one(entry: dict[str, Any]) -> tuple[str, str]:
-    values = _catalogue_values(entry)
-    canonical = canonical_url(values["url"])
-    existing = Resource.objects.select_for_update().defer("search_vector").filter(canonical_url=canonical).first()
-    resource = existing or Resource(canonical_url=canonical)
-    changed = [name for name, value in values.items() if getattr(resource, name) != value]
-    if existing is not None and resource.origin == Origin.CURATED and resource.is_active and not changed:
-        return canonical, "unchanged"
-    for name, value in values.items():
-        setattr(resource, name, value)
-    if changed:
-        resource.embedding = None  # recomputed by search_terms_rebuild() at the end of the seed
-    resource.origin = Origin.CURATED
-    resource.is_active = True
-    try:
-        resource.full_clean(validate_constraints=False)
-    except ValidationError as exc:
-        raise ValidationError(f"catalogue entry {values['title']!r}: {exc}") from None
-    resource.save()
-    return canonical, "created" if existing is None else "updated"
-
-
-@transaction.atomic
-def seed_resources(advance: Callable[[int], None]) -> dict[str, int]:
-    """Load the curated catalogue, updating by canonical URL (idempotent). Curated rows that left the file are
-    deactivated, not deleted: users' interactions with them stay."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "deactivated": 0}
-    seen: list[str] = []
-    for entry in load_catalogue():
-        canonical, outcome = _seed_one(entry)
-        seen.append(canonical)
-        counts[outcome] += 1
-        advance(1)
-    counts["deactivated"] = (
-        Resource.objects.filter(origin=Origin.CURATED, is_active=True)
-        .exclude(canonical_url__in=seen)
-        .update(is_active=False)
-    )
-    search_terms_rebuild()
-    advance(1)
-    return counts
 
 
 # --- Scraping ---------------------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Max, Prefetch, QuerySet, Subquery
-from rest_framework.exceptions import NotFound
 
+from common.errors import NotFound
 from roadmaps.models import Roadmap, RoadmapStatus, RoadmapStep, StepResource, StepStatus
 from users.models import User
 

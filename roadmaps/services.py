@@ -11,10 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, Throttled
 
 from common import jobs, throttling
-from common.exceptions import Conflict, ServiceUnavailable
+from common.errors import Conflict, NotFound, RateLimited, Unavailable
+from roadmaps import tasks
 from roadmaps.attach import Preferences, pick_resources
 from roadmaps.generation import generate_plan, unknown_message
 from roadmaps.learner import Evidence, learner_known_topics, lessons_for
@@ -33,9 +33,9 @@ def roadmap_request(*, user: User, concept: str, duration_weeks: int, preference
     try:
         state = throttling.hit("roadmap_generate", f"user:{user.pk}")
     except throttling.CACHE_ERRORS:
-        raise ServiceUnavailable("Roadmap generation is temporarily unavailable.") from None
+        raise Unavailable("Roadmap generation is temporarily unavailable.") from None
     if state.exceeded:
-        raise Throttled(wait=state.retry_after, detail="Too many roadmaps generated; try again later.")
+        raise RateLimited("Too many roadmaps generated; try again later.", wait=state.retry_after)
     hours = int(preferences.get("hours_per_week") or DEFAULT_HOURS_PER_WEEK)
     roadmap = Roadmap.objects.create(
         user=user, title=f"{concept.strip()[:150]} roadmap", concept=concept.strip(), duration_weeks=duration_weeks,
@@ -46,9 +46,7 @@ def roadmap_request(*, user: User, concept: str, duration_weeks: int, preference
         input_data={"roadmap_id": roadmap.pk, "concept": concept.strip()[:200], "duration_weeks": duration_weeks},
         estimated_duration=5.0,
     )  # fmt: skip
-    from roadmaps.tasks import generate_roadmap
-
-    transaction.on_commit(lambda: generate_roadmap.delay(roadmap.pk))
+    transaction.on_commit(lambda: tasks.generate_roadmap.delay(roadmap.pk))
     return roadmap
 
 

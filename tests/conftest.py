@@ -8,7 +8,14 @@ from rest_framework.test import APIClient
 
 from common import counters
 from tests.factories import PASSWORD, StaffFactory, UserFactory
+from tests.sandbox import require_sandbox
 from users.tokens import tokens_for_user
+
+
+@pytest.fixture
+def sandbox() -> None:
+    """The one sandbox fixture: tests that run code through the configured backend use it."""
+    require_sandbox()
 
 
 def _clear_cache() -> None:

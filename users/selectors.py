@@ -5,8 +5,8 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
-from rest_framework.exceptions import NotFound
 
+from common.errors import NotFound
 from common.history import history_page
 from users.models import User, UserAchievement, UserBadge
 

@@ -2,7 +2,7 @@
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -10,12 +10,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import (
-    AuthenticationFailed,
-    ErrorDetail,
-    Throttled,
-    ValidationError,
-)
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
@@ -23,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from common import throttling
-from common.exceptions import ServiceUnavailable
+from common.errors import Invalid, RateLimited, Unauthenticated, Unavailable
 from common.utils import model_update
 from users.errors import UserErrorCode
 from users.models import Achievement, Badge, DailyActivity, User, UserAchievement, UserBadge, UserPreferences
@@ -41,15 +35,33 @@ logger = logging.getLogger(__name__)
 INVALID_CREDENTIALS = "Invalid username or password."
 
 PROFILE_FIELDS = [
-    "username", "email", "first_name", "last_name", "bio", "profile_image", "learning_style",
-    "preferred_difficulty", "learning_pace", "current_goal", "goal_deadline", "agent_interaction_level",
-    "preferred_feedback_style", "dark_mode", "notifications_enabled", "email_notifications", "push_notifications",
-]  # fmt: skip
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "bio",
+    "profile_image",
+    "learning_style",
+    "preferred_difficulty",
+    "learning_pace",
+    "current_goal",
+    "goal_deadline",
+    "agent_interaction_level",
+    "preferred_feedback_style",
+    "dark_mode",
+    "notifications_enabled",
+    "email_notifications",
+    "push_notifications",
+]
 SETTINGS_FIELDS = PROFILE_FIELDS
 PREFERENCE_FIELDS = [
-    "preferred_media_types", "preferred_difficulty", "preferred_learning_style", "max_duration_minutes", "avoid_tags",
+    "preferred_media_types",
+    "preferred_difficulty",
+    "preferred_learning_style",
+    "max_duration_minutes",
+    "avoid_tags",
     "interests",
-]  # fmt: skip
+]
 # Profile fields the recommender reads: a change bumps UserPreferences.version (its cache identity).
 PERSONALISATION_PROFILE_FIELDS = ["bio", "current_goal", "learning_style", "preferred_difficulty"]
 
@@ -66,7 +78,7 @@ def _unique_errors(*, username: str | None, email: str | None, exclude: User | N
 
 def _raise_unique(errors: dict[str, list[str]]) -> None:
     if errors:
-        raise ValidationError({k: [ErrorDetail(m, code=UserErrorCode.UNIQUE) for m in v] for k, v in errors.items()})
+        raise Invalid(fields=errors, code=UserErrorCode.UNIQUE)
 
 
 @transaction.atomic
@@ -77,7 +89,7 @@ def user_register(*, username: str, email: str, password: str, first_name: str =
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationError({"password": list(exc.messages)}, code="password_invalid") from None
+        raise Invalid(fields={"password": list(exc.messages)}, code="password_invalid") from None
     user.set_password(password)
     try:
         user.full_clean(exclude=["password"])
@@ -99,9 +111,9 @@ def _failure_count(ident: str, detail: str) -> None:
     try:
         state = throttling.hit("login_failures", ident)
     except throttling.CACHE_ERRORS:
-        raise ServiceUnavailable("Login is temporarily unavailable; try again shortly.") from None
+        raise Unavailable("Login is temporarily unavailable; try again shortly.") from None
     if state.exceeded:
-        raise Throttled(wait=state.retry_after, detail=detail)
+        raise RateLimited(detail, wait=state.retry_after)
 
 
 def user_authenticate(*, identifier: str, password: str, ip: str) -> User:
@@ -122,17 +134,17 @@ def user_authenticate(*, identifier: str, password: str, ip: str) -> User:
         valid = False
     else:
         valid = user.check_password(password) and user.is_active
-    if not valid:
-        raise AuthenticationFailed(INVALID_CREDENTIALS, code=UserErrorCode.INVALID_CREDENTIALS)
+    if user is None or not valid:
+        raise Unauthenticated(INVALID_CREDENTIALS, code=UserErrorCode.INVALID_CREDENTIALS)
     throttling.reset("login_failures", ident)
-    return user  # type: ignore[return-value]
+    return user
 
 
 def token_refresh(*, raw_refresh: str) -> dict[str, str]:
     """A new access token (and, with rotation on, a new refresh token) for a valid, unrevoked refresh token."""
-    invalid = AuthenticationFailed("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID)
+    invalid = Unauthenticated("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID)
     try:
-        refresh = RefreshToken(raw_refresh)  # signature, expiry, type and blacklist
+        refresh = RefreshToken(raw_refresh)  # type: ignore[arg-type]  # simplejwt annotates the raw str as Token
     except TokenError:
         raise invalid from None
     user = User.objects.filter(pk=refresh.get(jwt_settings.USER_ID_CLAIM)).first()
@@ -142,7 +154,8 @@ def token_refresh(*, raw_refresh: str) -> dict[str, str]:
     if settings.SIMPLE_JWT.get("ROTATE_REFRESH_TOKENS", False):
         # The blacklist row is unique per token: of two concurrent refreshes with one token only one rotates.
         with transaction.atomic():
-            _, created = refresh.blacklist()
+            # simplejwt annotates blacklist() as the row; it returns get_or_create's (row, created).
+            _, created = cast("tuple[object, bool]", refresh.blacklist())
             if not created:
                 raise invalid
             refresh.set_jti()
@@ -166,11 +179,11 @@ def user_logout(*, raw_refresh: str) -> None:
     Logging out twice is not an error, so the blacklist is not checked here; signature, expiry and type are.
     """
     try:
-        token_backend.decode(raw_refresh, verify=True)
-        refresh = RefreshToken(raw_refresh, verify=False)
+        token_backend.decode(raw_refresh, verify=True)  # type: ignore[arg-type]  # the raw str, annotated as Token
+        refresh = RefreshToken(raw_refresh, verify=False)  # type: ignore[arg-type]
         refresh.verify_token_type()
     except (TokenError, TokenBackendError):
-        raise AuthenticationFailed("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID) from None
+        raise Unauthenticated("Token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID) from None
     session_revoke(sid=refresh.get("sid"))
     try:
         with transaction.atomic():
@@ -185,14 +198,14 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     ident = f"password-change|user:{user.pk}|{ip}"
     _failure_count(ident, "Too many failed attempts.")
     if not user.check_password(current_password):
-        raise ValidationError(
-            {"current_password": ["Current password is incorrect."]}, code=UserErrorCode.WRONG_PASSWORD
+        raise Invalid(
+            fields={"current_password": ["Current password is incorrect."]}, code=UserErrorCode.WRONG_PASSWORD
         )
     throttling.reset("login_failures", ident)  # the right password: a weak new one is not a guess
     try:
         password_validation.validate_password(new_password, user)
     except DjangoValidationError as exc:
-        raise ValidationError({"new_password": list(exc.messages)}, code="password_invalid") from None
+        raise Invalid(fields={"new_password": list(exc.messages)}, code="password_invalid") from None
     return _password_set(user=user, new_password=new_password)
 
 
@@ -222,7 +235,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     try:
         model_update(instance=locked, fields=PROFILE_FIELDS, data=data)
     except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+        raise Invalid(fields=exc.message_dict) from None
     if personal:
         preferences_version_bump(user=locked)
     return locked
@@ -246,7 +259,7 @@ def preferences_update(*, user: User, data: dict[str, Any]) -> UserPreferences:
     try:
         _, changed = model_update(instance=prefs, fields=PREFERENCE_FIELDS, data=data)
     except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+        raise Invalid(fields=exc.message_dict) from None
     if changed:
         preferences_version_bump(user=user)
         prefs.refresh_from_db(fields=["version", "updated_at"])

@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rest_framework.exceptions import NotFound
-
 from agents import graph, services, services_work
+from common.errors import NotFound
 from users.models import User
 
 PERSONAS = ("content_curator", "quiz_master", "evaluator", "progress_tracker", "motivator", "system_orchestrator")

@@ -19,7 +19,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 env_file = BASE_DIR / ".env"
-if env_file.exists():
+# DJANGO_READ_DOT_ENV=false: the process environment only (settings tests must not see a developer's .env).
+if env.bool("DJANGO_READ_DOT_ENV", default=True) and env_file.exists():
     environ.Env.read_env(str(env_file), overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

@@ -36,8 +36,8 @@ from django.conf import settings
 
 from executor import cgroups, launcher, runtime, seccomp
 from executor.backends.base import Backend, BackendUnavailable, classify, hold_slot, release_slot, try_slot
-from executor.languages import RUNTIME_MOUNT, WORKDIR, Language
-from executor.spec import RunResult, RunSpec, RunStatus, clean_text
+from executor.languages import RUNTIME_MOUNT, WORKDIR, Language, get_language
+from executor.spec import Limits, RunResult, RunSpec, RunStatus, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -385,3 +385,22 @@ class BwrapBackend(Backend):
         else:
             kb = int(reply.get("maxrss_kb") or 0)
         return min(max(kb, 0), MAX_SANE_KB)
+
+
+def prewarm_jac_cache() -> None:
+    """Run a Jac program once with the cache writable, so later runs (cache read-only) skip compiling jaclang."""
+    cache = runtime.jac_cache_dir()
+    os.chmod(cache, 0o777)  # writable by whichever slot uid runs the warm-up; read-only again right after
+    backend = BwrapBackend(writable_jac_cache=True)
+    program = 'import math;\nwith entry { print("warm", math.sqrt(16)); }\n'
+    spec = RunSpec(language="jac", source=program, limits=Limits(wall_seconds=60, cpu_seconds=60, memory_mb=1024))
+    try:
+        result = backend.run(spec, get_language("jac"))
+    finally:
+        for dirpath, _, filenames in os.walk(cache):
+            os.chown(dirpath, 0, 0)
+            for name in filenames:
+                os.chown(os.path.join(dirpath, name), 0, 0)
+        runtime.make_world_readable(cache)
+    if result.status != RunStatus.SUCCESS:
+        raise RuntimeError(f"Jac pre-warm failed: {result.status} {result.stderr[-2000:]} {result.detail}")

@@ -27,8 +27,10 @@ import struct
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import docker
 from django.conf import settings
@@ -120,10 +122,10 @@ def _client() -> docker.DockerClient:
 
 
 def image_tag() -> str:
-    return settings.EXECUTOR_DOCKER_IMAGE
+    return str(settings.EXECUTOR_DOCKER_IMAGE)
 
 
-def build_image(log=logger.info) -> str:  # type: ignore[no-untyped-def]
+def build_image(log: Callable[[str], None] = logger.info) -> str:
     """Import the runtime rootfs as the sandbox image (`docker import`: nothing is pulled from a registry)."""
     if not runtime.is_built():
         raise BackendUnavailable("build the sandbox runtime first: manage.py executor_build_runtime")
@@ -325,7 +327,7 @@ class DockerBackend(Backend):
             except NotFound:
                 pass
         wall = time.monotonic() - started
-        stat: dict = {}
+        stat: dict[str, Any] = {}
         if STAT_MARKER in err:
             err, _, tail = err.rpartition(STAT_MARKER)
             try:

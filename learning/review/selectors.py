@@ -49,7 +49,7 @@ class _Group:
         return row
 
 
-def _item_rows(user: User) -> list[tuple]:
+def _item_rows(user: User) -> list[tuple[Any, ...]]:
     return list(
         ReviewItem.objects.filter(user=user).values_list(
             "module_id",
@@ -63,7 +63,7 @@ def _item_rows(user: User) -> list[tuple]:
     )
 
 
-def _recalls(rows: list[tuple], at: datetime) -> np.ndarray:
+def _recalls(rows: list[tuple[Any, ...]], at: datetime) -> np.ndarray:
     if not rows:
         return np.zeros(0)
     stability = np.array([r[4] if r[4] is not None else np.nan for r in rows], dtype=float)
@@ -101,7 +101,7 @@ def mastery(*, user: User, at: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def _summary(rows: list[tuple], recall: np.ndarray, at: datetime) -> dict[str, Any]:
+def _summary(rows: list[tuple[Any, ...]], recall: np.ndarray, at: datetime) -> dict[str, Any]:
     learned = [float(r) for row, r in zip(rows, recall, strict=True) if row[5] is not None]
     return {
         "reviews_due": sum(1 for row in rows if row[6] <= at),

@@ -1,3 +1,4 @@
+from typing import Any
 from uuid import UUID
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -8,6 +9,11 @@ from rest_framework.views import APIView
 from common.serializers import error_responses
 from resources.recommend import selectors
 from resources.recommend.serializers import RecommendationQuerySerializer, ResourceRecommendationOutputSerializer
+
+
+def _render(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    resources = selectors.recommended_resources(items)
+    return [dict(row) for row in ResourceRecommendationOutputSerializer(resources, many=True).data]
 
 
 class RecommendationsApi(APIView):
@@ -31,6 +37,6 @@ class RecommendationsApi(APIView):
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         items = selectors.recommendations_for(
-            requester=request.user, user_id=user_id, limit=query.validated_data["limit"]
+            requester=request.user, user_id=user_id, limit=query.validated_data["limit"], render=_render
         )
         return Response(items)

@@ -10,8 +10,7 @@ from agents.models import SearchQueryLog
 from agents.services import agents_ensure
 from common.models import Job, JobStatus
 from executor.models import CodeRun, RunState
-from resources.models import ScrapeStatus
-from resources.models import ScrapeJob
+from resources.models import ScrapeJob, ScrapeStatus
 from resources.models_reco import RecommenderModel, RecommenderStatus
 from tests.factories import UserFactory
 from tests.pictures_helpers import HOSTILE

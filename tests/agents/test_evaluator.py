@@ -12,16 +12,6 @@ URL = "/api/agents/code-evaluator/evaluate/"
 sandboxed = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox", "celery_worker")]
 
 
-@pytest.fixture
-def sandbox():
-    from executor.backends import BackendUnavailable, get_backend
-
-    try:
-        get_backend()
-    except BackendUnavailable as exc:
-        pytest.skip(f"no sandbox backend here: {exc}")
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("sandbox", "celery_worker")
 def test_python_tests_with_a_diff_for_the_wrong_one_and_ruff_findings(auth_client, user):

@@ -121,6 +121,7 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
 def test_check_deploy_with_production_settings_is_clean():
     env = {
         **os.environ,
+        "DJANGO_READ_DOT_ENV": "false",  # what is checked is these settings, not a local .env
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "k3-" + "x9Q!vB7#mZ2$pL5^" * 4,
         "DJANGO_ALLOWED_HOSTS": "api.pathwise.example",
@@ -136,6 +137,7 @@ def test_check_deploy_with_production_settings_is_clean():
 def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
+    env["DJANGO_READ_DOT_ENV"] = "false"  # a local .env with a key must not hide the missing one
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=120,

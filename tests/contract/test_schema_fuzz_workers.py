@@ -25,16 +25,6 @@ __all__ = ["keep_test_connection"]
 
 
 @pytest.fixture
-def sandbox():
-    from executor.backends import BackendUnavailable, get_backend
-
-    try:
-        get_backend()
-    except BackendUnavailable as exc:
-        pytest.skip(f"no sandbox backend here: {exc}")
-
-
-@pytest.fixture
 def world(role, transactional_db, sandbox, celery_worker) -> World:
     return build_world(role)
 

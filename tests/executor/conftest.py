@@ -1,16 +1,10 @@
-import os
-
 import pytest
 
 from executor.backends import BackendUnavailable, backend_class
 from executor.backends.bwrap import processes_of_uid
+from tests.sandbox import required_backends
 
 BACKENDS = ["bwrap", "docker"]
-
-
-def required_backends() -> set[str]:
-    """CI sets EXECUTOR_REQUIRE_BACKENDS=bwrap,docker: a backend that is unavailable there fails, not skips."""
-    return {b.strip() for b in os.environ.get("EXECUTOR_REQUIRE_BACKENDS", "").split(",") if b.strip()}
 
 
 @pytest.fixture(params=BACKENDS)

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 from django.db import connection, connections
-from rest_framework.exceptions import Throttled
 
+from common.errors import RateLimited
 from executor import services
 from executor.models import CodeRun
 from tests.factories import UserFactory
@@ -40,7 +40,7 @@ def test_eight_simultaneous_runs_by_one_learner_admit_exactly_the_cap(settings, 
             barrier.wait()
             services.run_request(owner=user, language="python", source="print(1)")
             outcome = "admitted"
-        except Throttled:
+        except RateLimited:
             outcome = "throttled"
         except Exception as exc:  # reported in the assertion below
             outcome = f"error: {exc!r}"

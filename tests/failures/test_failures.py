@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from tests.factories import PASSWORD
+from tests.sandbox import require_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -158,12 +159,7 @@ def test_worker_killed_during_roadmap_generation_runs_it_again_once_and_writes_o
 
 
 def test_worker_killed_during_code_run_fails_it_and_never_reruns_it(stack, learner, stored):
-    from executor.backends import BackendUnavailable, get_backend
-
-    try:
-        get_backend()
-    except BackendUnavailable as exc:
-        pytest.skip(f"no sandbox backend here: {exc}")
+    require_sandbox()
     result: dict = {}
     code = "import time\nprint('started', flush=True)\ntime.sleep(4)\nprint('done')"
 

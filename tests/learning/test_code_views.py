@@ -17,16 +17,6 @@ EXECUTE_KEYS = {"success", "output", "error", "execution_time", "memory_usage", 
                 "stderr", "stdout_truncated", "stderr_truncated", "submission_id"}  # fmt: skip
 
 
-@pytest.fixture
-def sandbox():
-    from executor.backends import BackendUnavailable, get_backend
-
-    try:
-        get_backend()
-    except BackendUnavailable as exc:
-        pytest.skip(f"no sandbox backend here: {exc}")
-
-
 @pytest.mark.parametrize("path", ["/api/learning/code/execute/", "/api/jac-execution/api/quick-execute/",
                                   "/api/jac-execution/api/execute"])  # fmt: skip
 def test_execute_python_returns_the_spa_shape(path):

@@ -1,6 +1,11 @@
+import threading
+
 import pytest
+from django.db import connection, connections
 
 from learning.models import PointAward, QuizAttempt, UserModuleProgress
+from tests.conftest import client_for
+from tests.factories import UserFactory
 from tests.learning.factories import ModuleFactory, QuestionFactory, QuizFactory
 from tests.users.test_auth_views import assert_error_shape
 from users.models import UserAchievement, UserBadge
@@ -111,6 +116,36 @@ def test_max_attempts_is_enforced(auth_client, user, quiz):
     assert resp.status_code == 409
     assert_error_shape(resp.json(), "max_attempts_reached")
     assert QuizAttempt.objects.filter(user=user).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_max_attempts_holds_under_concurrent_submissions(quiz):
+    """Eight simultaneous attempts on a quiz allowing two: exactly two are stored (numbers 1 and 2), the other six are
+    409 max_attempts_reached, none is a 5xx."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs real concurrent transactions (PostgreSQL); SQLite serialises writers")
+    user = UserFactory()
+    barrier = threading.Barrier(8)
+    answers: list[tuple[int, str | None]] = []
+
+    def submit() -> None:
+        client = client_for(user)
+        barrier.wait()
+        try:
+            resp = client.post("/api/assessment/attempts/", {"quiz": quiz.pk, "answers": {}}, format="json")
+            code = resp.json()["errors"][0]["code"] if resp.status_code >= 400 else None
+            answers.append((resp.status_code, code))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers, key=lambda a: a[0]) == [(201, None)] * 2 + [(409, "max_attempts_reached")] * 6
+    attempts = QuizAttempt.objects.filter(user=user, quiz=quiz).order_by("attempt_number")
+    assert [a.attempt_number for a in attempts] == [1, 2]
 
 
 def test_failed_attempt_awards_nothing_and_pass_awards_once(auth_client, user, quiz):

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from executor import runtime
+from executor.backends.bwrap import prewarm_jac_cache
 
 
 class Command(BaseCommand):
@@ -17,4 +18,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        runtime.build(force=options["force"], prewarm=not options["skip_prewarm"], log=self.stdout.write)
+        warm = None if options["skip_prewarm"] else prewarm_jac_cache
+        runtime.build(force=options["force"], prewarm=warm, log=self.stdout.write)
