@@ -67,6 +67,7 @@ def _kind_stats() -> dict[str, dict[str, Any]]:
     if _memo is not None and _memo[0] == current:
         return _memo[1]
     key = f"agents:jobs-summary:{current}"
+    summary: dict[str, dict[str, Any]] | None
     try:
         summary = cache.get(key)
     except CACHE_ERRORS:

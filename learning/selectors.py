@@ -100,9 +100,9 @@ def activity_days(*, user: User, today: date, days: int = 28) -> list[dict[str, 
     out = []
     for offset in range(days):
         day = start + timedelta(days=offset)
-        row = rows.get(day, {})
-        out.append({"date": day.isoformat(), "minutes": row.get("minutes", 0),
-                    "modules_completed": row.get("modules_completed", 0)})  # fmt: skip
+        row = rows.get(day)
+        out.append({"date": day.isoformat(), "minutes": row["minutes"] if row else 0,
+                    "modules_completed": row["modules_completed"] if row else 0})  # fmt: skip
     return out
 
 

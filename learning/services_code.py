@@ -248,7 +248,7 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
         else:
             moved = jobs.finish(submission.job_id, output=output, change=change, now=finished, started_at=started)
         submission.refresh_from_db()
-        if moved and submission.module_id and passed == submission.test_cases_total and not system_error:
+        if moved and submission.module is not None and passed == submission.test_cases_total and not system_error:
             exercise_passed(user=submission.user, module=submission.module, score=submission.score)
     if submission.job_id is None:  # a row without a job (from before submissions referenced one)
         jobs.notify_key(f"submission:{submission.pk}")
