@@ -120,7 +120,9 @@ def corpus_docs() -> list[Doc]:
         meta = metas.setdefault(
             (media_type, difficulty), MappingProxyType({"media_type": media_type, "difficulty": difficulty})
         )
-        docs.append(Doc(id=pk, title=title, text=" ".join(tags or []), vector=decode_vector(embedding), meta=meta))
+        # The stored bytes as they are: the index decodes them straight into its matrix.
+        vector = bytes(embedding) if embedding is not None else None
+        docs.append(Doc(id=pk, title=title, text=" ".join(tags or []), vector=vector, meta=meta))
     return docs
 
 
