@@ -15,6 +15,7 @@ same filters), listed after every strict match and counted apart (`X-Total-Count
 response says how many related items it carries in `X-Related-Count`).
 """
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -24,13 +25,21 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from common.retrieval import Doc, decode_vector, embed_text, get_index, register_corpus
+from common.retrieval.text import terms
 from resources.models import Resource
 from resources.query import Understood
 
-LEXICAL_WEIGHT = 0.5
-SEMANTIC_WEIGHT = 0.5
+LEXICAL_WEIGHT = 1.0
+SEMANTIC_WEIGHT = 1.0
+FOCUS_WEIGHT = 0.2
+RATING_WEIGHT = 0.03
+EXPANSION_WEIGHT = 0.7
 DIFFICULTY_BONUS = 0.05
-MEDIA_BONUS = 0.4
+MEDIA_BONUS = 0.15
+BREADTH_WEIGHT = 0.1
+BROAD_MINUTES = 600
+# Where a query word counts: in the title, in the tags, only in the description.
+FIELD_WEIGHTS = (1.0, 0.7, 0.35)
 FILL_BELOW = 10
 MIN_RELATED = 0.35
 RELATED_MAX = 50
@@ -61,30 +70,41 @@ class Hybrid:
         return self._vector
 
     def fuse(self, lexical: dict[int, float], embeddings: dict[int, Any]) -> dict[int, float]:
-        """Fused scores of the window (pk → lexical score incl. rating prior) given the rows' stored embeddings."""
+        """Fused scores of the window (pk → the database's lexical score, which chose the window) given the rows'
+        stored embeddings. The window is re-scored the same way on both databases (module docstring): where the
+        understood query's words occur (title, tags, description; rare words count more), how much of the title
+        is about them, the meaning (cosine), the phrasing's intent and a small rating prior."""
         if not lexical:
             return lexical
-        best = max(lexical.values())
-        scale = 1.0 / best if best > 0 else 0.0
+        understood = self.understood
         vector = self.vector
+        query_terms = _weighted_terms(understood.content)
+        expansions = [_weighted_terms(text) for text in understood.expansions]
+        all_terms = set(query_terms).union(*expansions) if expansions else set(query_terms)
+        rows = Resource.objects.filter(pk__in=list(lexical)).values_list(
+            "pk", "title", "tags", "description", "difficulty", "media_type", "rating", "duration_minutes"
+        )
         fused = {}
-        for pk, score in lexical.items():
+        for pk, title, tags, description, difficulty, media_type, rating, duration in rows:
+            fields = (set(terms(title)), set(terms(" ".join(tags or []))), set(terms(description or "")))
+            score = _field_match(query_terms, fields)
+            for expansion in expansions:
+                score = max(score, EXPANSION_WEIGHT * _field_match(expansion, fields))
+            title_terms = fields[0]
+            focus = len(title_terms & all_terms) / len(title_terms) if title_terms else 0.0
             stored = decode_vector(embeddings.get(pk))
             semantic = float(stored @ vector) if stored is not None else 0.0
-            fused[pk] = LEXICAL_WEIGHT * score * scale + SEMANTIC_WEIGHT * semantic
-        return self._intent(fused)
-
-    def _intent(self, scores: dict[int, float]) -> dict[int, float]:
-        understood = self.understood
-        if not (understood.difficulty or understood.media_types) or not scores:
-            return scores
-        rows = Resource.objects.filter(pk__in=list(scores)).values_list("pk", "difficulty", "media_type")
-        for pk, difficulty, media_type in rows:
+            value = LEXICAL_WEIGHT * score + SEMANTIC_WEIGHT * semantic + FOCUS_WEIGHT * focus
+            value += RATING_WEIGHT * float(rating or 0) / 5
             if understood.difficulty and difficulty == understood.difficulty:
-                scores[pk] += DIFFICULTY_BONUS
+                value += DIFFICULTY_BONUS
             if media_type in understood.media_types:
-                scores[pk] += MEDIA_BONUS
-        return scores
+                value += MEDIA_BONUS
+            if understood.broad and duration:
+                value += BREADTH_WEIGHT * min(1.0, math.log1p(duration) / math.log1p(BROAD_MINUTES))
+            fused[pk] = value
+        # A row gone since the window was cached keeps a score below every other (it is not listed anyway).
+        return {pk: fused.get(pk, -1.0) for pk in lexical}
 
     def related(self, *, strict_ids: Sequence[int], start: int, count: int) -> list[int]:
         """Ids of the semantic fill from position `start` (0 = just after the last strict match), at most `count`:
@@ -100,6 +120,28 @@ class Hybrid:
             return []
         allowed = set(self.filtered.filter(pk__in=candidates).values_list("pk", flat=True))
         return [pk for pk in candidates if pk in allowed][start:wanted]
+
+
+def _weighted_terms(text: str) -> dict[str, float]:
+    """The stemmed terms of `text`, each weighted by its rarity in the catalogue (weights sum to 1)."""
+    found = list(dict.fromkeys(terms(text)))
+    if not found:
+        return {}
+    index = get_index(CORPUS)
+    idf = {term: max(index.idf(term), 0.1) for term in found}
+    total = sum(idf.values())
+    return {term: weight / total for term, weight in idf.items()}
+
+
+def _field_match(query: dict[str, float], fields: tuple[set[str], set[str], set[str]]) -> float:
+    """0–1: the query's terms found in the resource, each by its weight × the best field it occurs in."""
+    score = 0.0
+    for term, weight in query.items():
+        for found_in, field_weight in zip(fields, FIELD_WEIGHTS, strict=True):
+            if term in found_in:
+                score += weight * field_weight
+                break
+    return score
 
 
 # --- The `resources` corpus of the shared retrieval engine ----------------------------------------------------------

@@ -99,6 +99,8 @@ class Understood:
     difficulty: str | None = None
     media_types: tuple[str, ...] = ()
     literal: bool = False
+    # A bare topic ("python", "learn sql", "docker for beginners"): comprehensive resources suit it best.
+    broad: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -231,6 +233,7 @@ def understand(q: str) -> Understood:
         return Understood(raw=q, content=q, literal=True)
     words = [w.lower() for w in WORD_RE.findall(q.replace("’", "'"))]
     kept, difficulty, media = _strip_intent(words)
+    had_intent = len(kept) < len(words)
     if not kept:  # only intent words ("tutorial"): then they are the content
         kept, difficulty, media = words, None, []
     expansions, replaced = _expansions(kept)
@@ -245,4 +248,5 @@ def understand(q: str) -> Understood:
         difficulty=difficulty,
         media_types=tuple(media),
         semantic_text=semantic,
+        broad=len(kept) == 1 or (had_intent and len(kept) <= 2),
     )

@@ -146,6 +146,10 @@ class HybridIndex:
             for i in self._top(semantic, eligible, k)
         ]
 
+    def idf(self, term: str) -> float:
+        """How rare a stemmed term is in this corpus's lexical text (1.0 for a corpus built without BM25)."""
+        return self.bm25.idf(term) if self.bm25 is not None else 1.0
+
     def vector(self, doc_id: int | str) -> np.ndarray | None:
         """The stored or computed vector of one doc (None when the id is not in the index)."""
         position = self.positions.get(doc_id)
