@@ -36,7 +36,7 @@ RATING_WEIGHT = 0.03
 EXPANSION_WEIGHT = 0.7
 DIFFICULTY_BONUS = 0.05
 MEDIA_BONUS = 0.15
-BREADTH_WEIGHT = 0.1
+BREADTH_WEIGHT = 0.2
 BROAD_MINUTES = 600
 # Where a query word counts: in the title, in the tags, only in the description.
 FIELD_WEIGHTS = (1.0, 0.7, 0.35)
