@@ -219,7 +219,7 @@ def test_two_processes_each_rebuild_once_after_one_catalogue_change(db, tmp_path
     children = [
         subprocess.Popen(
             [sys.executable, "-c", CATALOGUE_CHILD, str(r)], cwd=root, env=env, stdout=subprocess.PIPE, text=True
-        )  # fmt: skip
+        )
         for r in readies
     ]
     deadline = time.monotonic() + 60
