@@ -17,7 +17,7 @@ response says how many related items it carries in `X-Related-Count`).
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -70,38 +70,44 @@ class Hybrid:
             self._vector = embed_text(self.understood.semantic)
         return self._vector
 
-    def fuse(self, lexical: dict[int, float], embeddings: dict[int, Any]) -> dict[int, float]:
+    def fuse(self, lexical: dict[int, float], rows: dict[int, Mapping[str, Any]]) -> dict[int, float]:
         """Fused scores of the window (pk → the database's lexical score, which chose the window) given the rows'
-        stored embeddings. The window is re-scored the same way on both databases (module docstring): where the
-        understood query's words occur (title, tags, description; rare words count more), how much of the title
-        is about them, the meaning (cosine), the phrasing's intent and a small rating prior."""
+        columns as the window query read them (resources.results.WINDOW_COLUMNS). The window is re-scored the same
+        way on both databases (module docstring): where the understood query's words occur (title, tags,
+        description; rare words count more), how much of the title is about them, the meaning (cosine with the stored
+        embedding), the phrasing's intent and a small rating prior."""
         if not lexical:
             return lexical
         understood = self.understood
         vector = self.vector
-        query_terms = _weighted_terms(understood.content)
-        expansions = [_weighted_terms(text) for text in understood.expansions]
-        all_terms = set(query_terms).union(*expansions) if expansions else set(query_terms)
-        rows = Resource.objects.filter(pk__in=list(lexical)).values_list(
-            "pk", "title", "tags", "description", "difficulty", "media_type", "rating", "duration_minutes"
-        )
+        content = list(dict.fromkeys(terms(understood.content)))
+        expansions = [list(dict.fromkeys(terms(text))) for text in understood.expansions]
+        all_terms = set(content).union(*expansions)
         # Descriptions are long: a query term is looked for as a word prefix (its stem) by one compiled regex each,
         # instead of tokenising 200 descriptions per search.
         patterns = {term: re.compile(rf"\b{re.escape(term)}") for term in all_terms}
+        found: dict[int, tuple[set[str], set[str], set[str]]] = {}
+        for pk in lexical:
+            row = rows.get(pk) or {}
+            described = {t for t, pattern in patterns.items() if pattern.search(fold(row.get("description") or ""))}
+            found[pk] = (set(terms(row.get("title") or "")), set(terms(" ".join(row.get("tags") or []))), described)
+        # Rare words count more: idf over the window (the candidates of this query), so "python decorators" is
+        # about decorators among the many Python resources.
+        weighted = [_idf_weights(words, found.values()) for words in (content, *expansions)]
         fused = {}
-        for pk, title, tags, description, difficulty, media_type, rating, duration in rows:
-            text = fold(description or "")
-            described = {term for term, pattern in patterns.items() if pattern.search(text)}
-            fields = (set(terms(title)), set(terms(" ".join(tags or []))), described)
-            score = _field_match(query_terms, fields)
-            for expansion in expansions:
+        for pk in lexical:
+            row = rows.get(pk) or {}
+            fields = found[pk]
+            score = _field_match(weighted[0], fields)
+            for expansion in weighted[1:]:
                 score = max(score, EXPANSION_WEIGHT * _field_match(expansion, fields))
+            difficulty, media_type, duration = row.get("difficulty"), row.get("media_type"), row.get("duration_minutes")
             title_terms = fields[0]
             focus = len(title_terms & all_terms) / len(title_terms) if title_terms else 0.0
-            stored = decode_vector(embeddings.get(pk))
+            stored = decode_vector(row.get("embedding"))
             semantic = float(stored @ vector) if stored is not None else 0.0
             value = LEXICAL_WEIGHT * score + SEMANTIC_WEIGHT * semantic + FOCUS_WEIGHT * focus
-            value += RATING_WEIGHT * float(rating or 0) / 5
+            value += RATING_WEIGHT * float(row.get("rating") or 0) / 5
             if understood.difficulty and difficulty == understood.difficulty:
                 value += DIFFICULTY_BONUS
             if media_type in understood.media_types:
@@ -109,8 +115,7 @@ class Hybrid:
             if understood.broad and duration:
                 value += BREADTH_WEIGHT * min(1.0, math.log1p(duration) / math.log1p(BROAD_MINUTES))
             fused[pk] = value
-        # A row gone since the window was cached keeps a score below every other (it is not listed anyway).
-        return {pk: fused.get(pk, -1.0) for pk in lexical}
+        return fused
 
     def related(self, *, strict_ids: Sequence[int], start: int, count: int) -> list[int]:
         """Ids of the semantic fill from position `start` (0 = just after the last strict match), at most `count`:
@@ -128,15 +133,17 @@ class Hybrid:
         return [pk for pk in candidates if pk in allowed][start:wanted]
 
 
-def _weighted_terms(text: str) -> dict[str, float]:
-    """The stemmed terms of `text`, each weighted by its rarity in the catalogue (weights sum to 1)."""
-    found = list(dict.fromkeys(terms(text)))
-    if not found:
+def _idf_weights(words: list[str], docs: "Collection[tuple[set[str], set[str], set[str]]]") -> dict[str, float]:
+    """Each query term's weight (summing to 1): its inverse document frequency among `docs` (the window)."""
+    if not words:
         return {}
-    index = get_index(CORPUS)
-    idf = {term: max(index.idf(term), 0.1) for term in found}
+    n = len(docs)
+    idf = {}
+    for word in words:
+        df = sum(1 for fields in docs if any(word in field for field in fields))
+        idf[word] = math.log1p((n - df + 0.5) / (df + 0.5)) + 0.1
     total = sum(idf.values())
-    return {term: weight / total for term, weight in idf.items()}
+    return {word: value / total for word, value in idf.items()}
 
 
 def _field_match(query: dict[str, float], fields: tuple[set[str], set[str], set[str]]) -> float:
