@@ -1,13 +1,23 @@
 """Hybrid catalogue search: dense similarity fused into the lexical ranking, and the semantic fill.
 
 The lexical side is resources.search (PostgreSQL full-text + trigram, or the SQLite fallback) run on the query as
-resources.query understood it (intent set aside, expansions OR-ed in). Its best WINDOW matches are re-ranked by
+resources.query understood it (intent set aside, expansions OR-ed in). It chooses the candidates: its best WINDOW
+matches. They are then re-scored in Python, identically on both databases (so SQLite no longer ranks by its coarse
+3/2/1 substring points, and PostgreSQL's ts_rank length normalisation no longer favours short descriptions):
 
-    fused = LEXICAL_WEIGHT × lexical / best lexical + SEMANTIC_WEIGHT × cosine(query, resource) + intent bonus
+    fused = LEXICAL_WEIGHT × fields + SEMANTIC_WEIGHT × cosine(query, resource) + FOCUS_WEIGHT × focus
+            + RATING_WEIGHT × rating / 5 + intent bonuses + BREADTH_WEIGHT × breadth (bare topics only)
 
-where the lexical score already carries the small rating prior, the cosine comes from the embedding stored with each
-row (read in the same query as the window, so dense ranking costs no extra round trip), and the intent bonus rewards
-the difficulty and media types the phrasing implied ("for beginners", "course", "practice").
+- fields (0–1): each query term (stemmed) found in the title (1.0), else the tags (0.7), else the description (0.35),
+  weighted by its rarity among the candidates (idf over the window: in "python decorators", decorators matter); an
+  expansion (a topic-graph alias or hand-written synonym) counts at EXPANSION_WEIGHT.
+- focus: the share of the title's words that the query names ("The Python Tutorial" is more about "python" than
+  "Lists and Tuples in Python").
+- cosine: the query's embedding against the one stored with the row (read by the window query itself, with the
+  title, tags, description and the rest: re-scoring costs no extra round trip).
+- intent: the difficulty ("for beginners") and media types ("course", "practice") the phrasing implied.
+- breadth: for a bare topic ("python", "learn sql", "docker for beginners"), log(duration) up to BROAD_MINUTES, so
+  courses and books covering the topic come before a page about one corner of it.
 
 The semantic fill: when a plain-language query has fewer than FILL_BELOW strict matches, the page is completed with
 the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, the
