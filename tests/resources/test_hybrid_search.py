@@ -213,8 +213,8 @@ def test_two_processes_each_rebuild_once_after_one_catalogue_change(db, tmp_path
     if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
         pytest.skip("needs a cache shared between processes (REDIS_URL)")
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-           "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test")}  # fmt: skip
+    # The same settings (hence the same cache and key prefix) as this process.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test")}
     readies = [tmp_path / f"ready{i}" for i in range(2)]
     children = [
         subprocess.Popen(
