@@ -1,13 +1,23 @@
 """Hybrid catalogue search: dense similarity fused into the lexical ranking, and the semantic fill.
 
 The lexical side is resources.search (PostgreSQL full-text + trigram, or the SQLite fallback) run on the query as
-resources.query understood it (intent set aside, expansions OR-ed in). Its best WINDOW matches are re-ranked by
+resources.query understood it (intent set aside, expansions OR-ed in). It chooses the candidates: its best WINDOW
+matches. They are then re-scored in Python, identically on both databases (so SQLite no longer ranks by its coarse
+3/2/1 substring points, and PostgreSQL's ts_rank length normalisation no longer favours short descriptions):
 
-    fused = LEXICAL_WEIGHT × lexical / best lexical + SEMANTIC_WEIGHT × cosine(query, resource) + intent bonus
+    fused = LEXICAL_WEIGHT × fields + SEMANTIC_WEIGHT × cosine(query, resource) + FOCUS_WEIGHT × focus
+            + RATING_WEIGHT × rating / 5 + intent bonuses + BREADTH_WEIGHT × breadth (bare topics only)
 
-where the lexical score already carries the small rating prior, the cosine comes from the embedding stored with each
-row (read in the same query as the window, so dense ranking costs no extra round trip), and the intent bonus rewards
-the difficulty and media types the phrasing implied ("for beginners", "course", "practice").
+- fields (0–1): each query term (stemmed) found in the title (1.0), else the tags (0.7), else the description (0.35),
+  weighted by its rarity among the candidates (idf over the window: in "python decorators", decorators matter); an
+  expansion (a topic-graph alias or hand-written synonym) counts at EXPANSION_WEIGHT.
+- focus: the share of the title's words that the query names ("The Python Tutorial" is more about "python" than
+  "Lists and Tuples in Python").
+- cosine: the query's embedding against the one stored with the row (read by the window query itself, with the
+  title, tags, description and the rest: re-scoring costs no extra round trip).
+- intent: the difficulty ("for beginners") and media types ("course", "practice") the phrasing implied.
+- breadth: for a bare topic ("python", "learn sql", "docker for beginners"), log(duration) up to BROAD_MINUTES, so
+  courses and books covering the topic come before a page about one corner of it.
 
 The semantic fill: when a plain-language query has fewer than FILL_BELOW strict matches, the page is completed with
 the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, the
@@ -15,7 +25,9 @@ same filters), listed after every strict match and counted apart (`X-Total-Count
 response says how many related items it carries in `X-Related-Count`).
 """
 
-from collections.abc import Callable, Mapping, Sequence
+import math
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -24,13 +36,21 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from common.retrieval import Doc, decode_vector, embed_text, get_index, register_corpus
+from common.retrieval.text import fold, terms
 from resources.models import Resource
 from resources.query import Understood
 
-LEXICAL_WEIGHT = 0.5
-SEMANTIC_WEIGHT = 0.5
+LEXICAL_WEIGHT = 1.0
+SEMANTIC_WEIGHT = 0.7
+FOCUS_WEIGHT = 0.2
+RATING_WEIGHT = 0.03
+EXPANSION_WEIGHT = 0.7
 DIFFICULTY_BONUS = 0.05
-MEDIA_BONUS = 0.4
+MEDIA_BONUS = 0.15
+BREADTH_WEIGHT = 0.3
+BROAD_MINUTES = 600
+# Where a query word counts: in the title, in the tags, only in the description.
+FIELD_WEIGHTS = (1.0, 0.7, 0.35)
 FILL_BELOW = 10
 MIN_RELATED = 0.35
 RELATED_MAX = 50
@@ -60,31 +80,52 @@ class Hybrid:
             self._vector = embed_text(self.understood.semantic)
         return self._vector
 
-    def fuse(self, lexical: dict[int, float], embeddings: dict[int, Any]) -> dict[int, float]:
-        """Fused scores of the window (pk → lexical score incl. rating prior) given the rows' stored embeddings."""
+    def fuse(self, lexical: dict[int, float], rows: dict[int, Mapping[str, Any]]) -> dict[int, float]:
+        """Fused scores of the window (pk → the database's lexical score, which chose the window) given the rows'
+        columns as the window query read them (resources.results.WINDOW_COLUMNS). The window is re-scored the same
+        way on both databases (module docstring): where the understood query's words occur (title, tags,
+        description; rare words count more), how much of the title is about them, the meaning (cosine with the stored
+        embedding), the phrasing's intent and a small rating prior."""
         if not lexical:
             return lexical
-        best = max(lexical.values())
-        scale = 1.0 / best if best > 0 else 0.0
-        vector = self.vector
-        fused = {}
-        for pk, score in lexical.items():
-            stored = decode_vector(embeddings.get(pk))
-            semantic = float(stored @ vector) if stored is not None else 0.0
-            fused[pk] = LEXICAL_WEIGHT * score * scale + SEMANTIC_WEIGHT * semantic
-        return self._intent(fused)
-
-    def _intent(self, scores: dict[int, float]) -> dict[int, float]:
         understood = self.understood
-        if not (understood.difficulty or understood.media_types) or not scores:
-            return scores
-        rows = Resource.objects.filter(pk__in=list(scores)).values_list("pk", "difficulty", "media_type")
-        for pk, difficulty, media_type in rows:
+        vector = self.vector
+        content = list(dict.fromkeys(terms(understood.content)))
+        expansions = [list(dict.fromkeys(terms(text))) for text in understood.expansions]
+        all_terms = set(content).union(*expansions)
+        # Descriptions are long: a query term is looked for as a word prefix (its stem) by one compiled regex each,
+        # instead of tokenising 200 descriptions per search.
+        patterns = {term: re.compile(rf"\b{re.escape(term)}") for term in all_terms}
+        found: dict[int, tuple[set[str], set[str], set[str]]] = {}
+        for pk in lexical:
+            row = rows.get(pk) or {}
+            described = {t for t, pattern in patterns.items() if pattern.search(fold(row.get("description") or ""))}
+            found[pk] = (set(terms(row.get("title") or "")), set(terms(" ".join(row.get("tags") or []))), described)
+        # Rare words count more: idf over the window (the candidates of this query), so "python decorators" is
+        # about decorators among the many Python resources.
+        weighted = [_idf_weights(words, found.values()) for words in (content, *expansions)]
+        fused = {}
+        for pk in lexical:
+            row = rows.get(pk) or {}
+            fields = found[pk]
+            score = _field_match(weighted[0], fields)
+            for expansion in weighted[1:]:
+                score = max(score, EXPANSION_WEIGHT * _field_match(expansion, fields))
+            difficulty, media_type, duration = row.get("difficulty"), row.get("media_type"), row.get("duration_minutes")
+            title_terms = fields[0]
+            focus = len(title_terms & all_terms) / len(title_terms) if title_terms else 0.0
+            stored = decode_vector(row.get("embedding"))
+            semantic = float(stored @ vector) if stored is not None else 0.0
+            value = LEXICAL_WEIGHT * score + SEMANTIC_WEIGHT * semantic + FOCUS_WEIGHT * focus
+            value += RATING_WEIGHT * float(row.get("rating") or 0) / 5
             if understood.difficulty and difficulty == understood.difficulty:
-                scores[pk] += DIFFICULTY_BONUS
+                value += DIFFICULTY_BONUS
             if media_type in understood.media_types:
-                scores[pk] += MEDIA_BONUS
-        return scores
+                value += MEDIA_BONUS
+            if understood.broad and duration:
+                value += BREADTH_WEIGHT * min(1.0, math.log1p(duration) / math.log1p(BROAD_MINUTES))
+            fused[pk] = value
+        return fused
 
     def related(self, *, strict_ids: Sequence[int], start: int, count: int) -> list[int]:
         """Ids of the semantic fill from position `start` (0 = just after the last strict match), at most `count`:
@@ -100,6 +141,30 @@ class Hybrid:
             return []
         allowed = set(self.filtered.filter(pk__in=candidates).values_list("pk", flat=True))
         return [pk for pk in candidates if pk in allowed][start:wanted]
+
+
+def _idf_weights(words: list[str], docs: "Collection[tuple[set[str], set[str], set[str]]]") -> dict[str, float]:
+    """Each query term's weight (summing to 1): its inverse document frequency among `docs` (the window)."""
+    if not words:
+        return {}
+    n = len(docs)
+    idf = {}
+    for word in words:
+        df = sum(1 for fields in docs if any(word in field for field in fields))
+        idf[word] = math.log1p((n - df + 0.5) / (df + 0.5)) + 0.1
+    total = sum(idf.values())
+    return {word: value / total for word, value in idf.items()}
+
+
+def _field_match(query: dict[str, float], fields: tuple[set[str], set[str], set[str]]) -> float:
+    """0–1: the query's terms found in the resource, each by its weight × the best field it occurs in."""
+    score = 0.0
+    for term, weight in query.items():
+        for found_in, field_weight in zip(fields, FIELD_WEIGHTS, strict=True):
+            if term in found_in:
+                score += weight * field_weight
+                break
+    return score
 
 
 # --- The `resources` corpus of the shared retrieval engine ----------------------------------------------------------
@@ -120,7 +185,9 @@ def corpus_docs() -> list[Doc]:
         meta = metas.setdefault(
             (media_type, difficulty), MappingProxyType({"media_type": media_type, "difficulty": difficulty})
         )
-        docs.append(Doc(id=pk, title=title, text=" ".join(tags or []), vector=decode_vector(embedding), meta=meta))
+        # The stored bytes as they are: the index decodes them straight into its matrix.
+        vector = bytes(embedding) if embedding is not None else None
+        docs.append(Doc(id=pk, title=title, text=" ".join(tags or []), vector=vector, meta=meta))
     return docs
 
 

@@ -49,6 +49,26 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "intro to": ("beginner", ()),
     "getting started with": ("beginner", ()),
     "i want to learn": (None, ()),
+    "i want to become": (None, ()),
+    "how to become": (None, ()),
+    "become a": (None, ()),
+    "what does": (None, ()),
+    "what do": (None, ()),
+    "how to use": (None, ()),
+    "when to use": (None, ()),
+    "best way to": (None, ()),
+    "help me": (None, ()),
+    "i need to": (None, ()),
+    "show me": (None, ()),
+    "best": (None, ()),
+    "good": (None, ()),
+    "simple": ("beginner", ()),
+    "easy": ("beginner", ()),
+    "quick": (None, ()),
+    "quickly": (None, ()),
+    "properly": (None, ()),
+    "correctly": (None, ()),
+    "last": (None, ()),
     "i want to": (None, ()),
     "teach me": (None, ()),
     "learn": (None, ()),
@@ -99,6 +119,8 @@ class Understood:
     difficulty: str | None = None
     media_types: tuple[str, ...] = ()
     literal: bool = False
+    # A bare topic ("python", "learn sql", "docker for beginners"): comprehensive resources suit it best.
+    broad: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -231,6 +253,7 @@ def understand(q: str) -> Understood:
         return Understood(raw=q, content=q, literal=True)
     words = [w.lower() for w in WORD_RE.findall(q.replace("’", "'"))]
     kept, difficulty, media = _strip_intent(words)
+    had_intent = len(kept) < len(words)
     if not kept:  # only intent words ("tutorial"): then they are the content
         kept, difficulty, media = words, None, []
     expansions, replaced = _expansions(kept)
@@ -245,4 +268,5 @@ def understand(q: str) -> Understood:
         difficulty=difficulty,
         media_types=tuple(media),
         semantic_text=semantic,
+        broad=len(kept) == 1 or (had_intent and len(kept) <= 2),
     )

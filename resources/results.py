@@ -52,6 +52,11 @@ EXACT_TOTAL_UP_TO = 1000
 # A broad search ranks at most HEAD_POOL of its matches with the query in their title or tags.
 HEAD_POOL = 3000
 CACHE_SECONDS = 300
+# What the window query reads of each candidate: its id, base relevance and rating (the order), then what the hybrid
+# re-scoring needs (resources.hybrid.Hybrid.fuse), so that it costs no query of its own. The total comes last.
+WINDOW_COLUMNS = ("pk", "base", "rating", "embedding", "title", "tags", "description", "difficulty", "media_type",
+                  "duration_minutes")  # fmt: skip
+_TOTAL = len(WINDOW_COLUMNS)
 _VERSION_KEY = "res:catalogue:v"
 
 
@@ -168,7 +173,7 @@ def _pool_sql(queryset: QuerySet, base: Any, *, pool: int) -> tuple[str, list[An
     """SQL of (pk, base, rating, embedding, pool size) of the best WINDOW by descending base relevance among the
     first `pool` rows of `queryset` in storage order: the relevance is computed for `pool` rows at most, and nothing
     is sorted before the LIMIT stops the scan. Returns (sql, params, database alias)."""
-    candidates = queryset.annotate(base=base).order_by().values_list("pk", "base", "rating", "embedding")[:pool]
+    candidates = queryset.annotate(base=base).order_by().values_list(*WINDOW_COLUMNS)[:pool]
     inner, params = candidates.query.sql_with_params()
     # The ORDER BY of RankedResults._base_order, descending; the inner SQL is the ORM's, with its own parameters.
     sql = f"SELECT *, COUNT(*) OVER () FROM ({inner}) AS pool ORDER BY 2 DESC, 3 DESC, 1 LIMIT %s"  # noqa: S608
@@ -237,24 +242,22 @@ class RankedResults:
         return [base, rating, "id"]
 
     def _best_rows(self) -> tuple[list[tuple], int]:
-        """(pk, base, rating, embedding) of the best WINDOW by base relevance, and the total."""
+        """(WINDOW_COLUMNS) of the best WINDOW by base relevance, and the total."""
         match = self.match
         if not self._bounded():  # SQLite, similar titles, ascending: rank and count every match
             counted = list(
-                self._ranked()
-                .annotate(total=Window(Count("id")))
-                .values_list("pk", "base", "rating", "embedding", "total")[:WINDOW]
+                self._ranked().annotate(total=Window(Count("id"))).values_list(*WINDOW_COLUMNS, "total")[:WINDOW]
             )
-            return [row[:4] for row in counted], counted[0][4] if counted else 0
+            return [row[:_TOTAL] for row in counted], counted[0][_TOTAL] if counted else 0
         # One pass ranks and counts the first EXACT_TOTAL_UP_TO + 1 matches: all of them, unless the query is broad.
         rows = _best_of_pool(match.queryset, match.base, pool=EXACT_TOTAL_UP_TO + 1)
-        total = rows[0][4] if rows else 0
+        total = rows[0][_TOTAL] if rows else 0
         if total <= EXACT_TOTAL_UP_TO:
-            return [row[:4] for row in rows], total
+            return [row[:_TOTAL] for row in rows], total
         # Broad: add the best of (at most HEAD_POOL of) the matches with the query in their title or tags.
         self.count_is_estimate = True
-        pooled = {row[0]: row[:4] for row in rows}
-        pooled.update((row[0], row[:4]) for row in _best_of_pool(match.head, match.base, pool=HEAD_POOL))  # type: ignore[arg-type]
+        pooled = {row[0]: row[:_TOTAL] for row in rows}
+        pooled.update((row[0], row[:_TOTAL]) for row in _best_of_pool(match.head, match.base, pool=HEAD_POOL))  # type: ignore[arg-type]
         best = sorted(pooled.values(), key=lambda r: (-r[1], -r[2], r[0]))[:WINDOW]
         return best, estimated_total(match.queryset)
 
@@ -267,13 +270,13 @@ class RankedResults:
             self._window = (total, ids, {int(k): v for k, v in scores.items()})
             return self._window
         rows, total = self._best_rows()
-        scores = {pk: float(base) for pk, base, _, _ in rows}
+        scores = {row[0]: float(row[1]) for row in rows}
         if self.match.rerank is not None and rows:
             extra = Resource.objects.filter(pk__in=list(scores)).annotate(extra=self.match.rerank)
             for pk, value in extra.values_list("pk", "extra"):
                 scores[pk] += float(value or 0.0)
         if self.hybrid is not None and rows:
-            scores = self.hybrid.fuse(scores, {pk: embedding for pk, _, _, embedding in rows})
+            scores = self.hybrid.fuse(scores, {row[0]: dict(zip(WINDOW_COLUMNS, row, strict=True)) for row in rows})
         sign = -1 if self.descending else 1
         ordered = sorted(rows, key=lambda r: (sign * scores[r[0]], sign * r[2], r[0]))
         self._window = (total, [r[0] for r in ordered], scores)

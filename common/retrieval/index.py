@@ -26,7 +26,9 @@ class Doc:
     id: int | str
     text: str
     title: str = ""
-    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # float32 (EMBEDDING_DIM,), or the stored float16 bytes as they come from the database (decoded straight into
+    # the index's matrix: no per-doc array is ever allocated; 100,000 of them would cost ~60 MB while building).
+    vector: "np.ndarray | bytes | memoryview | None" = field(default=None, compare=False, repr=False)
     meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
 
@@ -54,9 +56,18 @@ class HybridIndex:
         self.positions: dict[int | str, int] = {d.id: i for i, d in enumerate(ordered)}
         self.vectors = np.zeros((len(ordered), EMBEDDING_DIM), dtype=np.float32)
         missing = []
+        stored_bytes = EMBEDDING_DIM * 2
         for i, doc in enumerate(ordered):
-            if doc.vector is not None and np.shape(doc.vector) == (EMBEDDING_DIM,):
-                self.vectors[i] = doc.vector
+            vector = doc.vector
+            if isinstance(vector, (bytes, memoryview)) and len(vector) == stored_bytes:
+                self.vectors[i] = np.frombuffer(vector, dtype="<f2")
+                ordered[i] = replace(doc, vector=None)
+            elif (
+                vector is not None
+                and not isinstance(vector, (bytes, memoryview))
+                and np.shape(vector) == (EMBEDDING_DIM,)
+            ):
+                self.vectors[i] = vector
                 # The matrix holds the vector now: a second copy per doc would double the index's memory
                 # (100,000 small arrays ≈ 60 MB). `index.vector(id)` reads it back.
                 ordered[i] = replace(doc, vector=None)
@@ -134,6 +145,10 @@ class HybridIndex:
             Hit(self.docs[i].id, float(semantic[i]), 0.0, float(semantic[i]), self.docs[i])
             for i in self._top(semantic, eligible, k)
         ]
+
+    def idf(self, term: str) -> float:
+        """How rare a stemmed term is in this corpus's lexical text (1.0 for a corpus built without BM25)."""
+        return self.bm25.idf(term) if self.bm25 is not None else 1.0
 
     def vector(self, doc_id: int | str) -> np.ndarray | None:
         """The stored or computed vector of one doc (None when the id is not in the index)."""

@@ -63,3 +63,10 @@ class BM25:
             total[rows] += self.matrix.data[start:end]
             matched[rows] += 1
         return total, matched, len(cols)
+
+    def idf(self, term: str) -> float:
+        """The inverse document frequency of an (already stemmed) term over this corpus; a term no document has
+        gets the rarest term's weight."""
+        col = self.vocabulary.get(term)
+        df = 0 if col is None else int(self.matrix.indptr[col + 1] - self.matrix.indptr[col])
+        return float(np.log1p((self.size - df + 0.5) / (df + 0.5)))

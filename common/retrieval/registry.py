@@ -7,6 +7,9 @@ compared for equality only, so any string that changes with the content works (a
 by every write makes every process rebuild once after a change).
 """
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import threading
 import time
@@ -31,6 +34,17 @@ class _Corpus:
 
 _corpora: dict[str, _Corpus] = {}
 _registry_lock = threading.Lock()
+
+
+def _release_freed_memory() -> None:
+    """Hand the memory freed after a build (the loader's rows, the old index) back to the OS: glibc keeps freed small
+    blocks in the process's heap otherwise, and a web process's resident size would keep the build's peak."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        pass
 
 
 def register_corpus(
@@ -66,6 +80,7 @@ def get_index(name: str) -> HybridIndex:
         index = HybridIndex(corpus.load(), lexical=corpus.lexical)
         corpus.index, corpus.built_version = index, version
         corpus.builds += 1
+        _release_freed_memory()
         logger.info(
             "retrieval index %s built: %s docs, version %s, %.2f s", name, len(index), version,
             time.perf_counter() - started,
