@@ -210,18 +210,24 @@ def runs_reap(*, now: Any = None) -> int:
     for run in CodeRun.objects.filter(state=RunState.RUNNING).only("pk", "limits", "started_at"):
         limit = float(run.limits.get("wall_seconds", 5)) + REAP_GRACE_SECONDS
         if run.started_at and run.started_at < now - timedelta(seconds=limit):
-            reaped += CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
+            moved = CodeRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
                 state=RunState.FINISHED, status=RunStatus.SYSTEM_ERROR, finished_at=now, updated_at=now,
                 error_detail="the worker running this program stopped before it finished",
             )  # fmt: skip
+            if not moved:  # another reaper (a second beat's) or the run itself got there first
+                continue
+            reaped += moved
             jobs.job_finish(kind=JOB_KIND, ref=str(run.pk), failed=True, error="worker stopped mid-run", now=now)
             notify.notify_done(f"run:{run.pk}")
     stale = CodeRun.objects.filter(state=RunState.QUEUED, created_at__lt=now - QUEUED_TOO_LONG)
     for run_id in list(stale.values_list("pk", flat=True)):
-        reaped += CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+        moved = CodeRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
             state=RunState.FINISHED, status=RunStatus.SYSTEM_ERROR, finished_at=now, updated_at=now,
             error_detail="no worker picked this run up in time",
         )  # fmt: skip
+        if not moved:
+            continue
+        reaped += moved
         jobs.job_finish(kind=JOB_KIND, ref=str(run_id), failed=True, error="never picked up", now=now)
         notify.notify_done(f"run:{run_id}")
     if reaped:

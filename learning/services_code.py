@@ -279,11 +279,14 @@ def submissions_reap(*, now: Any = None) -> int:
     count = 0
     for queryset, reason in ((stuck, "grading stopped before it finished"), (lost, "grading never started")):
         for pk, module_id in list(queryset.values_list("pk", "module_id")):
-            count += CodeSubmission.objects.filter(pk=pk, status__in=[SubmissionStatus.PENDING,
+            moved = CodeSubmission.objects.filter(pk=pk, status__in=[SubmissionStatus.PENDING,
                                                                      SubmissionStatus.RUNNING]).update(
                 status=SubmissionStatus.FAILED, error_message=f"The code runner failed: {reason}.",
                 finished_at=now, updated_at=now,
             )  # fmt: skip
+            if not moved:  # another reaper (a second beat's) or the grading itself got there first
+                continue
+            count += moved
             kind = "code_submission" if module_id else "code_evaluation"
             jobs.job_finish(kind=kind, ref=str(pk), failed=True, error=reason, now=now)
             notify.notify_done(f"submission:{pk}")

@@ -201,6 +201,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# HA scheduling: with Redis, beat keeps its schedule in Redis (celery-redbeat) and holds a lock there while it ticks,
+# so two or more beat replicas are safe: one fires each job, the others wait and take over within
+# CELERY_REDBEAT_LOCK_TIMEOUT seconds of the active one dying. Without Redis, beat keeps its local schedule file.
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_KEY_PREFIX = f"{CACHE_KEY_PREFIX}:redbeat:"
+    CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=5)
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
 
 # --- Auth -----------------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
