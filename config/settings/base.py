@@ -390,6 +390,13 @@ EXECUTOR_WAIT_MARGIN_SECONDS = env.float("EXECUTOR_WAIT_MARGIN_SECONDS", default
 THROTTLE_RATES["code_runs"] = EXECUTOR_USER_RATE
 # /api/health/ and /ready/ also show whether code can run here (learning/sandbox.py; informational, never a 503).
 HEALTH_EXTRA_CHECKS = ["learning.sandbox.health_check"]
+# Readiness (/api/health/ready/) with a broker also requires a live worker per queue (a heartbeat each worker writes
+# every HEALTH_HEARTBEAT_INTERVAL seconds; dead after HEALTH_WORKER_TTL) and, for the executor queue, a usable
+# sandbox on at least one of them. HEALTH_WORKER_QUEUES lists the queues that must have one.
+HEALTH_WORKER_QUEUES = env.list("HEALTH_WORKER_QUEUES", default=["default", "executor", "llm", "scrape", "reco"])
+HEALTH_HEARTBEAT_KEY = env("HEALTH_HEARTBEAT_KEY", default=f"{CACHE_KEY_PREFIX}:workers")
+HEALTH_HEARTBEAT_INTERVAL = env.float("HEALTH_HEARTBEAT_INTERVAL", default=10.0)
+HEALTH_WORKER_TTL = env.float("HEALTH_WORKER_TTL", default=35.0)
 CELERY_TASK_ROUTES = {
     "executor.*": {"queue": "executor"},
     "learning.grade_submission": {"queue": "executor"},
