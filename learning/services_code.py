@@ -234,9 +234,18 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
         output={"score": submission.score, "passed": passed, "total": submission.test_cases_total},
     )  # fmt: skip
     if submission.module_id and passed == submission.test_cases_total and not system_error:
-        exercise_passed(user=submission.user, module=submission.module, score=submission.score)
+        # Points, progress and achievements are recorded on the default queue: the executor worker's database role
+        # cannot read users (deploy/sql/executor_role.sql). Eager mode runs it here, as before.
+        from learning.tasks import record_exercise_pass
+
+        record_exercise_pass.delay(submission.pk)
     notify.notify_done(f"submission:{submission.pk}")
     return submission
+
+
+def submission_record_pass(*, submission_id: int) -> None:
+    submission = CodeSubmission.objects.select_related("user", "module").get(pk=submission_id)
+    exercise_passed(user=submission.user, module=submission.module, score=submission.score)
 
 
 def exercise_passed(*, user: User, module: Module, score: float) -> None:
