@@ -468,6 +468,14 @@ RECO_RETRAIN_LOCK_SECONDS = 3600
 RECO_EASE_MAX_ITEMS = env.int("RECO_EASE_MAX_ITEMS", default=5_000)
 RECO_RETRAIN_EVERY_SECONDS = env.float("RECO_RETRAIN_EVERY_SECONDS", default=3600.0)
 CELERY_TASK_ROUTES["resources.recommend.*"] = {"queue": "reco"}
+# Old recommender versions are pruned daily: the current one and this many previous ones stay (for a rollback).
+RECO_KEEP_PREVIOUS_VERSIONS = env.int("RECO_KEEP_PREVIOUS_VERSIONS", default=3)
+CELERY_BEAT_SCHEDULE["prune-recommender-versions"] = {
+    "task": "common.prune_recommender_versions",
+    "schedule": 24 * 3600.0,
+}
+# Outstanding JWTs past their expiry (simplejwt's flushexpiredtokens), daily.
+CELERY_BEAT_SCHEDULE["flush-expired-tokens"] = {"task": "common.flush_expired_tokens", "schedule": 24 * 3600.0}
 CELERY_BEAT_SCHEDULE["recommender-retrain"] = {
     "task": "resources.recommend.retrain",
     "schedule": RECO_RETRAIN_EVERY_SECONDS,
