@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
+from common.file_secrets import load_file_secrets
 from common.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -21,6 +22,8 @@ env = environ.Env()
 env_file = BASE_DIR / ".env"
 if env_file.exists():
     environ.Env.read_env(str(env_file), overwrite=False)
+# Secrets may come from files (NAME_FILE, e.g. Docker/Kubernetes secrets): common/file_secrets.py.
+load_file_secrets()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=None)
@@ -138,12 +141,16 @@ if METRICS_DB and IS_POSTGRES:
 
 # --- Cache and Celery -----------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# The cache (and the rate limits counted in it) may live in a Redis of its own that evicts under memory pressure
+# (volatile-lru), while the broker's (REDIS_URL: tasks, beat's schedule and lock, the WebSocket layer, heartbeats)
+# never evicts. Unset: the same Redis as the broker.
+CACHE_REDIS_URL = env("CACHE_REDIS_URL", default="") or REDIS_URL
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="pathwise")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "common.redis_cache.MetricsRedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
