@@ -23,7 +23,7 @@ def test_a_secret_comes_from_its_file_and_an_explicit_value_wins(tmp_path):
 
 
 def test_a_missing_secret_file_stops_the_start(tmp_path):
-    with pytest.raises(SecretFileError, match="DATABASE_URL_FILE=.*cannot read"):
+    with pytest.raises(SecretFileError, match=r"DATABASE_URL_FILE=.*cannot read"):
         load_file_secrets({"DATABASE_URL_FILE": str(tmp_path / "absent")})
 
 
