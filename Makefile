@@ -97,7 +97,8 @@ bench: venv
 	$(PY) bench/executor.py
 
 up:
-	docker compose up -d --build
+	deploy/compose-secrets.sh
+	docker compose --env-file deploy/image-digests.env up -d --build
 
 down:
-	docker compose down
+	docker compose --env-file deploy/image-digests.env down

@@ -169,3 +169,21 @@ def test_the_brokers_redis_never_evicts_and_the_caches_evicts_only_keys_with_a_t
     cache = (ROOT / "deploy/redis/cache.conf").read_text()
     assert re.search(r"^maxmemory \d+mb$", broker, re.M) and "maxmemory-policy noeviction" in broker
     assert re.search(r"^maxmemory \d+mb$", cache, re.M) and "maxmemory-policy volatile-lru" in cache
+
+
+def test_the_hashed_lock_the_image_installs_matches_requirements_txt():
+    """The Dockerfile installs requirements.lock with --require-hashes: every pin of requirements.txt must be in it
+    at the same version (regenerate: pip-compile --generate-hashes --allow-unsafe -o requirements.lock
+    requirements.txt)."""
+
+    def pins(path: Path) -> dict[str, str]:
+        found = {}
+        for line in path.read_text().splitlines():
+            match = re.match(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s;\\#]+)", line.strip())
+            if match:
+                found[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+        return found
+
+    lock, wanted = pins(ROOT / "requirements.lock"), pins(ROOT / "requirements.txt")
+    assert {name: lock.get(name) for name in wanted} == wanted
+    assert "--hash=sha256:" in (ROOT / "requirements.lock").read_text()
