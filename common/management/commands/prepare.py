@@ -100,13 +100,13 @@ class Command(BaseCommand):
         migrated = bool(plan) or force
         if migrated:
             self.stdout.write(f"migrate: {len(plan)} migration(s) to apply")
-            call_command("migrate", interactive=False, verbosity=1)
+            call_command("migrate", interactive=False, verbosity=1, stdout=self.stdout._out)
         else:
             self.stdout.write("migrate: up to date (skipped)")
 
         seed_digest = seed_inputs_digest()  # after migrate: a new SQLite file has its inode now
         if migrated or not self._fresh("seed", seed_digest):
-            call_command("seed", no_progress=True)
+            call_command("seed", no_progress=True, stdout=self.stdout._out)
             self._write("seed", seed_digest)
         else:
             self.stdout.write("seed: inputs unchanged since the last seed of this database (skipped)")
