@@ -1,13 +1,16 @@
 # syntax=docker/dockerfile:1
-# Build stage: dependencies into a virtualenv, compiled where needed.
-FROM python:3.12-slim-bookworm AS build
+# The base image, pinned by digest: compose passes PYTHON_IMAGE from deploy/image-digests.env; a bare tag is refused.
+ARG PYTHON_IMAGE
+# Build stage: dependencies into a virtualenv, every file checked against the lock's hashes.
+FROM ${PYTHON_IMAGE:?set PYTHON_IMAGE=python:3.12-slim-bookworm@sha256:… (deploy/image-digests.env)} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /build
-COPY requirements.txt .
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements.txt
+COPY requirements.lock .
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock
 
-# Runtime stage: no compilers, a non-root user, gunicorn running the ASGI app under uvicorn workers.
-FROM python:3.12-slim-bookworm AS runtime
+# Runtime stage: no compilers, no tests or benchmarks (.dockerignore), code owned by root and read-only to the
+# non-root user that runs it, gunicorn running the ASGI app under uvicorn workers.
+FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -15,19 +18,21 @@ ENV PATH=/opt/venv/bin:$PATH \
     EXECUTOR_RUNTIME_DIR=/opt/pathwise-sandbox \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap time procps libpq5 \
+    && apt-get install -y --no-install-recommends bubblewrap time procps libpq5 postgresql-client \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY --chown=app:app . .
+COPY . .
 # Settings need a key to import; this throwaway is used only by these build steps.
 # The sandbox runtime (a copy of this Python 3.12 + pinned jaclang + its shared libraries), built as root into
 # /opt/pathwise-sandbox, world-readable and owned by root. bwrap cannot run inside `docker build`, so the Jac cache
 # is warmed by the executor worker when it starts (the same command, which then only warms).
 RUN DJANGO_SECRET_KEY=build-only-not-a-secret python manage.py executor_build_runtime --skip-prewarm \
-    && DJANGO_SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput --verbosity 0
+    && DJANGO_SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput --verbosity 0 \
+    && python -m compileall -q /app \
+    && chmod -R a-w,a+rX /app
 USER app
 EXPOSE 8000
 # Liveness only: a database outage must not get the web container restarted (load balancers poll /api/health/ready/).

@@ -43,7 +43,9 @@ seed: migrate
 sandbox: venv .env
 	$(PY) manage.py executor_build_runtime
 
-run: seed
+# Each preparation step runs only when something changed (`manage.py prepare`: migrate when the plan is not empty,
+# seed / collectstatic / the sandbox runtime when their inputs' hash differs from the stamp in .run-state/).
+run: venv .env
 	@# Code execution needs bubblewrap: as root on Debian/Ubuntu, install it (saying so) when it is missing.
 	@if [ "$$(id -u)" = "0" ] && ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installing bubblewrap for the code-execution sandbox: apt-get install -y bubblewrap"; \
@@ -53,18 +55,19 @@ run: seed
 	    || echo "Could not install bubblewrap: code execution answers 503 sandbox_unavailable until it is installed."; \
 	fi
 	@if [ "$$(id -u)" = "0" ] && command -v bwrap >/dev/null 2>&1; then \
-	  $(PY) manage.py executor_build_runtime; \
+	  $(PY) manage.py prepare --sandbox; \
 	else \
+	  $(PY) manage.py prepare; \
 	  echo "Note: code execution needs the sandbox: as root, 'apt-get install bubblewrap' then 'make sandbox'"; \
 	  echo "      (or EXECUTOR_BACKEND=docker with a Docker engine; see README). Everything else works without it."; \
 	fi
-	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://0.0.0.0:$(PORT)/ — API docs at http://localhost:$(PORT)/api/docs/"
 	@# An empty forwarded-allow-ips list: no X-Forwarded-For rewrites the client address; NUM_PROXIES alone decides.
 	$(VENV)/bin/gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:$(PORT) \
 	  --workers $(WORKERS) --forwarded-allow-ips=""
 
-dev: seed
+dev: venv .env
+	$(PY) manage.py prepare
 	DJANGO_DEBUG=true $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 test: lint
@@ -96,7 +99,8 @@ bench: venv
 	$(PY) bench/executor.py
 
 up:
-	docker compose up -d --build
+	deploy/compose-secrets.sh
+	docker compose --env-file deploy/image-digests.env up -d --build
 
 down:
-	docker compose down
+	docker compose --env-file deploy/image-digests.env down

@@ -1,4 +1,10 @@
-"""Dependency checks for the health endpoint."""
+"""Dependency checks for the health endpoints.
+
+/api/health/ — this instance's own dependencies: database, cache, broker.
+/api/health/ready/ — the truth about the whole system: the same, plus migrations applied and, with a broker, a live
+worker on every queue of HEALTH_WORKER_QUEUES (heartbeats, common/heartbeat.py) and a usable sandbox on at least one
+executor worker. In the embedded default (eager Celery) tasks run in this process: workers are "eager".
+"""
 
 import logging
 import uuid
@@ -6,10 +12,12 @@ import uuid
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.db.utils import Error as DatabaseError
 from django.utils.module_loading import import_string
 
+from common import heartbeat
 from common.cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -66,5 +74,59 @@ def _extra_checks() -> dict[str, str]:
 
 def health_report() -> tuple[bool, dict[str, str]]:
     checks = {"database": check_database(), "cache": check_cache(), "broker": check_broker()}
+    healthy = all(value in ("ok", "eager") for value in checks.values())
+    return healthy, {**checks, **_extra_checks()}
+
+
+_migrations_applied = False
+
+
+def check_migrations() -> str:
+    """ "ok" when every migration of this code is applied ("pending" before the migrate job has run). Once true, it
+    stays true for the life of the process: a database does not un-apply migrations under running code."""
+    global _migrations_applied
+    if _migrations_applied:
+        return "ok"
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError:
+        logger.warning("Health: could not read the migration state", exc_info=True)
+        return "error"
+    if plan:
+        return "pending"
+    _migrations_applied = True
+    return "ok"
+
+
+def check_workers() -> dict[str, str]:
+    """One entry per queue that must have a worker: "ok" or "none"; plus `executor_sandbox` when the executor
+    queue has live workers none of which can run a sandbox."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"workers": "eager"}
+    queues = list(settings.HEALTH_WORKER_QUEUES)
+    if not queues:
+        return {}
+    try:
+        live = heartbeat.live_workers(queues)
+    except CACHE_ERRORS:
+        logger.warning("Health: could not read the worker heartbeats", exc_info=True)
+        return {f"workers_{queue}": "error" for queue in queues}
+    checks = {f"workers_{queue}": "ok" if live[queue] else "none" for queue in queues}
+    executors = live.get(heartbeat.EXECUTOR_QUEUE)
+    if executors:
+        usable = any(worker.get("sandbox") == "ok" for worker in executors)
+        checks["executor_sandbox"] = "ok" if usable else "unavailable"
+    return checks
+
+
+def readiness_report() -> tuple[bool, dict[str, str]]:
+    checks = {
+        "database": check_database(),
+        "cache": check_cache(),
+        "broker": check_broker(),
+    }
+    checks["migrations"] = check_migrations() if checks["database"] == "ok" else "error"
+    checks.update(check_workers() if checks["broker"] in ("ok", "eager") else {})
     healthy = all(value in ("ok", "eager") for value in checks.values())
     return healthy, {**checks, **_extra_checks()}

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
+from common import queue_metrics
 from common.utils import client_ip
 
 logger = logging.getLogger(__name__)
@@ -39,4 +40,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if not metrics_access_allowed(request):
         logger.warning("Metrics refused to %s", client_ip(request))
         return HttpResponseNotFound("Not found.", content_type="text/plain")
-    return ExportToDjangoView(request)
+    response = ExportToDjangoView(request)
+    # Queue depth, live workers and job age (for autoscaling), computed at scrape time: common/queue_metrics.py.
+    response.content = response.content + queue_metrics.render()
+    return response

@@ -90,3 +90,20 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class SeedSnapshot(models.Model):
+    """What `seed` last wrote into one row: a hash per seeded field. A field whose current value no longer matches
+    its hash was edited since (by staff in the admin), so the seed leaves the row alone and reports it
+    (common/seeding.py)."""
+
+    model = models.CharField(max_length=100)  # app_label.ModelName
+    object_pk = models.CharField(max_length=64)
+    fields = models.JSONField(default=dict)
+    seeded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "object_pk"], name="seed_snapshot_row_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.model}#{self.object_pk}"

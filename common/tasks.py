@@ -15,3 +15,10 @@ def prune_jobs() -> int:
 def reap_jobs() -> int:
     """Kinds whose app reaps its own rows (the registry's `own_reaper`) are left to that app."""
     return jobs.jobs_reap(older_than_seconds=settings.JOB_REAP_AFTER_SECONDS)
+
+
+@shared_task(name="common.flush_expired_tokens", ignore_result=True)
+def flush_expired_tokens() -> int:
+    from common.pruning import tokens_flush_expired
+
+    return tokens_flush_expired()

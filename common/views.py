@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.health import health_report
+from common.health import health_report, readiness_report
 
 HealthOutputSerializer = inline_serializer(
     name="HealthOutput",
@@ -45,8 +45,10 @@ class HealthLiveApi(_PublicProbe):
         return Response({"status": "ok"})
 
 
-class HealthReadyApi(HealthApi):
-    """Readiness: database, cache and broker reachable (200), else 503 — take this instance out of rotation."""
+class HealthReadyApi(_PublicProbe):
+    """Readiness of the system: database, cache and broker reachable, migrations applied, and with a broker a live
+    worker on every queue (heartbeats) with a usable sandbox on the executor's (200), else 503. Public and never
+    throttled."""
 
     @extend_schema(
         responses={200: HealthOutputSerializer, 503: HealthOutputSerializer},
@@ -54,4 +56,6 @@ class HealthReadyApi(HealthApi):
         operation_id="health_ready",
     )
     def get(self, request: Request) -> Response:
-        return super().get(request)
+        healthy, checks = readiness_report()
+        body = {"status": "ok" if healthy else "error", "checks": checks}
+        return Response(body, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)

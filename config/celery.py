@@ -4,7 +4,7 @@ import os
 
 from celery import Celery, signals
 
-from common import celery_logging
+from common import celery_logging, heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -42,3 +42,7 @@ def _keep_the_database_pool(**kwargs: object) -> None:
             signals.task_postrun.disconnect(worker_fixup.on_task_postrun)
     signals.task_prerun.connect(_close_old_connections, weak=False)
     signals.task_postrun.connect(_close_old_connections, weak=False)
+
+
+# Readiness sees a live worker per queue through the heartbeats each worker writes to the broker (common/heartbeat.py).
+heartbeat.install(app)

@@ -23,7 +23,18 @@ def _check_sandbox_at_start(sender: str, instance, **kwargs) -> None:  # type: i
     if "executor" not in queues:
         return
     _consumes_executor = True
+    from django.conf import settings
+
     from executor.backends import BackendUnavailable, get_backend
+    from executor.hostcheck import host_problems
+
+    problems = host_problems() if settings.EXECUTOR_BACKEND in ("bwrap", "auto") else []
+    if problems and settings.EXECUTOR_BACKEND == "bwrap":
+        message = "the host cannot run the sandbox: " + "; ".join(problems)
+        logger.critical("The executor worker cannot start: %s", message)
+        raise SystemExit(f"executor worker: {message}")
+    for problem in problems:  # auto: the docker backend may still serve; the backend check below decides
+        logger.warning("Executor host check: %s", problem)
 
     try:
         get_backend()

@@ -16,6 +16,7 @@ from django.db.models import Avg, Count, F, Model, Sum
 from django.utils import timezone
 
 from common.errors import Conflict
+from common.seeding import edited_fields, forget, seed_upsert, skip
 from learning.errors import LearningErrorCode
 from learning.gamification import rules
 from learning.grading import is_correct
@@ -43,6 +44,8 @@ from users.models import Achievement, Badge, User
 logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+MODULE_SEEDED_FIELDS = ("title", "description", "content", "estimated_duration", "module_type", "language",
+                        "starter_code", "solution")  # fmt: skip
 POINTS = {
     ModuleType.LESSON: 10,
     ModuleType.EXERCISE: 20,
@@ -302,9 +305,12 @@ def seed_size() -> int:
     return len(_path_files()) + 1
 
 
-def _upsert[M: Model](model: type[M], lookup: dict[str, Any], values: dict[str, Any], counts: dict[str, int]) -> M:
-    obj, created = model._default_manager.update_or_create(**lookup, defaults=values)
-    counts["created" if created else "updated"] += 1
+def _upsert[M: Model](
+    model: type[M], lookup: dict[str, Any], values: dict[str, Any], counts: dict[str, int], **kwargs: Any
+) -> M:
+    """Create or update by `lookup`, leaving rows staff edited since the last seed alone (common/seeding.py)."""
+    obj = seed_upsert(model, lookup, values, counts, **kwargs)
+    assert isinstance(obj, model)
     return obj
 
 
@@ -336,25 +342,29 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
     modules: dict[str, Module] = {}
     for index, item in enumerate(data["modules"], start=1):
         modules[item["slug"]] = _upsert(
-            Module,
-            {"slug": item["slug"]},
-            {
-                "learning_path": path,
-                "title": item["title"],
-                "description": item["description"].strip(),
-                "content": item["content"],
-                "order_index": index,
-                "estimated_duration": item["estimated_duration"],
-                "module_type": item["module_type"],
-                "language": item.get("language", ""),
-                "starter_code": item.get("starter_code", ""),
-                "solution": item.get("solution", ""),
-            },
+            Module, {"slug": item["slug"]},
+            {"title": item["title"], "description": item["description"].strip(),
+             "content": item["content"], "estimated_duration": item["estimated_duration"],
+             "module_type": item["module_type"], "language": item.get("language", ""),
+             "starter_code": item.get("starter_code", ""), "solution": item.get("solution", "")},
             counts,
-        )
-    stale = Module.objects.filter(learning_path=path).exclude(slug__in=modules)
-    counts["deleted"] += stale.count()
-    stale.delete()
+            always={"learning_path": path, "order_index": index},
+        )  # fmt: skip
+    # Modules that left the file go only if the seed made them and nobody edited them since; a module staff added
+    # or edited stays (moved behind the file's modules) and is reported.
+    stale = list(Module.objects.filter(learning_path=path).exclude(slug__in=modules).order_by("order_index"))
+    keep_index = len(modules)
+    for module in stale:
+        edited = edited_fields(module, MODULE_SEEDED_FIELDS)
+        if edited is None or edited:
+            keep_index += 1
+            Module.objects.filter(pk=module.pk).update(order_index=keep_index)
+            skip(module, edited or ["not seeded"], label=module.slug)
+            counts["skipped"] += 1
+        else:
+            forget(Module, [module.pk])
+            module.delete()
+            counts["deleted"] += 1
     for item in data["modules"]:
         module = modules[item["slug"]]
         module.prerequisites.set([modules[slug] for slug in item.get("prerequisites", [])])
@@ -434,7 +444,7 @@ def _seed_checks(module: Module, checks: list[dict[str, Any]], counts: dict[str,
 
 
 def seed_learning(advance: Callable[[int], None]) -> dict[str, int]:
-    counts = {"created": 0, "updated": 0, "deleted": 0}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "deleted": 0}
     seed_gamification(counts)
     advance(1)
     for path_file in _path_files():

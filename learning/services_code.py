@@ -238,8 +238,6 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
     )  # fmt: skip
     change = jobs.Change(CodeSubmission.objects.filter(pk=submission.pk, status=SubmissionStatus.RUNNING), values)
     output = {"score": values["score"], "passed": passed, "total": submission.test_cases_total}
-    # The result, the job's end and the points of a full pass in one transaction: the waiter, woken on commit,
-    # answers with the points already awarded.
     with transaction.atomic():
         if system_error:
             moved = jobs.fail(
@@ -248,11 +246,24 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
         else:
             moved = jobs.finish(submission.job_id, output=output, change=change, now=finished, started_at=started)
         submission.refresh_from_db()
-        if moved and submission.module is not None and passed == submission.test_cases_total and not system_error:
-            exercise_passed(user=submission.user, module=submission.module, score=submission.score)
+        if moved and submission.module_id and passed == submission.test_cases_total and not system_error:
+            # Points, progress and achievements are recorded on the default queue once the result is committed:
+            # the executor worker's database role cannot read users (deploy/sql/executor_role.sql). Eager mode runs
+            # it here, before the response.
+            from learning.tasks import record_exercise_pass
+
+            submission_id = submission.pk
+            transaction.on_commit(lambda: record_exercise_pass.delay(submission_id))
     if submission.job_id is None:  # a row without a job (from before submissions referenced one)
         jobs.notify_key(f"submission:{submission.pk}")
     return submission
+
+
+def submission_record_pass(*, submission_id: int) -> None:
+    submission = CodeSubmission.objects.select_related("user", "module").get(pk=submission_id)
+    if submission.module is None:
+        return
+    exercise_passed(user=submission.user, module=submission.module, score=submission.score)
 
 
 def exercise_passed(*, user: User, module: Module, score: float) -> None:

@@ -17,3 +17,9 @@ def grade_submission(submission_id: int) -> None:
 @shared_task(name="learning.reap_submissions", queue="executor", ignore_result=True)
 def reap_submissions() -> int:
     return services_code.submissions_reap()
+
+
+@shared_task(name="learning.record_exercise_pass", queue="default", ignore_result=True)
+def record_exercise_pass(submission_id: int) -> None:
+    """A graded full pass's points, progress and achievements (the executor worker cannot write them)."""
+    services_code.submission_record_pass(submission_id=submission_id)

@@ -10,6 +10,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from common import seeding
 from resources.models import (
     Origin,
     Resource,
@@ -54,9 +55,16 @@ def _seed_one(entry: dict[str, Any]) -> tuple[str, str]:
     values = _catalogue_values(entry)
     canonical = canonical_url(values["url"])
     existing = Resource.objects.select_for_update().defer("search_vector").filter(canonical_url=canonical).first()
+    if existing is not None and existing.origin == Origin.CURATED:
+        edited = seeding.edited_fields(existing, values)
+        if edited:  # staff edited it since the last seed: their curation stays (reported by `seed`)
+            seeding.skip(existing, edited, label=values["url"])
+            return canonical, "skipped"
     resource = existing or Resource(canonical_url=canonical)
     changed = [name for name, value in values.items() if getattr(resource, name) != value]
     if existing is not None and resource.origin == Origin.CURATED and resource.is_active and not changed:
+        if not seeding.is_seeded(resource):
+            seeding.remember(resource, values)
         return canonical, "unchanged"
     for name, value in values.items():
         setattr(resource, name, value)
@@ -69,6 +77,7 @@ def _seed_one(entry: dict[str, Any]) -> tuple[str, str]:
     except ValidationError as exc:
         raise ValidationError(f"catalogue entry {values['title']!r}: {exc}") from None
     resource.save()
+    seeding.remember(resource, values)
     return canonical, "created" if existing is None else "updated"
 
 
@@ -76,7 +85,7 @@ def _seed_one(entry: dict[str, Any]) -> tuple[str, str]:
 def seed_resources(advance: Callable[[int], None]) -> dict[str, int]:
     """Load the curated catalogue, updating by canonical URL (idempotent). Curated rows that left the file are
     deactivated, not deleted: users' interactions with them stay."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "deactivated": 0}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "deactivated": 0}
     seen: list[str] = []
     for entry in load_catalogue():
         canonical, outcome = _seed_one(entry)

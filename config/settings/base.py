@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
+from common.file_secrets import load_file_secrets
 from common.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -22,6 +23,8 @@ env_file = BASE_DIR / ".env"
 # DJANGO_READ_DOT_ENV=false: the process environment only (settings tests must not see a developer's .env).
 if env.bool("DJANGO_READ_DOT_ENV", default=True) and env_file.exists():
     environ.Env.read_env(str(env_file), overwrite=False)
+# Secrets may come from files (NAME_FILE, e.g. Docker/Kubernetes secrets): common/file_secrets.py.
+load_file_secrets()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=None)
@@ -144,12 +147,16 @@ if IS_POSTGRES:
 
 # --- Cache and Celery -----------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# The cache (and the rate limits counted in it) may live in a Redis of its own that evicts under memory pressure
+# (volatile-lru), while the broker's (REDIS_URL: tasks, beat's schedule and lock, the WebSocket layer, heartbeats)
+# never evicts. Unset: the same Redis as the broker.
+CACHE_REDIS_URL = env("CACHE_REDIS_URL", default="") or REDIS_URL
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="pathwise")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "common.redis_cache.MetricsRedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -207,6 +214,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# HA scheduling: with Redis, beat keeps its schedule in Redis (celery-redbeat) and holds a lock there while it ticks,
+# so two or more beat replicas are safe: one fires each job, the others wait and take over within
+# CELERY_REDBEAT_LOCK_TIMEOUT seconds of the active one dying. Without Redis, beat keeps its local schedule file.
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_KEY_PREFIX = f"{CACHE_KEY_PREFIX}:redbeat:"
+    CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=5)
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
 
 # --- Auth -----------------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
@@ -387,6 +403,13 @@ EXECUTOR_WAIT_MARGIN_SECONDS = env.float("EXECUTOR_WAIT_MARGIN_SECONDS", default
 THROTTLE_RATES["code_runs"] = EXECUTOR_USER_RATE
 # /api/health/ and /ready/ also show whether code can run here (learning/sandbox.py; informational, never a 503).
 HEALTH_EXTRA_CHECKS = ["learning.sandbox.health_check"]
+# Readiness (/api/health/ready/) with a broker also requires a live worker per queue (a heartbeat each worker writes
+# every HEALTH_HEARTBEAT_INTERVAL seconds; dead after HEALTH_WORKER_TTL) and, for the executor queue, a usable
+# sandbox on at least one of them. HEALTH_WORKER_QUEUES lists the queues that must have one.
+HEALTH_WORKER_QUEUES = env.list("HEALTH_WORKER_QUEUES", default=["default", "executor", "llm", "scrape", "reco"])
+HEALTH_HEARTBEAT_KEY = env("HEALTH_HEARTBEAT_KEY", default=f"{CACHE_KEY_PREFIX}:workers")
+HEALTH_HEARTBEAT_INTERVAL = env.float("HEALTH_HEARTBEAT_INTERVAL", default=10.0)
+HEALTH_WORKER_TTL = env.float("HEALTH_WORKER_TTL", default=35.0)
 CELERY_TASK_ROUTES = {
     "executor.*": {"queue": "executor"},
     "learning.grade_submission": {"queue": "executor"},
@@ -460,6 +483,14 @@ RECO_RETRAIN_LOCK_SECONDS = 3600
 RECO_EASE_MAX_ITEMS = env.int("RECO_EASE_MAX_ITEMS", default=5_000)
 RECO_RETRAIN_EVERY_SECONDS = env.float("RECO_RETRAIN_EVERY_SECONDS", default=3600.0)
 CELERY_TASK_ROUTES["resources.recommend.*"] = {"queue": "reco"}
+# Old recommender versions are pruned daily: the current one and this many previous ones stay (for a rollback).
+RECO_KEEP_PREVIOUS_VERSIONS = env.int("RECO_KEEP_PREVIOUS_VERSIONS", default=3)
+CELERY_BEAT_SCHEDULE["prune-recommender-versions"] = {
+    "task": "resources.recommend.prune_versions",
+    "schedule": 24 * 3600.0,
+}
+# Outstanding JWTs past their expiry (simplejwt's flushexpiredtokens), daily.
+CELERY_BEAT_SCHEDULE["flush-expired-tokens"] = {"task": "common.flush_expired_tokens", "schedule": 24 * 3600.0}
 CELERY_BEAT_SCHEDULE["recommender-retrain"] = {
     "task": "resources.recommend.retrain",
     "schedule": RECO_RETRAIN_EVERY_SECONDS,

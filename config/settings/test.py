@@ -41,3 +41,7 @@ RATE_LIMIT_SQLITE_PATH = os.path.join(tempfile.gettempdir(), f"pathwise-test-rat
 DB_POOL_MAX_SIZE = max(DB_POOL_MAX_SIZE, 32)
 if "pool" in DATABASES["default"].get("OPTIONS", {}):
     DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = DB_POOL_MAX_SIZE
+
+# The suite runs no Celery worker: readiness requires none unless a test says which queues (tests/ops starts real
+# workers for that).
+HEALTH_WORKER_QUEUES: list[str] = []

@@ -11,3 +11,13 @@ def recommender_retrain(force: bool = False) -> int | None:
 
     version = services.retrain(force=bool(force))
     return version.pk if version is not None else None
+
+
+@shared_task(name="resources.recommend.prune_versions", ignore_result=True)
+def prune_recommender_versions() -> int:
+    """Old recommender versions go daily (the current one and RECO_KEEP_PREVIOUS_VERSIONS others stay)."""
+    from django.conf import settings
+
+    from resources.recommend import services
+
+    return services.recommender_versions_prune(keep_previous=settings.RECO_KEEP_PREVIOUS_VERSIONS)

@@ -47,7 +47,10 @@ def test_readiness_reports_every_dependency(api_client, settings):
     resp = api_client.get("/api/health/ready/")
     assert resp.status_code == 200
     expected_broker = "eager" if settings.CELERY_TASK_ALWAYS_EAGER else "ok"
-    assert resp.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": expected_broker}}
+    expected = {"database": "ok", "cache": "ok", "broker": expected_broker, "migrations": "ok"}
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        expected["workers"] = "eager"  # tasks run in this process; with a broker, tests/ops covers the workers
+    assert resp.json() == {"status": "ok", "checks": expected}
 
 
 def test_readiness_is_503_and_liveness_200_when_the_cache_and_broker_are_down(api_client, settings):
@@ -156,12 +159,15 @@ APP_SERVICES = ["web", "worker-default", "worker-executor", "worker-llm", "worke
 def test_compose_file_invariants():
     compose = _compose()
     services = compose["services"]
-    assert {*APP_SERVICES, "postgres", "redis"} == set(services)
+    assert {*APP_SERVICES, "migrate", "proxy", "postgres", "redis-broker", "redis-cache"} == set(services)
     for name, service in services.items():
         assert not service.get("privileged"), name
         assert "no-new-privileges:true" in service.get("security_opt", []), name
         for volume in service.get("volumes", []):
             assert "docker.sock" not in str(volume), name
+        if name == "migrate":  # the one-off: runs to completion, never restarted
+            assert service["restart"] == "no"
+            continue
         assert service.get("restart") == "unless-stopped", name
         assert "healthcheck" in service, name
         limits = service["deploy"]["resources"]["limits"]
@@ -169,8 +175,10 @@ def test_compose_file_invariants():
         if name != "worker-executor":
             assert "cap_add" not in service, name
     text = (ROOT / "docker-compose.yml").read_text()
-    assert "DJANGO_SECRET_KEY: ${DJANGO_SECRET_KEY:?" in text  # required from the environment, never a literal
-    assert services["web"]["environment"]["DATABASE_URL"].startswith("postgres")
+    # Secrets are files (compose secrets), read through *_FILE: never a literal, never plain environment.
+    assert "DJANGO_SECRET_KEY_FILE: /run/secrets/django_secret_key" in text
+    assert services["web"]["environment"]["DATABASE_URL_FILE"] == "/run/secrets/database_url"
+    assert all(secret["file"].startswith("./secrets/") for secret in compose["secrets"].values())
     assert "docker.sock" not in text
 
 
@@ -222,18 +230,22 @@ def test_compose_only_the_executor_worker_has_sandbox_privileges():
 def test_compose_networks_keep_the_data_stores_internal():
     compose = _compose()
     assert compose["networks"]["data"]["internal"] is True
-    for name in ("postgres", "redis"):
+    for name in ("postgres", "redis-broker", "redis-cache"):
         assert compose["services"][name]["networks"] == ["data"], name
         assert "ports" not in compose["services"][name], name
     assert set(compose["services"]["web"]["networks"]) == {"data", "edge"}
+    assert "ports" not in compose["services"]["web"] and compose["services"]["proxy"]["networks"] == ["edge"]
 
 
-def test_compose_redis_requires_a_password_and_keeps_an_append_only_file():
-    command = " ".join(_compose()["services"]["redis"]["command"])
-    assert '--requirepass "$$REDIS_PASSWORD"' in command and "--appendonly yes" in command
+def test_compose_redis_requires_credentials_and_the_broker_keeps_an_append_only_file():
+    services = _compose()["services"]
+    broker_conf = (ROOT / "deploy/redis/broker.conf").read_text()
+    assert "appendonly yes" in broker_conf and "aclfile" in broker_conf
+    assert "user default off" in (ROOT / "deploy/redis/users.acl.template").read_text()
+    assert "--requirepass" in " ".join(services["redis-cache"]["command"])
     for name in APP_SERVICES:
-        env = _compose()["services"][name].get("environment", {})
-        assert env["REDIS_URL"].startswith("redis://:${REDIS_PASSWORD:?"), name
+        env = services[name].get("environment", {})
+        assert env["REDIS_URL_FILE"].startswith("/run/secrets/"), name
 
 
 def test_compose_flower_is_an_ops_profile_behind_basic_auth():

@@ -23,26 +23,27 @@ def _counts() -> dict[str, int]:
 def test_seed_loads_the_catalogue_and_a_second_run_changes_nothing():
     entries = services.load_catalogue()
     first = services.seed_resources(lambda n: None)
-    assert first == {"created": len(entries), "updated": 0, "unchanged": 0, "deactivated": 0}
+    assert first == {"created": len(entries), "updated": 0, "unchanged": 0, "skipped": 0, "deactivated": 0}
     after_first = _counts()
     stamps = dict(Resource.objects.values_list("canonical_url", "updated_at"))
     out = StringIO()
     call_command("seed", "--only", "resources", "--no-progress", stdout=out)
-    assert f"resources: created 0, updated 0, unchanged {len(entries)}, deactivated 0" in out.getvalue()
+    assert f"resources: created 0, updated 0, unchanged {len(entries)}, skipped 0, deactivated 0" in out.getvalue()
     assert _counts() == after_first == {"resources": len(entries), "active": len(entries),
                                         "terms": after_first["terms"]}  # fmt: skip
     assert dict(Resource.objects.values_list("canonical_url", "updated_at")) == stamps
 
 
-def test_seed_restores_edited_entries_and_deactivates_removed_ones():
+def test_seed_keeps_staff_edits_restores_its_own_values_and_deactivates_removed_ones():
     services.seed_resources(lambda n: None)
     tutorial = Resource.objects.get(canonical_url="https://docs.python.org/3/tutorial")
-    Resource.objects.filter(pk=tutorial.pk).update(title="Vandalised")
+    # Staff retitle one entry in the admin: the next seed keeps their title and says so.
+    Resource.objects.filter(pk=tutorial.pk).update(title="The Official Python Tutorial (start here)")
     gone = ResourceFactory(origin=Origin.CURATED, url="https://retired.example.com/course")
     InteractionFactory(resource=gone, interaction_type="like")
     counts = services.seed_resources(lambda n: None)
-    assert (counts["updated"], counts["deactivated"], counts["created"]) == (1, 1, 0)
-    assert Resource.objects.get(pk=tutorial.pk).title == "The Python Tutorial"
+    assert (counts["skipped"], counts["updated"], counts["deactivated"], counts["created"]) == (1, 0, 1, 0)
+    assert Resource.objects.get(pk=tutorial.pk).title == "The Official Python Tutorial (start here)"
     gone.refresh_from_db()
     assert not gone.is_active and UserResourceInteraction.objects.filter(resource=gone).exists()
 

@@ -18,7 +18,13 @@ from resources.recommend.services.scoring import (
     recommend,
     recommendations_cached,
 )
-from resources.recommend.services.training import data_signature, passes_gate, retrain, retrain_enqueue
+from resources.recommend.services.training import (
+    data_signature,
+    passes_gate,
+    recommender_versions_prune,
+    retrain,
+    retrain_enqueue,
+)
 
 __all__ = [
     "DIFFICULTY_LEVEL",
@@ -35,6 +41,7 @@ __all__ = [
     "passes_gate",
     "recommend",
     "recommendations_cached",
+    "recommender_versions_prune",
     "retrain",
     "retrain_enqueue",
     "versions_of",

@@ -211,3 +211,18 @@ def retrain_enqueue(*, force: bool = False) -> None:
     from resources.recommend.tasks import recommender_retrain
 
     transaction.on_commit(lambda: recommender_retrain.delay(force=force))
+
+
+def recommender_versions_prune(*, keep_previous: int) -> int:
+    """Old versions go: the current one and the `keep_previous` most recent others stay (for a rollback).
+    Idempotent: two beats, or two runs at once, delete the same rows at most once."""
+    with transaction.atomic():
+        keep = list(
+            RecommenderModel.objects.filter(is_current=False)
+            .order_by("-created_at", "-id")
+            .values_list("id", flat=True)[: max(keep_previous, 0)]
+        )
+        deleted, _ = RecommenderModel.objects.filter(is_current=False).exclude(id__in=keep).delete()
+    if deleted:
+        logger.info("Pruned %s old recommender versions (kept the current one and %s previous)", deleted, len(keep))
+    return deleted
