@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from common.management.commands import prepare
+from agents.management.commands import prepare
 
 pytestmark = pytest.mark.django_db
 
