@@ -6,16 +6,20 @@ short timeout turns ordinary queuing into 503s: with every connection of the pro
 are still running, the next request waited 1 s and gave up, although a connection would be back in milliseconds
 (bench/serving.py, c=16 over 2 workers × 8 connections: 27 × 503 in 8,366 requests).
 
-This pool counts the connections it has handed out. When a wait times out while all `max_size` of them are checked
-out, the database is busy, not down: the request keeps its place for up to DB_POOL_QUEUE_TIMEOUT more seconds. When
-fewer are out, the pool could not open one (PostgreSQL down or refusing): the timeout stands and the caller answers
-503 at once, as before.
+When a wait times out while the database is busy — every connection of the process checked out by running requests,
+or new connections being opened successfully (a burst of threads on a fresh pool) — and no attempt to connect has
+failed meanwhile, the request keeps waiting, in short slices, up to DB_POOL_QUEUE_TIMEOUT more seconds. Otherwise
+(PostgreSQL down or refusing: failed attempts, or none made) the timeout stands and the caller answers 503 at once,
+as before.
 """
 
 import threading
+from time import monotonic
 from typing import Any
 
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+QUEUE_SLICE = 0.25
 
 
 class PatientConnectionPool(ConnectionPool):
@@ -24,15 +28,36 @@ class PatientConnectionPool(ConnectionPool):
     _out_lock: threading.Lock
 
     def getconn(self, timeout: float | None = None) -> Any:
+        before = self._attempts()
         try:
             conn = super().getconn(timeout)
         except PoolTimeout:
-            if self.queue_timeout <= 0 or self.checked_out < self.max_size:
-                raise
-            conn = super().getconn(self.queue_timeout)
+            conn = self._keep_waiting(before)
         with self._out_lock:
             self._out += 1
         return conn
+
+    def _keep_waiting(self, before: tuple[int, int]) -> Any:
+        """After a timed-out wait: go on waiting, in short slices, while the pool is busy — every connection checked
+        out, or new ones being opened successfully — and no attempt to connect has failed since the wait began;
+        otherwise (PostgreSQL down or refusing) give up: PoolTimeout, a 503."""
+        deadline = monotonic() + self.queue_timeout
+        while True:
+            attempts, errors = self._attempts()
+            failed = errors > before[1]
+            opened = (attempts - errors) > (before[0] - before[1])
+            remaining = deadline - monotonic()
+            if failed or remaining <= 0 or not (opened or self.checked_out >= self.max_size):
+                raise PoolTimeout(f"couldn't get a connection (PostgreSQL unreachable, or {self.max_size} busy)")
+            try:
+                return super().getconn(min(QUEUE_SLICE, remaining))
+            except PoolTimeout:
+                continue
+
+    def _attempts(self) -> tuple[int, int]:
+        """Connection attempts and failed attempts so far (psycopg_pool's counters)."""
+        stats = self._stats
+        return int(stats.get(self._CONNECTIONS_NUM, 0)), int(stats.get(self._CONNECTIONS_ERRORS, 0))
 
     def putconn(self, conn: Any) -> None:
         with self._out_lock:

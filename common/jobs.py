@@ -202,8 +202,9 @@ def notify_key(name: str) -> None:
 
 def wait(job_id: int | None, timeout: float, is_finished: Callable[[], bool], *, name: str | None = None) -> bool:
     """Block until the job is finished (True) or `timeout` seconds passed. With Redis: one blocking round trip
-    (BRPOPLPUSH onto the same list: a rotation, so the token stays for every other waiter), without a database
-    query first — `finish`/`fail` push the token only after their commit, so a token means the row is final.
+    (BRPOPLPUSH onto the same list: a rotation, so the token stays for every other waiter), then one query to confirm
+    the row is final (`finish`/`fail` push the token only after their commit; the check guards against a token left
+    for a reused id).
     Without Redis, or when Redis fails, or for a row without a job: `is_finished()` is polled.
     The request's database connection goes back to the pool while it waits."""
     deadline = time.monotonic() + timeout
@@ -219,7 +220,10 @@ def wait(job_id: int | None, timeout: float, is_finished: Callable[[], bool], *,
             remaining = deadline - time.monotonic()
             if remaining > 0:
                 # BRPOPLPUSH takes whole or fractional seconds; 0 would mean "forever".
-                if _redis().brpoplpush(_redis_key(key), _redis_key(key), timeout=max(remaining, 0.01)) is not None:
+                woken = _redis().brpoplpush(_redis_key(key), _redis_key(key), timeout=max(remaining, 0.01))
+                # A token is left for two minutes; a job id seen again within them (a database recreated with
+                # its sequences restarted, as every test run does) would find an old one: the row decides.
+                if woken is not None and is_finished():
                     return True
         except CACHE_ERRORS:
             pass

@@ -246,14 +246,13 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
         else:
             moved = jobs.finish(submission.job_id, output=output, change=change, now=finished, started_at=started)
         submission.refresh_from_db()
-        if moved and submission.module_id and passed == submission.test_cases_total and not system_error:
-            # Points, progress and achievements are recorded on the default queue once the result is committed:
-            # the executor worker's database role cannot read users (deploy/sql/executor_role.sql). Eager mode runs
-            # it here, before the response.
-            from learning.tasks import record_exercise_pass
+    if moved and submission.module_id and passed == submission.test_cases_total and not system_error:
+        # Points, progress and achievements are recorded on the default queue, after the result is committed: the
+        # executor worker's database role cannot read users (deploy/sql/executor_role.sql). Eager mode runs it here,
+        # before the response.
+        from learning.tasks import record_exercise_pass
 
-            submission_id = submission.pk
-            transaction.on_commit(lambda: record_exercise_pass.delay(submission_id))
+        record_exercise_pass.delay(submission.pk)
     if submission.job_id is None:  # a row without a job (from before submissions referenced one)
         jobs.notify_key(f"submission:{submission.pk}")
     return submission

@@ -36,7 +36,8 @@ SEMANTIC_400 = {
     r"^/api/resources/scrape/$": "source URLs must resolve to a public http(s) host (SSRF guard)",
     r"^/api/agents/code-evaluator/evaluate/$": "a module_id must name an exercise with test cases in that language",
     # Declared as a `pattern` (common.serializers.SafeCharField), which Schemathesis' coverage phase does not honour:
-    r"^/api/agents/(chat-assistant/message|\{agent_id\})/$": "NUL bytes and lone surrogates in text are refused",
+    r"^/api/agents/(chat-assistant/message|\{agent_id\}|content-generator/generate)/$": "NUL bytes and lone "
+    "surrogates in text are refused",
     r"^/api/resources/search/$": "`filters` is JSON text whose keys and values are validated",
     r"^/api/roadmaps/\{roadmap_id\}/progress/$": "drf-spectacular documents every PATCH body as partial; this one "
     "needs step_id and completed (PUT documents them as required)",
