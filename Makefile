@@ -45,6 +45,9 @@ sandbox: venv .env
 
 # Each preparation step runs only when something changed (`manage.py prepare`: migrate when the plan is not empty,
 # seed / collectstatic / the sandbox runtime when their inputs' hash differs from the stamp in .run-state/).
+# Bytecode of the project's own modules is written once and reused at every start (pip already compiles what it
+# installs): a PYTHONDONTWRITEBYTECODE inherited from the environment would recompile ~240 modules in every process.
+run dev: export PYTHONDONTWRITEBYTECODE :=
 run: venv .env
 	@# Code execution needs bubblewrap: as root on Debian/Ubuntu, install it (saying so) when it is missing.
 	@if [ "$$(id -u)" = "0" ] && ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \

@@ -12,14 +12,18 @@ Whether the best sections are about the question at all (rather than sharing a s
 
 import contextvars
 import functools
+import importlib.util
 import re
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from agents.tutor.types import Section
 from learning.retrieval_engine import HybridIndex, get_index
@@ -54,7 +58,22 @@ _KEEP = {
     "for", "if", "else", "return", "from", "with", "break", "continue", "global", "except", "together", "put",
     "move", "name", "part", "whole", "full", "side", "still", "keep", "show",
 }  # fmt: skip
-STOP_WORDS = frozenset((ENGLISH_STOP_WORDS - _KEEP) | _FILLER)
+
+
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop list, read from its data module alone: importing scikit-learn costs every web
+    worker ~2 s at start (its package imports scipy.stats), and the vectorizer is needed only when an index builds."""
+    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
+    assert spec is not None and spec.origin is not None, "scikit-learn is a runtime requirement"
+    path = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py"
+    module_spec = importlib.util.spec_from_file_location("_pathwise_sklearn_stop_words", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)  # a module holding one frozenset literal, no imports
+    return frozenset(module.ENGLISH_STOP_WORDS)
+
+
+STOP_WORDS = frozenset((_english_stop_words() - _KEEP) | _FILLER)
 # Words learners use for what the lessons call otherwise (added to the query, never replacing a word).
 SYNONYMS = {
     "password": "secret", "passwords": "secrets", "throw": "raise", "delete": "remove", "remove": "delete",
@@ -204,7 +223,7 @@ class Vocabulary:
     idf: dict[str, float]
     max_idf: float
     topical: frozenset[str]  # words of headings and lesson titles: what the course is about
-    spelling: TfidfVectorizer
+    spelling: "TfidfVectorizer"
     spelling_matrix: Any
     words: list[str]
 
@@ -245,6 +264,8 @@ def vocabulary(index: HybridIndex) -> Vocabulary:
         words = sorted({w for d in docs for w in raw_words(d.text) if len(w) > 2 and w not in STOP_WORDS})
         # Chat filler is a candidate too: "diffrence" corrects to "difference", then drops out as filler.
         words = sorted(set(words) | {w for w in _FILLER if len(w) > 3})
+        from sklearn.feature_extraction.text import TfidfVectorizer  # lazily: see _english_stop_words
+
         spelling = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), dtype=np.float32)
         matrix = spelling.fit_transform(words or ["empty"])
         found = Vocabulary(idf, max(idf.values(), default=1.0), topical, spelling, matrix, words or ["empty"])

@@ -410,10 +410,14 @@ HEALTH_WORKER_QUEUES = env.list("HEALTH_WORKER_QUEUES", default=["default", "exe
 HEALTH_HEARTBEAT_KEY = env("HEALTH_HEARTBEAT_KEY", default=f"{CACHE_KEY_PREFIX}:workers")
 HEALTH_HEARTBEAT_INTERVAL = env.float("HEALTH_HEARTBEAT_INTERVAL", default=10.0)
 HEALTH_WORKER_TTL = env.float("HEALTH_WORKER_TTL", default=35.0)
+# Every task's queue is chosen here, never by a `queue=` task attribute (Celery 6 drops those; 5.x warns):
+# tests/common/test_task_routes.py resolves each registered task through the router.
 CELERY_TASK_ROUTES = {
     "executor.*": {"queue": "executor"},
     "learning.grade_submission": {"queue": "executor"},
     "learning.reap_submissions": {"queue": "executor"},
+    "resources.scrape_job_run": {"queue": "scrape"},
+    "resources.reap_scrape_jobs": {"queue": "scrape"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
