@@ -212,6 +212,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Remote control (`celery inspect/control`, the pidbox queues and the broadcast channel) is off on the executor's
+# workers: their Redis user reads no queue but its own and may not publish broadcasts (a sandbox escape must not be
+# able to shut other workers down). Readiness and metrics use heartbeats, not broadcast pings.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = env.bool("CELERY_WORKER_ENABLE_REMOTE_CONTROL", default=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 # HA scheduling: with Redis, beat keeps its schedule in Redis (celery-redbeat) and holds a lock there while it ticks,
