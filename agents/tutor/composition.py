@@ -122,9 +122,15 @@ def _statement_scores(
     wanted_symbols = set(symbols(question))
     yes_no = bool(_YES_NO.match(question))
     pairs = _phrases(weights, terms(clean_question))
+    credits = [_credit(st) for st in found]
+    # A word the section's prose never says ("append", "extend") is met only in its code: there it counts fully…
+    in_prose = {t for c in credits for t, v in c.items() if v >= 1.0}
     scored = []
     for i, st in enumerate(found):
-        score = _matched(weights, _credit(st)) / total
+        # …a code block's commented line, that is; a printed value stays weak evidence
+        full = st.kind == "code_line" and not _PRINTS.match(st.text)
+        credit = {t: 1.0 if full and t not in in_prose and t in weights else v for t, v in credits[i].items()}
+        score = _matched(weights, credit) / total
         score += PHRASE_BONUS * _phrase_share(pairs, st.text)
         matched_symbols = wanted_symbols & set(symbols(st.text))
         if wanted_symbols:

@@ -10,7 +10,8 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\"\[])")
 _CODE_COMMENT = re.compile(r"^(?P<code>\S.*?)\s+#\s*(?P<comment>.*[A-Za-z]{3,}.*)$")
 _FULL_COMMENT = re.compile(r"^#(?![*!])\s*\S")  # "# keys and values together" on a line of its own
-_LABEL = re.compile(r"^#\s*(file|output|result|prints?)\b\s*:", re.I)  # "# file: shop.jac" names, it explains nothing
+# "# file: shop.jac" names a file and "# print(vat)  would raise…" is code switched off: neither explains a line
+_LABEL = re.compile(r"^#\s*((file|output|result|prints?)\b\s*:|[\w.]+\()", re.I)
 _WORDY = re.compile(r"[A-Za-z]{3,}")
 
 
