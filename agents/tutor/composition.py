@@ -119,7 +119,7 @@ def _statement_scores(
     clean_question: str = "",
 ) -> list[tuple[float, int]]:
     total = sum(weights.values()) or 1.0
-    wanted_symbols = set(symbols(question))
+    wanted_symbols = set(symbols(question)) | set(symbols(clean_question))  # "::py::" for "python inside jac"
     yes_no = bool(_YES_NO.match(question))
     pairs = _phrases(weights, terms(clean_question))
     credits = [_credit(st) for st in found]

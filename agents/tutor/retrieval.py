@@ -76,7 +76,7 @@ SYNONYMS = {
     "letter": "character", "letters": "characters", "optional": "default",
     "element": "item", "elements": "items", "pick": "choice choose", "subclass": "inherit inheritance",
     "subclasses": "inherit inheritance", "superclass": "parent inherit", "multi": "several", "multiline": "several",
-    "broken": "invalid malformed", "malformed": "invalid", "newest": "descending reverse", "latest": "descending reverse",
+    "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created", "latest": "descending created",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
