@@ -96,3 +96,15 @@ def test_full_line_comments_are_statements_with_the_code_they_describe():
         "`print(k)` — the key",
     ]
     assert not any(re.search(r"file: shop|NameError", t) for t in found)  # a file label, code switched off
+
+
+def test_python_inside_a_jac_file_is_inline_python_and_the_opening_names_its_fence(seeded):
+    answer = tutor_answer(question="is it possible to put some python inside my jac file?")
+    assert answer.sources[0].section == "Inline Python with ::py::", [s.section for s in answer.sources]
+    assert "::py::" in _opening(answer.text), _opening(answer.text)
+
+
+def test_newest_first_is_a_descending_sort_of_the_api_not_pythons_reverse(seeded):
+    answer = tutor_answer(question="sort by newest first")
+    assert answer.sources[0].anchor == "filtering-searching-and-sorting", [s.anchor for s in answer.sources]
+    assert "descending" in _opening(answer.text)
