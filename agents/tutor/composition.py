@@ -225,7 +225,9 @@ def choose_lead(
             break
         if score >= 0.6 * best_score or gain >= 0.25:
             chosen.append(i)
-    chosen.sort()  # reading order reads naturally when the sentences come from one paragraph
+    # Reading order reads naturally when the sentences come from one paragraph; list items stand alone, so the item
+    # that answers ("malformed JSON with `400`") is said before a neighbour picked for what it adds.
+    chosen = [best, *sorted(chosen[1:])] if found[best].kind == "item" else sorted(chosen)
     lead_in = next((k for k, i in enumerate(chosen) if found[i].lead_in), None)
     if lead_in is not None:  # a sentence ending in ":" is last, right before the block it introduces
         chosen = chosen[: lead_in + 1]

@@ -108,3 +108,10 @@ def test_newest_first_is_a_descending_sort_of_the_api_not_pythons_reverse(seeded
     answer = tutor_answer(question="sort by newest first")
     assert answer.sources[0].anchor == "filtering-searching-and-sorting", [s.anchor for s in answer.sources]
     assert "descending" in _opening(answer.text)
+
+
+def test_the_list_item_that_answers_is_said_before_the_neighbour_picked_for_what_it_adds(seeded):
+    answer = tutor_answer(question="which status should my api send back for malformed json")
+    opening = _opening(answer.text)
+    assert opening.startswith("Reject bodies with the wrong content type"), opening
+    assert "400 Bad Request" in opening.split(". ")[0], opening
