@@ -10,6 +10,7 @@ Length follows the learner's `feedback_style`: brief (the answer and the one blo
 section and a second source), encouraging (the default answer with a friendly close).
 """
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -90,7 +91,7 @@ def _phrases(weights: dict[str, float], question_terms: list[str]) -> list[tuple
     """The question's neighbouring content words as pairs, each side with its synonyms, weighted by the rarer."""
     wanted = [t for t in question_terms if t in weights]
     pairs = []
-    for a, b in zip(wanted, wanted[1:], strict=False):
+    for a, b in itertools.pairwise(wanted):
         if a != b:
             pairs.append(({a} | synonyms_of(a), {b} | synonyms_of(b), min(weights[a], weights[b])))
     return pairs

@@ -76,7 +76,8 @@ SYNONYMS = {
     "letter": "character", "letters": "characters", "optional": "default",
     "element": "item", "elements": "items", "pick": "choice choose", "subclass": "inherit inheritance",
     "subclasses": "inherit inheritance", "superclass": "parent inherit", "multi": "several", "multiline": "several",
-    "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created", "latest": "descending created",
+    "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created",
+    "latest": "descending created",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -130,7 +131,9 @@ _PHRASES = [
     ),
     (re.compile(r"\bquestion ?marks?\b|\?\w+=", re.I), "query string parameters"),  # "the part after the ?"
     (  # "python code inside a jac file": inline Python
-        re.compile(r"\bpython\b[^.?!]{0,30}\b(inside|within|into|directly in|in the middle of)\b (a |the |my )?jac\b", re.I),
+        re.compile(
+            r"\bpython\b[^.?!]{0,30}\b(inside|within|into|directly in|in the middle of)\b (a |the |my )?jac\b", re.I
+        ),
         "inline ::py::",
     ),
     (
@@ -287,11 +290,7 @@ def _path_names(docs: list[Any]) -> dict[str, frozenset[str]]:
         for t in terms(f"{doc.meta.get('path_title', '')} {doc.meta.get('module_title', '')}"):
             titled.setdefault(t, set()).add(slug)
     generic = {fold(w) for w in _GENERIC_TITLE_WORDS}
-    return {
-        t: frozenset(titled[t])
-        for t in path_words - generic
-        if t in titled and len(titled[t]) < len(slugs)
-    }
+    return {t: frozenset(titled[t]) for t in path_words - generic if t in titled and len(titled[t]) < len(slugs)}
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
