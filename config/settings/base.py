@@ -136,6 +136,10 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Threads per ASGI worker that run requests (common/asgi.py): a request waiting on PostgreSQL or Redis does not hold
+# up the others. Keep it below DB_POOL_MAX_SIZE. SQLite (the embedded default) stays at one: its writers would only
+# wait on each other's locks.
+ASGI_REQUEST_THREADS = env.int("ASGI_REQUEST_THREADS", default=4 if IS_POSTGRES else 1)
 # Query counts, durations and errors in /internal/metrics: django-prometheus' wrapper of the same backend (the vendor,
 # hence every `connection.vendor` check, is unchanged). PostgreSQL only: ~+10 µs a query there, but its SQLite wrapper
 # builds a cursor class per cursor (~+35 µs on a 12 µs query). Measured with bench/metrics_overhead.py.
