@@ -28,6 +28,8 @@ LENGTH_FACTOR = 1.5  # a resource may take up to 1.5 × the step's whole-topic h
 REFERENCE_TYPES = frozenset({"documentation", "interactive"})  # used in parts: the part to read is named
 AMBIGUOUS_IN_TITLES = frozenset({"go", "r", "c", "sql", "bash"})  # language words trusted only as tags
 NEUTRAL_LANGUAGES = frozenset({"sql", "bash"})  # tools every stack uses: never a conflict
+RELEVANCE_FLOOR = 0.3  # below this closeness in meaning a shared word is a coincidence (asyncio on file I/O)
+MEANING_ONLY = 0.5  # a resource that shares no word of the topic's names must be at least this close in meaning
 MEDIA_BOOST = 0.3  # a preferred media type wins over a slightly closer match of another type
 MIN_SIMILARITY = 0.15  # catalogue fallback: the floor on the fused score
 WEAK_SHARE = 0.045  # a word in more than this share of the catalogue ("data", "web", "test") proves little alone …
@@ -226,6 +228,8 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
             same_subject = {t for t in tags & step_tags if not set(lexical_terms(t)) <= weak}
             if not shared and not same_subject and hit.semantic < STRONG_SEMANTIC:
                 continue
+            if hit.semantic < RELEVANCE_FLOOR or (not shared and hit.semantic < MEANING_ONLY):
+                continue  # Project Euler is no linear-algebra lesson because both are "math"
             if shared <= weak and len(shared) < 2 and not same_subject and hit.semantic < WEAK_SEMANTIC:
                 continue  # only "data" or "line" in common: scikit-learn's text tutorial is no programming lesson
             if (tags & areas) - step_tags and not tags & step_tags and len(shared - weak) < 2:
