@@ -53,6 +53,12 @@ LANGUAGES = frozenset(
     "haskell lua perl julia sql bash".split()
 )
 
+# Languages and frameworks: a project named by one the goal does not name is another stack's project.
+STACK_WORDS = (LANGUAGES - {"sql", "bash"}) | frozenset(
+    "django drf flask fastapi express node.js node spring rails laravel react vue angular svelte sveltekit next.js "
+    "unity godot unreal pygame flutter swiftui android ios pytorch tensorflow keras terraform ansible airflow".split()
+)
+
 
 @dataclass
 class PlannedStep:
@@ -554,11 +560,11 @@ def _crash_max(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
 
 
 def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[str] = ()) -> str | None:
-    """The goal's project: a project topic built on a core topic, same area first, the fewest extra hours. A core
-    topic named by a key term (Node.js and Express in "node.js backend") must be in it: no Django project there."""
+    """The goal's project: a project topic built on a core topic, same area first, the fewest extra hours, and not
+    named by a language or framework the goal does not name."""
     if any(g.topics[c].project for c in core):
         return None
-    named_core = [c for c in core if keys and _named_by(g.topics[c], list(keys))]
+    core_names = {w for c in core for w in _names_of(g.topics[c])} | {f for k in keys for f in _variants(k)}
     areas = {g.topics[c].area for c in core}
     base = _closure(g, core, known)
     candidates = []
@@ -566,8 +572,8 @@ def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[s
         if not topic.project or topic.slug in known:
             continue
         closure = g.closure([topic.slug])
-        if not any(c in closure for c in core) or not all(c in closure for c in named_core):
-            continue
+        if not any(c in closure for c in core) or (STACK_WORDS & _names_of(topic)) - core_names:
+            continue  # built on the core but in another stack: no Django project for "node.js backend"
         extra = _total(g, _closure(g, [topic.slug], known) - base)
         # Far from the goal (a CI/CD pipeline for "git"): only when nothing nearer is built on the core, and then it
         # is bought only when the budget has room for it (else the plan says it does not fit).
