@@ -53,11 +53,21 @@ LANGUAGES = frozenset(
     "haskell lua perl julia sql bash".split()
 )
 
-# Languages and frameworks: a project named by one the goal does not name is another stack's project.
-STACK_WORDS = (LANGUAGES - {"sql", "bash"}) | frozenset(
-    "django drf flask fastapi express node.js node spring rails laravel react vue angular svelte sveltekit next.js "
-    "unity godot unreal pygame flutter swiftui android ios pytorch tensorflow keras terraform ansible airflow".split()
-)
+# Languages and frameworks by ecosystem: a project whose stack shares no ecosystem with the goal's is another
+# stack's project (a Django project for "node.js backend", a Jac project for "python web scraping").
+ECOSYSTEMS = {
+    **dict.fromkeys("python django drf flask fastapi pygame pytorch".split(), "python"),
+    **dict.fromkeys("javascript typescript js ts node node.js express react vue angular svelte sveltekit next.js".split(),
+                    "javascript"),
+    **dict.fromkeys("java kotlin android".split(), "jvm"), **dict.fromkeys("swift swiftui ios".split(), "apple"),
+    **dict.fromkeys("go golang".split(), "go"), **dict.fromkeys("flutter dart".split(), "dart"),
+    **dict.fromkeys("unity c# csharp".split(), "dotnet"), "rust": "rust", "jac": "jac", "godot": "godot",
+    "ruby": "ruby", "rails": "ruby", "php": "php", "laravel": "php", "c++": "c++", "cpp": "c++",
+}  # fmt: skip
+
+
+def _ecosystems(words: set[str]) -> set[str]:
+    return {ECOSYSTEMS[w] for w in words if w in ECOSYSTEMS}
 
 
 @dataclass
@@ -411,7 +421,8 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
             # in the goal's area or a neighbouring one; the shallowest such topic, never a project.
             named_k = sorted(
                 (
-                    t for t in g.topics.values()
+                    t
+                    for t in g.topics.values()
                     if not t.project and not t.optional and _named_by(t, [k]) and k in {normalise(x) for x in t.tags}
                 ),
                 key=lambda t: (t.area != primary.area, g.depth[t.slug], t.slug),
@@ -564,7 +575,7 @@ def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[s
     named by a language or framework the goal does not name."""
     if any(g.topics[c].project for c in core):
         return None
-    core_names = {w for c in core for w in _names_of(g.topics[c])} | {f for k in keys for f in _variants(k)}
+    mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | {f for k in keys for f in _variants(k)})
     areas = {g.topics[c].area for c in core}
     base = _closure(g, core, known)
     candidates = []
@@ -572,7 +583,8 @@ def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[s
         if not topic.project or topic.slug in known:
             continue
         closure = g.closure([topic.slug])
-        if not any(c in closure for c in core) or (STACK_WORDS & _names_of(topic)) - core_names:
+        theirs = _ecosystems(_names_of(topic))
+        if not any(c in closure for c in core) or (theirs and mine and not theirs & mine):
             continue  # built on the core but in another stack: no Django project for "node.js backend"
         extra = _total(g, _closure(g, [topic.slug], known) - base)
         # Far from the goal (a CI/CD pipeline for "git"): only when nothing nearer is built on the core, and then it
@@ -930,6 +942,8 @@ def plan_roadmap(
             f"{_join(goal_titles)} properly: it needs about {budget.hours_per_week * meta['suggested_duration_weeks']}"
             f" hours. This plan is a first taste of the goal itself, not its foundations."
         )
+        if meta["goal_project"]:
+            parts.append(f"The project “{meta['goal_project']}” does not fit in this time.")
     if meta["suggested_duration_weeks"]:
         parts.append(
             f"For the whole goal{' with its project' if meta['goal_project'] else ''} and its foundations, choose "
