@@ -30,6 +30,7 @@ AMBIGUOUS_IN_TITLES = frozenset({"go", "r", "c", "sql", "bash"})  # language wor
 NEUTRAL_LANGUAGES = frozenset({"sql", "bash"})  # tools every stack uses: never a conflict
 RELEVANCE_FLOOR = 0.3  # below this closeness in meaning a shared word is a coincidence (asyncio on file I/O)
 MEANING_ONLY = 0.5  # a resource that shares no word of the topic's names must be at least this close in meaning
+SAME_WORDS_OTHER_SUBJECT = 0.4  # words in common but no subject tag in common: the meaning must be this close
 MEDIA_BOOST = 0.3  # a preferred media type wins over a slightly closer match of another type
 MIN_SIMILARITY = 0.15  # catalogue fallback: the floor on the fused score
 WEAK_SHARE = 0.045  # a word in more than this share of the catalogue ("data", "web", "test") proves little alone …
@@ -230,6 +231,8 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
                 continue
             if hit.semantic < RELEVANCE_FLOOR or (not shared and hit.semantic < MEANING_ONLY):
                 continue  # Project Euler is no linear-algebra lesson because both are "math"
+            if tags and not tags & step_tags and hit.semantic < SAME_WORDS_OTHER_SUBJECT:
+                continue  # "computer" and "network" of computer vision's neural networks: no Computer Networks lesson
             if shared <= weak and len(shared) < 2 and not same_subject and hit.semantic < WEAK_SEMANTIC:
                 continue  # only "data" or "line" in common: scikit-learn's text tutorial is no programming lesson
             if (tags & areas) - step_tags and not tags & step_tags and len(shared - weak) < 2:
