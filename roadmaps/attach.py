@@ -118,6 +118,13 @@ def plan_languages(steps: list[PlannedStep]) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    """The generic words as the lexical index spells them ("programming" → "programm"), plus single letters (the
+    "c" of "C++"): sharing one proves nothing."""
+    return frozenset(t for w in GENERIC for t in lexical_terms(w)) | frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
 def _step_terms(step: PlannedStep) -> tuple[str, set[str]]:
     """The search query for a step and its specific words (title, aliases, slug; generic words removed)."""
     g = graph()
@@ -129,7 +136,7 @@ def _step_terms(step: PlannedStep) -> tuple[str, set[str]]:
             names += [topic.title, *topic.aliases[:3], topic.slug.replace("-", " ")]
     if not names:
         names = [step.title]
-    specific = {w for n in names for w in lexical_terms(n) if w not in GENERIC}
+    specific = {w for n in names for w in lexical_terms(n) if w not in GENERIC and w not in _generic_stems()}
     query = " ".join([*names, *step.tags[1:3]]) if step.topic_slug else " ".join(names[:9])
     return query, specific
 
