@@ -10,7 +10,6 @@ Usage: DATABASE_URL=postgres://…/pw_bench .venv/bin/python bench/roadmaps_held
 """
 
 import argparse
-
 import os
 import sys
 from pathlib import Path

@@ -57,8 +57,8 @@ LANGUAGES = frozenset(
 # stack's project (a Django project for "node.js backend", a Jac project for "python web scraping").
 ECOSYSTEMS = {
     **dict.fromkeys("python django drf flask fastapi pygame pytorch".split(), "python"),
-    **dict.fromkeys("javascript typescript js ts node node.js express react vue angular svelte sveltekit next.js".split(),
-                    "javascript"),
+    **dict.fromkeys("javascript typescript js ts node node.js express".split(), "javascript"),
+    **dict.fromkeys("react vue angular svelte sveltekit next.js".split(), "javascript"),
     **dict.fromkeys("java kotlin android".split(), "jvm"), **dict.fromkeys("swift swiftui ios".split(), "apple"),
     **dict.fromkeys("go golang".split(), "go"), **dict.fromkeys("flutter dart".split(), "dart"),
     **dict.fromkeys("unity c# csharp".split(), "dotnet"), "rust": "rust", "jac": "jac", "godot": "godot",
@@ -447,7 +447,11 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         reach = _reach(g)
         for topic in family:  # at equal depth, what more of the graph builds on first (joins before transactions)
             goals.setdefault(topic.slug, 0.5 - 0.01 * g.depth[topic.slug] + 0.001 * min(reach[topic.slug], 9))
+        mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | set(known_keys))
         for topic in g.topics.values():
+            theirs = _ecosystems(_names_of(topic))
+            if theirs and mine and not theirs & mine:
+                continue  # another stack's project is no goal of this plan, not even a left-out one
             if topic.project and topic.area == primary.area and primary.slug in g.closure([topic.slug]):
                 goals.setdefault(topic.slug, 0.3 if not topic.optional else 0.1)
         return Goals(goals, core, "named", [m.topic.slug for m in matches], unknown, keys)
@@ -952,6 +956,26 @@ def plan_roadmap(
     if meta["trimmed_topics"] and fit.metadata["goal_reached"]:
         parts.append(f"Left out to fit the time: {_join(meta['trimmed_topics'], 6)}.")
     taught = present | crash_set
+    # A key term no taught topic's title carries ("microservices" in a Go HTTP-services plan) is said to be left out
+    # when the graph has a topic of its own for it, so the plan never passes for what it does not teach.
+    taught_words = {w for s in taught for w in normalise(g.topics[s].title).split()}
+    elsewhere: list[str] = []
+    for k in [k for k in goals.key_terms if k not in goals.unknown_terms]:
+        if any(f in taught_words for f in _variants(k)):
+            continue
+        own = sorted(
+            (
+                t
+                for t in g.topics.values()
+                if not t.project
+                and t.slug not in taught
+                and any(f in {normalise(a) for a in (t.title, *t.aliases)} for f in _variants(k))
+            ),
+            key=lambda t: (g.depth[t.slug], t.slug),
+        )
+        elsewhere += [t.title for t in own[:1] if t.title not in elsewhere and t.title not in meta["trimmed_topics"]]
+    if elsewhere:
+        parts.append(f"Not in this plan: {_join(elsewhere)} — ask for it by name for a plan of its own.")
     metadata = {
         "strategy": f"topic_graph:{goals.strategy}",
         "matched_topics": goals.matched[:8],
@@ -963,6 +987,7 @@ def plan_roadmap(
         "level": difficulty or "beginner",
         "known_topics": sorted(g.topics[s].title for s in learner_known & g.closure(list(goals.relevance))),
         "assumptions": goals.assumptions + (level_note or _level_assumption(goals, g, known, taught, difficulty)),
+        "not_covered": elsewhere,
         **meta,
     }
     return Plan(title=f"{name} roadmap", description=" ".join(parts), steps=steps, metadata=metadata)
