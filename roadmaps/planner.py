@@ -427,7 +427,7 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
                 ),
                 key=lambda t: (t.area != primary.area, g.depth[t.slug], t.slug),
             )
-            if named_k and len(core) < 3 and named_k[0].slug not in core:
+            if named_k and len(core) < 3 and named_k[0].slug not in g.closure(core):  # not already on the way
                 core.append(named_k[0].slug)
                 goals[named_k[0].slug] = max(goals.get(named_k[0].slug, 0), 0.9)
                 covered.add(k)
@@ -668,7 +668,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     ideal = options[0]
     ideal_hours = _min_hours(g, ideal[1]) + (math.ceil(_total(g, ideal[2]) * CRASH_MIN) if ideal[2] else 0)
     if chosen is None:
-        chosen = ("too-small", set(core), core_need - set(core), True)
+        chosen = ("too-small", *_lift(g, set(core), core_need - set(core)), True)
     label, step_set, crash_set, too_small = chosen
     # Enrichment: other goal topics (and their prerequisites) as steps while everything still fits.
     trimmed: list[str] = []
