@@ -2,9 +2,14 @@
 default level and duration (4 weeks × 5 h/week, no preferences) through the real generation service, written to
 bench/roadmaps-heldout-plans.md for a person to read and grade (bench/roadmaps-heldout-review.md).
 
-Usage: DATABASE_URL=postgres://…/pw_bench .venv/bin/python bench/roadmaps_heldout.py
+A set may give a concept its own `weeks` and `hours_per_week` (what a client sends for "… in 3 weeks, 10 hours a
+week"); the level stays the default.
+
+Usage: DATABASE_URL=postgres://…/pw_bench .venv/bin/python bench/roadmaps_heldout.py [--set 2]
+(set 2: bench/roadmaps_heldout2.yaml → bench/roadmaps-heldout2-plans.md, without the seed's example)
 """
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -18,13 +23,19 @@ from bench import roadmaps as bench
 from roadmaps import services
 from roadmaps.models import Roadmap
 
-HELDOUT = bench.ROOT / "bench" / "roadmaps_heldout.yaml"
-OUT = bench.ROOT / "bench" / "roadmaps-heldout-plans.md"
+SETS = {
+    "1": (bench.ROOT / "bench" / "roadmaps_heldout.yaml", bench.ROOT / "bench" / "roadmaps-heldout-plans.md"),
+    "2": (bench.ROOT / "bench" / "roadmaps_heldout2.yaml", bench.ROOT / "bench" / "roadmaps-heldout2-plans.md"),
+}
 DEFAULT_WEEKS = 4  # the API's default duration
-EXTRA = [("Machine Learning", 8)]  # the seed's own example
+EXTRA = [("Machine Learning", 8, None)]  # the seed's own example
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--set", choices=sorted(SETS), default="1")
+    args = parser.parse_args()
+    heldout, out = SETS[args.set]
     call_command("migrate", verbosity=0)
     call_command("seed", "--only", "learning", "resources", "--no-progress", verbosity=0)
     from users.models import User
@@ -32,18 +43,21 @@ def main() -> None:
     user = User.objects.filter(username="bench-heldout").first() or User.objects.create_user(
         "bench-heldout", "bench-heldout@example.com", "bench-Passw0rd!"
     )
-    items = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["concepts"]
-    cases = [(i["title"], DEFAULT_WEEKS) for i in items] + EXTRA
+    items = yaml.safe_load(heldout.read_text(encoding="utf-8"))["concepts"]
+    cases = [(i["title"], i.get("weeks", DEFAULT_WEEKS), i.get("hours_per_week")) for i in items]
+    cases += EXTRA if args.set == "1" else []
     sections = ["# Held-out roadmaps (default level, default duration)", ""]
-    for number, (concept, weeks) in enumerate(cases, start=1):
+    for number, (concept, weeks, hours) in enumerate(cases, start=1):
+        prefs = {"hours_per_week": hours} if hours else {}
         roadmap = Roadmap.objects.create(user=user, title=concept, concept=concept, duration_weeks=weeks,
-                                         hours_per_week=services.DEFAULT_HOURS_PER_WEEK, preferences={})  # fmt: skip
+                                         hours_per_week=hours or services.DEFAULT_HOURS_PER_WEEK,
+                                         preferences=prefs)  # fmt: skip
         services.roadmap_generate(roadmap_id=roadmap.pk)
         roadmap.refresh_from_db()
         text = bench.render(roadmap, None, None).replace("## ", f"## {number}. ", 1)
         sections.append(text)
-    OUT.write_text("\n".join(sections))
-    print(f"wrote {OUT.relative_to(bench.ROOT)} ({len(cases)} plans, db={os.environ['DATABASE_URL'].split(':')[0]})")
+    out.write_text("\n".join(sections))
+    print(f"wrote {out.relative_to(bench.ROOT)} ({len(cases)} plans, db={os.environ['DATABASE_URL'].split(':')[0]})")
 
 
 if __name__ == "__main__":

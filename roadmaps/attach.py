@@ -28,6 +28,9 @@ LENGTH_FACTOR = 1.5  # a resource may take up to 1.5 × the step's whole-topic h
 REFERENCE_TYPES = frozenset({"documentation", "interactive"})  # used in parts: the part to read is named
 AMBIGUOUS_IN_TITLES = frozenset({"go", "r", "c", "sql", "bash"})  # language words trusted only as tags
 NEUTRAL_LANGUAGES = frozenset({"sql", "bash"})  # tools every stack uses: never a conflict
+RELEVANCE_FLOOR = 0.3  # below this closeness in meaning a shared word is a coincidence (asyncio on file I/O)
+MEANING_ONLY = 0.5  # a resource that shares no word of the topic's names must be at least this close in meaning
+SAME_WORDS_OTHER_SUBJECT = 0.4  # words in common but no subject tag in common: the meaning must be this close
 MEDIA_BOOST = 0.3  # a preferred media type wins over a slightly closer match of another type
 MIN_SIMILARITY = 0.15  # catalogue fallback: the floor on the fused score
 WEAK_SHARE = 0.045  # a word in more than this share of the catalogue ("data", "web", "test") proves little alone …
@@ -115,6 +118,13 @@ def plan_languages(steps: list[PlannedStep]) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    """The generic words as the lexical index spells them ("programming" → "programm"), plus single letters (the
+    "c" of "C++"): sharing one proves nothing."""
+    return frozenset(t for w in GENERIC for t in lexical_terms(w)) | frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
 def _step_terms(step: PlannedStep) -> tuple[str, set[str]]:
     """The search query for a step and its specific words (title, aliases, slug; generic words removed)."""
     g = graph()
@@ -126,7 +136,7 @@ def _step_terms(step: PlannedStep) -> tuple[str, set[str]]:
             names += [topic.title, *topic.aliases[:3], topic.slug.replace("-", " ")]
     if not names:
         names = [step.title]
-    specific = {w for n in names for w in lexical_terms(n) if w not in GENERIC}
+    specific = {w for n in names for w in lexical_terms(n) if w not in GENERIC and w not in _generic_stems()}
     query = " ".join([*names, *step.tags[1:3]]) if step.topic_slug else " ".join(names[:9])
     return query, specific
 
@@ -226,6 +236,10 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
             same_subject = {t for t in tags & step_tags if not set(lexical_terms(t)) <= weak}
             if not shared and not same_subject and hit.semantic < STRONG_SEMANTIC:
                 continue
+            if hit.semantic < RELEVANCE_FLOOR or (not shared and hit.semantic < MEANING_ONLY):
+                continue  # Project Euler is no linear-algebra lesson because both are "math"
+            if tags and not tags & step_tags and hit.semantic < SAME_WORDS_OTHER_SUBJECT:
+                continue  # "computer" and "network" of computer vision's neural networks: no Computer Networks lesson
             if shared <= weak and len(shared) < 2 and not same_subject and hit.semantic < WEAK_SEMANTIC:
                 continue  # only "data" or "line" in common: scikit-learn's text tutorial is no programming lesson
             if (tags & areas) - step_tags and not tags & step_tags and len(shared - weak) < 2:

@@ -31,6 +31,7 @@ CRASH_MAX = 0.45  # … and at most this share (more than that and they are bett
 CRASH_BUDGET_MIN = 0.15  # … capped at these shares of the whole budget
 CRASH_BUDGET_MAX = 0.35
 CRASH_KEY = "crash-course"
+FOUNDATION_SHARE = 0.5  # foundations from other areas are taught as full steps only while they take at most half
 
 # Words that say how or why someone wants to learn, not what: they never decide the goal on their own when the
 # concept also names something specific, and they are never "unknown key terms".
@@ -51,6 +52,22 @@ LANGUAGES = frozenset(
     "python javascript typescript java go golang rust c c++ c# csharp ruby php kotlin swift jac r scala dart elixir "
     "haskell lua perl julia sql bash".split()
 )
+
+# Languages and frameworks by ecosystem: a project whose stack shares no ecosystem with the goal's is another
+# stack's project (a Django project for "node.js backend", a Jac project for "python web scraping").
+ECOSYSTEMS = {
+    **dict.fromkeys("python django drf flask fastapi pygame pytorch".split(), "python"),
+    **dict.fromkeys("javascript typescript js ts node node.js express".split(), "javascript"),
+    **dict.fromkeys("react vue angular svelte sveltekit next.js".split(), "javascript"),
+    **dict.fromkeys("java kotlin android".split(), "jvm"), **dict.fromkeys("swift swiftui ios".split(), "apple"),
+    **dict.fromkeys("go golang".split(), "go"), **dict.fromkeys("flutter dart".split(), "dart"),
+    **dict.fromkeys("unity c# csharp".split(), "dotnet"), "rust": "rust", "jac": "jac", "godot": "godot",
+    "ruby": "ruby", "rails": "ruby", "php": "php", "laravel": "php", "c++": "c++", "cpp": "c++",
+}  # fmt: skip
+
+
+def _ecosystems(words: set[str]) -> set[str]:
+    return {ECOSYSTEMS[w] for w in words if w in ECOSYSTEMS}
 
 
 @dataclass
@@ -159,6 +176,18 @@ def _named_by(topic: Topic, keys: list[str]) -> bool:
     """The topic's own names (not its tags) carry a key term: Rust Basics for "rust", not Calculus for "machine"."""
     names = _names_of(topic)
     return any(form in names for key in keys for form in _variants(key))
+
+
+def _reach(g: TopicGraph) -> dict[str, int]:
+    """How many topics build on each topic (directly or not)."""
+    cached = getattr(g, "_planner_reach", None)
+    if cached is None:
+        cached = dict.fromkeys(g.topics, 0)
+        for slug in g.topics:
+            for dep in g.closure([slug]) - {slug}:
+                cached[dep] += 1
+        g._planner_reach = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _specific_tag(g: TopicGraph, topic: Topic) -> str | None:
@@ -339,7 +368,26 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         named = [m.topic.slug for m in strong if m.score >= 0.99 and m.topic.area == area]
         for m in strong:
             goals[m.topic.slug] = max(goals.get(m.topic.slug, 0), m.score)
-        core = named[:1] or _area_core(g, area)
+        phrase = " ".join(w for w in text.split() if w not in GENERIC)
+        inside = sorted(
+            (
+                t for t in g.topics.values()
+                if t.area == area and not t.project and not t.optional and phrase and phrase != normalise(area)
+                and any(f" {phrase} " in f" {normalise(n)} " for n in (t.title, *t.aliases))
+            ),
+            key=lambda t: (g.depth[t.slug], t.slug),
+        )  # fmt: skip
+        core = named[:1] or [t.slug for t in inside[:2]] or _area_core(g, area)
+        if inside and not named:
+            # The area's topics on the way to (or built on) what the phrase names come first; the rest of the area
+            # (calculus in "data analysis") only when time is left.
+            focus = {t.slug for t in inside}
+            near = g.closure(sorted(focus)) | {t.slug for t in g.topics.values() if focus & g.closure([t.slug])}
+            for slug in goals:
+                if slug in focus:
+                    goals[slug] = max(goals[slug], 0.9)
+                elif slug not in near:
+                    goals[slug] *= 0.5
         for slug in core:
             goals[slug] = max(goals[slug], 1.0)
         return Goals(goals, core, "area", [m.topic.slug for m in matches], unknown, keys)
@@ -368,23 +416,54 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
             if missing and len(core) < 3 and m.topic.slug not in core and m.reason != "similar":
                 core.append(m.topic.slug)
                 covered.update(missing)
+        for k in [k for k in known_keys if not any(_named_by(g.topics[c], [k]) for c in core) and k not in LANGUAGES]:
+            # A key term no strong match carries ("azure" in "terraform on azure") still gets the topic it names,
+            # in the goal's area or a neighbouring one; the shallowest such topic, never a project.
+            named_k = sorted(
+                (
+                    t
+                    for t in g.topics.values()
+                    if not t.project and not t.optional and _named_by(t, [k]) and k in {normalise(x) for x in t.tags}
+                ),
+                key=lambda t: (t.area != primary.area, g.depth[t.slug], t.slug),
+            )
+            if named_k and len(core) < 3 and named_k[0].slug not in g.closure(core):  # not already on the way
+                core.append(named_k[0].slug)
+                goals[named_k[0].slug] = max(goals.get(named_k[0].slug, 0), 0.9)
+                covered.add(k)
         for m in strong:
             goals[m.topic.slug] = m.score
-        tag = _specific_tag(g, primary)
-        family = [t for t in g.topics.values() if tag and tag in t.tags and t.area == primary.area and not t.optional]
         family_keys = [k for k in known_keys if not subject or k in subject.split()] or known_keys
-        if family_keys:  # React hooks' family is React's topics, not Vue's that share a "frontend-frameworks" tag
+        # The family is the tag the learner named (kubernetes, not the rarer "containers"), else the rarest tag.
+        # A tag is also said when the learner named the topic by it ("natural language processing" is NLP's).
+        said = {f for k in family_keys for f in _variants(k)}
+        if strong[0].score >= 0.99:
+            said |= {normalise(a) for a in primary.aliases}
+        said_tag = next((t for t in primary.tags[1:] if normalise(t) in said), None)
+        tag = said_tag or _specific_tag(g, primary)
+        family = [t for t in g.topics.values() if tag and tag in t.tags and t.area == primary.area and not t.optional]
+        if family_keys and not said_tag:  # React hooks' family is React's, not Vue's that share "frontend-frameworks"
             family = [t for t in family if _shares_key(t, family_keys)]
-        for topic in family:
-            goals.setdefault(topic.slug, 0.5 - 0.01 * g.depth[topic.slug])
+        reach = _reach(g)
+        for topic in family:  # at equal depth, what more of the graph builds on first (joins before transactions)
+            goals.setdefault(topic.slug, 0.5 - 0.01 * g.depth[topic.slug] + 0.001 * min(reach[topic.slug], 9))
+        mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | set(known_keys))
         for topic in g.topics.values():
+            theirs = _ecosystems(_names_of(topic))
+            if theirs and mine and not theirs & mine:
+                continue  # another stack's project is no goal of this plan, not even a left-out one
             if topic.project and topic.area == primary.area and primary.slug in g.closure([topic.slug]):
                 goals.setdefault(topic.slug, 0.3 if not topic.optional else 0.1)
         return Goals(goals, core, "named", [m.topic.slug for m in matches], unknown, keys)
     if unknown:
         # Only the known key terms are left: teach the closest topic that names one of them, labelled partial
         # ("Rust async programming" → async programming as we teach it), or fail with suggestions.
-        sharing = [m for m in matches if m.score >= 0.05 and _shares_key(m.topic, known_keys)]
+        # What transfers must carry every known key term ("smart contracts" is not Rust smart pointers), and the
+        # unknown terms must not be most of what was asked ("elixir phoenix web apps" is not OWASP Top 10).
+        sharing = [
+            m for m in matches
+            if m.score >= 0.05 and all(_shares_key(m.topic, [k]) for k in known_keys)
+        ] if len(unknown) <= len(known_keys) else []  # fmt: skip
         if not sharing:
             raise UnknownConcept(concept, unknown_terms=unknown, suggestions=_suggestions(g, " ".join(known_keys)))
         top = sharing[0].topic.slug
@@ -407,6 +486,12 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
     return Goals({m.topic.slug: m.score for m in similar}, [similar[0].topic.slug], "similar",
                  [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
 
+
+# A concept that says its learner already programs ("kubernetes for developers", "rust for python programmers").
+PROGRAMMER = re.compile(
+    r"\bfor (\w+ )?(developers|programmers|software engineers|engineers|devs|coders)\b|"
+    r"\b(i am|i'm|im|as) an? (\w+ )?(developer|programmer|software engineer)\b"
+)
 
 TRACK_WORDS = frozenset(
     "tech it software websites website web sites site pages page developer programmer coder "
@@ -489,10 +574,12 @@ def _crash_max(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
     return max(1, min(int(_total(g, slugs) * CRASH_MAX), int(budget_hours * CRASH_BUDGET_MAX)))
 
 
-def choose_project(g: TopicGraph, core: list[str], known: set[str]) -> str | None:
-    """The goal's project: a project topic built on a core topic, same area first, the fewest extra hours."""
+def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[str] = ()) -> str | None:
+    """The goal's project: a project topic built on a core topic, same area first, the fewest extra hours, and not
+    named by a language or framework the goal does not name."""
     if any(g.topics[c].project for c in core):
         return None
+    mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | {f for k in keys for f in _variants(k)})
     areas = {g.topics[c].area for c in core}
     base = _closure(g, core, known)
     candidates = []
@@ -500,8 +587,9 @@ def choose_project(g: TopicGraph, core: list[str], known: set[str]) -> str | Non
         if not topic.project or topic.slug in known:
             continue
         closure = g.closure([topic.slug])
-        if not any(c in closure for c in core):
-            continue
+        theirs = _ecosystems(_names_of(topic))
+        if not any(c in closure for c in core) or (theirs and mine and not theirs & mine):
+            continue  # built on the core but in another stack: no Django project for "node.js backend"
         extra = _total(g, _closure(g, [topic.slug], known) - base)
         # Far from the goal (a CI/CD pipeline for "git"): only when nothing nearer is built on the core, and then it
         # is bought only when the budget has room for it (else the plan says it does not fit).
@@ -546,9 +634,9 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     H = budget.hours
     core = [c for c in goals.core if c not in known] or list(goals.core)
     areas = {g.topics[c].area for c in core}
-    project = choose_project(g, core, known)
-    core_need = _closure(g, core, known) | set(core)
     keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
+    project = choose_project(g, core, known, keys)
+    core_need = _closure(g, core, known) | set(core)
     core_area, core_found = _split(g, core_need, areas, keys)
     options: list[tuple[str, set[str], set[str]]] = []  # (label, steps, foundations)
     if project:
@@ -571,7 +659,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     chosen = None
     for label, steps, found in options:
         steps_min = _min_hours(g, steps)
-        if steps_min + _min_hours(g, found) <= H:
+        if steps_min + _min_hours(g, found) <= H and _total(g, found) <= FOUNDATION_SHARE * H:
             chosen = (label, steps | found, set(), False)
             break
         if steps_min + _crash_min(g, found, H) <= H:
@@ -580,7 +668,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     ideal = options[0]
     ideal_hours = _min_hours(g, ideal[1]) + (math.ceil(_total(g, ideal[2]) * CRASH_MIN) if ideal[2] else 0)
     if chosen is None:
-        chosen = ("too-small", set(core), core_need - set(core), True)
+        chosen = ("too-small", *_lift(g, set(core), core_need - set(core)), True)
     label, step_set, crash_set, too_small = chosen
     # Enrichment: other goal topics (and their prerequisites) as steps while everything still fits.
     trimmed: list[str] = []
@@ -791,15 +879,23 @@ def plan_roadmap(
     learner_known = g.closure(list(known_topics)) if known_topics else set()
     level = difficulty
     level_note: list[str] = []
-    if difficulty is None and goals.core and all(g.topics[c].difficulty == "advanced" for c in goals.core):
-        # Whoever asks for async Rust by name already programs: general foundations are not taught again.
+    says_programs = PROGRAMMER.search(normalise(concept))
+    advanced = bool(goals.core) and all(g.topics[c].difficulty == "advanced" for c in goals.core)
+    if difficulty is None and (advanced or says_programs):
+        # Whoever asks for async Rust by name, or "kubernetes for developers", already programs: general
+        # foundations are not taught again.
         skipped = (assumed_known(goals.relevance, "intermediate", g) & g.closure(goals.core)) - learner_known
         if skipped:
             level = "intermediate"
             titles = sorted(g.topics[s].title for s in skipped)
+            reason = (
+                f"“{says_programs.group(0)}” says you already program"
+                if says_programs
+                else f"{_join([g.topics[c].title for c in goals.core])} is an advanced topic, so we assumed you "
+                "already program"
+            )
             level_note.append(
-                f"{_join([g.topics[c].title for c in goals.core])} is an advanced topic, so we assumed you already "
-                f"program and did not include {_join(titles, 4)}. If you are new to programming, ask again with "
+                f"{reason}: we did not include {_join(titles, 4)}. If you are new to programming, ask again with "
                 "preferences.difficulty set to beginner and they are taught first."
             )
     known = (assumed_known(goals.relevance, level, g) | learner_known) - set(goals.core)
@@ -850,6 +946,8 @@ def plan_roadmap(
             f"{_join(goal_titles)} properly: it needs about {budget.hours_per_week * meta['suggested_duration_weeks']}"
             f" hours. This plan is a first taste of the goal itself, not its foundations."
         )
+        if meta["goal_project"]:
+            parts.append(f"The project “{meta['goal_project']}” does not fit in this time.")
     if meta["suggested_duration_weeks"]:
         parts.append(
             f"For the whole goal{' with its project' if meta['goal_project'] else ''} and its foundations, choose "
@@ -858,6 +956,26 @@ def plan_roadmap(
     if meta["trimmed_topics"] and fit.metadata["goal_reached"]:
         parts.append(f"Left out to fit the time: {_join(meta['trimmed_topics'], 6)}.")
     taught = present | crash_set
+    # A key term no taught topic's title carries ("microservices" in a Go HTTP-services plan) is said to be left out
+    # when the graph has a topic of its own for it, so the plan never passes for what it does not teach.
+    taught_words = {w for s in taught for w in normalise(g.topics[s].title).split()}
+    elsewhere: list[str] = []
+    for k in [k for k in goals.key_terms if k not in goals.unknown_terms]:
+        if any(f in taught_words for f in _variants(k)):
+            continue
+        own = sorted(
+            (
+                t
+                for t in g.topics.values()
+                if not t.project
+                and t.slug not in taught
+                and any(f in {normalise(a) for a in (t.title, *t.aliases)} for f in _variants(k))
+            ),
+            key=lambda t: (g.depth[t.slug], t.slug),
+        )
+        elsewhere += [t.title for t in own[:1] if t.title not in elsewhere and t.title not in meta["trimmed_topics"]]
+    if elsewhere:
+        parts.append(f"Not in this plan: {_join(elsewhere)} — ask for it by name for a plan of its own.")
     metadata = {
         "strategy": f"topic_graph:{goals.strategy}",
         "matched_topics": goals.matched[:8],
@@ -869,6 +987,7 @@ def plan_roadmap(
         "level": difficulty or "beginner",
         "known_topics": sorted(g.topics[s].title for s in learner_known & g.closure(list(goals.relevance))),
         "assumptions": goals.assumptions + (level_note or _level_assumption(goals, g, known, taught, difficulty)),
+        "not_covered": elsewhere,
         **meta,
     }
     return Plan(title=f"{name} roadmap", description=" ".join(parts), steps=steps, metadata=metadata)

@@ -110,7 +110,8 @@ class RoadmapGenerateOutputSerializer(serializers.Serializer):
         "coverage (full | partial | catalogue), unknown_terms (key terms we do not teach), goal_topics, goal_project, "
         "goal_reached, crash_course (topics condensed into the first step), suggested_duration_weeks (when the "
         "duration is too short for the goal, its project and its foundations), level, level_source (request | "
-        "preferences | profile | assumed), assumptions (what was assumed and how to say otherwise), known_topics, "
+        "preferences | profile | assumed), assumptions (what was assumed and how to say otherwise), not_covered "
+        "(topics the concept's key terms name that the plan leaves out), known_topics, "
         "known_from, unresolved_known_topics, trimmed_topics; on a failed roadmap: unknown_terms and suggestions "
         "(nearby topics we teach)."
     )
