@@ -8,15 +8,21 @@ has no lesson). Everything is deterministic for a given topic and difficulty, so
 The questions have the shape of `learning.models.Question`, so staff can save them as a draft quiz.
 """
 
+from __future__ import annotations
+
 import hashlib
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.tutor import Source, quotable_units, split_sections, tutor_search
-from learning.models import Module, QuestionType
+from learning import selectors as learning_selectors
+from learning.choices import QuestionType
 from roadmaps.topics import Topic, TopicGraph, TopicMatch, graph
+
+if TYPE_CHECKING:
+    from learning.models import Module
 
 DIFFICULTIES = {"beginner": "beginner", "easy": "beginner", "intermediate": "intermediate", "medium": "intermediate",
                 "advanced": "advanced", "hard": "advanced"}  # fmt: skip
@@ -73,11 +79,7 @@ def _resolve(topic: str, module_id: int | None) -> tuple[Module | None, Topic | 
     topics = graph()
     matches: list[TopicMatch] = [m for m in topics.match(topic, limit=3) if m.score >= TOPIC_MATCH]
     if module_id is not None:
-        module = (
-            Module.objects.select_related("learning_path")
-            .filter(pk=module_id, learning_path__is_published=True)
-            .first()
-        )
+        module = learning_selectors.module_with_path(module_id=module_id)
         if module is None:
             raise UnknownTopic(topic)
         return module, matches[0].topic if matches else None
@@ -85,7 +87,7 @@ def _resolve(topic: str, module_id: int | None) -> tuple[Module | None, Topic | 
     module = None
     if lessons:
         # A lesson teaches the topic; a review or an exercise only mentions it, so prefer a lesson that scores close.
-        rows = Module.objects.select_related("learning_path").in_bulk([p.source.id for p in lessons])
+        rows = learning_selectors.modules_with_path(module_ids=[p.source.id for p in lessons])
         close = [rows[p.source.id] for p in lessons if p.score >= 0.7 * lessons[0].score and p.source.id in rows]
         # Among close scores, the lesson whose own title names the request's best graph topic wins: "jac walkers" is
         # taught by "Walkers and Traversal", not by the path's introduction that merely says "Jac" as often.
@@ -170,8 +172,7 @@ def _clozes(module: Module) -> tuple[list[Cloze], dict[str, list[str]]]:
                 clozes.append(Cloze(unit, term, kind, source))
                 break
     pool: dict[str, list[str]] = {"bold": [], "code": []}
-    siblings = Module.objects.filter(learning_path_id=module.learning_path_id).order_by("order_index", "id")
-    for content in [module.content, *siblings.exclude(pk=module.pk).values_list("content", flat=True)]:
+    for content in [module.content, *learning_selectors.module_sibling_contents(module=module)]:
         for match in _TERM.finditer(content):
             term, kind = (match.group(1), "bold") if match.group(1) else (match.group(2), "code")
             if _distractor_like(term, kind) and term not in pool[kind]:

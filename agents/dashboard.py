@@ -19,9 +19,10 @@ from agents import selectors
 from agents.models import SearchQueryLog
 from common import svg
 from common.models import Job, JobStatus
-from executor.models import CodeRun, RunState
-from resources.models import ScrapeJob
-from resources.models_reco import RecommenderModel
+from executor import selectors as executor_selectors
+from executor.choices import RunState
+from resources import selectors as resource_selectors
+from resources.recommend import selectors as recommend_selectors
 from users.models import DailyActivity
 
 ACTIVITY_DAYS = 30
@@ -73,11 +74,7 @@ def learners_panel(*, today: date) -> Panel:
 
 def runs_panel(*, now: datetime) -> Panel:
     since = (now - timedelta(hours=RUN_HOURS - 1)).replace(minute=0, second=0, microsecond=0)
-    rows = list(
-        CodeRun.objects.filter(created_at__gte=since)
-        .order_by("-created_at")
-        .values_list("created_at", "state", "status", "finished_at")[:RUN_ROWS_CAP]
-    )
+    rows = executor_selectors.runs_since(since=since, limit=RUN_ROWS_CAP)
     hours = [since + timedelta(hours=i) for i in range(RUN_HOURS)]
     index = {h: i for i, h in enumerate(hours)}
     statuses = sorted({status or state for _, state, status, _ in rows}, key=lambda s: (s != "success", s))
@@ -124,7 +121,7 @@ def agents_panel() -> Panel:
 
 
 def recommender_panel() -> Panel:
-    versions = list(RecommenderModel.objects.defer("artifact").order_by("-created_at", "-id")[:VERSIONS_SHOWN])
+    versions = list(recommend_selectors.recommender_versions()[:VERSIONS_SHOWN])
     rows = []
     for v in versions:
         metrics = v.metrics or {}
@@ -162,7 +159,7 @@ def search_panel(*, now: datetime) -> Panel:
 
 
 def scrape_panel() -> Panel:
-    jobs = list(ScrapeJob.objects.order_by("-created_at", "-id")[:SCRAPES_SHOWN])
+    jobs = list(resource_selectors.scrape_jobs_list()[:SCRAPES_SHOWN])
     rows = []
     for job in jobs:
         total = job.sources_total or len(job.sources or [])

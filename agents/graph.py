@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
-
-from django.db.models import Count, Max
+from typing import TYPE_CHECKING, Any
 
 from common.errors import NotFound
-from learning.models import LearningPath, Module, ProgressStatus, UserModuleProgress
+from learning import selectors as learning_selectors
+from learning.choices import ProgressStatus
 from roadmaps.topics import TopicGraph
 from roadmaps.topics import graph as topic_graph
 from users.models import User
+
+if TYPE_CHECKING:
+    from learning.models import LearningPath
 
 LINK_MIN_SCORE = 0.25  # a module is "related" to a topic matched at least this well from its title
 LINKS_PER_MODULE = 2
@@ -36,9 +38,7 @@ _cache: dict[str, Any] = {"signature": None, "modules": [], "paths": {}}
 
 
 def _signature() -> tuple[Any, ...]:
-    agg = Module.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    paths = LearningPath.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    return (agg["n"], agg["at"], paths["n"], paths["at"])
+    return learning_selectors.catalogue_signature()
 
 
 def _modules() -> tuple[list[_ModuleInfo], dict[int, LearningPath]]:
@@ -49,10 +49,9 @@ def _modules() -> tuple[list[_ModuleInfo], dict[int, LearningPath]]:
         if _cache["signature"] == signature:
             return _cache["modules"], _cache["paths"]
     topics = topic_graph()
-    paths = {p.pk: p for p in LearningPath.objects.filter(is_published=True).order_by("id")}
+    paths = learning_selectors.published_paths()
     infos = []
-    rows = Module.objects.filter(learning_path_id__in=list(paths)).prefetch_related("prerequisites")
-    for module in rows.order_by("learning_path_id", "order_index"):
+    for module in learning_selectors.modules_of_paths(path_ids=list(paths)):
         matches = [m for m in topics.match(module.title, limit=5) if m.score >= LINK_MIN_SCORE][:LINKS_PER_MODULE]
         infos.append(
             _ModuleInfo(
@@ -130,7 +129,7 @@ class _Builder:
 
 
 def _user_status(user: User) -> dict[int, str]:
-    return dict(UserModuleProgress.objects.filter(user=user).values_list("module_id", "status"))
+    return learning_selectors.progress_statuses(user=user)
 
 
 def knowledge_graph(*, user: User, topic: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from common.choices import Difficulty, LearningStyle
 from common.models import JobStatus
 from common.pictures import PictureFormatInputSerializer
 from common.serializers import SafeCharField, StrictRegexField
-from learning.models import QuestionType
+from learning.choices import QuestionType
 from learning.serializers import LANGUAGE_CHOICES
 
 EDGE_TYPES = ["contains", "prerequisite", "related"]

@@ -20,8 +20,9 @@ from django.utils import timezone
 from common import jobs, throttling
 from common.errors import Invalid, RateLimited, Unavailable
 from executor.backends import BackendUnavailable, get_backend
+from executor.choices import RunState
 from executor.languages import CHECKERS, LANGUAGES, get_language
-from executor.models import CodeRun, RunState
+from executor.models import CodeRun
 from executor.spec import MAX_SOURCE_BYTES, MAX_STDIN_BYTES, Limits, RunResult, RunSpec, RunStatus
 
 if TYPE_CHECKING:  # the type of a run's owner (AUTH_USER_MODEL) only: at run time executor imports no other app

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from common import svg
-from learning.models import LearningPath, ProgressStatus
+from learning.choices import ProgressStatus
+from learning.models import LearningPath
 
 STYLE = svg.GraphStyle(
     colors={"lesson": "#2563eb", "exercise": "#d97706", "assessment": "#7c3aed"},

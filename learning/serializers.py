@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from common.serializers import BlankAsNullMixin, FiniteFloatField, StrictJsonTypesMixin
 from common.validators import no_control_chars
-from learning.models import ModuleType, ProgressStatus, QuestionType, QuizDifficulty
+from learning.choices import ModuleType, ProgressStatus, QuestionType, QuizDifficulty
 from learning.services import MAX_MINUTES_PER_UPDATE
 
 NOT_BLANK = RegexValidator(r"\S", message="Code may not be empty.", code="blank")

@@ -17,23 +17,20 @@ from django.utils import timezone
 
 from common.errors import Conflict
 from common.seeding import edited_fields, forget, seed_upsert, skip
+from learning.choices import AwardKind, ModuleType, ProgressStatus, QuizPurpose
 from learning.errors import LearningErrorCode
 from learning.gamification import rules
 from learning.grading import is_correct
 from learning.models import (
     PROGRESS_ORDER,
-    AwardKind,
     ExerciseTestCase,
     LearningPath,
     LearningPathRating,
     Module,
-    ModuleType,
     PointAward,
-    ProgressStatus,
     Question,
     Quiz,
     QuizAttempt,
-    QuizPurpose,
     UserModuleProgress,
 )
 from learning.review import services as review_services

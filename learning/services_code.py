@@ -14,10 +14,12 @@ from django.utils import timezone
 from common import jobs
 from common.errors import Invalid, NotFound, RateLimited
 from executor import services as executor_services
-from executor.models import CodeRun, RunState
+from executor.choices import RunState
+from executor.models import CodeRun
 from executor.spec import Limits, RunResult, RunSpec, RunStatus
 from learning import services as learning_services
-from learning.models import AwardKind, CodeSubmission, Module, ModuleType, ProgressStatus, SubmissionStatus
+from learning.choices import AwardKind, ModuleType, ProgressStatus, SubmissionStatus
+from learning.models import CodeSubmission, Module
 from users.models import User
 
 logger = logging.getLogger(__name__)

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,7 +12,7 @@ from rest_framework.views import APIView
 from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.pictures import PictureApi, PictureFormatInputSerializer, picture_response, picture_responses
 from common.serializers import error_responses
-from executor.models import CodeRun, RunState
+from executor.choices import RunState
 from learning import pictures, selectors, services, services_code
 from learning.models import LearningPath
 from learning.review import selectors as review_selectors
@@ -35,6 +37,9 @@ from learning.serializers import (
     RateInputSerializer,
     TestCaseOutputSerializer,
 )
+
+if TYPE_CHECKING:
+    from executor.models import CodeRun
 
 
 class PublicApi(APIView):
@@ -269,7 +274,7 @@ class QuizAttemptDetailApi(APIView):
 # --- Code execution ---------------------------------------------------------------------------------------------------
 
 
-def _run_response(run: CodeRun) -> Response:
+def _run_response(run: "CodeRun") -> Response:
     if run.state != RunState.FINISHED:
         body = {"submission_id": run.pk, "status": run.state,
                 "detail": f"Still {run.state}; poll /api/learning/code/execute/{run.pk}/."}  # fmt: skip

@@ -18,7 +18,8 @@ import numpy as np
 from django.conf import settings
 from fsrs import Card, Rating, Scheduler, State
 
-from learning.models import ReviewItem, ReviewRating
+from learning.choices import ReviewRating
+from learning.models import ReviewItem
 
 SLOW_FACTOR = 2.0
 FAST_FACTOR = 0.5

@@ -7,7 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from learning.models import ReviewItem, ReviewRating, ReviewState
+from learning.choices import ReviewRating, ReviewState
+from learning.models import ReviewItem
 from learning.serializers import validate_answer_value
 
 STATE_NAMES = {s.value: str(s.label).lower() for s in ReviewState}

@@ -11,16 +11,9 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from learning.choices import AwardKind, ReviewSource
 from learning.grading import is_correct
-from learning.models import (
-    AwardKind,
-    Module,
-    Question,
-    QuizAttempt,
-    ReviewItem,
-    ReviewLog,
-    ReviewSource,
-)
+from learning.models import Module, Question, QuizAttempt, ReviewItem, ReviewLog
 from learning.review import scheduler
 from users import services as user_services
 from users.models import User

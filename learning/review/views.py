@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 
 from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.serializers import error_responses
-from learning.models import ReviewItem, ReviewRating, ReviewState
+from learning.choices import ReviewRating, ReviewState
+from learning.models import ReviewItem
 from learning.review import selectors, services
 from learning.review.serializers import (
     MasteryOutputSerializer,
