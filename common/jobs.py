@@ -13,6 +13,11 @@ status (`JobStatus`: pending → in_progress → completed | failed). An app's o
     fail    open → failed, with the domain row's failure
     reap    fail the domain rows (and their jobs) a dead worker left open
     wait    block until a job is finished: one Redis round trip, woken by finish/fail on commit
+    dispatch  send the Celery task that does a job of a kind (by the task name KINDS registers for it)
+
+Services never import their app's tasks module (the tasks import the services they call): they dispatch the task by
+its registered name, through the task object's `apply_async`, which honours CELERY_TASK_ALWAYS_EAGER (the embedded
+mode runs it inline). Each app's AppConfig.ready imports its tasks, so every name is registered in every process.
 
 After each committed transition: waiters are woken (finish/fail), the job version is bumped (readers that derive
 figures from jobs, e.g. the agents' status, cache by it) and the registered listeners are told the job's id
@@ -31,6 +36,7 @@ from functools import cache
 from typing import Any, Final
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db import IntegrityError, connection, transaction
@@ -50,6 +56,8 @@ __all__ = [
     "JobStatus",
     "KindSpec",
     "claim",
+    "dispatch",
+    "enqueue_task",
     "fail",
     "finish",
     "job_create",
@@ -83,22 +91,30 @@ class KindSpec:
     kind: JobKind
     label: str
     own_reaper: bool = False
+    task: str | None = None  # the registered name of the Celery task that does a job of this kind
 
 
 KINDS: Final[Mapping[JobKind, KindSpec]] = {
     spec.kind: spec
     for spec in (
-        KindSpec(JobKind.CODE_RUN, "Run code in the sandbox", own_reaper=True),
-        KindSpec(JobKind.CODE_SUBMISSION, "Grade an exercise submission", own_reaper=True),
-        KindSpec(JobKind.CODE_EVALUATION, "Grade code against given test cases", own_reaper=True),
-        KindSpec(JobKind.RESOURCE_SCRAPE, "Scrape resource sources", own_reaper=True),
-        KindSpec(JobKind.ROADMAP_GENERATION, "Generate a roadmap", own_reaper=True),
+        KindSpec(JobKind.CODE_RUN, "Run code in the sandbox", own_reaper=True, task="executor.run_code"),
+        KindSpec(
+            JobKind.CODE_SUBMISSION, "Grade an exercise submission", own_reaper=True, task="learning.grade_submission"
+        ),
+        KindSpec(
+            JobKind.CODE_EVALUATION,
+            "Grade code against given test cases",
+            own_reaper=True,
+            task="learning.grade_submission",
+        ),
+        KindSpec(JobKind.RESOURCE_SCRAPE, "Scrape resource sources", own_reaper=True, task="resources.scrape_job_run"),
+        KindSpec(JobKind.ROADMAP_GENERATION, "Generate a roadmap", own_reaper=True, task="roadmaps.generate"),
         KindSpec(JobKind.CHAT_REPLY, "Answer a chat message"),
         KindSpec(JobKind.LEARNING_RECOMMENDATION, "Recommend what to learn next"),
         KindSpec(JobKind.CONTENT_GENERATION, "Draft lesson content or quiz questions"),
         KindSpec(JobKind.PROGRESS_ANALYSIS, "Analyse a learner's progress"),
         KindSpec(JobKind.KNOWLEDGE_GRAPH_QUERY, "Query the knowledge graph"),
-        KindSpec(JobKind.RECOMMENDER_RETRAIN, "Retrain the recommender"),
+        KindSpec(JobKind.RECOMMENDER_RETRAIN, "Retrain the recommender", task="resources.recommend.retrain"),
     )
 }
 assert set(KINDS) == set(JobKind), "every JobKind is registered"
@@ -111,6 +127,25 @@ def kind_of(kind: JobKind | str) -> JobKind:
 
 def kinds_with_own_reaper() -> list[str]:
     return [spec.kind.value for spec in KINDS.values() if spec.own_reaper]
+
+
+def enqueue_task(name: str, *args: Any, **kwargs: Any) -> None:
+    """Send the Celery task registered under `name` (JSON arguments): queued, or run inline in eager mode.
+    `app.send_task` would ignore eager mode, so this goes through the registered task object; a name no process
+    registered (its app's AppConfig.ready imports its tasks) is a LookupError, not a message nobody consumes."""
+    try:
+        task = current_app.tasks[name]
+    except KeyError:
+        raise LookupError(f"No Celery task is registered as {name!r}.") from None
+    task.apply_async(args=args, kwargs=kwargs)
+
+
+def dispatch(kind: JobKind | str, *args: Any, **kwargs: Any) -> None:
+    """Send the task that does a job of `kind` (KINDS names it), with the task's arguments (the domain row's key)."""
+    name = KINDS[kind_of(kind)].task
+    if name is None:
+        raise LookupError(f"No task does jobs of kind {kind!r}.")
+    enqueue_task(name, *args, **kwargs)
 
 
 OPEN: Final = (JobStatus.PENDING, JobStatus.IN_PROGRESS)

@@ -106,22 +106,20 @@ def _queue(
     task is enqueued on commit before the job listeners (the agents' events) run, so the worker starts while the web
     finishes that bookkeeping; eagerly (embedded mode) the run happens inside the enqueue, so it goes last and its
     job's events still follow the job's creation."""
-    from executor.tasks import run_code
-
     eager = settings.CELERY_TASK_ALWAYS_EAGER
     with transaction.atomic():
         run = CodeRun.objects.create(
             owner=owner, purpose=purpose, language=language, source=source, stdin=stdin, limits=limits.__dict__
         )
         if not eager:
-            transaction.on_commit(lambda: run_code.delay(run.pk))
+            transaction.on_commit(lambda: jobs.dispatch(JOB_KIND, run.pk))
         jobs.submit_for(
             run, JOB_KIND, owner=owner, title=title,
             input_data={"run_id": run.pk, "language": job_language, "purpose": purpose, "chars": len(source)},
             estimated_duration=float(limits.wall_seconds),
         )  # fmt: skip
         if eager:
-            transaction.on_commit(lambda: run_code.delay(run.pk))
+            transaction.on_commit(lambda: jobs.dispatch(JOB_KIND, run.pk))
     return run
 
 

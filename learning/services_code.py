@@ -107,8 +107,6 @@ def _job_kind(submission: CodeSubmission) -> jobs.JobKind:
 
 
 def _enqueue(submission: CodeSubmission) -> None:
-    from learning.tasks import grade_submission
-
     what = f"module {submission.module_id}" if submission.module_id else "given test cases"
     jobs.submit_for(
         submission, _job_kind(submission), owner=submission.user,
@@ -118,7 +116,7 @@ def _enqueue(submission: CodeSubmission) -> None:
         estimated_duration=2.0 * max(submission.test_cases_total, 1),
     )  # fmt: skip
 
-    transaction.on_commit(lambda: grade_submission.delay(submission.pk))
+    transaction.on_commit(lambda: jobs.dispatch(_job_kind(submission), submission.pk))
 
 
 @transaction.atomic
@@ -252,9 +250,7 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
         # Points, progress and achievements are recorded on the default queue, after the result is committed: the
         # executor worker's database role cannot read users (deploy/sql/executor_role.sql). Eager mode runs it here,
         # before the response.
-        from learning.tasks import record_exercise_pass
-
-        record_exercise_pass.delay(submission.pk)
+        jobs.enqueue_task("learning.record_exercise_pass", submission.pk)
     if submission.job_id is None:  # a row without a job (from before submissions referenced one)
         jobs.notify_key(f"submission:{submission.pk}")
     return submission

@@ -16,7 +16,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common import jobs as common_jobs
-from resources import tasks
 from resources.models import (
     Origin,
     Resource,
@@ -280,7 +279,7 @@ def scrape_jobs_reap(*, now: Any = None) -> int:
 
 
 def _enqueue_scrape(job_id: int) -> None:
-    tasks.scrape_job_run.delay(job_id)
+    common_jobs.dispatch(SCRAPE_JOB_KIND, job_id)
 
 
 def scrape_job_create(*, requested_by: User | None, sources: list[dict[str, str]] | None = None) -> ScrapeJob:

@@ -6,6 +6,8 @@ class RoadmapsConfig(AppConfig):
     verbose_name = "Roadmaps"
 
     def ready(self) -> None:
+        # Every process registers the Celery tasks the job engine dispatches by name (common.jobs.dispatch).
+        import roadmaps.tasks  # noqa: F401
         from common.history import register_history_provider
         from resources.recommend import context as recommender_context
         from roadmaps import corpus, history, selectors

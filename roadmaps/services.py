@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from common import jobs, throttling
 from common.errors import Conflict, NotFound, RateLimited, Unavailable
-from roadmaps import tasks
 from roadmaps.attach import Preferences, pick_resources
 from roadmaps.generation import generate_plan, unknown_message
 from roadmaps.learner import Evidence, learner_known_topics, lessons_for
@@ -46,7 +45,7 @@ def roadmap_request(*, user: User, concept: str, duration_weeks: int, preference
         input_data={"roadmap_id": roadmap.pk, "concept": concept.strip()[:200], "duration_weeks": duration_weeks},
         estimated_duration=5.0,
     )  # fmt: skip
-    transaction.on_commit(lambda: tasks.generate_roadmap.delay(roadmap.pk))
+    transaction.on_commit(lambda: jobs.dispatch(JOB_KIND, roadmap.pk))
     return roadmap
 
 

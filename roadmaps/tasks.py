@@ -8,6 +8,8 @@ import logging
 
 from celery import shared_task
 
+from roadmaps import services
+
 logger = logging.getLogger(__name__)
 
 
@@ -16,8 +18,6 @@ logger = logging.getLogger(__name__)
     soft_time_limit=240, time_limit=300, ignore_result=True,
 )  # fmt: skip
 def generate_roadmap(roadmap_id: int) -> None:
-    from roadmaps import services  # imported here: services enqueues this task
-
     try:
         services.roadmap_generate(roadmap_id=roadmap_id)
     except Exception as exc:
@@ -28,6 +28,4 @@ def generate_roadmap(roadmap_id: int) -> None:
 
 @shared_task(name="roadmaps.reap", queue="llm", ignore_result=True)
 def reap_roadmaps() -> int:
-    from roadmaps import services
-
     return services.roadmaps_reap()

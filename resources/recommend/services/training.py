@@ -208,9 +208,7 @@ def _fit_and_store(
 
 def retrain_enqueue(*, force: bool = False) -> None:
     """On-demand retrain: queued on "reco" once the caller's transaction commits."""
-    from resources.recommend.tasks import recommender_retrain
-
-    transaction.on_commit(lambda: recommender_retrain.delay(force=force))
+    transaction.on_commit(lambda: jobs.dispatch(jobs.JobKind.RECOMMENDER_RETRAIN, force=force))
 
 
 def recommender_versions_prune(*, keep_previous: int) -> int:
