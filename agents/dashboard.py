@@ -64,10 +64,13 @@ def learners_panel(*, today: date) -> Panel:
     chart = svg.bar_chart(
         title=f"Learners active per day and modules completed (last {ACTIVITY_DAYS} days)",
         labels=[d.strftime("%d %b") for d in days],
-        series=[svg.Series("active learners", active, "#2563eb"),
-                svg.Series("modules completed", modules, "#16a34a", "line", True)],
-        width=900, chart_id="learners",
-    )  # fmt: skip
+        series=[
+            svg.Series("active learners", active, "#2563eb"),
+            svg.Series("modules completed", modules, "#16a34a", "line", True),
+        ],
+        width=900,
+        chart_id="learners",
+    )
     facts = [f"{int(max(active, default=0))} learners on the busiest day", f"{int(sum(modules))} modules completed"]
     return Panel("learners", "Learners", chart, facts)
 
@@ -94,8 +97,12 @@ def runs_panel(*, now: datetime) -> Panel:
     ]
     chart = svg.bar_chart(
         title=f"Code runs per hour by status, p50/p95 latency (last {RUN_HOURS} h)",
-        labels=[h.strftime("%H:00") for h in hours], series=series, width=900, right_unit=" s", chart_id="runs",
-    )  # fmt: skip
+        labels=[h.strftime("%H:00") for h in hours],
+        series=series,
+        width=900,
+        right_unit=" s",
+        chart_id="runs",
+    )
     everything = [x for hour in latency for x in hour]
     total = len(rows)
     mix = ", ".join(f"{s.replace('_', ' ')} {int(sum(counts[s]))}" for s in statuses) or "no runs"
@@ -109,10 +116,19 @@ def agents_panel() -> Panel:
     names = {a.pk: a.name for a in agents}
     chart = svg.hbar_chart(
         title="Jobs per agent: completed and failed, with the error rate",
-        rows=[(names[r["agent_id"]], [float(r["successful_requests"]), float(r["failed_requests"])],
-               f"{r['total_requests']} jobs · error rate {100 * r['error_rate']:.1f}%") for r in rows],
-        names=["completed", "failed"], colors=["#16a34a", "#dc2626"], width=900, chart_id="agents",
-    )  # fmt: skip
+        rows=[
+            (
+                names[r["agent_id"]],
+                [float(r["successful_requests"]), float(r["failed_requests"])],
+                f"{r['total_requests']} jobs · error rate {100 * r['error_rate']:.1f}%",
+            )
+            for r in rows
+        ],
+        names=["completed", "failed"],
+        colors=["#16a34a", "#dc2626"],
+        width=900,
+        chart_id="agents",
+    )
     worst = max(rows, key=lambda r: (r["error_rate"], r["total_requests"]), default=None)
     facts = [f"{sum(r['total_requests'] for r in rows)} jobs in {len(rows)} agents"]
     if worst and worst["error_rate"]:
@@ -131,8 +147,12 @@ def recommender_panel() -> Panel:
         rows.append((f"v{v.pk} {v.algorithm}{' (live)' if v.is_current else ''}", [candidate, popularity], note))
     chart = svg.hbar_chart(
         title="Recommender versions: NDCG@10 of the model against popularity on the same holdout",
-        rows=rows, names=["model", "popularity"], colors=["#7c3aed", "#94a3b8"], width=900, chart_id="recommender",
-    )  # fmt: skip
+        rows=rows,
+        names=["model", "popularity"],
+        colors=["#7c3aed", "#94a3b8"],
+        width=900,
+        chart_id="recommender",
+    )
     live = next((v for v in versions if v.is_current), None)
     facts = [f"live: v{live.pk} ({live.algorithm})" if live else "no live model: popularity and content serve"]
     running = Job.objects.filter(kind="recommender_retrain", status=JobStatus.IN_PROGRESS).order_by("-id").first()
@@ -153,8 +173,11 @@ def search_panel(*, now: datetime) -> Panel:
     chart = svg.hbar_chart(
         title=f"Search queries with no result (last {QUERY_DAYS} days)",
         rows=[(r["query"], [float(r["n"])], f"{r['n']}× · {r['learners']} learner(s)") for r in rows],
-        names=["searches"], colors=["#d97706"], width=900, chart_id="search",
-    )  # fmt: skip
+        names=["searches"],
+        colors=["#d97706"],
+        width=900,
+        chart_id="search",
+    )
     return Panel("search", "Search", chart, [f"{len(rows)} distinct queries found nothing"])
 
 
@@ -168,9 +191,15 @@ def scrape_panel() -> Panel:
         note = f"{job.status} · source {job.sources_done} of {total} · +{job.created_count} new{where}"
         rows.append((f"#{job.pk} {job.created_at:%d %b %H:%M}", [round(percent, 1)], note))
     chart = svg.hbar_chart(
-        title="Scrape jobs: sources read of each job's total", rows=rows, names=["progress"], unit="%",
-        maximum=100.0, colors=["#0891b2"], width=900, chart_id="scrapes",
-    )  # fmt: skip
+        title="Scrape jobs: sources read of each job's total",
+        rows=rows,
+        names=["progress"],
+        unit="%",
+        maximum=100.0,
+        colors=["#0891b2"],
+        width=900,
+        chart_id="scrapes",
+    )
     running = sum(1 for j in jobs if j.status == "running")
     return Panel("scrapes", "Scraping", chart, [f"{running} running", f"{len(jobs)} most recent shown"])
 

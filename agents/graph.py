@@ -80,23 +80,36 @@ class _Builder:
         node_id = f"path:{path.pk}"
         done = sum(1 for m in modules if self.status.get(m.pk) == ProgressStatus.COMPLETED)
         self.nodes[node_id] = {
-            "id": node_id, "type": "learning_path", "label": path.title,
-            "data": {"learning_path_id": path.pk, "difficulty_level": path.difficulty_level,
-                     "modules_total": len(modules), "modules_completed": done,
-                     "progress_percentage": round(100.0 * done / len(modules), 1) if modules else 0.0,
-                     "completed": bool(modules) and done == len(modules)},
-        }  # fmt: skip
+            "id": node_id,
+            "type": "learning_path",
+            "label": path.title,
+            "data": {
+                "learning_path_id": path.pk,
+                "difficulty_level": path.difficulty_level,
+                "modules_total": len(modules),
+                "modules_completed": done,
+                "progress_percentage": round(100.0 * done / len(modules), 1) if modules else 0.0,
+                "completed": bool(modules) and done == len(modules),
+            },
+        }
         return node_id
 
     def module(self, info: _ModuleInfo) -> str:
         node_id = f"module:{info.pk}"
         state = self.status.get(info.pk, ProgressStatus.NOT_STARTED)
         self.nodes[node_id] = {
-            "id": node_id, "type": "module", "label": info.title,
-            "data": {"module_id": info.pk, "learning_path_id": info.path_id, "module_type": info.module_type,
-                     "order_index": info.order_index, "status": state,
-                     "completed": state == ProgressStatus.COMPLETED},
-        }  # fmt: skip
+            "id": node_id,
+            "type": "module",
+            "label": info.title,
+            "data": {
+                "module_id": info.pk,
+                "learning_path_id": info.path_id,
+                "module_type": info.module_type,
+                "order_index": info.order_index,
+                "status": state,
+                "completed": state == ProgressStatus.COMPLETED,
+            },
+        }
         return node_id
 
     def topic(self, slug: str, linked: dict[str, list[int]]) -> str:
@@ -105,11 +118,19 @@ class _Builder:
         modules = linked.get(slug, [])
         done = [m for m in modules if self.status.get(m) == ProgressStatus.COMPLETED]
         self.nodes[node_id] = {
-            "id": node_id, "type": "topic", "label": topic.title,
-            "data": {"slug": slug, "difficulty": topic.difficulty, "area": topic.area, "description": topic.description,
-                     "modules": modules, "modules_completed": len(done),
-                     "completed": bool(modules) and len(done) == len(modules)},
-        }  # fmt: skip
+            "id": node_id,
+            "type": "topic",
+            "label": topic.title,
+            "data": {
+                "slug": slug,
+                "difficulty": topic.difficulty,
+                "area": topic.area,
+                "description": topic.description,
+                "modules": modules,
+                "modules_completed": len(done),
+                "completed": bool(modules) and len(done) == len(modules),
+            },
+        }
         return node_id
 
     def edge(self, source: str, target: str, kind: str, strength: float = 1.0) -> None:
@@ -196,9 +217,10 @@ def concept_relations(*, user: User, concept: str) -> dict[str, Any]:
         builder.topic(dependent, linked)
         builder.edge(f"topic:{centre.slug}", f"topic:{dependent}", "prerequisite")
     similar = [
-        m for m in topics.match(f"{centre.title} {' '.join(centre.tags)}", limit=12)
+        m
+        for m in topics.match(f"{centre.title} {' '.join(centre.tags)}", limit=12)
         if m.topic.slug != centre.slug and m.topic.area == centre.area and f"topic:{m.topic.slug}" not in builder.nodes
-    ][:5]  # fmt: skip
+    ][:5]
     for match in similar:
         builder.topic(match.topic.slug, linked)
         builder.edge(f"topic:{centre.slug}", f"topic:{match.topic.slug}", "related", min(match.score, 1.0))

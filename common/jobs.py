@@ -355,9 +355,16 @@ def submit_for(
     """The job of a domain row created in this transaction: named by the row (`ref` = its pk, for admins and
     operators) and referenced by it (the row's `job`), in the same transaction."""
     job = submit(
-        kind, title=title, owner=owner, ref=str(row.pk), fresh=True, description=description,
-        input_data=input_data, priority=priority, estimated_duration=estimated_duration,
-    )  # fmt: skip
+        kind,
+        title=title,
+        owner=owner,
+        ref=str(row.pk),
+        fresh=True,
+        description=description,
+        input_data=input_data,
+        priority=priority,
+        estimated_duration=estimated_duration,
+    )
     type(row)._default_manager.filter(pk=row.pk).update(job=job)
     setattr(row, "job", job)  # noqa: B010 - every domain model has `job`; Model does not say so
     return job
@@ -495,9 +502,17 @@ def job_create(
     fresh: bool = False,
 ) -> Job:
     return submit(
-        kind, title=title, owner=owner, ref=ref, description=description, input_data=input_data,
-        priority=priority, estimated_duration=estimated_duration, started=started, fresh=fresh,
-    )  # fmt: skip
+        kind,
+        title=title,
+        owner=owner,
+        ref=ref,
+        description=description,
+        input_data=input_data,
+        priority=priority,
+        estimated_duration=estimated_duration,
+        started=started,
+        fresh=fresh,
+    )
 
 
 def job_start(*, job: JobRef = None, kind: str = "", ref: str = "") -> bool:
@@ -558,9 +573,13 @@ class JobRecorder:
 
     def __enter__(self) -> JobRecorder:
         self.job = submit(
-            self._kind, title=self._title, owner=self._owner, input_data=self._input_data,
-            description=self._description, started=True,
-        )  # fmt: skip
+            self._kind,
+            title=self._title,
+            owner=self._owner,
+            input_data=self._input_data,
+            description=self._description,
+            started=True,
+        )
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
@@ -576,9 +595,14 @@ class JobRecorder:
         message = f"{type(exc).__name__}: {exc}"
         if client_error:
             _end(
-                self.job, status=JobStatus.COMPLETED, output=self.output, error=message, change=None, now=None,
+                self.job,
+                status=JobStatus.COMPLETED,
+                output=self.output,
+                error=message,
+                change=None,
+                now=None,
                 started_at=started_at,
-            )  # fmt: skip
+            )
         else:
             fail(self.job, error=message, output=self.output, started_at=started_at)
 

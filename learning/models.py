@@ -197,9 +197,13 @@ class Question(BaseModel):
     explanation = models.TextField(blank=True, default="")
     points = models.PositiveIntegerField(default=1)
     module = models.ForeignKey(
-        Module, on_delete=models.SET_NULL, null=True, blank=True, related_name="check_questions",
+        Module,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="check_questions",
         help_text="The module whose content this question checks: completing it starts the question's review.",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["quiz_id", "order_index", "id"]
@@ -313,9 +317,13 @@ class ReviewItem(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_items")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="review_items")
     module = models.ForeignKey(
-        Module, on_delete=models.SET_NULL, null=True, blank=True, related_name="review_items",
+        Module,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="review_items",
         help_text="The module the question checks (its own, or its quiz's module).",
-    )  # fmt: skip
+    )
     state = models.PositiveSmallIntegerField(choices=ReviewState.choices, default=ReviewState.LEARNING)
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     stability = models.FloatField(null=True, blank=True)

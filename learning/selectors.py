@@ -100,8 +100,13 @@ def activity_days(*, user: User, today: date, days: int = 28) -> list[dict[str, 
     for offset in range(days):
         day = start + timedelta(days=offset)
         row = rows.get(day)
-        out.append({"date": day.isoformat(), "minutes": row["minutes"] if row else 0,
-                    "modules_completed": row["modules_completed"] if row else 0})  # fmt: skip
+        out.append(
+            {
+                "date": day.isoformat(),
+                "minutes": row["minutes"] if row else 0,
+                "modules_completed": row["modules_completed"] if row else 0,
+            }
+        )
     return out
 
 
@@ -221,12 +226,25 @@ def lesson_section_docs() -> list[Doc]:
         LessonSection.objects.filter(module__learning_path__is_published=True)
         .select_related("module__learning_path")
         .only(
-            "id", "position", "level", "heading", "anchor", "body", "embedding", "embedding_model",
-            "module__id", "module__title", "module__module_type", "module__order_index", "module__language",
-            "module__learning_path__id", "module__learning_path__title", "module__learning_path__slug",
+            "id",
+            "position",
+            "level",
+            "heading",
+            "anchor",
+            "body",
+            "embedding",
+            "embedding_model",
+            "module__id",
+            "module__title",
+            "module__module_type",
+            "module__order_index",
+            "module__language",
+            "module__learning_path__id",
+            "module__learning_path__title",
+            "module__learning_path__slug",
         )
         .order_by("module__learning_path_id", "module__order_index", "position")
-    )  # fmt: skip
+    )
     docs = []
     for s in rows:
         module = s.module
@@ -288,10 +306,15 @@ def modules_by_slug(*, slugs: list[str]) -> dict[str, dict[str, Any]]:
         .values("id", "slug", "title", "learning_path_id", "learning_path__title", "estimated_duration")
     )
     return {
-        r["slug"]: {"id": r["id"], "title": r["title"], "learning_path_id": r["learning_path_id"],
-                    "learning_path": r["learning_path__title"], "minutes": r["estimated_duration"]}
+        r["slug"]: {
+            "id": r["id"],
+            "title": r["title"],
+            "learning_path_id": r["learning_path_id"],
+            "learning_path": r["learning_path__title"],
+            "minutes": r["estimated_duration"],
+        }
         for r in rows
-    }  # fmt: skip
+    }
 
 
 # --- For other apps (the recommender): plain data, no learning model leaves this app ---------------------------------

@@ -14,9 +14,14 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="roadmaps.generate", queue="llm", acks_late=True, reject_on_worker_lost=True,
-    soft_time_limit=240, time_limit=300, ignore_result=True,
-)  # fmt: skip
+    name="roadmaps.generate",
+    queue="llm",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=240,
+    time_limit=300,
+    ignore_result=True,
+)
 def generate_roadmap(roadmap_id: int) -> None:
     try:
         services.roadmap_generate(roadmap_id=roadmap_id)

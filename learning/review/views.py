@@ -51,12 +51,17 @@ class ReviewAnswerApi(APIView):
         data.is_valid(raise_exception=True)
         result = services.review_answer(user=request.user, item_id=item_id, **data.validated_data)
         body = {
-            "item_id": result.item.pk, "correct": result.log.correct, "correct_answer": result.correct_answer,
-            "explanation": result.explanation, "rating": result.log.rating,
-            "rating_label": str(ReviewRating(result.log.rating).label).lower(), "due": result.item.due,
+            "item_id": result.item.pk,
+            "correct": result.log.correct,
+            "correct_answer": result.correct_answer,
+            "explanation": result.explanation,
+            "rating": result.log.rating,
+            "rating_label": str(ReviewRating(result.log.rating).label).lower(),
+            "due": result.item.due,
             "recall_probability": round(result.recall_probability, 4),
-            "state": str(ReviewState(result.item.state).label).lower(), "points_awarded": result.points_awarded,
-        }  # fmt: skip
+            "state": str(ReviewState(result.item.state).label).lower(),
+            "points_awarded": result.points_awarded,
+        }
         return Response(ReviewAnswerOutputSerializer(body).data)
 
 
