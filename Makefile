@@ -12,7 +12,7 @@ PYTHON312 := $(shell \
     if $$c -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then command -v $$c || echo $$c; break; fi; \
   done)
 
-.PHONY: run test lint fmt schema worker beat up down bench venv migrate seed dev check-python sandbox
+.PHONY: run test lint fmt schema worker beat up down bench bench-deps venv migrate seed dev check-python sandbox
 
 check-python:
 	@if [ -z "$(PYTHON312)" ]; then \
@@ -45,6 +45,9 @@ sandbox: venv .env
 
 # Each preparation step runs only when something changed (`manage.py prepare`: migrate when the plan is not empty,
 # seed / collectstatic / the sandbox runtime when their inputs' hash differs from the stamp in .run-state/).
+# Bytecode of the project's own modules is written once and reused at every start (pip already compiles what it
+# installs): a PYTHONDONTWRITEBYTECODE inherited from the environment would recompile ~240 modules in every process.
+run dev: export PYTHONDONTWRITEBYTECODE :=
 run: venv .env
 	@# Code execution needs bubblewrap: as root on Debian/Ubuntu, install it (saying so) when it is missing.
 	@if [ "$$(id -u)" = "0" ] && ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
@@ -92,6 +95,10 @@ worker: venv .env
 
 beat: venv .env
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+# What the quality benches read beyond the runtime (MovieLens for bench/recommendations.py), into the venv.
+bench-deps: venv
+	$(PY) -m pip install --quiet -r requirements-bench.txt
 
 bench: venv
 	$(PY) bench/auth.py

@@ -13,13 +13,18 @@ request's database connection goes back to the pool at the end. Async views stil
 sync chain); WebSockets are routed to Channels before this handler.
 """
 
+import asyncio
+import contextvars
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
+from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
 from common.exceptions import simple_error_body
@@ -100,12 +105,30 @@ async def _respond(send: Send, status: int, detail: str, code: str) -> None:
 
 
 class SyncChainASGIHandler(ASGIHandler):
+    """Requests run in a small pool of threads per worker (ASGI_REQUEST_THREADS), not all in the one thread-sensitive
+    thread: a request waiting on PostgreSQL or Redis no longer holds up the worker's other requests. Each request's
+    database connections are released in the thread that used them, as soon as its response is built (Django's own
+    `request_finished` runs later, in the thread-sensitive thread, which holds none)."""
+
     def __init__(self) -> None:
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
+        threads = int(getattr(settings, "ASGI_REQUEST_THREADS", 1))
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request") if threads > 1 else None
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        if self._pool is None:
+            return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self._pool, context.run, self._respond_and_release, request)
+
+    def _respond_and_release(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            return self.get_response(request)
+        finally:
+            for conn in connections.all(initialized_only=True):
+                conn.close_if_unusable_or_obsolete()
 
 
 def get_sync_chain_asgi_application() -> SyncChainASGIHandler:

@@ -38,7 +38,6 @@ from typing import Any, Final
 import redis
 from celery import current_app
 from django.conf import settings
-from django.core.cache import cache as django_cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
@@ -165,17 +164,26 @@ def job_listen(listener: Listener) -> None:
         _listeners.append(listener)
 
 
+def _version_key() -> str:
+    return f"{settings.CACHE_KEY_PREFIX}:{VERSION_KEY}"
+
+
 def version() -> int | None:
-    """A number that changes after every committed job transition (None without a shared cache: then readers must
-    not cache figures derived from jobs). It never repeats, even when the cache was emptied (it restarts from the
-    clock in microseconds), so a figure cached under an old number is never taken for a new one."""
+    """A number that changes after every committed job transition (None without Redis: then readers must not cache
+    figures derived from jobs). It never repeats, even when Redis was emptied (it restarts from the clock in
+    microseconds), so a figure cached under an old number is never taken for a new one.
+
+    It lives on the broker's Redis (REDIS_URL), next to the done-notifications, not in the cache: every process that
+    moves jobs reaches the broker — the executor's workers only the broker, as their own ACL user — while the cache
+    may be a separate Redis they cannot reach."""
     if not settings.REDIS_URL:
         return None
     try:
-        value = django_cache.get(VERSION_KEY)
+        client = _redis()
+        value = client.get(_version_key())
         if value is None:
-            django_cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
-            value = django_cache.get(VERSION_KEY)
+            client.set(_version_key(), time.time_ns() // 1000, nx=True)
+            value = client.get(_version_key())
     except CACHE_ERRORS:
         return None
     return int(value) if value is not None else None
@@ -185,11 +193,12 @@ def _bump_version() -> None:
     if not settings.REDIS_URL:
         return
     try:
-        try:
-            django_cache.incr(VERSION_KEY)
-        except ValueError:  # first change since the cache was emptied
-            if not django_cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None):
-                django_cache.incr(VERSION_KEY)
+        client = _redis()
+        # SET NX first: after Redis was emptied the number restarts from the clock, above any number seen before.
+        pipe = client.pipeline(transaction=False)
+        pipe.set(_version_key(), time.time_ns() // 1000, nx=True)
+        pipe.incr(_version_key())
+        pipe.execute()
     except CACHE_ERRORS:
         logger.warning("Could not bump the job version; job-derived figures may be stale until the next change")
 

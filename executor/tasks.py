@@ -66,7 +66,6 @@ RUN_HARD_LIMIT = 90
 
 @shared_task(
     name="executor.run_code",
-    queue="executor",
     acks_late=True,
     reject_on_worker_lost=False,
     soft_time_limit=RUN_SOFT_LIMIT,
@@ -77,6 +76,6 @@ def run_code(run_id: int) -> None:
     services.run_execute(run_id=run_id)
 
 
-@shared_task(name="executor.reap_runs", queue="executor", ignore_result=True)
+@shared_task(name="executor.reap_runs", ignore_result=True)
 def reap_runs() -> int:
     return services.runs_reap()

@@ -8,7 +8,6 @@ from resources import services
 
 @shared_task(
     name="resources.scrape_job_run",
-    queue="scrape",
     ignore_result=True,
     soft_time_limit=settings.SCRAPER_JOB_SOFT_TIME_LIMIT,
     time_limit=settings.SCRAPER_JOB_SOFT_TIME_LIMIT + 60,
@@ -18,6 +17,6 @@ def scrape_job_run(job_id: int) -> None:
     services.scrape_job_run(job_id=job_id)
 
 
-@shared_task(name="resources.reap_scrape_jobs", queue="scrape", ignore_result=True)
+@shared_task(name="resources.reap_scrape_jobs", ignore_result=True)
 def reap_scrape_jobs() -> int:
     return services.scrape_jobs_reap()

@@ -15,7 +15,6 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     name="roadmaps.generate",
-    queue="llm",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=240,
@@ -31,6 +30,6 @@ def generate_roadmap(roadmap_id: int) -> None:
         services.roadmap_mark_failed(roadmap_id=roadmap_id, error=f"Generation failed: {type(exc).__name__}")
 
 
-@shared_task(name="roadmaps.reap", queue="llm", ignore_result=True)
+@shared_task(name="roadmaps.reap", ignore_result=True)
 def reap_roadmaps() -> int:
     return services.roadmaps_reap()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DATA = DATA_DIR / "topics.yaml"
@@ -90,6 +89,10 @@ class TopicGraph:
         self.areas = sorted({t.area for t in topics})
         self.depth = {slug: self._depth(slug, {}) for slug in self.topics}
         docs = [self._document(t) for t in topics]
+        # Imported here, not at module level: scikit-learn costs every web worker ~2 s at start, and the graph is
+        # built on a roadmap's first plan.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, stop_words="english")
         self.matrix = self.vectorizer.fit_transform(docs)
 

@@ -10,6 +10,7 @@ Length follows the learner's `feedback_style`: brief (the answer and the one blo
 section and a second source), encouraging (the default answer with a friendly close).
 """
 
+import itertools
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ YES_AT = 0.75  # a "Yes" needs the opening to state nearly all of what was asked
 NO_AT = 0.5  # a "No" needs a negative rule about most of it…
 JUDGED_NO_AT = 0.3  # …or, for "is X good/ok?", the rule of the opening that is closest to the question
 _JUDGE = re.compile(r"\b(good|ok|okay|fine|right|correct|allowed|acceptable|bad idea)\b", re.I)
+_PRINTS = re.compile(r"^`?\s*print\(")
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
@@ -62,6 +64,8 @@ def style_of(profile: TutorProfile) -> Style:
 def _credit(st: Statement) -> dict[str, float]:
     """How much each word of a statement counts: fully in prose, half when met only inside a code literal
     (`"typ": "JWT"` is weaker evidence about JWTs than a sentence about them)."""
+    if st.kind == "code_line" and _PRINTS.match(st.text):  # its comment is the printed value, not prose about it
+        return dict.fromkeys(present(plain(st.text)) | set(symbols(st.text)), 0.5)
     prose = present(plain(_INLINE_CODE.sub(" ", st.text)))
     code = present(" ".join(_INLINE_CODE.findall(st.text))) | set(symbols(st.text))
     credit = dict.fromkeys(code, 0.5)
@@ -81,6 +85,31 @@ def _matched(weights: dict[str, float], credit: dict[str, float], skip: Abstract
     return total
 
 
+PHRASE_BONUS = 0.25  # the question's words met as the phrase it uses ("remove the connection" ~ "remove the edge")
+
+
+def _phrases(weights: dict[str, float], question_terms: list[str]) -> list[tuple[set[str], set[str], float]]:
+    """The question's neighbouring content words as pairs, each side with its synonyms, weighted by the rarer."""
+    wanted = [t for t in question_terms if t in weights]
+    pairs = []
+    for a, b in itertools.pairwise(wanted):
+        if a != b:
+            pairs.append(({a} | synonyms_of(a), {b} | synonyms_of(b), min(weights[a], weights[b])))
+    return pairs
+
+
+def _phrase_share(pairs: list[tuple[set[str], set[str], float]], text: str) -> float:
+    """The share of the question's word pairs that a statement says in the same order, at most one word apart."""
+    if not pairs:
+        return 0.0
+    seq = terms(plain(text))
+    found = 0.0
+    for left, right, weight in pairs:
+        if any(w in left and right & set(seq[i + 1 : i + 3]) for i, w in enumerate(seq)):
+            found += weight
+    return found / sum(w for _, _, w in pairs)
+
+
 def _statement_scores(
     found: list[Statement],
     weights: dict[str, float],
@@ -89,15 +118,27 @@ def _statement_scores(
     parts: list[Block],
     shown: str,
     want_code: bool,
+    clean_question: str = "",
 ) -> list[tuple[float, int]]:
     total = sum(weights.values()) or 1.0
-    wanted_symbols = set(symbols(question))
+    wanted_symbols = set(symbols(question)) | set(symbols(clean_question))  # "::py::" for "python inside jac"
     yes_no = bool(_YES_NO.match(question))
+    pairs = _phrases(weights, terms(clean_question))
+    credits = [_credit(st) for st in found]
+    # A word the section's prose never says ("append", "extend") is met only in its code: there it counts fully…
+    in_prose = {t for c in credits for t, v in c.items() if v >= 1.0}
     scored = []
     for i, st in enumerate(found):
-        score = _matched(weights, _credit(st)) / total
+        # …a code block's commented line, that is; a printed value stays weak evidence
+        full = st.kind == "code_line" and not _PRINTS.match(st.text)
+        credit = {t: 1.0 if full and t not in in_prose and t in weights else v for t, v in credits[i].items()}
+        score = _matched(weights, credit) / total
+        score += PHRASE_BONUS * _phrase_share(pairs, st.text)
+        matched_symbols = wanted_symbols & set(symbols(st.text))
         if wanted_symbols:
-            score += 0.5 * len(wanted_symbols & set(symbols(st.text))) / len(wanted_symbols)
+            score += 0.5 * len(matched_symbols) / len(wanted_symbols)
+        if st.kind == "code_line" and _PRINTS.match(st.text) and not matched_symbols:
+            score *= 0.6  # a printed value ("Money(6.5, 'EUR')") shows a result; it explains nothing asked
         if "**" in st.text:
             score += 0.05
         if yes_no and _GUIDANCE.match(plain(st.text)):
@@ -143,8 +184,9 @@ def choose_lead(
     if not found:
         return [], parts
     first_block = next((b.index for b in parts if b.kind == "paragraph"), 0)
-    weights = key_weights(vocab, clean(vocab, question))  # typos fixed, as retrieval read the question
-    scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code)
+    cleaned = clean(vocab, question)  # typos fixed, as retrieval read the question
+    weights = key_weights(vocab, cleaned)
+    scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code, cleaned)
     best_score, best = scored[0]
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
         asked = set(terms(question)) | set(symbols(question))
@@ -157,13 +199,17 @@ def choose_lead(
         return [found[i] for i in rows[:3]], parts
     if found[best].kind == "code_line":  # "7 / 2 but 7 // 2?": each commented line the question names
         asked_symbols = set(symbols(question))
-        lines = [best] + [
-            i
-            for s, i in scored[1:]
-            if found[i].kind == "code_line"
-            and found[i].block == found[best].block
-            and (set(symbols(found[i].text)) & asked_symbols or s >= 0.8 * best_score)
-        ]
+        # "append vs extend": a line for each of the question's words, not only for the rarer one
+        unsaid = {t for t in weights if not covered(t, present(plain(found[best].text)))}
+        lines = [best]
+        for s, i in scored[1:]:
+            st = found[i]
+            if st.kind != "code_line" or st.block != found[best].block:
+                continue
+            new_words = {t for t in unsaid if covered(t, present(plain(st.text)))}
+            if set(symbols(st.text)) & asked_symbols or s >= 0.8 * best_score or (new_words and s >= 0.3 * best_score):
+                lines.append(i)
+                unsaid -= new_words
         lines = sorted(lines[:3])
         first = _introduced(found[lines[0]], found, parts)
         return [first, *[found[i] for i in lines[1:]]], parts
@@ -184,7 +230,9 @@ def choose_lead(
             break
         if score >= 0.6 * best_score or gain >= 0.25:
             chosen.append(i)
-    chosen.sort()  # reading order reads naturally when the sentences come from one paragraph
+    # Reading order reads naturally when the sentences come from one paragraph; list items stand alone, so the item
+    # that answers ("malformed JSON with `400`") is said before a neighbour picked for what it adds.
+    chosen = [best, *sorted(chosen[1:])] if found[best].kind == "item" else sorted(chosen)
     lead_in = next((k for k, i in enumerate(chosen) if found[i].lead_in), None)
     if lead_in is not None:  # a sentence ending in ":" is last, right before the block it introduces
         chosen = chosen[: lead_in + 1]
@@ -250,7 +298,7 @@ def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> tuple[
 
 def _as_sentence(text: str) -> str:
     text = text.strip().rstrip(";,")
-    return text if text.endswith((".", "!", "?", ":")) else text + "."
+    return text if text.endswith((".", "!", "?", ":", "`")) else text + "."  # a quoted comment ends as quoted
 
 
 def _best_block(parts: list[Block], kinds: tuple[str, ...], weights: dict[str, float], after: int = -1) -> int | None:

@@ -9,6 +9,10 @@ _HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\"\[])")
 _CODE_COMMENT = re.compile(r"^(?P<code>\S.*?)\s+#\s*(?P<comment>.*[A-Za-z]{3,}.*)$")
+_FULL_COMMENT = re.compile(r"^#(?![*!])\s*\S")  # "# keys and values together" on a line of its own
+# "# file: shop.jac" names a file and "# print(vat)  would raise…" is code switched off: neither explains a line
+_LABEL = re.compile(r"^#\s*((file|output|result|prints?)\b\s*:|[\w.]+\()", re.I)
+_WORDY = re.compile(r"[A-Za-z]{3,}")
 
 
 @dataclass(frozen=True)
@@ -126,11 +130,39 @@ def statements(parts: list[Block]) -> list[Statement]:
             for row in rows:
                 out.append(Statement(_row_statement(header, row), block.index, "row"))
         elif block.kind == "code":
-            for line in block.text.splitlines()[1:-1]:
-                match = _CODE_COMMENT.match(line.strip())
-                if match and not match["code"].startswith("#"):
-                    comment = " ".join(match["comment"].split())
-                    out.append(Statement(f"`{match['code'].strip()}` — {comment}", block.index, "code_line"))
+            out.extend(_code_statements(block))
+    return out
+
+
+def _code_statements(block: Block) -> list[Statement]:
+    """A code block's commented lines: a line with a comment after it ("`del cup;` — delete a node…"); a comment on
+    a line of its own, with the line of code right under it that it describes, or alone when none follows (a Jac
+    `#* block comment *#` is one comment over several lines)."""
+    out: list[Statement] = []
+    lines = [line.strip() for line in block.text.splitlines()[1:-1]]
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("#*"):  # a Jac block comment, kept whole
+            end = next((j for j in range(i, len(lines)) if lines[j].endswith("*#")), None)
+            if end is not None:
+                text = " ".join(lines[i : end + 1])
+                if _WORDY.search(text):
+                    out.append(Statement(f"`{text}`", block.index, "code_line"))
+                i = end + 1
+                continue
+        match = _CODE_COMMENT.match(line)
+        if match and not match["code"].startswith("#"):
+            comment = " ".join(match["comment"].split())
+            out.append(Statement(f"`{match['code'].strip()}` — {comment}", block.index, "code_line"))
+        elif _FULL_COMMENT.match(line) and not _LABEL.match(line) and _WORDY.search(line):
+            comment = " ".join(line.lstrip("#").split())
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            if following and not following.startswith("#") and not _CODE_COMMENT.match(following):
+                out.append(Statement(f"`{following}` — {comment}", block.index, "code_line"))
+            else:
+                out.append(Statement(f"`{line}`", block.index, "code_line"))
+        i += 1
     return out
 
 

@@ -12,14 +12,18 @@ Whether the best sections are about the question at all (rather than sharing a s
 
 import contextvars
 import functools
+import importlib.util
 import re
 import threading
 import weakref
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from agents.tutor.types import Section
 from learning.retrieval_engine import HybridIndex, get_index
@@ -30,10 +34,17 @@ MODULE_BOOST = 1.5  # the module the learner is studying
 SESSION_BOOST = 1.12  # modules the session's previous answers came from
 MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best sections must contain
 MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
-TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.8, "assessment": 0.55}  # reviews repeat the lessons, condensed
+# An exercise's sections are a task's specification (input format, steps to do), not an explanation: a lesson that
+# teaches the same words answers "how/why/what" better. Reviews repeat the lessons, condensed.
+TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.65, "assessment": 0.55}
 HEADING_PRIOR = {"summary": 0.6, "common mistakes": 0.8, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
 BODY_COVERAGE = 0.5  # lift for a section whose text holds all of the question's distinctive words
 INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
+NAMED_PATH_BOOST = 1.4  # a question that names a path's subject ("…in jac", "my api") leans to that path's sections
+UNNAMED_PATH_PRIOR = 0.75  # …and away from the paths it does not name
+# Path-title words that name no subject of their own ("Jac Programming Fundamentals", "Building Web APIs").
+_GENERIC_TITLE_WORDS = {"fundamental", "programming", "building", "build", "basic", "introduction", "intro", "course"}
+CONTEXT_WEIGHT = 0.5  # a follow-up's earlier topic counts, less than its own words
 
 # Chat filler that says nothing about the subject ("can you explain…", "what's the difference…").
 _FILLER = {
@@ -54,7 +65,22 @@ _KEEP = {
     "for", "if", "else", "return", "from", "with", "break", "continue", "global", "except", "together", "put",
     "move", "name", "part", "whole", "full", "side", "still", "keep", "show",
 }  # fmt: skip
-STOP_WORDS = frozenset((ENGLISH_STOP_WORDS - _KEEP) | _FILLER)
+
+
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop list, read from its data module alone: importing scikit-learn costs every web
+    worker ~2 s at start (its package imports scipy.stats), and the vectorizer is needed only when an index builds."""
+    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
+    assert spec is not None and spec.origin is not None, "scikit-learn is a runtime requirement"
+    path = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py"
+    module_spec = importlib.util.spec_from_file_location("_pathwise_sklearn_stop_words", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)  # a module holding one frozenset literal, no imports
+    return frozenset(module.ENGLISH_STOP_WORDS)
+
+
+STOP_WORDS = frozenset((_english_stop_words() - _KEEP) | _FILLER)
 # Words learners use for what the lessons call otherwise (added to the query, never replacing a word).
 SYNONYMS = {
     "password": "secret", "passwords": "secrets", "throw": "raise", "delete": "remove", "remove": "delete",
@@ -67,6 +93,10 @@ SYNONYMS = {
     "membership": "in checks", "lazy": "generator on demand",
     "lazily": "generator on demand", "signal": "raise", "connection": "edge", "connections": "edges",
     "letter": "character", "letters": "characters", "optional": "default",
+    "element": "item", "elements": "items", "pick": "choice choose", "subclass": "inherit inheritance",
+    "subclasses": "inherit inheritance", "superclass": "parent inherit", "multi": "several", "multiline": "several",
+    "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created",
+    "latest": "descending created",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -117,6 +147,13 @@ _PHRASES = [
     (
         re.compile(r"\b(my|your|our) own (\w+ )?(error|exception) (types?|class(es)?|kinds?)\b", re.I),
         "custom",
+    ),
+    (re.compile(r"\bquestion ?marks?\b|\?\w+=", re.I), "query string parameters"),  # "the part after the ?"
+    (  # "python code inside a jac file": inline Python
+        re.compile(
+            r"\bpython\b[^.?!]{0,30}\b(inside|within|into|directly in|in the middle of)\b (a |the |my )?jac\b", re.I
+        ),
+        "inline ::py::",
     ),
     (
         re.compile(
@@ -204,9 +241,12 @@ class Vocabulary:
     idf: dict[str, float]
     max_idf: float
     topical: frozenset[str]  # words of headings and lesson titles: what the course is about
-    spelling: TfidfVectorizer
+    spelling: "TfidfVectorizer"
     spelling_matrix: Any
     words: list[str]
+    # A word of a path's title that names what the path is about ("jac", "api"), with the paths whose titles (path
+    # or module) use it: "python" names the Python path and the web-API path ("…Endpoints in Python…"), not Jac.
+    path_names: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 _vocabularies: "weakref.WeakKeyDictionary[Any, Vocabulary]" = weakref.WeakKeyDictionary()
@@ -245,11 +285,33 @@ def vocabulary(index: HybridIndex) -> Vocabulary:
         words = sorted({w for d in docs for w in raw_words(d.text) if len(w) > 2 and w not in STOP_WORDS})
         # Chat filler is a candidate too: "diffrence" corrects to "difference", then drops out as filler.
         words = sorted(set(words) | {w for w in _FILLER if len(w) > 3})
+        from sklearn.feature_extraction.text import TfidfVectorizer  # lazily: see _english_stop_words
+
         spelling = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), dtype=np.float32)
         matrix = spelling.fit_transform(words or ["empty"])
-        found = Vocabulary(idf, max(idf.values(), default=1.0), topical, spelling, matrix, words or ["empty"])
+        found = Vocabulary(
+            idf, max(idf.values(), default=1.0), topical, spelling, matrix, words or ["empty"], _path_names(docs)
+        )
         _vocabularies[index] = found
         return found
+
+
+def _path_names(docs: list[Any]) -> dict[str, frozenset[str]]:
+    """{word: paths} for the words of the path titles that name a subject, each with the paths that use it in a
+    path or module title. A word every path uses tells none apart."""
+    titled: dict[str, set[str]] = {}
+    path_words: set[str] = set()
+    slugs: set[str] = set()
+    for doc in docs:
+        slug = doc.meta.get("path_slug")
+        if not slug:
+            continue
+        slugs.add(slug)
+        path_words |= set(terms(doc.meta.get("path_title", "")))
+        for t in terms(f"{doc.meta.get('path_title', '')} {doc.meta.get('module_title', '')}"):
+            titled.setdefault(t, set()).add(slug)
+    generic = {fold(w) for w in _GENERIC_TITLE_WORDS}
+    return {t: frozenset(titled[t]) for t in path_words - generic if t in titled and len(titled[t]) < len(slugs)}
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -392,6 +454,10 @@ def search_sections(
         ids = [d.id for d in _docs(index) if d.meta.get("path_slug") == path_slug]
     hits = index.search(query, k=POOL, ids=ids)
     weights = key_weights(vocab, cleaned)
+    if context:  # a follow-up ("and how do I run them?") is still about its topic's words, a little less
+        for t, w in key_weights(vocab, clean(vocab, context)).items():
+            weights.setdefault(t, CONTEXT_WEIGHT * w)
+    named = [vocab.path_names[t] for t in weights if t in vocab.path_names]
     total = sum(weights.values()) or 1.0
     wanted = set(symbols(question)) | set(re.findall(r"\b[1-5]\d\d\b", question))  # "204": a status code
     subject: set[str] = set()
@@ -402,6 +468,8 @@ def search_sections(
     for hit in hits:
         section = _section(hit, 0.0)
         score = float(hit.score) * _prior(section)
+        for paths in named:  # "unit tests in jac": the Jac path's section, not the web-API path's
+            score *= NAMED_PATH_BOOST if section.path_slug in paths else UNNAMED_PATH_PRIOR
         if module_id is not None and section.module_id == module_id:
             score *= MODULE_BOOST
         elif section.module_id in session_modules:
@@ -409,9 +477,9 @@ def search_sections(
         # A heading (or, less, a lesson title) that names what is asked: "401 versus 403", "Versioning". Rare words
         # count: "walker" in a heading says more than "jac".
         heading = present(section.heading)
-        named = sum(w for t, w in weights.items() if covered(t, heading))
-        if named:
-            score *= 1 + 0.5 * named / total + 0.15 * sum(covered(t, heading) for t in weights) / len(heading)
+        in_heading = sum(w for t, w in weights.items() if covered(t, heading))
+        if in_heading:
+            score *= 1 + 0.5 * in_heading / total + 0.15 * sum(covered(t, heading) for t in weights) / len(heading)
         titled = sum(w for t, w in weights.items() if covered(t, present(section.module_title)))
         score *= 1 + 0.15 * titled / total
         # The section's own text holds the question's distinctive words ("making the argument optional"), not only

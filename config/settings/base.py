@@ -136,6 +136,10 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Threads per ASGI worker that run requests (common/asgi.py): a request waiting on PostgreSQL or Redis does not hold
+# up the others. Keep it below DB_POOL_MAX_SIZE. SQLite (the embedded default) stays at one: its writers would only
+# wait on each other's locks.
+ASGI_REQUEST_THREADS = env.int("ASGI_REQUEST_THREADS", default=4 if IS_POSTGRES else 1)
 # Query counts, durations and errors in /internal/metrics: django-prometheus' wrapper of the same backend (the vendor,
 # hence every `connection.vendor` check, is unchanged). PostgreSQL only: ~+10 µs a query there, but its SQLite wrapper
 # builds a cursor class per cursor (~+35 µs on a 12 µs query). Measured with bench/metrics_overhead.py.
@@ -212,6 +216,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Remote control (`celery inspect/control`, the pidbox queues and the broadcast channel) is off on the executor's
+# workers: their Redis user reads no queue but its own and may not publish broadcasts (a sandbox escape must not be
+# able to shut other workers down). Readiness and metrics use heartbeats, not broadcast pings.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = env.bool("CELERY_WORKER_ENABLE_REMOTE_CONTROL", default=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 # HA scheduling: with Redis, beat keeps its schedule in Redis (celery-redbeat) and holds a lock there while it ticks,
@@ -410,10 +418,14 @@ HEALTH_WORKER_QUEUES = env.list("HEALTH_WORKER_QUEUES", default=["default", "exe
 HEALTH_HEARTBEAT_KEY = env("HEALTH_HEARTBEAT_KEY", default=f"{CACHE_KEY_PREFIX}:workers")
 HEALTH_HEARTBEAT_INTERVAL = env.float("HEALTH_HEARTBEAT_INTERVAL", default=10.0)
 HEALTH_WORKER_TTL = env.float("HEALTH_WORKER_TTL", default=35.0)
+# Every task's queue is chosen here, never by a `queue=` task attribute (Celery 6 drops those; 5.x warns):
+# tests/common/test_task_routes.py resolves each registered task through the router.
 CELERY_TASK_ROUTES = {
     "executor.*": {"queue": "executor"},
     "learning.grade_submission": {"queue": "executor"},
     "learning.reap_submissions": {"queue": "executor"},
+    "resources.scrape_job_run": {"queue": "scrape"},
+    "resources.reap_scrape_jobs": {"queue": "scrape"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {

@@ -5,5 +5,6 @@ set -eu
 [ -n "${REDIS_APP_PASSWORD_FILE:-}" ] && REDIS_APP_PASSWORD=$(cat "$REDIS_APP_PASSWORD_FILE")
 [ -n "${REDIS_EXECUTOR_PASSWORD_FILE:-}" ] && REDIS_EXECUTOR_PASSWORD=$(cat "$REDIS_EXECUTOR_PASSWORD_FILE")
 : "${REDIS_APP_PASSWORD:?}" "${REDIS_EXECUTOR_PASSWORD:?}"
-sed -e "s|\${REDIS_APP_PASSWORD}|$REDIS_APP_PASSWORD|" -e "s|\${REDIS_EXECUTOR_PASSWORD}|$REDIS_EXECUTOR_PASSWORD|" \
+# Redis refuses an ACL file holding anything but `user` lines (comments and blank lines included): drop them.
+sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e "s|\${REDIS_APP_PASSWORD}|$REDIS_APP_PASSWORD|" -e "s|\${REDIS_EXECUTOR_PASSWORD}|$REDIS_EXECUTOR_PASSWORD|" \
   "${1:-/etc/redis/users.acl.template}" > "${2:-/tmp/users.acl}"

@@ -6,7 +6,7 @@ from django.conf import settings
 from resources.recommend import services
 
 
-@shared_task(name="resources.recommend.retrain", queue="reco", ignore_result=True, soft_time_limit=1800)
+@shared_task(name="resources.recommend.retrain", ignore_result=True, soft_time_limit=1800)
 def recommender_retrain(force: bool = False) -> int | None:
     """Retrain and maybe promote; a no-op when the interactions did not change since the last version (or when
     another retrain holds the lock). Returns the stored version's id."""

@@ -148,7 +148,7 @@ CHILD = textwrap.dedent(
     register_corpus("child", version=version_file.read_text, load=lambda: [Doc(id=1, text="x")])
     get_index("child")
     ready.write_text("ready")
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 150
     while version_file.read_text() != "2" and time.monotonic() < deadline:
         get_index("child")
         time.sleep(0.005)
@@ -170,9 +170,12 @@ def test_each_of_two_processes_rebuilds_once_after_a_shared_version_change(tmp_p
         )
         for ready in readies
     ]
-    deadline = time.monotonic() + 30
+    # Both children must have built version 1 before it changes (a slow start under load is not a failure of the
+    # index: wait for it, and say so if it never comes).
+    deadline = time.monotonic() + 120
     while not all(r.exists() for r in readies) and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert all(r.exists() for r in readies), "a child process never built its first index"
     version_file.write_text("2")
-    outputs = [int(child.communicate(timeout=30)[0].strip()) for child in children]
+    outputs = [int(child.communicate(timeout=60)[0].strip()) for child in children]
     assert outputs == [2, 2]

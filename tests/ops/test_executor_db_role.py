@@ -2,6 +2,7 @@
 read users (the User model's table is `users`, not `users_user`), sessions or tokens (deploy/sql/executor_role.sql,
 applied with psql as an operator would)."""
 
+import contextlib
 import secrets
 import shutil
 import subprocess
@@ -61,3 +62,47 @@ def test_the_executor_role_cannot_read_users_but_can_do_its_work():
     _as_executor("UPDATE code_submissions SET updated_at = updated_at WHERE id < 0")
     _as_executor("SELECT count(*) FROM modules")
     _as_executor("UPDATE common_job SET status = status WHERE id < 0")
+
+
+@contextlib.contextmanager
+def _executor_role():
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE pathwise_executor")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+def test_grading_and_a_code_run_complete_under_the_executor_role(sandbox, django_capture_on_commit_callbacks):
+    """The executor queue's real work — claim, run in the sandbox, record the result with the job's end, then the
+    job's after-commit listeners — needs nothing beyond the script's grants (rows are created by web, as owner)."""
+    from executor import services as executor_services
+    from executor.models import CodeRun, RunState
+    from learning import services_code
+    from learning.models import CodeSubmission
+    from tests.factories import UserFactory
+    from tests.learning.factories import ExerciseTestCaseFactory, ModuleFactory
+
+    _apply_script()
+    user = UserFactory()
+    module = ModuleFactory(module_type="exercise", language="python")
+    ExerciseTestCaseFactory(module=module, input="2\n3\n", expected_output="5\n", points=10)
+    ExerciseTestCaseFactory(module=module, input="7\n8\n", expected_output="15\n", points=10, is_hidden=True)
+    with django_capture_on_commit_callbacks(execute=False):  # web's part: the rows and jobs, no task run here
+        submission = services_code.submission_create(
+            user=user, module=module, code="a = int(input())\nprint(a * 2)\n", language="python"
+        )
+        run = executor_services.run_request(owner=user, language="python", source="print(6 * 7)")
+    with _executor_role():
+        with django_capture_on_commit_callbacks(execute=True):
+            services_code.submission_grade(submission_id=submission.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            executor_services.run_execute(run_id=run.pk)
+        assert _as_executor("SELECT current_user") == [("pathwise_executor",)]
+    submission = CodeSubmission.objects.get(pk=submission.pk)
+    assert (submission.status, submission.test_cases_passed) == ("completed", 0)  # graded: 4 != 5, 14 != 15
+    assert submission.job.status == "completed"
+    run = CodeRun.objects.get(pk=run.pk)
+    assert (run.state, run.stdout) == (RunState.FINISHED, "42\n")

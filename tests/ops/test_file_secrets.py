@@ -31,7 +31,8 @@ def test_production_settings_read_the_secret_key_and_database_url_from_files(tmp
     (tmp_path / "key").write_text("k" * 50)
     (tmp_path / "db").write_text(f"sqlite:///{tmp_path / 'from-file.sqlite3'}\n")
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DATABASE_URL")}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY_FILE=str(tmp_path / "key"),
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_READ_DOT_ENV="false",
+               DJANGO_SECRET_KEY_FILE=str(tmp_path / "key"),
                DATABASE_URL_FILE=str(tmp_path / "db"))  # fmt: skip
     code = "from django.conf import settings; print(len(settings.SECRET_KEY), settings.DATABASES['default']['NAME'])"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

@@ -310,3 +310,43 @@ def test_ease_closed_form_matches_the_dense_formula_and_ranks_co_occurring_items
     pairs = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1], [1, 1, 1, 0]], np.float32))
     ease = engine.fit_ease(pairs, np.arange(4), lam=0.5, min_count=1)
     assert int(np.argmax(ease.score(sp.csr_matrix(np.array([[0, 0, 0, 1]], np.float32))))) == 2
+
+
+def test_ease_keeps_only_the_most_used_items_and_the_largest_weights_of_each_column():
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(5)
+    dense = (rng.random((80, 10)) < np.linspace(0.1, 0.7, 10)).astype(np.float32)  # later columns more used
+    x = sp.csr_matrix(dense)
+    counts = dense.sum(axis=0)
+    top = np.sort(np.argsort(-counts, kind="stable")[:6])
+    model = engine.fit_ease(x, np.arange(10), lam=3.0, min_count=1, max_items=6)
+    sub = dense[:, top].astype(np.float64)
+    p = np.linalg.inv(sub.T @ sub + 3.0 * np.eye(6))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    full = model.similarity.toarray()
+    outside = np.setdiff1d(np.arange(10), top)
+    assert not full[outside].any() and not full[:, outside].any()
+    assert np.allclose(full[np.ix_(top, top)], b, atol=1e-4)
+    # keep=2: each column holds exactly its two largest weights in magnitude.
+    pruned = engine.fit_ease(x, np.arange(10), lam=3.0, min_count=1, max_items=6, keep=2).similarity.toarray()
+    kept = pruned[np.ix_(top, top)]
+    for j in range(6):
+        expected = set(np.argsort(-np.abs(b[:, j]))[:2])
+        assert set(np.flatnonzero(kept[:, j])) == expected
+        assert np.allclose(kept[list(expected), j], b[list(expected), j], atol=1e-4)
+
+
+def test_validation_split_by_time_holds_out_each_users_latest_items():
+    import numpy as np
+    import scipy.sparse as sp
+
+    rows, cols = np.repeat([0, 1], 5), np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    times = np.array([5, 1, 4, 2, 3, 10, 50, 40, 30, 20], dtype=np.float64)
+    matrix = sp.csr_matrix((np.ones(10, np.float32), (rows, cols)), shape=(2, 10))
+    when = sp.csr_matrix((times, (rows, cols)), shape=(2, 10))
+    rest, valid = engine.validation_split(matrix, share=0.4, times=when)
+    assert valid == {0: {0, 2}, 1: {6, 7}}
+    assert sorted(rest[0].indices) == [1, 3, 4] and sorted(rest[1].indices) == [5, 8, 9]

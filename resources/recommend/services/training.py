@@ -138,7 +138,9 @@ def _fit_and_store(
     # goes on to the gate. Both are recorded, with their validation grids.
     stage("fit candidates")
     started = time.perf_counter()
-    models, grids = engine.tune_and_fit(train, item_ids, ease=n_items <= settings.RECO_EASE_MAX_ITEMS)
+    # The holdout is what comes after a time cut, so validation is each user's latest interactions in train too.
+    when = sp.csr_matrix((times[train_mask], (users[train_mask], items[train_mask])), shape=(n_users, n_items))
+    models, grids = engine.tune_and_fit(train, item_ids, ease=n_items <= settings.RECO_EASE_MAX_ITEMS, times=when)
     tune_seconds = time.perf_counter() - started
     candidates: dict[str, dict[str, Any]] = {}
     for model in models.values():
