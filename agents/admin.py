@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
@@ -15,7 +16,7 @@ class AgentAdmin(admin.ModelAdmin):
     actions = ["restart"]
 
     @admin.action(description="Restart the selected agents (clears error)")
-    def restart(self, request, queryset):  # type: ignore[no-untyped-def]
+    def restart(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
         for agent in queryset:
             services.agent_restart(agent=agent)
         self.message_user(request, f"Restarted {queryset.count()} agent(s).")

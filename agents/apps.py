@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.apps import AppConfig
 
 
@@ -14,7 +16,7 @@ class AgentsConfig(AppConfig):
         register_seeder(Seeder(name="agents", order=40, run=_seed_agents, size=lambda: 1))
 
 
-def _seed_agents(advance):  # type: ignore[no-untyped-def]
+def _seed_agents(advance: Callable[[int], None]) -> dict[str, int]:
     from agents.services import agents_ensure
 
     created = agents_ensure()

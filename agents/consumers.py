@@ -134,17 +134,26 @@ def _chat(user: Any, content: dict[str, Any], on_chunk: Any = None) -> dict[str,
         data.is_valid(raise_exception=True)
         v = data.validated_data
         chat = chat_message_send(
-            user=user, message=v["message"], session_id=v.get("session_id") or None, module_id=v.get("module_id"),
+            user=user,
+            message=v["message"],
+            session_id=v.get("session_id") or None,
+            module_id=v.get("module_id"),
             on_chunk=on_chunk,
-        )  # fmt: skip
+        )
     except DomainError as exc:
         return {"type": "error", **error_body(api_exception(exc))}
     except APIException as exc:
         return {"type": "error", **error_body(exc)}
     data = ChatMessageOutputSerializer(chat).data
     # SPA.md §8's fields ride along: `content` (= response), `agent_id`, `timestamp` (= created_at).
-    return {"type": "agent_response", "agent_type": "chat_assistant", "agent_id": "chat_assistant",
-            "content": data.get("response") or "", "timestamp": data.get("created_at"), **data}  # fmt: skip
+    return {
+        "type": "agent_response",
+        "agent_type": "chat_assistant",
+        "agent_id": "chat_assistant",
+        "content": data.get("response") or "",
+        "timestamp": data.get("created_at"),
+        **data,
+    }
 
 
 def _persona(user: Any, persona: str, text: str, session_id: str) -> dict[str, Any]:
@@ -162,10 +171,17 @@ def _persona(user: Any, persona: str, text: str, session_id: str) -> dict[str, A
         if isinstance(exc, DomainError):
             exc = api_exception(exc)
         body = error_body(exc)
-        return {"type": "error", "code": exc.default_code, "message": body.get("detail", ""), **body}  # fmt: skip
-    return {"type": "agent_response", "agent_id": persona, "agent_type": persona, "content": reply.content,
-            "response": reply.content, "timestamp": timezone.now().isoformat(), "session_id": session_id,
-            "metadata": {"sources": reply.sources}}  # fmt: skip
+        return {"type": "error", "code": exc.default_code, "message": body.get("detail", ""), **body}
+    return {
+        "type": "agent_response",
+        "agent_id": persona,
+        "agent_type": persona,
+        "content": reply.content,
+        "response": reply.content,
+        "timestamp": timezone.now().isoformat(),
+        "session_id": session_id,
+        "metadata": {"sources": reply.sources},
+    }
 
 
 def _message_text(content: dict[str, Any]) -> str:
@@ -210,9 +226,14 @@ class AiInteractionConsumer(AgentEventsConsumer):
         def partial(delta: str) -> None:
             # Called in the worker thread while the reply is written: hand each chunk to the event loop at once.
             async_to_sync(self.send_json)(
-                {"type": "agent_response", "agent_type": agent_type, "partial": True, "delta": delta,
-                 "session_id": session_id}
-            )  # fmt: skip
+                {
+                    "type": "agent_response",
+                    "agent_type": agent_type,
+                    "partial": True,
+                    "delta": delta,
+                    "session_id": session_id,
+                }
+            )
 
         try:
             reply = await database_sync_to_async(_chat)(self.user, content, partial if stream else None)

@@ -8,15 +8,21 @@ has no lesson). Everything is deterministic for a given topic and difficulty, so
 The questions have the shape of `learning.models.Question`, so staff can save them as a draft quiz.
 """
 
+from __future__ import annotations
+
 import hashlib
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.tutor import Source, quotable_units, split_sections, tutor_search
-from learning.models import Module, QuestionType
+from learning import selectors as learning_selectors
+from learning.choices import QuestionType
 from roadmaps.topics import Topic, TopicGraph, TopicMatch, graph
+
+if TYPE_CHECKING:
+    from learning.models import Module
 
 DIFFICULTIES = {"beginner": "beginner", "easy": "beginner", "intermediate": "intermediate", "medium": "intermediate",
                 "advanced": "advanced", "hard": "advanced"}  # fmt: skip
@@ -73,11 +79,7 @@ def _resolve(topic: str, module_id: int | None) -> tuple[Module | None, Topic | 
     topics = graph()
     matches: list[TopicMatch] = [m for m in topics.match(topic, limit=3) if m.score >= TOPIC_MATCH]
     if module_id is not None:
-        module = (
-            Module.objects.select_related("learning_path")
-            .filter(pk=module_id, learning_path__is_published=True)
-            .first()
-        )
+        module = learning_selectors.module_with_path(module_id=module_id)
         if module is None:
             raise UnknownTopic(topic)
         return module, matches[0].topic if matches else None
@@ -85,7 +87,7 @@ def _resolve(topic: str, module_id: int | None) -> tuple[Module | None, Topic | 
     module = None
     if lessons:
         # A lesson teaches the topic; a review or an exercise only mentions it, so prefer a lesson that scores close.
-        rows = Module.objects.select_related("learning_path").in_bulk([p.source.id for p in lessons])
+        rows = learning_selectors.modules_with_path(module_ids=[p.source.id for p in lessons])
         close = [rows[p.source.id] for p in lessons if p.score >= 0.7 * lessons[0].score and p.source.id in rows]
         # Among close scores, the lesson whose own title names the request's best graph topic wins: "jac walkers" is
         # taught by "Walkers and Traversal", not by the path's introduction that merely says "Jac" as often.
@@ -113,9 +115,13 @@ def _outline(module: Module | None, topic: Topic | None, difficulty: str, learni
     outline: list[dict] = []
     if topic is not None and topic.prerequisites:
         titles = [topics.topics[p].title for p in topic.prerequisites]
-        outline.append({"heading": "Before you start",
-                        "points": [f"Be comfortable with {', '.join(titles)}."],
-                        "source": _source(Source("topic", topic.slug, topic.title))})  # fmt: skip
+        outline.append(
+            {
+                "heading": "Before you start",
+                "points": [f"Be comfortable with {', '.join(titles)}."],
+                "source": _source(Source("topic", topic.slug, topic.title)),
+            }
+        )
     if module is not None:
         source = _source(Source("module", module.id, module.title))
         if module.description:
@@ -132,8 +138,9 @@ def _outline(module: Module | None, topic: Topic | None, difficulty: str, learni
                 outline.append({"heading": heading, "points": points, "source": source})
     elif topic is not None:
         sentences = [s for s in quotable_units(topic.description) if s]
-        outline.append({"heading": topic.title, "points": sentences,
-                        "source": _source(Source("topic", topic.slug, topic.title))})  # fmt: skip
+        outline.append(
+            {"heading": topic.title, "points": sentences, "source": _source(Source("topic", topic.slug, topic.title))}
+        )
     practice = {
         "kinesthetic": "Work through the exercise before reading on; change the code and predict the output.",
         "visual": "Sketch the idea as a diagram (boxes for values, arrows for references or edges) as you read.",
@@ -145,8 +152,13 @@ def _outline(module: Module | None, topic: Topic | None, difficulty: str, learni
     if topic is not None:
         after = [topics.topics[d].title for d in topics.dependents[topic.slug][:4]]
         if after:
-            outline.append({"heading": "Where to go next", "points": [f"Continue with {', '.join(after)}."],
-                            "source": _source(Source("topic", topic.slug, topic.title))})  # fmt: skip
+            outline.append(
+                {
+                    "heading": "Where to go next",
+                    "points": [f"Continue with {', '.join(after)}."],
+                    "source": _source(Source("topic", topic.slug, topic.title)),
+                }
+            )
     return outline
 
 
@@ -170,8 +182,7 @@ def _clozes(module: Module) -> tuple[list[Cloze], dict[str, list[str]]]:
                 clozes.append(Cloze(unit, term, kind, source))
                 break
     pool: dict[str, list[str]] = {"bold": [], "code": []}
-    siblings = Module.objects.filter(learning_path_id=module.learning_path_id).order_by("order_index", "id")
-    for content in [module.content, *siblings.exclude(pk=module.pk).values_list("content", flat=True)]:
+    for content in [module.content, *learning_selectors.module_sibling_contents(module=module)]:
         for match in _TERM.finditer(content):
             term, kind = (match.group(1), "bold") if match.group(1) else (match.group(2), "code")
             if _distractor_like(term, kind) and term not in pool[kind]:
@@ -221,8 +232,14 @@ def _distractors(answer: str, pool: list[str], rng: random.Random, count: int = 
 
 
 def _question(kind: str, text: str, options: list[str], answer: Any, explanation: str, points: int) -> dict:
-    return {"type": str(kind), "question": text, "options": options, "correct_answer": answer,
-            "explanation": explanation, "points": points}  # fmt: skip
+    return {
+        "type": str(kind),
+        "question": text,
+        "options": options,
+        "correct_answer": answer,
+        "explanation": explanation,
+        "points": points,
+    }
 
 
 def _lesson_questions(module: Module, difficulty: str, count: int, rng: random.Random) -> list[dict]:
@@ -243,18 +260,35 @@ def _lesson_questions(module: Module, difficulty: str, count: int, rng: random.R
             else:
                 options = [cloze.term, *wrong]
                 rng.shuffle(options)
-                questions.append(_question(kind, f"Which term completes the sentence?\n\n{_blank(cloze)}", options,
-                                           cloze.term, explanation, points))  # fmt: skip
+                questions.append(
+                    _question(
+                        kind,
+                        f"Which term completes the sentence?\n\n{_blank(cloze)}",
+                        options,
+                        cloze.term,
+                        explanation,
+                        points,
+                    )
+                )
         if kind == QuestionType.TRUE_FALSE:
             wrong = _distractors(cloze.term, pool[cloze.kind], rng, count=1)
             truthful = not wrong or rng.random() < 0.5
             shown = cloze.term if truthful else wrong[0]
             statement = _blank(cloze).replace("____", f"`{shown}`" if cloze.kind == "code" else shown, 1)
-            questions.append(_question(kind, f"True or false: {statement}", ["True", "False"],
-                                       "True" if truthful else "False", explanation, points))  # fmt: skip
+            questions.append(
+                _question(
+                    kind,
+                    f"True or false: {statement}",
+                    ["True", "False"],
+                    "True" if truthful else "False",
+                    explanation,
+                    points,
+                )
+            )
         if kind == QuestionType.SHORT_ANSWER:
-            questions.append(_question(kind, f"Fill in the blank:\n\n{_blank(cloze)}", [], [cloze.term],
-                                       explanation, points))  # fmt: skip
+            questions.append(
+                _question(kind, f"Fill in the blank:\n\n{_blank(cloze)}", [], [cloze.term], explanation, points)
+            )
     return questions
 
 
@@ -271,21 +305,43 @@ def _topic_questions(topic: Topic, difficulty: str, count: int, rng: random.Rand
         if len(wrong) == 3:
             options = [topics.topics[prereq].title, *wrong]
             rng.shuffle(options)
-            questions.append(_question(
-                QuestionType.MULTIPLE_CHOICE, f"Which topic should you learn before {topic.title}?", options,
-                topics.topics[prereq].title, f"{topic.title} builds directly on {topics.topics[prereq].title}.", points,
-            ))  # fmt: skip
+            questions.append(
+                _question(
+                    QuestionType.MULTIPLE_CHOICE,
+                    f"Which topic should you learn before {topic.title}?",
+                    options,
+                    topics.topics[prereq].title,
+                    f"{topic.title} builds directly on {topics.topics[prereq].title}.",
+                    points,
+                )
+            )
     description = quotable_units(topic.description)[0] if topic.description else ""
     if description:
         wrong = _distractors(topic.title, [t.title for t in area], rng)
         options = [topic.title, *wrong]
         rng.shuffle(options)
         if difficulty == "advanced" or len(wrong) < 3:
-            questions.append(_question(QuestionType.SHORT_ANSWER, f"Which topic is this?\n\n{description}", [],
-                                       [topic.title, *topic.aliases], description, points))  # fmt: skip
+            questions.append(
+                _question(
+                    QuestionType.SHORT_ANSWER,
+                    f"Which topic is this?\n\n{description}",
+                    [],
+                    [topic.title, *topic.aliases],
+                    description,
+                    points,
+                )
+            )
         else:
-            questions.append(_question(QuestionType.MULTIPLE_CHOICE, f"Which topic is this?\n\n{description}",
-                                       options, topic.title, description, points))  # fmt: skip
+            questions.append(
+                _question(
+                    QuestionType.MULTIPLE_CHOICE,
+                    f"Which topic is this?\n\n{description}",
+                    options,
+                    topic.title,
+                    description,
+                    points,
+                )
+            )
     return questions[:count]
 
 
@@ -331,5 +387,11 @@ def content_generate(
         if topic_source not in sources:
             sources.append(topic_source)
     title = module.title if module is not None else found.title  # type: ignore[union-attr]
-    return {"topic": topic, "difficulty": level, "title": f"{title} ({level})", "outline": outline,
-            "questions": questions, "sources": sources}  # fmt: skip
+    return {
+        "topic": topic,
+        "difficulty": level,
+        "title": f"{title} ({level})",
+        "outline": outline,
+        "questions": questions,
+        "sources": sources,
+    }

@@ -19,9 +19,10 @@ from agents import selectors
 from agents.models import SearchQueryLog
 from common import svg
 from common.models import Job, JobStatus
-from executor.models import CodeRun, RunState
-from resources.models import ScrapeJob
-from resources.models_reco import RecommenderModel
+from executor import selectors as executor_selectors
+from executor.choices import RunState
+from resources import selectors as resource_selectors
+from resources.recommend import selectors as recommend_selectors
 from users.models import DailyActivity
 
 ACTIVITY_DAYS = 30
@@ -63,21 +64,20 @@ def learners_panel(*, today: date) -> Panel:
     chart = svg.bar_chart(
         title=f"Learners active per day and modules completed (last {ACTIVITY_DAYS} days)",
         labels=[d.strftime("%d %b") for d in days],
-        series=[svg.Series("active learners", active, "#2563eb"),
-                svg.Series("modules completed", modules, "#16a34a", "line", True)],
-        width=900, chart_id="learners",
-    )  # fmt: skip
+        series=[
+            svg.Series("active learners", active, "#2563eb"),
+            svg.Series("modules completed", modules, "#16a34a", "line", True),
+        ],
+        width=900,
+        chart_id="learners",
+    )
     facts = [f"{int(max(active, default=0))} learners on the busiest day", f"{int(sum(modules))} modules completed"]
     return Panel("learners", "Learners", chart, facts)
 
 
 def runs_panel(*, now: datetime) -> Panel:
     since = (now - timedelta(hours=RUN_HOURS - 1)).replace(minute=0, second=0, microsecond=0)
-    rows = list(
-        CodeRun.objects.filter(created_at__gte=since)
-        .order_by("-created_at")
-        .values_list("created_at", "state", "status", "finished_at")[:RUN_ROWS_CAP]
-    )
+    rows = executor_selectors.runs_since(since=since, limit=RUN_ROWS_CAP)
     hours = [since + timedelta(hours=i) for i in range(RUN_HOURS)]
     index = {h: i for i, h in enumerate(hours)}
     statuses = sorted({status or state for _, state, status, _ in rows}, key=lambda s: (s != "success", s))
@@ -97,8 +97,12 @@ def runs_panel(*, now: datetime) -> Panel:
     ]
     chart = svg.bar_chart(
         title=f"Code runs per hour by status, p50/p95 latency (last {RUN_HOURS} h)",
-        labels=[h.strftime("%H:00") for h in hours], series=series, width=900, right_unit=" s", chart_id="runs",
-    )  # fmt: skip
+        labels=[h.strftime("%H:00") for h in hours],
+        series=series,
+        width=900,
+        right_unit=" s",
+        chart_id="runs",
+    )
     everything = [x for hour in latency for x in hour]
     total = len(rows)
     mix = ", ".join(f"{s.replace('_', ' ')} {int(sum(counts[s]))}" for s in statuses) or "no runs"
@@ -112,10 +116,19 @@ def agents_panel() -> Panel:
     names = {a.pk: a.name for a in agents}
     chart = svg.hbar_chart(
         title="Jobs per agent: completed and failed, with the error rate",
-        rows=[(names[r["agent_id"]], [float(r["successful_requests"]), float(r["failed_requests"])],
-               f"{r['total_requests']} jobs · error rate {100 * r['error_rate']:.1f}%") for r in rows],
-        names=["completed", "failed"], colors=["#16a34a", "#dc2626"], width=900, chart_id="agents",
-    )  # fmt: skip
+        rows=[
+            (
+                names[r["agent_id"]],
+                [float(r["successful_requests"]), float(r["failed_requests"])],
+                f"{r['total_requests']} jobs · error rate {100 * r['error_rate']:.1f}%",
+            )
+            for r in rows
+        ],
+        names=["completed", "failed"],
+        colors=["#16a34a", "#dc2626"],
+        width=900,
+        chart_id="agents",
+    )
     worst = max(rows, key=lambda r: (r["error_rate"], r["total_requests"]), default=None)
     facts = [f"{sum(r['total_requests'] for r in rows)} jobs in {len(rows)} agents"]
     if worst and worst["error_rate"]:
@@ -124,7 +137,7 @@ def agents_panel() -> Panel:
 
 
 def recommender_panel() -> Panel:
-    versions = list(RecommenderModel.objects.defer("artifact").order_by("-created_at", "-id")[:VERSIONS_SHOWN])
+    versions = list(recommend_selectors.recommender_versions()[:VERSIONS_SHOWN])
     rows = []
     for v in versions:
         metrics = v.metrics or {}
@@ -134,8 +147,12 @@ def recommender_panel() -> Panel:
         rows.append((f"v{v.pk} {v.algorithm}{' (live)' if v.is_current else ''}", [candidate, popularity], note))
     chart = svg.hbar_chart(
         title="Recommender versions: NDCG@10 of the model against popularity on the same holdout",
-        rows=rows, names=["model", "popularity"], colors=["#7c3aed", "#94a3b8"], width=900, chart_id="recommender",
-    )  # fmt: skip
+        rows=rows,
+        names=["model", "popularity"],
+        colors=["#7c3aed", "#94a3b8"],
+        width=900,
+        chart_id="recommender",
+    )
     live = next((v for v in versions if v.is_current), None)
     facts = [f"live: v{live.pk} ({live.algorithm})" if live else "no live model: popularity and content serve"]
     running = Job.objects.filter(kind="recommender_retrain", status=JobStatus.IN_PROGRESS).order_by("-id").first()
@@ -156,13 +173,16 @@ def search_panel(*, now: datetime) -> Panel:
     chart = svg.hbar_chart(
         title=f"Search queries with no result (last {QUERY_DAYS} days)",
         rows=[(r["query"], [float(r["n"])], f"{r['n']}× · {r['learners']} learner(s)") for r in rows],
-        names=["searches"], colors=["#d97706"], width=900, chart_id="search",
-    )  # fmt: skip
+        names=["searches"],
+        colors=["#d97706"],
+        width=900,
+        chart_id="search",
+    )
     return Panel("search", "Search", chart, [f"{len(rows)} distinct queries found nothing"])
 
 
 def scrape_panel() -> Panel:
-    jobs = list(ScrapeJob.objects.order_by("-created_at", "-id")[:SCRAPES_SHOWN])
+    jobs = list(resource_selectors.scrape_jobs_list()[:SCRAPES_SHOWN])
     rows = []
     for job in jobs:
         total = job.sources_total or len(job.sources or [])
@@ -171,9 +191,15 @@ def scrape_panel() -> Panel:
         note = f"{job.status} · source {job.sources_done} of {total} · +{job.created_count} new{where}"
         rows.append((f"#{job.pk} {job.created_at:%d %b %H:%M}", [round(percent, 1)], note))
     chart = svg.hbar_chart(
-        title="Scrape jobs: sources read of each job's total", rows=rows, names=["progress"], unit="%",
-        maximum=100.0, colors=["#0891b2"], width=900, chart_id="scrapes",
-    )  # fmt: skip
+        title="Scrape jobs: sources read of each job's total",
+        rows=rows,
+        names=["progress"],
+        unit="%",
+        maximum=100.0,
+        colors=["#0891b2"],
+        width=900,
+        chart_id="scrapes",
+    )
     running = sum(1 for j in jobs if j.status == "running")
     return Panel("scrapes", "Scraping", chart, [f"{running} running", f"{len(jobs)} most recent shown"])
 

@@ -70,9 +70,12 @@ def jac_findings(report: str) -> list[dict[str, Any]]:
         item = _JAC_ITEM.match(line)
         if item:
             current = {
-                "code": item["code"], "message": item["message"], "line": None, "column": None,
+                "code": item["code"],
+                "message": item["message"],
+                "line": None,
+                "column": None,
                 "severity": item["severity"],
-            }  # fmt: skip
+            }
             findings.append(current)
             continue
         where = _JAC_WHERE.match(raw)
@@ -101,16 +104,20 @@ def test_feedback(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for index, result in enumerate(results, start=1):
         hidden = bool(result.get("is_hidden"))
         item: dict[str, Any] = {
-            "test": index, "passed": bool(result.get("passed")), "is_hidden": hidden,
+            "test": index,
+            "passed": bool(result.get("passed")),
+            "is_hidden": hidden,
             # a hidden case reports pass/fail only: its time or status would tell its input
             "status": ("passed" if result.get("passed") else "failed") if hidden else result.get("status"),
             "execution_time": None if hidden else result.get("execution_time"),
-        }  # fmt: skip
+        }
         if not hidden:
             item.update(
-                input=result.get("input", ""), expected_output=result.get("expected_output", ""),
-                actual_output=result.get("actual_output", ""), error=result.get("error", ""),
-            )  # fmt: skip
+                input=result.get("input", ""),
+                expected_output=result.get("expected_output", ""),
+                actual_output=result.get("actual_output", ""),
+                error=result.get("error", ""),
+            )
             if not item["passed"] and result.get("status") == "success":
                 item["diff"] = output_diff(item["expected_output"], item["actual_output"])
         out.append(item)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
-
-from django.db.models import Count, Max
+from typing import TYPE_CHECKING, Any
 
 from common.errors import NotFound
-from learning.models import LearningPath, Module, ProgressStatus, UserModuleProgress
+from learning import selectors as learning_selectors
+from learning.choices import ProgressStatus
 from roadmaps.topics import TopicGraph
 from roadmaps.topics import graph as topic_graph
 from users.models import User
+
+if TYPE_CHECKING:
+    from learning.models import LearningPath
 
 LINK_MIN_SCORE = 0.25  # a module is "related" to a topic matched at least this well from its title
 LINKS_PER_MODULE = 2
@@ -36,9 +38,7 @@ _cache: dict[str, Any] = {"signature": None, "modules": [], "paths": {}}
 
 
 def _signature() -> tuple[Any, ...]:
-    agg = Module.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    paths = LearningPath.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    return (agg["n"], agg["at"], paths["n"], paths["at"])
+    return learning_selectors.catalogue_signature()
 
 
 def _modules() -> tuple[list[_ModuleInfo], dict[int, LearningPath]]:
@@ -49,10 +49,9 @@ def _modules() -> tuple[list[_ModuleInfo], dict[int, LearningPath]]:
         if _cache["signature"] == signature:
             return _cache["modules"], _cache["paths"]
     topics = topic_graph()
-    paths = {p.pk: p for p in LearningPath.objects.filter(is_published=True).order_by("id")}
+    paths = learning_selectors.published_paths()
     infos = []
-    rows = Module.objects.filter(learning_path_id__in=list(paths)).prefetch_related("prerequisites")
-    for module in rows.order_by("learning_path_id", "order_index"):
+    for module in learning_selectors.modules_of_paths(path_ids=list(paths)):
         matches = [m for m in topics.match(module.title, limit=5) if m.score >= LINK_MIN_SCORE][:LINKS_PER_MODULE]
         infos.append(
             _ModuleInfo(
@@ -81,23 +80,36 @@ class _Builder:
         node_id = f"path:{path.pk}"
         done = sum(1 for m in modules if self.status.get(m.pk) == ProgressStatus.COMPLETED)
         self.nodes[node_id] = {
-            "id": node_id, "type": "learning_path", "label": path.title,
-            "data": {"learning_path_id": path.pk, "difficulty_level": path.difficulty_level,
-                     "modules_total": len(modules), "modules_completed": done,
-                     "progress_percentage": round(100.0 * done / len(modules), 1) if modules else 0.0,
-                     "completed": bool(modules) and done == len(modules)},
-        }  # fmt: skip
+            "id": node_id,
+            "type": "learning_path",
+            "label": path.title,
+            "data": {
+                "learning_path_id": path.pk,
+                "difficulty_level": path.difficulty_level,
+                "modules_total": len(modules),
+                "modules_completed": done,
+                "progress_percentage": round(100.0 * done / len(modules), 1) if modules else 0.0,
+                "completed": bool(modules) and done == len(modules),
+            },
+        }
         return node_id
 
     def module(self, info: _ModuleInfo) -> str:
         node_id = f"module:{info.pk}"
         state = self.status.get(info.pk, ProgressStatus.NOT_STARTED)
         self.nodes[node_id] = {
-            "id": node_id, "type": "module", "label": info.title,
-            "data": {"module_id": info.pk, "learning_path_id": info.path_id, "module_type": info.module_type,
-                     "order_index": info.order_index, "status": state,
-                     "completed": state == ProgressStatus.COMPLETED},
-        }  # fmt: skip
+            "id": node_id,
+            "type": "module",
+            "label": info.title,
+            "data": {
+                "module_id": info.pk,
+                "learning_path_id": info.path_id,
+                "module_type": info.module_type,
+                "order_index": info.order_index,
+                "status": state,
+                "completed": state == ProgressStatus.COMPLETED,
+            },
+        }
         return node_id
 
     def topic(self, slug: str, linked: dict[str, list[int]]) -> str:
@@ -106,11 +118,19 @@ class _Builder:
         modules = linked.get(slug, [])
         done = [m for m in modules if self.status.get(m) == ProgressStatus.COMPLETED]
         self.nodes[node_id] = {
-            "id": node_id, "type": "topic", "label": topic.title,
-            "data": {"slug": slug, "difficulty": topic.difficulty, "area": topic.area, "description": topic.description,
-                     "modules": modules, "modules_completed": len(done),
-                     "completed": bool(modules) and len(done) == len(modules)},
-        }  # fmt: skip
+            "id": node_id,
+            "type": "topic",
+            "label": topic.title,
+            "data": {
+                "slug": slug,
+                "difficulty": topic.difficulty,
+                "area": topic.area,
+                "description": topic.description,
+                "modules": modules,
+                "modules_completed": len(done),
+                "completed": bool(modules) and len(done) == len(modules),
+            },
+        }
         return node_id
 
     def edge(self, source: str, target: str, kind: str, strength: float = 1.0) -> None:
@@ -130,7 +150,7 @@ class _Builder:
 
 
 def _user_status(user: User) -> dict[int, str]:
-    return dict(UserModuleProgress.objects.filter(user=user).values_list("module_id", "status"))
+    return learning_selectors.progress_statuses(user=user)
 
 
 def knowledge_graph(*, user: User, topic: str | None = None) -> dict[str, Any]:
@@ -197,9 +217,10 @@ def concept_relations(*, user: User, concept: str) -> dict[str, Any]:
         builder.topic(dependent, linked)
         builder.edge(f"topic:{centre.slug}", f"topic:{dependent}", "prerequisite")
     similar = [
-        m for m in topics.match(f"{centre.title} {' '.join(centre.tags)}", limit=12)
+        m
+        for m in topics.match(f"{centre.title} {' '.join(centre.tags)}", limit=12)
         if m.topic.slug != centre.slug and m.topic.area == centre.area and f"topic:{m.topic.slug}" not in builder.nodes
-    ][:5]  # fmt: skip
+    ][:5]
     for match in similar:
         builder.topic(match.topic.slug, linked)
         builder.edge(f"topic:{centre.slug}", f"topic:{match.topic.slug}", "related", min(match.score, 1.0))

@@ -29,11 +29,15 @@ def _tip(node: dict[str, Any]) -> str:
 def _graph(result: dict[str, Any]) -> tuple[list[svg.Node], list[svg.Edge]]:
     nodes = [
         svg.Node(
-            id=n["id"], label=n["label"], kind=n["type"], done=bool((n.get("data") or {}).get("completed")),
-            tip=_tip(n), order=(TYPE_RANK.get(n["type"], 3), n["label"].lower()),
+            id=n["id"],
+            label=n["label"],
+            kind=n["type"],
+            done=bool((n.get("data") or {}).get("completed")),
+            tip=_tip(n),
+            order=(TYPE_RANK.get(n["type"], 3), n["label"].lower()),
         )
         for n in result["nodes"]
-    ]  # fmt: skip
+    ]
     edges = [svg.Edge(e["source"], e["target"], e["type"]) for e in result["edges"]]
     return nodes, edges
 

@@ -2,12 +2,12 @@
 
 from rest_framework import serializers
 
-from agents.models import AgentType
+from agents.models import Agent, AgentType
 from common.choices import Difficulty, LearningStyle
 from common.models import JobStatus
 from common.pictures import PictureFormatInputSerializer
 from common.serializers import SafeCharField, StrictRegexField
-from learning.models import QuestionType
+from learning.choices import QuestionType
 from learning.serializers import LANGUAGE_CHOICES
 
 EDGE_TYPES = ["contains", "prerequisite", "related"]
@@ -36,7 +36,7 @@ class AgentOutputSerializer(serializers.Serializer):
     last_active = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
-    def get_performance_metrics(self, agent) -> PerformanceMetricsOutputSerializer:  # type: ignore[no-untyped-def]
+    def get_performance_metrics(self, agent: Agent) -> PerformanceMetricsOutputSerializer:
         return self.context["metrics"][agent.pk]
 
 

@@ -1,12 +1,14 @@
 """HTTP layer of the agents API: validate → service/selector → serialize."""
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
@@ -74,9 +76,11 @@ class AgentListApi(APIView):
     anonymous_on_invalid_token = True
 
     @extend_schema(
-        parameters=PAGINATION_PARAMETERS, responses={200: AgentOutputSerializer(many=True), **error_responses(400)},
-        tags=TAGS, auth=PUBLIC_READ,
-    )  # fmt: skip
+        parameters=PAGINATION_PARAMETERS,
+        responses={200: AgentOutputSerializer(many=True), **error_responses(400)},
+        tags=TAGS,
+        auth=PUBLIC_READ,
+    )
     def get(self, request: Request) -> Response:
         return paginate(request, selectors.agent_list(), lambda page: _agents_payload(list(page)))
 
@@ -192,7 +196,9 @@ class EventStreamRenderer(BaseRenderer):
     format = "sse"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # type: ignore[no-untyped-def]
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
         return sse_event("error", data).encode()
 
 
@@ -235,8 +241,12 @@ class ChatMessageApi(APIView):
         data = ChatMessageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        kwargs = {"user": request.user, "message": v["message"], "session_id": v.get("session_id") or None,
-                  "module_id": v.get("module_id")}  # fmt: skip
+        kwargs = {
+            "user": request.user,
+            "message": v["message"],
+            "session_id": v.get("session_id") or None,
+            "module_id": v.get("module_id"),
+        }
         if request.accepted_renderer.media_type == EventStreamRenderer.media_type:
             events = services.chat_message_stream(**kwargs)
             body = _chat_sse_async(events) if isinstance(request._request, ASGIRequest) else _chat_sse(events)
@@ -247,7 +257,9 @@ class ChatMessageApi(APIView):
         chat = services.chat_message_send(**kwargs)
         return Response(ChatMessageOutputSerializer(chat).data, status=status.HTTP_201_CREATED)
 
-    def finalize_response(self, request, response, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def finalize_response(
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)
         if isinstance(response, Response) and getattr(response, "accepted_renderer", None).__class__ is (
             EventStreamRenderer
@@ -262,7 +274,7 @@ class ChatHistoryApi(APIView):
         parameters=[ChatHistoryInputSerializer, *PAGINATION_PARAMETERS],
         responses={200: ChatMessageOutputSerializer(many=True), **error_responses(400, 401)},
         tags=TAGS,
-    )  # fmt: skip
+    )
     def get(self, request: Request) -> Response:
         query = ChatHistoryInputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -298,9 +310,13 @@ class CodeEvaluateApi(APIView):
         module = services_work.module_for_user(module_id=v["module_id"]) if v.get("module_id") else None
         sandbox_require()
         result = services_work.code_evaluate(
-            user=request.user, code=v["code"], language=v["language"], test_cases=v.get("test_cases"), module=module,
+            user=request.user,
+            code=v["code"],
+            language=v["language"],
+            test_cases=v.get("test_cases"),
+            module=module,
             stdin=v.get("stdin", ""),
-        )  # fmt: skip
+        )
         return Response(CodeEvaluateOutputSerializer(result).data)
 
 
@@ -318,9 +334,13 @@ class ContentGenerateApi(APIView):
             self.permission_denied(request, message="Only staff can save a draft quiz.")
         module = services_work.module_for_user(module_id=v["module_id"]) if v.get("module_id") else None
         result = services_work.content_generate_for(
-            user=request.user, topic=v["topic"], difficulty=v["difficulty"], learning_style=v.get("learning_style"),
-            module_id=module.pk if module else None, question_count=v["question_count"],
-        )  # fmt: skip
+            user=request.user,
+            topic=v["topic"],
+            difficulty=v["difficulty"],
+            learning_style=v.get("learning_style"),
+            module_id=module.pk if module else None,
+            question_count=v["question_count"],
+        )
         if v["save_as_draft"]:
             result["draft_quiz_id"] = services_work.content_save_draft(
                 user=request.user, content=result, module=module
@@ -361,9 +381,11 @@ class KnowledgeGraphApi(APIView):
         query.is_valid(raise_exception=True)
         topic = query.validated_data.get("topic")
         result = services_work.knowledge_graph_record(
-            user=request.user, title=f"Map the knowledge graph{f' around “{topic[:80]}”' if topic else ''}",
-            query={"topic": topic}, build=lambda: graph.knowledge_graph(user=request.user, topic=topic),
-        )  # fmt: skip
+            user=request.user,
+            title=f"Map the knowledge graph{f' around “{topic[:80]}”' if topic else ''}",
+            query={"topic": topic},
+            build=lambda: graph.knowledge_graph(user=request.user, topic=topic),
+        )
         return Response(GraphOutputSerializer(result).data)
 
 
@@ -379,9 +401,10 @@ class KnowledgeGraphPictureApi(PictureApi):
         query.is_valid(raise_exception=True)
         result = graph.knowledge_graph(user=request.user, topic=query.validated_data.get("topic"))
         return picture_response(
-            lambda: pictures.knowledge_graph_svg(result), lambda: pictures.knowledge_graph_mermaid(result),
+            lambda: pictures.knowledge_graph_svg(result),
+            lambda: pictures.knowledge_graph_mermaid(result),
             query.validated_data["format"],
-        )  # fmt: skip
+        )
 
 
 class KnowledgeRelationsApi(APIView):
@@ -395,7 +418,9 @@ class KnowledgeRelationsApi(APIView):
         query.is_valid(raise_exception=True)
         concept = query.validated_data["concept"]
         result = services_work.knowledge_graph_record(
-            user=request.user, title=f"Relate “{concept[:80]}”", query={"concept": concept},
+            user=request.user,
+            title=f"Relate “{concept[:80]}”",
+            query={"concept": concept},
             build=lambda: graph.concept_relations(user=request.user, concept=concept),
-        )  # fmt: skip
+        )
         return Response(GraphOutputSerializer(result).data)

@@ -59,8 +59,10 @@ class HostChannelLayer(InMemoryChannelLayer):
             logger.error(
                 "Channel layer directory %s is not private to this user (owner %s, mode %o); events stay in this "
                 "process",
-                self.directory, info.st_uid, stat.S_IMODE(info.st_mode),
-            )  # fmt: skip
+                self.directory,
+                info.st_uid,
+                stat.S_IMODE(info.st_mode),
+            )
             return False
         return True
 

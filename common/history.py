@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-HistoryProvider = Callable[[Any], QuerySet]
+HistoryProvider = Callable[[Any], "QuerySet[Any, Any]"]
 HISTORY_COLUMNS = ("h_kind", "h_id", "h_title", "h_status", "h_score", "h_at")
 OUTPUT_NAMES = {
     "h_kind": "kind",

@@ -13,6 +13,11 @@ status (`JobStatus`: pending → in_progress → completed | failed). An app's o
     fail    open → failed, with the domain row's failure
     reap    fail the domain rows (and their jobs) a dead worker left open
     wait    block until a job is finished: one Redis round trip, woken by finish/fail on commit
+    dispatch  send the Celery task that does a job of a kind (by the task name KINDS registers for it)
+
+Services never import their app's tasks module (the tasks import the services they call): they dispatch the task by
+its registered name, through the task object's `apply_async`, which honours CELERY_TASK_ALWAYS_EAGER (the embedded
+mode runs it inline). Each app's AppConfig.ready imports its tasks, so every name is registered in every process.
 
 After each committed transition: waiters are woken (finish/fail), the job version is bumped (readers that derive
 figures from jobs, e.g. the agents' status, cache by it) and the registered listeners are told the job's id
@@ -31,6 +36,7 @@ from functools import cache
 from typing import Any, Final
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, QuerySet
@@ -49,6 +55,8 @@ __all__ = [
     "JobStatus",
     "KindSpec",
     "claim",
+    "dispatch",
+    "enqueue_task",
     "fail",
     "finish",
     "job_create",
@@ -82,22 +90,30 @@ class KindSpec:
     kind: JobKind
     label: str
     own_reaper: bool = False
+    task: str | None = None  # the registered name of the Celery task that does a job of this kind
 
 
 KINDS: Final[Mapping[JobKind, KindSpec]] = {
     spec.kind: spec
     for spec in (
-        KindSpec(JobKind.CODE_RUN, "Run code in the sandbox", own_reaper=True),
-        KindSpec(JobKind.CODE_SUBMISSION, "Grade an exercise submission", own_reaper=True),
-        KindSpec(JobKind.CODE_EVALUATION, "Grade code against given test cases", own_reaper=True),
-        KindSpec(JobKind.RESOURCE_SCRAPE, "Scrape resource sources", own_reaper=True),
-        KindSpec(JobKind.ROADMAP_GENERATION, "Generate a roadmap", own_reaper=True),
+        KindSpec(JobKind.CODE_RUN, "Run code in the sandbox", own_reaper=True, task="executor.run_code"),
+        KindSpec(
+            JobKind.CODE_SUBMISSION, "Grade an exercise submission", own_reaper=True, task="learning.grade_submission"
+        ),
+        KindSpec(
+            JobKind.CODE_EVALUATION,
+            "Grade code against given test cases",
+            own_reaper=True,
+            task="learning.grade_submission",
+        ),
+        KindSpec(JobKind.RESOURCE_SCRAPE, "Scrape resource sources", own_reaper=True, task="resources.scrape_job_run"),
+        KindSpec(JobKind.ROADMAP_GENERATION, "Generate a roadmap", own_reaper=True, task="roadmaps.generate"),
         KindSpec(JobKind.CHAT_REPLY, "Answer a chat message"),
         KindSpec(JobKind.LEARNING_RECOMMENDATION, "Recommend what to learn next"),
         KindSpec(JobKind.CONTENT_GENERATION, "Draft lesson content or quiz questions"),
         KindSpec(JobKind.PROGRESS_ANALYSIS, "Analyse a learner's progress"),
         KindSpec(JobKind.KNOWLEDGE_GRAPH_QUERY, "Query the knowledge graph"),
-        KindSpec(JobKind.RECOMMENDER_RETRAIN, "Retrain the recommender"),
+        KindSpec(JobKind.RECOMMENDER_RETRAIN, "Retrain the recommender", task="resources.recommend.retrain"),
     )
 }
 assert set(KINDS) == set(JobKind), "every JobKind is registered"
@@ -110,6 +126,25 @@ def kind_of(kind: JobKind | str) -> JobKind:
 
 def kinds_with_own_reaper() -> list[str]:
     return [spec.kind.value for spec in KINDS.values() if spec.own_reaper]
+
+
+def enqueue_task(name: str, *args: Any, **kwargs: Any) -> None:
+    """Send the Celery task registered under `name` (JSON arguments): queued, or run inline in eager mode.
+    `app.send_task` would ignore eager mode, so this goes through the registered task object; a name no process
+    registered (its app's AppConfig.ready imports its tasks) is a LookupError, not a message nobody consumes."""
+    try:
+        task = current_app.tasks[name]
+    except KeyError:
+        raise LookupError(f"No Celery task is registered as {name!r}.") from None
+    task.apply_async(args=args, kwargs=kwargs)
+
+
+def dispatch(kind: JobKind | str, *args: Any, **kwargs: Any) -> None:
+    """Send the task that does a job of `kind` (KINDS names it), with the task's arguments (the domain row's key)."""
+    name = KINDS[kind_of(kind)].task
+    if name is None:
+        raise LookupError(f"No task does jobs of kind {kind!r}.")
+    enqueue_task(name, *args, **kwargs)
 
 
 OPEN: Final = (JobStatus.PENDING, JobStatus.IN_PROGRESS)
@@ -329,9 +364,16 @@ def submit_for(
     """The job of a domain row created in this transaction: named by the row (`ref` = its pk, for admins and
     operators) and referenced by it (the row's `job`), in the same transaction."""
     job = submit(
-        kind, title=title, owner=owner, ref=str(row.pk), fresh=True, description=description,
-        input_data=input_data, priority=priority, estimated_duration=estimated_duration,
-    )  # fmt: skip
+        kind,
+        title=title,
+        owner=owner,
+        ref=str(row.pk),
+        fresh=True,
+        description=description,
+        input_data=input_data,
+        priority=priority,
+        estimated_duration=estimated_duration,
+    )
     type(row)._default_manager.filter(pk=row.pk).update(job=job)
     setattr(row, "job", job)  # noqa: B010 - every domain model has `job`; Model does not say so
     return job
@@ -469,9 +511,17 @@ def job_create(
     fresh: bool = False,
 ) -> Job:
     return submit(
-        kind, title=title, owner=owner, ref=ref, description=description, input_data=input_data,
-        priority=priority, estimated_duration=estimated_duration, started=started, fresh=fresh,
-    )  # fmt: skip
+        kind,
+        title=title,
+        owner=owner,
+        ref=ref,
+        description=description,
+        input_data=input_data,
+        priority=priority,
+        estimated_duration=estimated_duration,
+        started=started,
+        fresh=fresh,
+    )
 
 
 def job_start(*, job: JobRef = None, kind: str = "", ref: str = "") -> bool:
@@ -532,9 +582,13 @@ class JobRecorder:
 
     def __enter__(self) -> JobRecorder:
         self.job = submit(
-            self._kind, title=self._title, owner=self._owner, input_data=self._input_data,
-            description=self._description, started=True,
-        )  # fmt: skip
+            self._kind,
+            title=self._title,
+            owner=self._owner,
+            input_data=self._input_data,
+            description=self._description,
+            started=True,
+        )
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
@@ -550,9 +604,14 @@ class JobRecorder:
         message = f"{type(exc).__name__}: {exc}"
         if client_error:
             _end(
-                self.job, status=JobStatus.COMPLETED, output=self.output, error=message, change=None, now=None,
+                self.job,
+                status=JobStatus.COMPLETED,
+                output=self.output,
+                error=message,
+                change=None,
+                now=None,
                 started_at=started_at,
-            )  # fmt: skip
+            )
         else:
             fail(self.job, error=message, output=self.output, started_at=started_at)
 

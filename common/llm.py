@@ -56,15 +56,25 @@ class LLMProvider:
     is_offline = False
 
     def complete(
-        self, messages: list[Message], *, json_schema: dict[str, Any] | None = None, schema_name: str = "answer",
-        temperature: float = 0.2, max_tokens: int = 2000, timeout: float | None = None,
-    ) -> LLMResponse:  # fmt: skip
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        schema_name: str = "answer",
+        temperature: float = 0.2,
+        max_tokens: int = 2000,
+        timeout: float | None = None,
+    ) -> LLMResponse:
         raise NotImplementedError
 
     def stream(
-        self, messages: list[Message], *, temperature: float = 0.2, max_tokens: int = 2000,
+        self,
+        messages: list[Message],
+        *,
+        temperature: float = 0.2,
+        max_tokens: int = 2000,
         timeout: float | None = None,
-    ) -> Iterator[str]:  # fmt: skip
+    ) -> Iterator[str]:
         """The answer's text in chunks as the model produces them. Providers that cannot stream yield it whole."""
         yield self.complete(messages, temperature=temperature, max_tokens=max_tokens, timeout=timeout).content
 
@@ -76,7 +86,7 @@ class OfflineProvider(LLMProvider):
     model = "pathwise-offline-1"
     is_offline = True
 
-    def complete(self, messages, **kwargs):  # type: ignore[no-untyped-def]
+    def complete(self, messages: list[Message], **kwargs: Any) -> LLMResponse:
         raise LLMError("the offline provider has no language model; use the built-in engine")
 
 
@@ -95,9 +105,15 @@ class OpenAICompatibleProvider(LLMProvider):
         self.connect_timeout = connect_timeout
 
     def complete(
-        self, messages: list[Message], *, json_schema: dict[str, Any] | None = None, schema_name: str = "answer",
-        temperature: float = 0.2, max_tokens: int = 2000, timeout: float | None = None,
-    ) -> LLMResponse:  # fmt: skip
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        schema_name: str = "answer",
+        temperature: float = 0.2,
+        max_tokens: int = 2000,
+        timeout: float | None = None,
+    ) -> LLMResponse:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
@@ -135,19 +151,31 @@ class OpenAICompatibleProvider(LLMProvider):
             except LLMError as exc:  # an unusable answer, not a transport failure: the caller may ask again
                 parse_error = str(exc)
         return LLMResponse(
-            content=content, data=data, provider=self.name, model=str(payload.get("model") or self.model),
-            latency_ms=round(latency, 1), usage=payload.get("usage") or {}, parse_error=parse_error,
-        )  # fmt: skip
+            content=content,
+            data=data,
+            provider=self.name,
+            model=str(payload.get("model") or self.model),
+            latency_ms=round(latency, 1),
+            usage=payload.get("usage") or {},
+            parse_error=parse_error,
+        )
 
     def stream(
-        self, messages: list[Message], *, temperature: float = 0.2, max_tokens: int = 2000,
+        self,
+        messages: list[Message],
+        *,
+        temperature: float = 0.2,
+        max_tokens: int = 2000,
         timeout: float | None = None,
-    ) -> Iterator[str]:  # fmt: skip
+    ) -> Iterator[str]:
         """Chat completions with `stream: true`: the server's Server-Sent Events, one content delta each."""
         body = {
-            "model": self.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "temperature": temperature, "max_tokens": max_tokens, "stream": True,
-        }  # fmt: skip
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "stream": True,
+        }
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
@@ -207,6 +235,9 @@ def _configured(base_url: str, api_key: str, model: str, timeout: float, connect
 def get_provider() -> LLMProvider:
     """The provider the settings describe: OpenAI-compatible when LLM_BASE_URL is set, else offline."""
     return _configured(
-        settings.LLM_BASE_URL, settings.LLM_API_KEY, settings.LLM_MODEL, settings.LLM_TIMEOUT_SECONDS,
+        settings.LLM_BASE_URL,
+        settings.LLM_API_KEY,
+        settings.LLM_MODEL,
+        settings.LLM_TIMEOUT_SECONDS,
         settings.LLM_CONNECT_TIMEOUT_SECONDS,
-    )  # fmt: skip
+    )

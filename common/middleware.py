@@ -171,8 +171,9 @@ class ApiExceptionMiddleware:
 
         if isinstance(exception, DATABASE_UNAVAILABLE):
             logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exception)
-            response = json_error(503, "The database is temporarily unavailable; try again shortly.",
-                                  "database_unavailable")  # fmt: skip
+            response = json_error(
+                503, "The database is temporarily unavailable; try again shortly.", "database_unavailable"
+            )
             response["Retry-After"] = "2"
             return response
         logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exception)

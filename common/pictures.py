@@ -18,9 +18,12 @@ MERMAID = "text/plain"
 
 class PictureFormatInputSerializer(serializers.Serializer):
     format = serializers.ChoiceField(
-        choices=["svg", "mermaid"], required=False, default="svg", allow_blank=True,
+        choices=["svg", "mermaid"],
+        required=False,
+        default="svg",
+        allow_blank=True,
         help_text="`svg` (default): an SVG image; `mermaid`: the same picture as Mermaid text for clients that draw.",
-    )  # fmt: skip
+    )
 
 
 class ErrorsAsJson(BaseContentNegotiation):

@@ -9,6 +9,7 @@ in every gunicorn worker): what an autoscaler (HPA through prometheus-adapter, o
 
 import logging
 import time
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db.models import Min
@@ -28,11 +29,11 @@ PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 
 
 class QueueCollector:
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         yield from self._broker()
         yield from self._jobs()
 
-    def _broker(self):  # type: ignore[no-untyped-def]
+    def _broker(self) -> Iterator[GaugeMetricFamily]:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             return
         depth = GaugeMetricFamily("pathwise_queue_depth", "Messages waiting in the broker per queue", labels=["queue"])
@@ -57,7 +58,7 @@ class QueueCollector:
         yield depth
         yield workers
 
-    def _jobs(self):  # type: ignore[no-untyped-def]
+    def _jobs(self) -> Iterator[GaugeMetricFamily]:
         from common.models import Job, JobStatus
 
         age = GaugeMetricFamily(

@@ -60,8 +60,20 @@ class Svg:
     def add(self, markup: str) -> None:
         self.parts.append(markup)
 
-    def rect(self, x: float, y: float, w: float, h: float, *, fill: str, stroke: str = "none", rx: float = 0,
-             cls: str = "", tip: str = "", extra: str = "") -> None:  # fmt: skip
+    def rect(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        *,
+        fill: str,
+        stroke: str = "none",
+        rx: float = 0,
+        cls: str = "",
+        tip: str = "",
+        extra: str = "",
+    ) -> None:
         attrs = f' class="{esc(cls)}"' if cls else ""
         body = f"<title>{esc(tip)}</title>" if tip else ""
         stroke_attr = f' stroke="{stroke}"' if stroke != "none" else ""
@@ -72,16 +84,27 @@ class Svg:
         )
         self.add(f"{markup}>{body}</rect>" if body else f"{markup}/>")
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, *, stroke: str = GRID, width: float = 1,
-             dash: str = "") -> None:  # fmt: skip
+    def line(
+        self, x1: float, y1: float, x2: float, y2: float, *, stroke: str = GRID, width: float = 1, dash: str = ""
+    ) -> None:
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
         self.add(
             f'<line x1="{num(x1)}" y1="{num(y1)}" x2="{num(x2)}" y2="{num(y2)}" stroke="{stroke}"'
             f' stroke-width="{num(width)}"{dashed}/>'
         )
 
-    def text(self, x: float, y: float, text: str, *, size: float = 12, fill: str = INK, anchor: str = "start",
-             weight: str = "normal", cls: str = "") -> None:  # fmt: skip
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        size: float = 12,
+        fill: str = INK,
+        anchor: str = "start",
+        weight: str = "normal",
+        cls: str = "",
+    ) -> None:
         attrs = f' class="{esc(cls)}"' if cls else ""
         bold = f' font-weight="{weight}"' if weight != "normal" else ""
         self.add(
@@ -133,8 +156,17 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], width: float = 720,
-              height: float = 260, unit: str = "", right_unit: str = "", chart_id: str = "") -> str:  # fmt: skip
+def bar_chart(
+    *,
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    width: float = 720,
+    height: float = 260,
+    unit: str = "",
+    right_unit: str = "",
+    chart_id: str = "",
+) -> str:
     """Stacked bars per label, optional line series (on a right-hand axis when `right`), a legend and axes.
     Every bar and point carries its exact value in a <title>."""
     svg = Svg(width, height, title=title, description=f"{len(labels)} points")
@@ -171,8 +203,15 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], wi
             value = s.values[i]
             h = plot_h * value / left_max
             if value > 0:
-                svg.rect(x, base - h, bar_w, h, fill=s.color or PALETTE[index % len(PALETTE)], cls="bar",
-                         tip=f"{label}: {s.name} {_fmt(value)}{unit}")  # fmt: skip
+                svg.rect(
+                    x,
+                    base - h,
+                    bar_w,
+                    h,
+                    fill=s.color or PALETTE[index % len(PALETTE)],
+                    cls="bar",
+                    tip=f"{label}: {s.name} {_fmt(value)}{unit}",
+                )
             base -= h
         if i % every == 0:
             svg.text(left + slot * i + slot / 2, top + plot_h + 16, label, size=10, fill=MUTED, anchor="middle")
@@ -196,9 +235,17 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], wi
     return out.replace("<svg ", f'<svg data-chart="{esc(chart_id)}" ', 1) if chart_id else out
 
 
-def hbar_chart(*, title: str, rows: Sequence[tuple[str, Sequence[float], str]], names: Sequence[str],
-               width: float = 720, unit: str = "", chart_id: str = "", maximum: float | None = None,
-               colors: Sequence[str] = ()) -> str:  # fmt: skip
+def hbar_chart(
+    *,
+    title: str,
+    rows: Sequence[tuple[str, Sequence[float], str]],
+    names: Sequence[str],
+    width: float = 720,
+    unit: str = "",
+    chart_id: str = "",
+    maximum: float | None = None,
+    colors: Sequence[str] = (),
+) -> str:
     """Horizontal bars: one row per (label, values side by side, note at the end of the row)."""
     row_h, bar_h = 22 + 10 * max(len(names) - 1, 0), 10
     label_w = min(max([len(label) for label, _, _ in rows] + [8]) * 6.4 + 16, 240)
@@ -218,9 +265,15 @@ def hbar_chart(*, title: str, rows: Sequence[tuple[str, Sequence[float], str]], 
         svg.text(label_w - 8, y + 12, clip(label, label_w - 8, 6.0), size=11, anchor="end")
         for index, value in enumerate(values):
             w = plot_w * (value / top_value if top_value else 0)
-            svg.rect(label_w, y + 3 + index * bar_h, max(w, 1 if value else 0), bar_h - 1, cls="bar",
-                     fill=(colors or PALETTE)[index % len(colors or PALETTE)],
-                     tip=f"{label}: {names[index]} {_fmt(value)}{unit}")  # fmt: skip
+            svg.rect(
+                label_w,
+                y + 3 + index * bar_h,
+                max(w, 1 if value else 0),
+                bar_h - 1,
+                cls="bar",
+                fill=(colors or PALETTE)[index % len(colors or PALETTE)],
+                tip=f"{label}: {names[index]} {_fmt(value)}{unit}",
+            )
         svg.text(label_w + plot_w + 8, y + 12, clip(note, note_w - 8, 6.0), size=11, fill=MUTED)
     if not rows:
         svg.text(label_w, 60, "No data yet", fill=MUTED)
@@ -292,8 +345,15 @@ def layers(nodes: Sequence[Node], edges: Iterable[Edge]) -> dict[str, int]:
     return depth
 
 
-def graph_svg(*, title: str, nodes: Sequence[Node], edges: Sequence[Edge], style: GraphStyle | None = None,
-              legend: Sequence[tuple[str, str]] = (), subtitle: str = "") -> str:  # fmt: skip
+def graph_svg(
+    *,
+    title: str,
+    nodes: Sequence[Node],
+    edges: Sequence[Edge],
+    style: GraphStyle | None = None,
+    legend: Sequence[tuple[str, str]] = (),
+    subtitle: str = "",
+) -> str:
     """A left-to-right layered drawing: columns from `layers()`, nodes ordered within a column by `order` then
     id, arrows from the right side of a source to the left side of its target, completed nodes marked."""
     style = style or GraphStyle()
@@ -401,8 +461,14 @@ def mermaid_label(text: str) -> str:
     return value
 
 
-def graph_mermaid(*, title: str, nodes: Sequence[Node], edges: Sequence[Edge], clusters: dict[str, str] | None = None,
-                  arrows: dict[str, str] | None = None) -> str:  # fmt: skip
+def graph_mermaid(
+    *,
+    title: str,
+    nodes: Sequence[Node],
+    edges: Sequence[Edge],
+    clusters: dict[str, str] | None = None,
+    arrows: dict[str, str] | None = None,
+) -> str:
     """`flowchart LR` text: nodes (completed ones in the `done` class), edges with their kind as a label; with
     `clusters` (node id → cluster name) the nodes are grouped in subgraphs."""
     arrows = arrows or {}

@@ -16,6 +16,8 @@ class ExecutorConfig(AppConfig):
     name = "executor"
 
     def ready(self) -> None:
+        # Every process registers the Celery tasks the job engine dispatches by name (common.jobs.dispatch).
+        import executor.tasks  # noqa: F401
         from common import heartbeat
 
         heartbeat.register_sandbox_check(sandbox_usable)

@@ -208,10 +208,18 @@ def run_one(req: dict[str, Any], source: bytes, stdin: bytes) -> tuple[dict[str,
         status_text = ""
     os.close(status_r)
     reply = {
-        "wait_status": wait_status, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss,
-        "wall": wall, "timed_out": timed_out, "exceeded": exceeded, "status": status_text,
-        "peak_bytes": None, "baseline_bytes": baseline, "oom_kills": 0, "leftover": [],
-    }  # fmt: skip
+        "wait_status": wait_status,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "maxrss_kb": usage.ru_maxrss,
+        "wall": wall,
+        "timed_out": timed_out,
+        "exceeded": exceeded,
+        "status": status_text,
+        "peak_bytes": None,
+        "baseline_bytes": baseline,
+        "oom_kills": 0,
+        "leftover": [],
+    }
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU of this runner and everything it waited for (bwrap, the sandbox): the bench's load-independent figure.
     reply["runner_cpu"] = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime

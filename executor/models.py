@@ -2,13 +2,8 @@ from django.conf import settings
 from django.db import models
 
 from common.models import BaseModel
+from executor.choices import RunState
 from executor.spec import RunStatus
-
-
-class RunState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    FINISHED = "finished", "Finished"
 
 
 class CodeRun(BaseModel):

@@ -148,11 +148,12 @@ BUILD_STEPS = ("Copy Python", "Install the sandbox requirements", "Copy shared l
 
 
 def human_size(size: int) -> str:
+    value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return f"{size} B"  # pragma: no cover
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value} B"  # pragma: no cover
 
 
 def tree_size(root: Path) -> int:
@@ -229,10 +230,22 @@ def build(
     steps.start("Install the sandbox requirements")
     log(f"Installing {', '.join(sandbox_requirements())} into the runtime")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check",
-         "--target", str(site), "--only-binary", ":all:", *sandbox_requirements()],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--disable-pip-version-check",
+            "--target",
+            str(site),
+            "--only-binary",
+            ":all:",
+            *sandbox_requirements(),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     # Console scripts point at the host interpreter, so they go; native binaries (ruff) move beside python3.12.
     for binary in (site / "bin").glob("*") if (site / "bin").is_dir() else []:
         with binary.open("rb") as fh:
@@ -253,8 +266,9 @@ def build(
     subprocess.run(
         [str(python_dir / "bin" / "python3.12"), "-m", "compileall", "-q", "-j", "0", str(python_dir / "lib")],
         env={"LD_LIBRARY_PATH": str(python_dir / "lib"), "PATH": "/usr/bin:/bin"},
-        check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     steps.done()
     (work / "jac-cache").mkdir()
     make_world_readable(work)

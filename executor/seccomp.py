@@ -163,16 +163,33 @@ def docker_profile() -> str:
     denied_families = [f for f in range(max(allowed)) if f not in allowed]
     for name in ("socket", "socketpair"):
         for family in denied_families:
-            rules.append({"names": [name], "action": "SCMP_ACT_ERRNO", "errnoRet": EAFNOSUPPORT,
-                          "args": [{"index": 0, "value": family, "op": "SCMP_CMP_EQ"}]})  # fmt: skip
-        rules.append({"names": [name], "action": "SCMP_ACT_ERRNO", "errnoRet": EAFNOSUPPORT,
-                      "args": [{"index": 0, "value": max(allowed), "op": "SCMP_CMP_GT"}]})  # fmt: skip
+            rules.append(
+                {
+                    "names": [name],
+                    "action": "SCMP_ACT_ERRNO",
+                    "errnoRet": EAFNOSUPPORT,
+                    "args": [{"index": 0, "value": family, "op": "SCMP_CMP_EQ"}],
+                }
+            )
+        rules.append(
+            {
+                "names": [name],
+                "action": "SCMP_ACT_ERRNO",
+                "errnoRet": EAFNOSUPPORT,
+                "args": [{"index": 0, "value": max(allowed), "op": "SCMP_CMP_GT"}],
+            }
+        )
     for name, flags in (("clone", CLONE_NS_FLAGS), ("unshare", UNSHARE_NS_FLAGS)):
         for bit in range(32):
             if flags & (1 << bit):
-                rules.append({"names": [name], "action": "SCMP_ACT_ERRNO", "errnoRet": EPERM,
-                              "args": [{"index": 0, "value": 1 << bit, "valueTwo": 1 << bit,
-                                        "op": "SCMP_CMP_MASKED_EQ"}]})  # fmt: skip
+                rules.append(
+                    {
+                        "names": [name],
+                        "action": "SCMP_ACT_ERRNO",
+                        "errnoRet": EPERM,
+                        "args": [{"index": 0, "value": 1 << bit, "valueTwo": 1 << bit, "op": "SCMP_CMP_MASKED_EQ"}],
+                    }
+                )
     profile = {
         "defaultAction": "SCMP_ACT_ALLOW",
         "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],

@@ -20,8 +20,9 @@ from django.utils import timezone
 from common import jobs, throttling
 from common.errors import Invalid, RateLimited, Unavailable
 from executor.backends import BackendUnavailable, get_backend
+from executor.choices import RunState
 from executor.languages import CHECKERS, LANGUAGES, get_language
-from executor.models import CodeRun, RunState
+from executor.models import CodeRun
 from executor.spec import MAX_SOURCE_BYTES, MAX_STDIN_BYTES, Limits, RunResult, RunSpec, RunStatus
 
 if TYPE_CHECKING:  # the type of a run's owner (AUTH_USER_MODEL) only: at run time executor imports no other app
@@ -93,9 +94,15 @@ def run_request(
     run_admit(owner)
     limits = limits_for(language=language, timeout=timeout, memory_mb=memory_mb)
     return _queue(
-        owner=owner, purpose=purpose, language=language, source=source, stdin=stdin, limits=limits,
-        title=f"Run {language} code ({purpose})", job_language=language,
-    )  # fmt: skip
+        owner=owner,
+        purpose=purpose,
+        language=language,
+        source=source,
+        stdin=stdin,
+        limits=limits,
+        title=f"Run {language} code ({purpose})",
+        job_language=language,
+    )
 
 
 def _queue(
@@ -105,22 +112,23 @@ def _queue(
     task is enqueued on commit before the job listeners (the agents' events) run, so the worker starts while the web
     finishes that bookkeeping; eagerly (embedded mode) the run happens inside the enqueue, so it goes last and its
     job's events still follow the job's creation."""
-    from executor.tasks import run_code
-
     eager = settings.CELERY_TASK_ALWAYS_EAGER
     with transaction.atomic():
         run = CodeRun.objects.create(
             owner=owner, purpose=purpose, language=language, source=source, stdin=stdin, limits=limits.__dict__
         )
         if not eager:
-            transaction.on_commit(lambda: run_code.delay(run.pk))
+            transaction.on_commit(lambda: jobs.dispatch(JOB_KIND, run.pk))
         jobs.submit_for(
-            run, JOB_KIND, owner=owner, title=title,
+            run,
+            JOB_KIND,
+            owner=owner,
+            title=title,
             input_data={"run_id": run.pk, "language": job_language, "purpose": purpose, "chars": len(source)},
             estimated_duration=float(limits.wall_seconds),
-        )  # fmt: skip
+        )
         if eager:
-            transaction.on_commit(lambda: run_code.delay(run.pk))
+            transaction.on_commit(lambda: jobs.dispatch(JOB_KIND, run.pk))
     return run
 
 
@@ -135,9 +143,15 @@ def check_request(*, owner: User, language: str, source: str) -> CodeRun | None:
     run_admit(owner)
     limits = get_language(checker).default_limits
     return _queue(
-        owner=owner, purpose="check", language=checker, source=source, stdin="", limits=limits,
-        title=f"Check {language} code", job_language=checker,
-    )  # fmt: skip
+        owner=owner,
+        purpose="check",
+        language=checker,
+        source=source,
+        stdin="",
+        limits=limits,
+        title=f"Check {language} code",
+        job_language=checker,
+    )
 
 
 def execute_spec(spec: RunSpec) -> RunResult:
@@ -152,12 +166,22 @@ def execute_spec(spec: RunSpec) -> RunResult:
 
 def _result_values(result: RunResult, now: datetime) -> dict[str, Any]:
     return {
-        "state": RunState.FINISHED, "status": result.status, "stdout": result.stdout, "stderr": result.stderr,
-        "stdout_truncated": result.stdout_truncated, "stderr_truncated": result.stderr_truncated,
-        "exit_code": result.exit_code, "signal": result.signal, "wall_time": result.wall_time,
-        "cpu_time": result.cpu_time, "memory_kb": result.memory_kb, "backend": result.backend,
-        "error_detail": result.detail[:2000], "finished_at": now, "updated_at": now,
-    }  # fmt: skip
+        "state": RunState.FINISHED,
+        "status": result.status,
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+        "stdout_truncated": result.stdout_truncated,
+        "stderr_truncated": result.stderr_truncated,
+        "exit_code": result.exit_code,
+        "signal": result.signal,
+        "wall_time": result.wall_time,
+        "cpu_time": result.cpu_time,
+        "memory_kb": result.memory_kb,
+        "backend": result.backend,
+        "error_detail": result.detail[:2000],
+        "finished_at": now,
+        "updated_at": now,
+    }
 
 
 def run_execute(*, run_id: int) -> CodeRun | None:
@@ -232,21 +256,31 @@ def runs_reap(*, now: Any = None) -> int:
     stuck = [
         (
             CodeRun.objects.filter(pk__in=overdue, state=RunState.RUNNING),
-            "the worker running this program stopped before it finished", "worker stopped mid-run",
+            "the worker running this program stopped before it finished",
+            "worker stopped mid-run",
         ),
         (
             CodeRun.objects.filter(state=RunState.QUEUED, created_at__lt=now - QUEUED_TOO_LONG),
-            "no worker picked this run up in time", "never picked up",
+            "no worker picked this run up in time",
+            "never picked up",
         ),
-    ]  # fmt: skip
+    ]
     reaped = 0
     for stale, detail, error in stuck:
         reaped += jobs.reap(
-            JOB_KIND, stale=stale, error=error, now=now,
-            values={"state": RunState.FINISHED, "status": RunStatus.SYSTEM_ERROR, "finished_at": now,
-                    "updated_at": now, "error_detail": detail},
+            JOB_KIND,
+            stale=stale,
+            error=error,
+            now=now,
+            values={
+                "state": RunState.FINISHED,
+                "status": RunStatus.SYSTEM_ERROR,
+                "finished_at": now,
+                "updated_at": now,
+                "error_detail": detail,
+            },
             on_reaped=lambda pk: transaction.on_commit(lambda: jobs.notify_key(f"run:{pk}")),
-        )  # fmt: skip
+        )
     if reaped:
         logger.warning("Reaped %s stuck code runs", reaped)
     return reaped

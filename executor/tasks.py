@@ -5,6 +5,7 @@ not redelivered; the reaper marks it system_error. Prefetch 1 (settings) so one 
 """
 
 import logging
+from typing import Any
 
 from celery import shared_task, signals
 
@@ -15,7 +16,7 @@ _consumes_executor = False
 
 
 @signals.celeryd_after_setup.connect
-def _check_sandbox_at_start(sender: str, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _check_sandbox_at_start(sender: str, instance: Any, **kwargs: Any) -> None:
     """A worker that consumes the executor queue refuses to start without a usable sandbox (cgroups included,
     unless EXECUTOR_ALLOW_WEAKER_LIMITS): a clear error at start instead of a system_error on every run."""
     global _consumes_executor
@@ -44,7 +45,7 @@ def _check_sandbox_at_start(sender: str, instance, **kwargs) -> None:  # type: i
 
 
 @signals.worker_process_init.connect
-def _prepare_sandbox_in_process(**kwargs) -> None:  # type: ignore[no-untyped-def]
+def _prepare_sandbox_in_process(**kwargs: Any) -> None:
     """Each pool process sets up its slots' cgroups, cleans what a dead process left in free slots and starts its
     launcher before the first run arrives."""
     if not _consumes_executor:
@@ -64,9 +65,13 @@ RUN_HARD_LIMIT = 90
 
 
 @shared_task(
-    name="executor.run_code", acks_late=True, reject_on_worker_lost=False,
-    soft_time_limit=RUN_SOFT_LIMIT, time_limit=RUN_HARD_LIMIT, ignore_result=True,
-)  # fmt: skip
+    name="executor.run_code",
+    acks_late=True,
+    reject_on_worker_lost=False,
+    soft_time_limit=RUN_SOFT_LIMIT,
+    time_limit=RUN_HARD_LIMIT,
+    ignore_result=True,
+)
 def run_code(run_id: int) -> None:
     services.run_execute(run_id=run_id)
 

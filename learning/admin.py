@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -36,7 +38,7 @@ class LearningPathAdmin(admin.ModelAdmin):
     readonly_fields = ["modules_count", "estimated_duration", "rating", "rating_count", "created_at", "updated_at"]
     inlines = [ModuleInline]
 
-    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         services.learning_path_refresh_totals(learning_path=form.instance)
 
@@ -57,7 +59,7 @@ class ModuleAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     inlines = [TestCaseInline]
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: Module, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         services.learning_path_refresh_totals(learning_path=obj.learning_path)
         lesson_sections_sync(module=obj)  # the tutor's lessons corpus follows the edit at once

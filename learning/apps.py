@@ -6,6 +6,8 @@ class LearningConfig(AppConfig):
     verbose_name = "Learning"
 
     def ready(self) -> None:
+        # Every process registers the Celery tasks the job engine dispatches by name (common.jobs.dispatch).
+        import learning.tasks  # noqa: F401
         from common.history import register_history_provider
         from common.seeding import Seeder, register_seeder
         from learning import history, selectors, services

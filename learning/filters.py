@@ -1,3 +1,5 @@
+from typing import Any
+
 import django_filters
 from django.db.models import Q, QuerySet
 
@@ -7,7 +9,7 @@ from learning.models import CodeSubmission, LearningPath, Module, Quiz, QuizAtte
 
 
 class SafeCharFilter(django_filters.CharFilter):
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 200)
         kwargs.setdefault("validators", [no_control_chars])
         super().__init__(*args, **kwargs)

@@ -4,7 +4,7 @@ import re
 import unicodedata
 from typing import Any
 
-from learning.models import QuestionType
+from learning.choices import QuestionType
 
 _SPACE = re.compile(r"\s+")
 _TRAILING_PUNCT = re.compile(r"[.!?;:,]+$")

@@ -1,12 +1,15 @@
 """This app's part of a user's learning history (see common.history)."""
 
+from typing import Any
+
 from django.db.models import Case, CharField, F, FloatField, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce
 
 from learning.models import QuizAttempt, UserModuleProgress
+from users.models import User
 
 
-def progress_history(user) -> QuerySet:  # type: ignore[no-untyped-def]
+def progress_history(user: User) -> QuerySet[Any, Any]:
     return UserModuleProgress.objects.filter(user=user).values(
         h_kind=Value("module_progress", output_field=CharField()),
         h_id=F("module_id"),
@@ -17,7 +20,7 @@ def progress_history(user) -> QuerySet:  # type: ignore[no-untyped-def]
     )
 
 
-def attempt_history(user) -> QuerySet:  # type: ignore[no-untyped-def]
+def attempt_history(user: User) -> QuerySet[Any, Any]:
     return QuizAttempt.objects.filter(user=user).values(
         h_kind=Value("quiz_attempt", output_field=CharField()),
         h_id=F("id"),

@@ -4,19 +4,18 @@ from django.db import models
 
 from common.choices import Difficulty
 from common.models import BaseModel
-
-
-class ModuleType(models.TextChoices):
-    LESSON = "lesson", "Lesson"
-    EXERCISE = "exercise", "Exercise"
-    ASSESSMENT = "assessment", "Assessment"
-
-
-class ProgressStatus(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-
+from learning.choices import (
+    AwardKind,
+    ModuleType,
+    ProgressStatus,
+    QuestionType,
+    QuizDifficulty,
+    QuizPurpose,
+    ReviewRating,
+    ReviewSource,
+    ReviewState,
+    SubmissionStatus,
+)
 
 PROGRESS_ORDER = {ProgressStatus.NOT_STARTED: 0, ProgressStatus.IN_PROGRESS: 1, ProgressStatus.COMPLETED: 2}
 
@@ -154,24 +153,6 @@ class UserModuleProgress(BaseModel):
         return f"{self.user_id} {self.module_id} {self.status}"
 
 
-class QuizDifficulty(models.TextChoices):
-    EASY = "easy", "Easy"
-    MEDIUM = "medium", "Medium"
-    HARD = "hard", "Hard"
-
-
-class QuestionType(models.TextChoices):
-    MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
-    TRUE_FALSE = "true_false", "True/false"
-    SHORT_ANSWER = "short_answer", "Short answer"
-    CODE_COMPLETION = "code_completion", "Code completion"
-
-
-class QuizPurpose(models.TextChoices):
-    ASSESSMENT = "assessment", "Assessment"
-    REVIEW = "review", "Review checks"
-
-
 class Quiz(BaseModel):
     """The first seed's `quizzes`: a scored set of questions, usually attached to an assessment module.
 
@@ -216,9 +197,13 @@ class Question(BaseModel):
     explanation = models.TextField(blank=True, default="")
     points = models.PositiveIntegerField(default=1)
     module = models.ForeignKey(
-        Module, on_delete=models.SET_NULL, null=True, blank=True, related_name="check_questions",
+        Module,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="check_questions",
         help_text="The module whose content this question checks: completing it starts the question's review.",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["quiz_id", "order_index", "id"]
@@ -261,15 +246,6 @@ class QuizAttempt(models.Model):
         return f"{self.user_id} attempt {self.attempt_number} of {self.quiz_id}"
 
 
-class AwardKind(models.TextChoices):
-    MODULE_COMPLETED = "module_completed", "Module completed"
-    EXERCISE_PASSED = "exercise_passed", "Exercise passed"
-    QUIZ_PASSED = "quiz_passed", "Quiz passed"
-    PATH_COMPLETED = "path_completed", "Path completed"
-    ACHIEVEMENT = "achievement", "Achievement earned"
-    REVIEW = "review", "Review answered (once per item per day)"
-
-
 class PointAward(models.Model):
     """Points granted to a user for one event. The unique (user, kind, object_id) row is what makes every award
     happen exactly once, however many concurrent requests report the same event."""
@@ -286,13 +262,6 @@ class PointAward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.object_id} +{self.points}"
-
-
-class SubmissionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
 
 
 class CodeSubmission(BaseModel):
@@ -340,23 +309,6 @@ class CodeSubmission(BaseModel):
         return f"Submission {self.pk} by {self.user_id} ({self.status})"
 
 
-class ReviewState(models.IntegerChoices):
-    """FSRS card states (the `fsrs` package's `State`)."""
-
-    LEARNING = 1, "Learning"
-    REVIEW = 2, "Review"
-    RELEARNING = 3, "Relearning"
-
-
-class ReviewRating(models.IntegerChoices):
-    """FSRS ratings (the `fsrs` package's `Rating`)."""
-
-    AGAIN = 1, "Again"
-    HARD = 2, "Hard"
-    GOOD = 3, "Good"
-    EASY = 4, "Easy"
-
-
 class ReviewItem(models.Model):
     """One learner's spaced-review card for one question: the FSRS memory state (stability, difficulty) and when
     the question is next due. Created when the learner first meets the question (answers it in a quiz, or
@@ -365,9 +317,13 @@ class ReviewItem(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_items")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="review_items")
     module = models.ForeignKey(
-        Module, on_delete=models.SET_NULL, null=True, blank=True, related_name="review_items",
+        Module,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="review_items",
         help_text="The module the question checks (its own, or its quiz's module).",
-    )  # fmt: skip
+    )
     state = models.PositiveSmallIntegerField(choices=ReviewState.choices, default=ReviewState.LEARNING)
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     stability = models.FloatField(null=True, blank=True)
@@ -388,11 +344,6 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} q{self.question_id} due {self.due:%Y-%m-%d %H:%M}"
-
-
-class ReviewSource(models.TextChoices):
-    QUIZ = "quiz", "Quiz attempt"
-    REVIEW = "review", "Review"
 
 
 class ReviewLog(models.Model):

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from common import svg
-from learning.models import LearningPath, ProgressStatus
+from learning.choices import ProgressStatus
+from learning.models import LearningPath
 
 STYLE = svg.GraphStyle(
     colors={"lesson": "#2563eb", "exercise": "#d97706", "assessment": "#7c3aed"},
@@ -22,12 +23,16 @@ def _graph(path: LearningPath, status: dict[int, str]) -> tuple[list[svg.Node], 
     ids = {m.pk for m in modules}
     nodes = [
         svg.Node(
-            id=f"module:{m.pk}", label=m.title, kind=m.module_type, done=status.get(m.pk) == ProgressStatus.COMPLETED,
+            id=f"module:{m.pk}",
+            label=m.title,
+            kind=m.module_type,
+            done=status.get(m.pk) == ProgressStatus.COMPLETED,
             tip=f"{m.module_type} · {m.estimated_duration} min · {status.get(m.pk, 'not_started').replace('_', ' ')}",
-            order=(m.order_index,), badge=f"#{m.order_index}",
+            order=(m.order_index,),
+            badge=f"#{m.order_index}",
         )
         for m in modules
-    ]  # fmt: skip
+    ]
     edges = [
         svg.Edge(f"module:{p.pk}", f"module:{m.pk}", "prerequisite")
         for m in modules
@@ -60,19 +65,30 @@ def progress_chart_svg(*, days: list[dict[str, Any]], mastery: list[dict[str, An
             svg.Series("minutes", [float(d["minutes"]) for d in days], "#2563eb"),
             svg.Series("modules completed", [float(d["modules_completed"]) for d in days], "#16a34a", "line", True),
         ],
-        unit="", right_unit="", width=760, height=260, chart_id="activity",
-    )  # fmt: skip
+        unit="",
+        right_unit="",
+        width=760,
+        height=260,
+        chart_id="activity",
+    )
     rows = [
         (m["title"], [round(100.0 * m["mastery"], 1)], f"{round(100.0 * m['mastery'])}% · {m['items_learned']} learned")
         for m in mastery
     ]
     recall = svg.hbar_chart(
-        title="Mastery per learning path (mean recall now)", rows=rows, names=["mastery"], unit="%", width=760,
-        maximum=100.0, chart_id="mastery", colors=["#7c3aed"],
-    )  # fmt: skip
+        title="Mastery per learning path (mean recall now)",
+        rows=rows,
+        names=["mastery"],
+        unit="%",
+        width=760,
+        maximum=100.0,
+        chart_id="mastery",
+        colors=["#7c3aed"],
+    )
     total_minutes = sum(d["minutes"] for d in days)
     total_modules = sum(d["modules_completed"] for d in days)
     return svg.stack(
-        title="Learning progress", parts=[activity, recall],
+        title="Learning progress",
+        parts=[activity, recall],
         description=f"{total_minutes} minutes and {total_modules} modules completed in 28 days",
-    )  # fmt: skip
+    )

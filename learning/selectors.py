@@ -1,14 +1,15 @@
 """Reads for learning: the public catalogue, and each user's own progress and attempts."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Max, Model, Prefetch, QuerySet, Subquery
+from django.db.models import Avg, Count, Max, Model, Prefetch, QuerySet, Subquery
 from django_filters import FilterSet
 
 from common.errors import Invalid, NotFound
+from learning.choices import ProgressStatus, QuizPurpose
 from learning.filters import (
     AttemptFilter,
     LearningPathFilter,
@@ -23,11 +24,9 @@ from learning.models import (
     LearningPath,
     LessonSection,
     Module,
-    ProgressStatus,
     Question,
     Quiz,
     QuizAttempt,
-    QuizPurpose,
     UserModuleProgress,
 )
 from learning.retrieval_engine import EMBEDDING_DIM, MODEL_NAME, Doc
@@ -101,8 +100,13 @@ def activity_days(*, user: User, today: date, days: int = 28) -> list[dict[str, 
     for offset in range(days):
         day = start + timedelta(days=offset)
         row = rows.get(day)
-        out.append({"date": day.isoformat(), "minutes": row["minutes"] if row else 0,
-                    "modules_completed": row["modules_completed"] if row else 0})  # fmt: skip
+        out.append(
+            {
+                "date": day.isoformat(),
+                "minutes": row["minutes"] if row else 0,
+                "modules_completed": row["modules_completed"] if row else 0,
+            }
+        )
     return out
 
 
@@ -222,12 +226,25 @@ def lesson_section_docs() -> list[Doc]:
         LessonSection.objects.filter(module__learning_path__is_published=True)
         .select_related("module__learning_path")
         .only(
-            "id", "position", "level", "heading", "anchor", "body", "embedding", "embedding_model",
-            "module__id", "module__title", "module__module_type", "module__order_index", "module__language",
-            "module__learning_path__id", "module__learning_path__title", "module__learning_path__slug",
+            "id",
+            "position",
+            "level",
+            "heading",
+            "anchor",
+            "body",
+            "embedding",
+            "embedding_model",
+            "module__id",
+            "module__title",
+            "module__module_type",
+            "module__order_index",
+            "module__language",
+            "module__learning_path__id",
+            "module__learning_path__title",
+            "module__learning_path__slug",
         )
         .order_by("module__learning_path_id", "module__order_index", "position")
-    )  # fmt: skip
+    )
     docs = []
     for s in rows:
         module = s.module
@@ -289,10 +306,15 @@ def modules_by_slug(*, slugs: list[str]) -> dict[str, dict[str, Any]]:
         .values("id", "slug", "title", "learning_path_id", "learning_path__title", "estimated_duration")
     )
     return {
-        r["slug"]: {"id": r["id"], "title": r["title"], "learning_path_id": r["learning_path_id"],
-                    "learning_path": r["learning_path__title"], "minutes": r["estimated_duration"]}
+        r["slug"]: {
+            "id": r["id"],
+            "title": r["title"],
+            "learning_path_id": r["learning_path_id"],
+            "learning_path": r["learning_path__title"],
+            "minutes": r["estimated_duration"],
+        }
         for r in rows
-    }  # fmt: skip
+    }
 
 
 # --- For other apps (the recommender): plain data, no learning model leaves this app ---------------------------------
@@ -327,3 +349,76 @@ def learner_modules(*, user: User, limit: int = 30) -> dict[str, Any]:
             "path_title": current.module.learning_path.title,
         },
     }
+
+
+# --- For the agents app (content generator, knowledge graph, SPA panels and search) ----------------------------------
+
+
+def module_with_path(*, module_id: int) -> Module | None:
+    """A published module with its path loaded, or None (the content generator turns None into its own error)."""
+    return Module.objects.select_related("learning_path").filter(pk=module_id, learning_path__is_published=True).first()
+
+
+def modules_with_path(*, module_ids: list[int]) -> dict[int, Module]:
+    """Modules by id with their paths loaded (ids come from the lesson index, which holds published modules)."""
+    return Module.objects.select_related("learning_path").in_bulk(module_ids)
+
+
+def module_sibling_contents(*, module: Module) -> list[str]:
+    """The lesson text of the other modules of `module`'s path, in path order."""
+    siblings = Module.objects.filter(learning_path_id=module.learning_path_id).order_by("order_index", "id")
+    return list(siblings.exclude(pk=module.pk).values_list("content", flat=True))
+
+
+def catalogue_signature() -> tuple[Any, ...]:
+    """Count and latest change of modules and of paths: changes whenever the catalogue does."""
+    modules = Module.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    paths = LearningPath.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    return (modules["n"], modules["at"], paths["n"], paths["at"])
+
+
+def published_paths() -> dict[int, LearningPath]:
+    return {p.pk: p for p in LearningPath.objects.filter(is_published=True).order_by("id")}
+
+
+def modules_of_paths(*, path_ids: list[int]) -> QuerySet[Module]:
+    """The paths' modules with their prerequisites, in path order."""
+    return (
+        Module.objects.filter(learning_path_id__in=path_ids)
+        .prefetch_related("prerequisites")
+        .order_by("learning_path_id", "order_index")
+    )
+
+
+def progress_statuses(*, user: User) -> dict[int, str]:
+    """The learner's status per module, across every path."""
+    return dict(UserModuleProgress.objects.filter(user=user).values_list("module_id", "status"))
+
+
+def modules_completed_count(*, user: User) -> int:
+    return UserModuleProgress.objects.filter(user=user, status=ProgressStatus.COMPLETED).count()
+
+
+def attempts_mean_percentage(
+    *, user: User | None = None, since: datetime | None = None, before: datetime | None = None
+) -> float | None:
+    """Mean score of quiz attempts (everyone's when `user` is None), completed at or after `since` and before
+    `before` when given; None when there are none."""
+    attempts = QuizAttempt.objects.all() if user is None else QuizAttempt.objects.filter(user=user)
+    if since is not None:
+        attempts = attempts.filter(completed_at__gte=since)
+    if before is not None:
+        attempts = attempts.filter(completed_at__lt=before)
+    mean: float | None = attempts.aggregate(p=Avg("percentage"))["p"]
+    return mean
+
+
+def quizzes_signature() -> tuple[int, Any]:
+    """Count and latest change of quizzes."""
+    row = Quiz.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    return row["n"], row["at"]
+
+
+def assessment_quizzes() -> QuerySet[Quiz]:
+    """Published assessment quizzes (drafts and review checks left out), by id."""
+    return Quiz.objects.filter(is_draft=False, purpose=QuizPurpose.ASSESSMENT).order_by("id")

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from common.serializers import BlankAsNullMixin, FiniteFloatField, StrictJsonTypesMixin
 from common.validators import no_control_chars
-from learning.models import ModuleType, ProgressStatus, QuestionType, QuizDifficulty
+from learning.choices import ModuleType, ProgressStatus, QuestionType, QuizDifficulty
 from learning.services import MAX_MINUTES_PER_UPDATE
 
 NOT_BLANK = RegexValidator(r"\S", message="Code may not be empty.", code="blank")
@@ -151,9 +151,12 @@ class ProgressUpdateInputSerializer(BlankAsNullMixin, StrictJsonTypesMixin, seri
 
     status = serializers.ChoiceField(choices=ProgressStatus.choices, required=False, allow_null=True)
     time_spent = serializers.IntegerField(
-        min_value=0, max_value=MAX_MINUTES_PER_UPDATE, required=False, allow_null=True,
+        min_value=0,
+        max_value=MAX_MINUTES_PER_UPDATE,
+        required=False,
+        allow_null=True,
         help_text="Minutes spent since the last report; added to the total.",
-    )  # fmt: skip
+    )
     score = FiniteFloatField(min_value=0, max_value=100, required=False, allow_null=True)
 
 
@@ -222,12 +225,23 @@ class CodeExecuteInputSerializer(serializers.Serializer):
     )
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, default="python")
     stdin = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=70_000)
-    test_input = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=70_000,
-                                       help_text="Alias of stdin.")  # fmt: skip
-    timeout = FiniteFloatField(required=False, allow_null=True, min_value=0.1, max_value=3600,
-                               help_text="Seconds of wall time; clamped to the server's maximum.")  # fmt: skip
-    memory_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000,
-                                            help_text="MB; clamped to the server's maximum.")  # fmt: skip
+    test_input = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=70_000, help_text="Alias of stdin."
+    )
+    timeout = FiniteFloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.1,
+        max_value=3600,
+        help_text="Seconds of wall time; clamped to the server's maximum.",
+    )
+    memory_limit = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="MB; clamped to the server's maximum.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         stdin = attrs.pop("stdin", None)

@@ -17,23 +17,20 @@ from django.utils import timezone
 
 from common.errors import Conflict
 from common.seeding import edited_fields, forget, seed_upsert, skip
+from learning.choices import AwardKind, ModuleType, ProgressStatus, QuizPurpose
 from learning.errors import LearningErrorCode
 from learning.gamification import rules
 from learning.grading import is_correct
 from learning.models import (
     PROGRESS_ORDER,
-    AwardKind,
     ExerciseTestCase,
     LearningPath,
     LearningPathRating,
     Module,
-    ModuleType,
     PointAward,
-    ProgressStatus,
     Question,
     Quiz,
     QuizAttempt,
-    QuizPurpose,
     UserModuleProgress,
 )
 from learning.review import services as review_services
@@ -342,14 +339,21 @@ def seed_path(path_file: Path, counts: dict[str, int]) -> LearningPath:
     modules: dict[str, Module] = {}
     for index, item in enumerate(data["modules"], start=1):
         modules[item["slug"]] = _upsert(
-            Module, {"slug": item["slug"]},
-            {"title": item["title"], "description": item["description"].strip(),
-             "content": item["content"], "estimated_duration": item["estimated_duration"],
-             "module_type": item["module_type"], "language": item.get("language", ""),
-             "starter_code": item.get("starter_code", ""), "solution": item.get("solution", "")},
+            Module,
+            {"slug": item["slug"]},
+            {
+                "title": item["title"],
+                "description": item["description"].strip(),
+                "content": item["content"],
+                "estimated_duration": item["estimated_duration"],
+                "module_type": item["module_type"],
+                "language": item.get("language", ""),
+                "starter_code": item.get("starter_code", ""),
+                "solution": item.get("solution", ""),
+            },
             counts,
             always={"learning_path": path, "order_index": index},
-        )  # fmt: skip
+        )
     # Modules that left the file go only if the seed made them and nobody edited them since; a module staff added
     # or edited stays (moved behind the file's modules) and is reported.
     stale = list(Module.objects.filter(learning_path=path).exclude(slug__in=modules).order_by("order_index"))

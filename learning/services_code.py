@@ -14,10 +14,12 @@ from django.utils import timezone
 from common import jobs
 from common.errors import Invalid, NotFound, RateLimited
 from executor import services as executor_services
-from executor.models import CodeRun, RunState
+from executor.choices import RunState
+from executor.models import CodeRun
 from executor.spec import Limits, RunResult, RunSpec, RunStatus
 from learning import services as learning_services
-from learning.models import AwardKind, CodeSubmission, Module, ModuleType, ProgressStatus, SubmissionStatus
+from learning.choices import AwardKind, ModuleType, ProgressStatus, SubmissionStatus
+from learning.models import CodeSubmission, Module
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -46,9 +48,14 @@ def outputs_match(expected: str, actual: str) -> bool:
 
 
 def code_execute(
-    *, user: User, code: str, language: str, stdin: str = "", timeout: float | None = None,
+    *,
+    user: User,
+    code: str,
+    language: str,
+    stdin: str = "",
+    timeout: float | None = None,
     memory_mb: int | None = None,
-) -> CodeRun:  # fmt: skip
+) -> CodeRun:
     """Queue a run and wait for it up to its wall limit plus a margin; the caller answers 202 if still running."""
     run = executor_services.run_request(
         owner=user, language=language, source=code, stdin=stdin, timeout=timeout, memory_mb=memory_mb
@@ -105,18 +112,22 @@ def _job_kind(submission: CodeSubmission) -> jobs.JobKind:
 
 
 def _enqueue(submission: CodeSubmission) -> None:
-    from learning.tasks import grade_submission
-
     what = f"module {submission.module_id}" if submission.module_id else "given test cases"
     jobs.submit_for(
-        submission, _job_kind(submission), owner=submission.user,
+        submission,
+        _job_kind(submission),
+        owner=submission.user,
         title=f"Grade {submission.language} code against {what}",
-        input_data={"submission_id": submission.pk, "module_id": submission.module_id,
-                    "language": submission.language, "test_cases": submission.test_cases_total},
+        input_data={
+            "submission_id": submission.pk,
+            "module_id": submission.module_id,
+            "language": submission.language,
+            "test_cases": submission.test_cases_total,
+        },
         estimated_duration=2.0 * max(submission.test_cases_total, 1),
-    )  # fmt: skip
+    )
 
-    transaction.on_commit(lambda: grade_submission.delay(submission.pk))
+    transaction.on_commit(lambda: jobs.dispatch(_job_kind(submission), submission.pk))
 
 
 @transaction.atomic
@@ -130,10 +141,15 @@ def submission_create(*, user: User, module: Module, code: str, language: str) -
     executor_services.validate_program(language=language, source=code)
     _admit_submission(user)
     snapshot = [
-        {"id": c.pk, "input": c.input, "expected_output": c.expected_output, "points": c.points,
-         "is_hidden": c.is_hidden}
+        {
+            "id": c.pk,
+            "input": c.input,
+            "expected_output": c.expected_output,
+            "points": c.points,
+            "is_hidden": c.is_hidden,
+        }
         for c in cases
-    ]  # fmt: skip
+    ]
     submission = CodeSubmission.objects.create(
         user=user, module=module, code=code, language=language, test_cases=snapshot, test_cases_total=len(cases)
     )
@@ -153,10 +169,15 @@ def submission_create_adhoc(
     executor_services.validate_program(language=language, source=code)
     _admit_submission(user)
     snapshot = [
-        {"id": index + 1, "input": c.get("input", ""), "expected_output": c.get("expected_output", ""),
-         "points": 1, "is_hidden": False}
+        {
+            "id": index + 1,
+            "input": c.get("input", ""),
+            "expected_output": c.get("expected_output", ""),
+            "points": 1,
+            "is_hidden": False,
+        }
         for index, c in enumerate(test_cases)
-    ]  # fmt: skip
+    ]
     submission = CodeSubmission.objects.create(
         user=user, code=code, language=language, test_cases=snapshot, test_cases_total=len(snapshot)
     )
@@ -180,9 +201,13 @@ def _grade_case(language: str, code: str, case: dict[str, Any]) -> tuple[dict[st
         outcome["status"] = "passed" if passed else "failed"
     else:
         outcome.update(
-            status=result.status, execution_time=result.wall_time, input=case["input"],
-            expected_output=case["expected_output"], actual_output=result.stdout, error=result.stderr[-2000:],
-        )  # fmt: skip
+            status=result.status,
+            execution_time=result.wall_time,
+            input=case["input"],
+            expected_output=case["expected_output"],
+            actual_output=result.stdout,
+            error=result.stderr[-2000:],
+        )
     return outcome, result
 
 
@@ -230,12 +255,16 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
     finished = timezone.now()
     values = dict(
         status=SubmissionStatus.FAILED if system_error else SubmissionStatus.COMPLETED,
-        results=outcomes, test_cases_passed=passed, score=round(100.0 * earned / total_points, 2),
+        results=outcomes,
+        test_cases_passed=passed,
+        score=round(100.0 * earned / total_points, 2),
         execution_time=round(sum(r.wall_time for r in visible), 4),
         memory_usage=round(max((r.memory_kb for r in visible), default=0) / 1024, 2),
-        output=first_visible.stdout if first_visible else "", error_message=error,
-        finished_at=finished, updated_at=finished,
-    )  # fmt: skip
+        output=first_visible.stdout if first_visible else "",
+        error_message=error,
+        finished_at=finished,
+        updated_at=finished,
+    )
     change = jobs.Change(CodeSubmission.objects.filter(pk=submission.pk, status=SubmissionStatus.RUNNING), values)
     output = {"score": values["score"], "passed": passed, "total": submission.test_cases_total}
     with transaction.atomic():
@@ -250,9 +279,7 @@ def submission_grade(*, submission_id: int) -> CodeSubmission | None:
         # Points, progress and achievements are recorded on the default queue, after the result is committed: the
         # executor worker's database role cannot read users (deploy/sql/executor_role.sql). Eager mode runs it here,
         # before the response.
-        from learning.tasks import record_exercise_pass
-
-        record_exercise_pass.delay(submission.pk)
+        jobs.enqueue_task("learning.record_exercise_pass", submission.pk)
     if submission.job_id is None:  # a row without a job (from before submissions referenced one)
         jobs.notify_key(f"submission:{submission.pk}")
     return submission
@@ -268,14 +295,18 @@ def submission_record_pass(*, submission_id: int) -> None:
 def exercise_passed(*, user: User, module: Module, score: float) -> None:
     """A full pass: exercise points once, and the module completed when its prerequisites allow."""
     learning_services.award_once(
-        user=user, kind=AwardKind.EXERCISE_PASSED, object_id=module.pk,
+        user=user,
+        kind=AwardKind.EXERCISE_PASSED,
+        object_id=module.pk,
         points=learning_services.POINTS[AwardKind.EXERCISE_PASSED],
-    )  # fmt: skip
+    )
     ready = not learning_services.missing_prerequisites(user=user, module=module)
     learning_services.progress_update(
-        user=user, module=module, status=ProgressStatus.COMPLETED if ready else ProgressStatus.IN_PROGRESS,
+        user=user,
+        module=module,
+        status=ProgressStatus.COMPLETED if ready else ProgressStatus.IN_PROGRESS,
         score=score,
-    )  # fmt: skip
+    )
     learning_services.achievements_evaluate(user=user)
 
 
@@ -310,9 +341,16 @@ def submissions_reap(*, now: Any = None) -> int:
     for queryset, reason in ((stuck, "grading stopped before it finished"), (lost, "grading never started")):
         for kind, with_module in ((jobs.JobKind.CODE_SUBMISSION, True), (jobs.JobKind.CODE_EVALUATION, False)):
             count += jobs.reap(
-                kind, stale=queryset.filter(module__isnull=not with_module), error=reason, now=now,
-                values={"status": SubmissionStatus.FAILED, "error_message": f"The code runner failed: {reason}.",
-                        "finished_at": now, "updated_at": now},
+                kind,
+                stale=queryset.filter(module__isnull=not with_module),
+                error=reason,
+                now=now,
+                values={
+                    "status": SubmissionStatus.FAILED,
+                    "error_message": f"The code runner failed: {reason}.",
+                    "finished_at": now,
+                    "updated_at": now,
+                },
                 on_reaped=lambda pk: jobs.notify_key(f"submission:{pk}"),
-            )  # fmt: skip
+            )
     return count

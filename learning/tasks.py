@@ -7,9 +7,13 @@ from learning import services_code
 
 
 @shared_task(
-    name="learning.grade_submission", acks_late=True, reject_on_worker_lost=False,
-    soft_time_limit=600, time_limit=660, ignore_result=True,
-)  # fmt: skip
+    name="learning.grade_submission",
+    acks_late=True,
+    reject_on_worker_lost=False,
+    soft_time_limit=600,
+    time_limit=660,
+    ignore_result=True,
+)
 def grade_submission(submission_id: int) -> None:
     services_code.submission_grade(submission_id=submission_id)
 

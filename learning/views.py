@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,9 +12,9 @@ from rest_framework.views import APIView
 from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.pictures import PictureApi, PictureFormatInputSerializer, picture_response, picture_responses
 from common.serializers import error_responses
-from executor.models import CodeRun, RunState
+from executor.choices import RunState
 from learning import pictures, selectors, services, services_code
-from learning.models import LearningPath
+from learning.models import LearningPath, Module
 from learning.review import selectors as review_selectors
 from learning.sandbox import sandbox_require
 from learning.serializers import (
@@ -35,6 +37,9 @@ from learning.serializers import (
     RateInputSerializer,
     TestCaseOutputSerializer,
 )
+
+if TYPE_CHECKING:
+    from executor.models import CodeRun
 
 
 class PublicApi(APIView):
@@ -91,9 +96,10 @@ class LearningPathGraphApi(PictureApi):
         path = selectors.learning_path_get(path_id=path_id)
         status_map = selectors.module_statuses(user=request.user, learning_path=path)
         return picture_response(
-            lambda: pictures.path_svg(path, status_map), lambda: pictures.path_mermaid(path, status_map),
+            lambda: pictures.path_svg(path, status_map),
+            lambda: pictures.path_mermaid(path, status_map),
             query.validated_data["format"],
-        )  # fmt: skip
+        )
 
 
 class LearningPathRateApi(APIView):
@@ -134,7 +140,7 @@ class ModuleDetailApi(PublicApi):
 class UserModuleProgressApi(APIView):
     """The SPA's single-object progress endpoint: `?module=<id>` selects the current user's row."""
 
-    def _module(self, request: Request):  # type: ignore[no-untyped-def]
+    def _module(self, request: Request) -> Module:
         query = ProgressQueryInputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return selectors.module_get(module_id=query.validated_data["module"])
@@ -189,12 +195,13 @@ class ProgressListApi(APIView):
 class ProgressChartApi(PictureApi):
     @extend_schema(
         responses=picture_responses(
-            401, mermaid=False,
+            401,
+            mermaid=False,
             description="The caller's last 4 weeks (minutes and modules completed a day) and mastery per path (SVG).",
         ),
         operation_id="progress_chart_svg",
         tags=["learning"],
-    )  # fmt: skip
+    )
     def get(self, request: Request) -> HttpResponse:
         today = timezone.now().date()
         days = selectors.activity_days(user=request.user, today=today, days=28)
@@ -269,10 +276,13 @@ class QuizAttemptDetailApi(APIView):
 # --- Code execution ---------------------------------------------------------------------------------------------------
 
 
-def _run_response(run: CodeRun) -> Response:
+def _run_response(run: "CodeRun") -> Response:
     if run.state != RunState.FINISHED:
-        body = {"submission_id": run.pk, "status": run.state,
-                "detail": f"Still {run.state}; poll /api/learning/code/execute/{run.pk}/."}  # fmt: skip
+        body = {
+            "submission_id": run.pk,
+            "status": run.state,
+            "detail": f"Still {run.state}; poll /api/learning/code/execute/{run.pk}/.",
+        }
         return Response(body, status=status.HTTP_202_ACCEPTED)
     return Response(services_code.execution_payload(run))
 
@@ -280,9 +290,13 @@ def _run_response(run: CodeRun) -> Response:
 def _execute(request: Request, v: dict) -> Response:
     sandbox_require()
     run = services_code.code_execute(
-        user=request.user, code=v["code"], language=v["language"], stdin=v["stdin"], timeout=v.get("timeout"),
+        user=request.user,
+        code=v["code"],
+        language=v["language"],
+        stdin=v["stdin"],
+        timeout=v.get("timeout"),
         memory_mb=v.get("memory_limit"),
-    )  # fmt: skip
+    )
     return _run_response(run)
 
 
@@ -291,10 +305,13 @@ class CodeExecuteApi(APIView):
 
     @extend_schema(
         request=CodeExecuteInputSerializer,
-        responses={200: CodeExecuteOutputSerializer, 202: CodeRunPendingOutputSerializer,
-                   **error_responses(400, 401, 429, 503)},
+        responses={
+            200: CodeExecuteOutputSerializer,
+            202: CodeRunPendingOutputSerializer,
+            **error_responses(400, 401, 429, 503),
+        },
         tags=["code"],
-    )  # fmt: skip
+    )
     def post(self, request: Request) -> Response:
         data = CodeExecuteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -316,10 +333,14 @@ class JacExecuteApi(APIView):
 
     @extend_schema(
         request=JacExecuteInputSerializer,
-        responses={200: CodeExecuteOutputSerializer, 201: CodeSubmissionOutputSerializer,
-                   202: CodeRunPendingOutputSerializer, **error_responses(400, 401, 429, 503)},
+        responses={
+            200: CodeExecuteOutputSerializer,
+            201: CodeSubmissionOutputSerializer,
+            202: CodeRunPendingOutputSerializer,
+            **error_responses(400, 401, 429, 503),
+        },
         tags=["code"],
-    )  # fmt: skip
+    )
     def post(self, request: Request) -> Response:
         data = JacExecuteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -37,15 +39,15 @@ class ResourceAdmin(admin.ModelAdmin):
     exclude = ["search_vector"]
     actions = ["activate", "deactivate", "rebuild_vocabulary"]
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: Resource, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         services.search_terms_add(resource=obj)
 
-    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+    def delete_model(self, request: HttpRequest, obj: Resource) -> None:
         super().delete_model(request, obj)
         catalogue_changed()
 
-    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
         super().delete_queryset(request, queryset)
         catalogue_changed()
 

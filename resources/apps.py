@@ -6,6 +6,9 @@ class ResourcesConfig(AppConfig):
     verbose_name = "Resources"
 
     def ready(self) -> None:
+        # Every process registers the Celery tasks the job engine dispatches by name (common.jobs.dispatch).
+        import resources.recommend.tasks
+        import resources.tasks  # noqa: F401
         from common.history import register_history_provider
         from common.seeding import Seeder, register_seeder
         from resources import history, hybrid, services

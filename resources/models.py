@@ -6,6 +6,8 @@ writes the row. The PostgreSQL-only indexes (GIN on the vector and the JSON list
 search vocabulary) are created by migration 0002 on PostgreSQL only.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
@@ -35,7 +37,7 @@ class PostgresOnly(models.Func):
     template = "%(expressions)s"
     arity = 1
 
-    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
         if connection.vendor != "postgresql":
             return "NULL", []
         return super().as_sql(compiler, connection, **extra_context)

@@ -200,7 +200,7 @@ class SearchHead(Func):
     def __init__(self) -> None:
         super().__init__(F("title"), F("tags"))
 
-    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
         title, tags = (compiler.compile(expression) for expression in self.get_source_expressions())
         sql = f"to_tsvector('{SEARCH_CONFIG}'::regconfig, ({title[0]})::text || ' ' || ({tags[0]})::text)"
         return sql, [*title[1], *tags[1]]

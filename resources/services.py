@@ -16,7 +16,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common import jobs as common_jobs
-from resources import tasks
 from resources.models import (
     Origin,
     Resource,
@@ -229,13 +228,19 @@ def scrape_job_run(*, job_id: int, max_items_per_source: int | None = None) -> S
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         common_jobs.fail(
-            job.job_id, error=error,
+            job.job_id,
+            error=error,
             change=common_jobs.Change(
                 ScrapeJob.objects.filter(pk=job_id, status=ScrapeStatus.RUNNING),
-                {**_counts(stats), "status": ScrapeStatus.FAILED, "error": error[:2000], "finished_at": timezone.now(),
-                 "current_source": ""},
+                {
+                    **_counts(stats),
+                    "status": ScrapeStatus.FAILED,
+                    "error": error[:2000],
+                    "finished_at": timezone.now(),
+                    "current_source": "",
+                },
             ),
-        )  # fmt: skip
+        )
         raise
     common_jobs.finish(
         job.job_id,
@@ -244,7 +249,7 @@ def scrape_job_run(*, job_id: int, max_items_per_source: int | None = None) -> S
             ScrapeJob.objects.filter(pk=job_id, status=ScrapeStatus.RUNNING),
             {**_counts(stats), "status": ScrapeStatus.SUCCEEDED, "finished_at": timezone.now(), "current_source": ""},
         ),
-    )  # fmt: skip
+    )
     job.refresh_from_db()
     return job
 
@@ -271,16 +276,19 @@ def scrape_jobs_reap(*, now: Any = None) -> int:
     reaped = 0
     for status, condition, reason in stale:
         reaped += common_jobs.reap(
-            SCRAPE_JOB_KIND, stale=ScrapeJob.objects.filter(condition, status=status),
-            values={"status": ScrapeStatus.FAILED, "error": reason, "finished_at": now}, error=reason, now=now,
-        )  # fmt: skip
+            SCRAPE_JOB_KIND,
+            stale=ScrapeJob.objects.filter(condition, status=status),
+            values={"status": ScrapeStatus.FAILED, "error": reason, "finished_at": now},
+            error=reason,
+            now=now,
+        )
     if reaped:
         logger.warning("Reaped %s stuck scrape jobs", reaped)
     return reaped
 
 
 def _enqueue_scrape(job_id: int) -> None:
-    tasks.scrape_job_run.delay(job_id)
+    common_jobs.dispatch(SCRAPE_JOB_KIND, job_id)
 
 
 def scrape_job_create(*, requested_by: User | None, sources: list[dict[str, str]] | None = None) -> ScrapeJob:
@@ -292,9 +300,13 @@ def scrape_job_create(*, requested_by: User | None, sources: list[dict[str, str]
             requested_by=requested_by, sources=[dict(s) for s in sources], sources_total=len(sources)
         )
         common_jobs.submit_for(
-            job, SCRAPE_JOB_KIND, owner=requested_by, title=f"Scrape {len(sources)} source(s)",
-            input_data={"scrape_job_id": job.pk, "sources": [s["url"] for s in sources][:20]}, estimated_duration=60.0,
-        )  # fmt: skip
+            job,
+            SCRAPE_JOB_KIND,
+            owner=requested_by,
+            title=f"Scrape {len(sources)} source(s)",
+            input_data={"scrape_job_id": job.pk, "sources": [s["url"] for s in sources][:20]},
+            estimated_duration=60.0,
+        )
         # robust: in eager mode (no broker) the job runs right here; its failure is on the job row, not a 500.
         transaction.on_commit(partial(_enqueue_scrape, job.pk), robust=True)
     job.refresh_from_db()

@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
+from resources import services
+
 
 @shared_task(
     name="resources.scrape_job_run",
@@ -12,13 +14,9 @@ from django.conf import settings
 )
 def scrape_job_run(job_id: int) -> None:
     """Run scrape job `job_id`; returns quietly when the job is gone or already claimed by another worker."""
-    from resources import services  # imported here: services enqueues this task
-
     services.scrape_job_run(job_id=job_id)
 
 
 @shared_task(name="resources.reap_scrape_jobs", ignore_result=True)
 def reap_scrape_jobs() -> int:
-    from resources import services
-
     return services.scrape_jobs_reap()

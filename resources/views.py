@@ -10,7 +10,7 @@ from common.choices import Difficulty, LearningStyle, MediaType
 from common.pagination import PAGINATION_PARAMETERS, HeaderLimitOffsetPagination, paginate
 from common.serializers import error_responses
 from resources import selectors, services
-from resources.models import InteractionType
+from resources.models import InteractionType, Resource
 from resources.results import EXACT_TOTAL_UP_TO
 from resources.selectors import SORTS
 from resources.serializers import (
@@ -101,7 +101,7 @@ class ResourceSearchApi(PublicApi):
         return response
 
 
-def _detail(request: Request, resource_id: int, resource=None) -> Response:  # type: ignore[no-untyped-def]
+def _detail(request: Request, resource_id: int, resource: Resource | None = None) -> Response:
     resource = resource or selectors.resource_get(resource_id=resource_id)
     interactions = selectors.interactions_of(user=request.user, resource=resource)
     return Response(ResourceDetailOutputSerializer(resource, context={"interactions": interactions}).data)

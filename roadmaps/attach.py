@@ -338,10 +338,13 @@ def catalogue_fallback_steps(
     for tag, members in groups.items():
         ranks = [DIFFICULTY_RANK.get(r["difficulty"] or "beginner", 0) for r in members]
         level = round(sum(ranks) / len(ranks))
-        result.append({
-            "tag": tag, "difficulty": next(k for k, v in DIFFICULTY_RANK.items() if v == level),
-            "resource_ids": [r["id"] for r in members[:PER_STEP]],
-            "minutes": sum(r["duration_minutes"] or 60 for r in members[:PER_STEP]),
-        })  # fmt: skip
+        result.append(
+            {
+                "tag": tag,
+                "difficulty": next(k for k, v in DIFFICULTY_RANK.items() if v == level),
+                "resource_ids": [r["id"] for r in members[:PER_STEP]],
+                "minutes": sum(r["duration_minutes"] or 60 for r in members[:PER_STEP]),
+            }
+        )
     result.sort(key=lambda g: (DIFFICULTY_RANK[g["difficulty"]], -len(g["resource_ids"]), g["tag"]))
     return result[:6]

@@ -14,10 +14,14 @@ def version() -> str:
 
 def docs() -> list[Doc]:
     return [
-        Doc(id=t.slug, title=t.title, text=" ".join([*t.aliases, *t.tags, t.description, *t.outcomes]),
-            meta={"area": t.area, "project": t.project})
+        Doc(
+            id=t.slug,
+            title=t.title,
+            text=" ".join([*t.aliases, *t.tags, t.description, *t.outcomes]),
+            meta={"area": t.area, "project": t.project},
+        )
         for t in graph().topics.values()
-    ]  # fmt: skip
+    ]
 
 
 def register() -> None:

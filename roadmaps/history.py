@@ -1,11 +1,14 @@
 """This app's part of a user's learning history (see common.history)."""
 
+from typing import Any
+
 from django.db.models import CharField, F, FloatField, QuerySet, Value
 
 from roadmaps.models import Roadmap
+from users.models import User
 
 
-def roadmap_history(user) -> QuerySet:  # type: ignore[no-untyped-def]
+def roadmap_history(user: User) -> QuerySet[Any, Any]:
     return Roadmap.objects.filter(user=user).values(
         h_kind=Value("roadmap", output_field=CharField()),
         h_id=F("id"),

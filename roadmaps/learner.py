@@ -60,10 +60,13 @@ def learner_known_topics(*, user: User, named: list[str] | tuple[str, ...] = ())
     unresolved = tuple(n for n in named if not resolve_topics([n], g))
     return Evidence(
         known=frozenset(from_modules | from_steps | from_names),
-        sources={"modules": sorted(m for m in modules if m in mapping), "roadmap_steps": sorted(from_steps),
-                 "named": sorted(from_names)},
+        sources={
+            "modules": sorted(m for m in modules if m in mapping),
+            "roadmap_steps": sorted(from_steps),
+            "named": sorted(from_names),
+        },
         unresolved=unresolved,
-    )  # fmt: skip
+    )
 
 
 def _module_fits(module: str, languages: set[str]) -> bool:
@@ -99,12 +102,18 @@ def lessons_for(steps: list[PlannedStep]) -> dict[str, list[dict[str, Any]]]:
             row = found.get(slug)
             if row is None:
                 continue
-            links.append({
-                "type": "module", "module_id": row["id"], "learning_path_id": row["learning_path_id"],
-                "title": row["title"], "learning_path": row["learning_path"], "minutes": row["minutes"],
-                "url": f"/learning/{row['learning_path_id']}/module/{row['id']}",
-                "api": f"/api/learning/modules/{row['id']}/",
-            })  # fmt: skip
+            links.append(
+                {
+                    "type": "module",
+                    "module_id": row["id"],
+                    "learning_path_id": row["learning_path_id"],
+                    "title": row["title"],
+                    "learning_path": row["learning_path"],
+                    "minutes": row["minutes"],
+                    "url": f"/learning/{row['learning_path_id']}/module/{row['id']}",
+                    "api": f"/api/learning/modules/{row['id']}/",
+                }
+            )
         if links:
             lessons[key] = links[:LESSONS_PER_STEP] if not key.startswith("crash-course") else links[:4]
     return lessons

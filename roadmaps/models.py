@@ -75,8 +75,9 @@ class RoadmapStep(models.Model):
     covers = models.JSONField(default=list, blank=True, help_text="A crash course: the topic slugs it condenses.")
     lessons = models.JSONField(default=list, blank=True, help_text="Our own modules that teach the step, first.")
     status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
-    rating = models.PositiveSmallIntegerField(null=True, blank=True,
-                                              validators=[MinValueValidator(1), MaxValueValidator(5)])  # fmt: skip
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -35,12 +35,17 @@ def _graph(roadmap: Roadmap) -> tuple[list[svg.Node], list[svg.Edge]]:
     ids = {s.pk for s in steps}
     nodes = [
         svg.Node(
-            id=f"step:{s.pk}", label=s.title, done=s.status == StepStatus.COMPLETED,
+            id=f"step:{s.pk}",
+            label=s.title,
+            done=s.status == StepStatus.COMPLETED,
             kind="project" if s.is_project else ("in_progress" if s.status == StepStatus.IN_PROGRESS else "step"),
-            tip=_tip(s), column=s.week, order=(s.order_index,), badge=f"{s.estimated_hours}h",
+            tip=_tip(s),
+            column=s.week,
+            order=(s.order_index,),
+            badge=f"{s.estimated_hours}h",
         )
         for s in steps
-    ]  # fmt: skip
+    ]
     edges = [
         svg.Edge(f"step:{p}", f"step:{s.pk}", "prerequisite")
         for s in steps

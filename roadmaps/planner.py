@@ -265,10 +265,13 @@ def _suggestions(g: TopicGraph, text: str) -> list[str]:
 def _area_core(g: TopicGraph, area: str) -> list[str]:
     """The entry topics of an area that most of it builds on (e.g. Machine Learning Fundamentals)."""
     roots = [
-        t.slug for t in g.topics.values()
-        if t.area == area and not t.optional and not t.project
+        t.slug
+        for t in g.topics.values()
+        if t.area == area
+        and not t.optional
+        and not t.project
         and not any(g.topics[p].area == area for p in t.prerequisites)
-    ]  # fmt: skip
+    ]
     reach = {r: sum(1 for t in g.topics.values() if t.area == area and r in g.closure([t.slug])) for r in roots}
     ranked = sorted(roots, key=lambda r: (-reach[r], g.depth[r], r))
     return [r for r in ranked[:2] if r == ranked[0] or reach[r] >= max(3, reach[ranked[0]] // 2)]
@@ -467,12 +470,24 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         if not sharing:
             raise UnknownConcept(concept, unknown_terms=unknown, suggestions=_suggestions(g, " ".join(known_keys)))
         top = sharing[0].topic.slug
-        return Goals({m.topic.slug: m.score for m in sharing[:2]}, [top], "similar",
-                     [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
+        return Goals(
+            {m.topic.slug: m.score for m in sharing[:2]},
+            [top],
+            "similar",
+            [m.topic.slug for m in matches],
+            unknown,
+            keys,
+        )
     sharing = [m for m in matches if m.score >= 0.1 and _shares_key(m.topic, keys)] if keys else []
     if sharing:  # "leetcode prep for coding interviews": the topic that names a key term, not one that says "coding"
-        return Goals({m.topic.slug: m.score for m in sharing[:2]}, [sharing[0].topic.slug], "similar",
-                     [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
+        return Goals(
+            {m.topic.slug: m.score for m in sharing[:2]},
+            [sharing[0].topic.slug],
+            "similar",
+            [m.topic.slug for m in matches],
+            unknown,
+            keys,
+        )
     words = [w for w in core_text.split() if len(w) > 2]
 
     def covers(topic: Topic) -> bool:
@@ -483,8 +498,14 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
     similar = [m for m in matches if m.score >= 0.15 and covers(m.topic)][:3]
     if not similar:
         raise UnknownConcept(concept, suggestions=_suggestions(g, core_text))
-    return Goals({m.topic.slug: m.score for m in similar}, [similar[0].topic.slug], "similar",
-                 [m.topic.slug for m in matches], unknown, keys)  # fmt: skip
+    return Goals(
+        {m.topic.slug: m.score for m in similar},
+        [similar[0].topic.slug],
+        "similar",
+        [m.topic.slug for m in matches],
+        unknown,
+        keys,
+    )
 
 
 # A concept that says its learner already programs ("kubernetes for developers", "rust for python programmers").
@@ -519,9 +540,10 @@ def assumed_known(goals: dict[str, float], level: str | None, g: TopicGraph) -> 
         return set()
     areas = {g.topics[s].area for s in goals}
     return {
-        slug for slug, topic in g.topics.items()
+        slug
+        for slug, topic in g.topics.items()
         if topic.area not in areas and DIFFICULTY_RANK[topic.difficulty] < rank and slug not in goals
-    }  # fmt: skip
+    }
 
 
 def resolve_topics(names: list[str] | tuple[str, ...], g: TopicGraph | None = None) -> set[str]:
@@ -558,8 +580,10 @@ def _closure(g: TopicGraph, slugs: list[str], known: set[str]) -> set[str]:
 
 def _min_hours(g: TopicGraph, slugs: set[str]) -> int:
     # A project can shrink a little further (a smaller version of it) before the goal's topics do.
-    return sum(max(1, math.ceil(g.topics[s].base_hours * (PROJECT_MIN_SCALE if g.topics[s].project else MIN_SCALE)))
-               for s in slugs)  # fmt: skip
+    return sum(
+        max(1, math.ceil(g.topics[s].base_hours * (PROJECT_MIN_SCALE if g.topics[s].project else MIN_SCALE)))
+        for s in slugs
+    )
 
 
 def _crash_min(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
@@ -711,8 +735,10 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         factor = min(MAX_SCALE, room / base_steps) if base_steps else 1.0
     else:
         factor = min(MAX_SCALE, max(MIN_SCALE, room / base_steps)) if base_steps else 1.0
-    hours = {s: max(1, min(round(g.topics[s].base_hours * factor), round(g.topics[s].base_hours * MAX_SCALE)))
-             for s in ordered}  # fmt: skip
+    hours = {
+        s: max(1, min(round(g.topics[s].base_hours * factor), round(g.topics[s].base_hours * MAX_SCALE)))
+        for s in ordered
+    }
     if factor > 1:
         # Spare hours go to the goal first (more Docker, not more Linux), then to the rest, one hour at a time.
         hours = {s: g.topics[s].base_hours for s in ordered}
@@ -740,7 +766,10 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     if too_small or label != ideal[0]:
         suggested = max(budget.weeks + 1, math.ceil(ideal_hours / budget.hours_per_week))
     return Fit(
-        steps=ordered, hours=hours, crash=crash_order, crash_hours=crash_hours,
+        steps=ordered,
+        hours=hours,
+        crash=crash_order,
+        crash_hours=crash_hours,
         metadata={
             "trimmed_topics": [g.topics[s].title for s in trimmed],
             "assumed_known": sorted(g.topics[s].title for s in known & g.closure(list(goals.relevance))),
@@ -753,7 +782,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
             "suggested_duration_weeks": suggested,
             "fit": label,
         },
-    )  # fmt: skip
+    )
 
 
 # --- weeks ----------------------------------------------------------------------------------------------------------
@@ -788,12 +817,25 @@ def _pack(steps: list[PlannedStep], budget: Budget, min_fragment: int) -> list[P
             key = step.key if len(chunks) == 1 else f"{step.key}#{index}"
             title = step.title if len(chunks) == 1 else f"{step.title} (part {index} of {len(chunks)})"
             prereqs = [renamed.get(p, p) for p in step.prerequisites] if index == 1 else [previous_key]
-            packed.append(PlannedStep(
-                key=key, title=title, description=step.description, difficulty=step.difficulty,
-                estimated_hours=chunk_hours, week=chunk_week, prerequisites=prereqs, tags=step.tags,
-                topic_slug=step.topic_slug, is_project=step.is_project, part=index, parts=len(chunks),
-                outcomes=step.outcomes, check=step.check, covers=step.covers,
-            ))  # fmt: skip
+            packed.append(
+                PlannedStep(
+                    key=key,
+                    title=title,
+                    description=step.description,
+                    difficulty=step.difficulty,
+                    estimated_hours=chunk_hours,
+                    week=chunk_week,
+                    prerequisites=prereqs,
+                    tags=step.tags,
+                    topic_slug=step.topic_slug,
+                    is_project=step.is_project,
+                    part=index,
+                    parts=len(chunks),
+                    outcomes=step.outcomes,
+                    check=step.check,
+                    covers=step.covers,
+                )
+            )
             previous_key = key
         if len(chunks) > 1:
             renamed[step.key] = previous_key  # later steps depend on the whole topic: its last part
@@ -839,9 +881,13 @@ def _crash_step(g: TopicGraph, slugs: list[str], hours: int, focus: set[str] = f
             f"of about {_total(g, slugs)} h: learn just enough of each to follow the next steps, and come back to "
             "the one you need when a later step gets hard."
         ),
-        difficulty=hardest, estimated_hours=hours, tags=sorted({g.topics[s].area for s in slugs}),
-        outcomes=outcomes, check=checks[0] if checks else "", covers=list(slugs),
-    )  # fmt: skip
+        difficulty=hardest,
+        estimated_hours=hours,
+        tags=sorted({g.topics[s].area for s in slugs}),
+        outcomes=outcomes,
+        check=checks[0] if checks else "",
+        covers=list(slugs),
+    )
 
 
 def _level_assumption(
@@ -912,11 +958,21 @@ def plan_roadmap(
         prereqs = [p for p in topic.prerequisites if p in present]
         if steps and steps[0].key == CRASH_KEY and any(p in crash_set for p in g.closure([slug]) - {slug}):
             prereqs.insert(0, CRASH_KEY)
-        steps.append(PlannedStep(
-            key=slug, title=topic.title, description=topic.description, difficulty=topic.difficulty,
-            estimated_hours=fit.hours[slug], prerequisites=prereqs, tags=list(topic.tags), topic_slug=slug,
-            is_project=topic.project, outcomes=list(topic.outcomes), check=topic.check,
-        ))  # fmt: skip
+        steps.append(
+            PlannedStep(
+                key=slug,
+                title=topic.title,
+                description=topic.description,
+                difficulty=topic.difficulty,
+                estimated_hours=fit.hours[slug],
+                prerequisites=prereqs,
+                tags=list(topic.tags),
+                topic_slug=slug,
+                is_project=topic.project,
+                outcomes=list(topic.outcomes),
+                check=topic.check,
+            )
+        )
     steps = pack_weeks(steps, budget)
     meta = fit.metadata
     goal_titles = meta["goal_topics"]

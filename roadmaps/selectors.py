@@ -6,6 +6,7 @@ from uuid import UUID
 from django.db.models import Count, Max, Prefetch, QuerySet, Subquery
 
 from common.errors import NotFound
+from roadmaps import topics as topic_graph
 from roadmaps.models import Roadmap, RoadmapStatus, RoadmapStep, StepResource, StepStatus
 from users.models import User
 
@@ -103,4 +104,20 @@ def learner_roadmaps(*, user: User, limit: int = 5) -> list[dict[str, Any]]:
                 },
             }
         )
+    return out
+
+
+def topic_interests(declared: list[str]) -> list[tuple[str, str] | None]:
+    """Per declared interest, `(label, text)` when it is a topic-graph id or name: that topic's title (the label; a
+    name stays as typed) with its aliases, tags and description (the text); None for anything else."""
+    graph = topic_graph.graph()
+    out: list[tuple[str, str] | None] = []
+    for item in declared:
+        slug = graph.names.get(topic_graph.normalise(item))
+        topic = graph.topics.get(slug) if slug else None
+        if topic is None:
+            out.append(None)
+        else:
+            label = topic.title if item.strip().lower() == slug else item  # an id reads as its topic's title
+            out.append((label, ". ".join([topic.title, *topic.aliases, *topic.tags, topic.description])))
     return out

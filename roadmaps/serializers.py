@@ -22,9 +22,11 @@ class StepResourceOutputSerializer(ResourceOutputSerializer):
     def to_representation(self, link: Any) -> dict[str, Any]:
         data = dict(ResourceOutputSerializer(link.resource).data)
         data.update(
-            is_recommended=link.is_recommended, order_index=link.order_index,
-            recommendation_score=link.recommendation_score, recommendation_reason=link.recommendation_reason,
-        )  # fmt: skip
+            is_recommended=link.is_recommended,
+            order_index=link.order_index,
+            recommendation_score=link.recommendation_score,
+            recommendation_reason=link.recommendation_reason,
+        )
         return data
 
 
@@ -97,9 +99,13 @@ class RecommendationOutputSerializer(ResourceOutputSerializer):
     def to_representation(self, pair: Any) -> dict[str, Any]:
         step, link = pair
         data = dict(ResourceOutputSerializer(link.resource).data)
-        return {"step_id": step.pk, "step_title": step.title, **data,
-                "recommendation_score": link.recommendation_score,
-                "recommendation_reason": link.recommendation_reason}  # fmt: skip
+        return {
+            "step_id": step.pk,
+            "step_title": step.title,
+            **data,
+            "recommendation_score": link.recommendation_score,
+            "recommendation_reason": link.recommendation_reason,
+        }
 
 
 class RoadmapGenerateOutputSerializer(serializers.Serializer):
@@ -138,23 +144,28 @@ class RoadmapProgressOutputSerializer(serializers.Serializer):
 class RoadmapPreferencesInputSerializer(serializers.Serializer):
     hours_per_week = serializers.IntegerField(min_value=1, max_value=40, required=False, allow_null=True)
     difficulty = serializers.ChoiceField(
-        choices=Difficulty.choices, required=False, allow_null=True,
+        choices=Difficulty.choices,
+        required=False,
+        allow_null=True,
         help_text="Your level. When neither this, `level`, your stored preferences nor your profile give one, the "
         "planner assumes a beginner and says so in generation_metadata.assumptions: set it (intermediate skips "
         "easier topics outside the goal's area) or list what you know in `known_topics`.",
-    )  # fmt: skip
+    )
     level = serializers.ChoiceField(
         choices=Difficulty.choices, required=False, allow_null=True, help_text="Alias of `difficulty`."
     )
     known_topics = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, max_length=50,
-        help_text="Topics you already know, by id or name (\"python-basics\", \"Git\", \"SQL\"): they and their "
+        child=serializers.CharField(max_length=100),
+        required=False,
+        max_length=50,
+        help_text='Topics you already know, by id or name ("python-basics", "Git", "SQL"): they and their '
         "prerequisites are not taught. Completed modules and paths, passed quizzes and completed roadmap steps are "
         "taken into account without being listed. Names we do not know are returned in "
         "generation_metadata.unresolved_known_topics.",
-    )  # fmt: skip
-    media_types = serializers.ListField(child=serializers.ChoiceField(choices=MediaType.choices), required=False,
-                                        max_length=len(MediaType.choices))  # fmt: skip
+    )
+    media_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=MediaType.choices), required=False, max_length=len(MediaType.choices)
+    )
     learning_style = serializers.ChoiceField(choices=LearningStyle.choices, required=False, allow_null=True)
 
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from common import jobs, throttling
 from common.errors import Conflict, NotFound, RateLimited, Unavailable
-from roadmaps import tasks
 from roadmaps.attach import Preferences, pick_resources
 from roadmaps.generation import generate_plan, unknown_message
 from roadmaps.learner import Evidence, learner_known_topics, lessons_for
@@ -38,15 +37,23 @@ def roadmap_request(*, user: User, concept: str, duration_weeks: int, preference
         raise RateLimited("Too many roadmaps generated; try again later.", wait=state.retry_after)
     hours = int(preferences.get("hours_per_week") or DEFAULT_HOURS_PER_WEEK)
     roadmap = Roadmap.objects.create(
-        user=user, title=f"{concept.strip()[:150]} roadmap", concept=concept.strip(), duration_weeks=duration_weeks,
-        hours_per_week=hours, preferences=preferences, status=RoadmapStatus.GENERATING,
-    )  # fmt: skip
+        user=user,
+        title=f"{concept.strip()[:150]} roadmap",
+        concept=concept.strip(),
+        duration_weeks=duration_weeks,
+        hours_per_week=hours,
+        preferences=preferences,
+        status=RoadmapStatus.GENERATING,
+    )
     jobs.submit_for(
-        roadmap, JOB_KIND, owner=user, title=f"Generate a roadmap for “{concept.strip()[:120]}”",
+        roadmap,
+        JOB_KIND,
+        owner=user,
+        title=f"Generate a roadmap for “{concept.strip()[:120]}”",
         input_data={"roadmap_id": roadmap.pk, "concept": concept.strip()[:200], "duration_weeks": duration_weeks},
         estimated_duration=5.0,
-    )  # fmt: skip
-    transaction.on_commit(lambda: tasks.generate_roadmap.delay(roadmap.pk))
+    )
+    transaction.on_commit(lambda: jobs.dispatch(JOB_KIND, roadmap.pk))
     return roadmap
 
 
@@ -64,14 +71,15 @@ def _preferences(roadmap: Roadmap) -> tuple[Preferences, Evidence]:
     evidence = learner_known_topics(user=user, named=tuple(request.get("known_topics") or ()))
     prefs = Preferences(
         media_types=tuple(request.get("media_types") or (stored.preferred_media_types if stored else []) or ()),
-        learning_style=request.get("learning_style") or (stored and stored.preferred_learning_style)
+        learning_style=request.get("learning_style")
+        or (stored and stored.preferred_learning_style)
         or user.learning_style,
         difficulty=level or None,
         avoid_tags=tuple(stored.avoid_tags if stored else ()),
         max_duration=stored.max_duration_minutes if stored else None,
         known_topics=evidence.known,
         level_source=source if level else "",
-    )  # fmt: skip
+    )
     return prefs, evidence
 
 
@@ -92,15 +100,26 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
     except UnknownConcept as exc:
         # An honest "no match" is the planner working, not failing: the job completes and says so.
         jobs.finish(
-            job, output={"outcome": "no_match"},
-            change=jobs.Change(Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING), {
-                "status": RoadmapStatus.FAILED, "updated_at": timezone.now(), "error": unknown_message(exc),
-                "generation_metadata": {"provider": "offline", "model_used": "pathwise-planner-1",
-                                        "generated_at": timezone.now().isoformat(), "estimated_total_hours": None,
-                                        "outcome": "no_match", "unknown_terms": exc.unknown_terms,
-                                        "suggestions": exc.suggestions},
-            }),
-        )  # fmt: skip
+            job,
+            output={"outcome": "no_match"},
+            change=jobs.Change(
+                Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING),
+                {
+                    "status": RoadmapStatus.FAILED,
+                    "updated_at": timezone.now(),
+                    "error": unknown_message(exc),
+                    "generation_metadata": {
+                        "provider": "offline",
+                        "model_used": "pathwise-planner-1",
+                        "generated_at": timezone.now().isoformat(),
+                        "estimated_total_hours": None,
+                        "outcome": "no_match",
+                        "unknown_terms": exc.unknown_terms,
+                        "suggestions": exc.suggestions,
+                    },
+                },
+            ),
+        )
         _wake_unlinked(roadmap.pk, job)
         return Roadmap.objects.get(pk=roadmap.pk)
     plan = generated.plan
@@ -112,25 +131,44 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
         ids: dict[str, int] = {}
         for step in plan.steps:
             row = RoadmapStep.objects.create(
-                roadmap=locked, title=step.title[:255], description=step.description, order_index=step.order_index,
-                week=step.week, estimated_hours=step.estimated_hours, difficulty=step.difficulty,
-                prerequisites=[ids[p] for p in step.prerequisites if p in ids], topic_slug=step.topic_slug,
-                is_project=step.is_project, outcomes=step.outcomes, done_when=step.check, covers=step.covers,
+                roadmap=locked,
+                title=step.title[:255],
+                description=step.description,
+                order_index=step.order_index,
+                week=step.week,
+                estimated_hours=step.estimated_hours,
+                difficulty=step.difficulty,
+                prerequisites=[ids[p] for p in step.prerequisites if p in ids],
+                topic_slug=step.topic_slug,
+                is_project=step.is_project,
+                outcomes=step.outcomes,
+                done_when=step.check,
+                covers=step.covers,
                 lessons=lessons.get(step.key, []),
-            )  # fmt: skip
+            )
             ids[step.key] = row.pk
             chosen = picks.get(step.key) or []
             links = [
-                StepResource(step=row, resource_id=pick.resource_id, order_index=i, recommendation_score=pick.score,
-                             recommendation_reason=pick.reason)
+                StepResource(
+                    step=row,
+                    resource_id=pick.resource_id,
+                    order_index=i,
+                    recommendation_score=pick.score,
+                    recommendation_reason=pick.reason,
+                )
                 for i, pick in enumerate(chosen)
-            ]  # fmt: skip
+            ]
             if not links and step.key in fallback:
                 links = [
-                    StepResource(step=row, resource_id=rid, order_index=i, recommendation_score=0.0,
-                                 recommendation_reason=f"closest catalogue match for “{locked.concept[:80]}”")
+                    StepResource(
+                        step=row,
+                        resource_id=rid,
+                        order_index=i,
+                        recommendation_score=0.0,
+                        recommendation_reason=f"closest catalogue match for “{locked.concept[:80]}”",
+                    )
                     for i, rid in enumerate(fallback[step.key])
-                ]  # fmt: skip
+                ]
             StepResource.objects.bulk_create(links)
         locked.title = plan.title[:255]
         locked.description = plan.description
@@ -147,12 +185,13 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
         fields = ["title", "description", "status", "generation_metadata", "updated_at"]
         locked.updated_at = timezone.now()
         jobs.finish(
-            job, output={"outcome": "generated", "steps": len(plan.steps), "provider": generated.provider},
+            job,
+            output={"outcome": "generated", "steps": len(plan.steps), "provider": generated.provider},
             change=jobs.Change(
                 Roadmap.objects.filter(pk=roadmap.pk, status=RoadmapStatus.GENERATING),
                 {name: getattr(locked, name) for name in fields},
             ),
-        )  # fmt: skip
+        )
     _wake_unlinked(roadmap.pk, job)
     return locked
 
@@ -167,12 +206,13 @@ def roadmap_mark_failed(*, roadmap_id: int, error: str) -> None:
     job = Roadmap.objects.filter(pk=roadmap_id).values_list("job_id", flat=True).first()
     job = job if job is not None else jobs.job_id_for(JOB_KIND, str(roadmap_id))
     jobs.fail(
-        job, error=error,
+        job,
+        error=error,
         change=jobs.Change(
             Roadmap.objects.filter(pk=roadmap_id, status=RoadmapStatus.GENERATING),
             {"status": RoadmapStatus.FAILED, "error": error[:2000], "updated_at": timezone.now()},
         ),
-    )  # fmt: skip
+    )
     _wake_unlinked(roadmap_id, job)
 
 
@@ -185,10 +225,13 @@ def roadmaps_reap(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(seconds=settings.ROADMAP_REAP_AFTER_SECONDS)
     reason = "Generation did not finish in time (its worker stopped); please try again."
     reaped = jobs.reap(
-        JOB_KIND, stale=Roadmap.objects.filter(status=RoadmapStatus.GENERATING, updated_at__lt=cutoff),
-        values={"status": RoadmapStatus.FAILED, "error": reason, "updated_at": now}, error=reason, now=now,
+        JOB_KIND,
+        stale=Roadmap.objects.filter(status=RoadmapStatus.GENERATING, updated_at__lt=cutoff),
+        values={"status": RoadmapStatus.FAILED, "error": reason, "updated_at": now},
+        error=reason,
+        now=now,
         on_reaped=lambda pk: jobs.notify_key(f"roadmap:{pk}"),
-    )  # fmt: skip
+    )
     if reaped:
         logger.warning("Reaped %s stuck roadmap generations", reaped)
     return reaped

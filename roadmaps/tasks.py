@@ -8,16 +8,20 @@ import logging
 
 from celery import shared_task
 
+from roadmaps import services
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="roadmaps.generate", acks_late=True, reject_on_worker_lost=True,
-    soft_time_limit=240, time_limit=300, ignore_result=True,
-)  # fmt: skip
+    name="roadmaps.generate",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=240,
+    time_limit=300,
+    ignore_result=True,
+)
 def generate_roadmap(roadmap_id: int) -> None:
-    from roadmaps import services  # imported here: services enqueues this task
-
     try:
         services.roadmap_generate(roadmap_id=roadmap_id)
     except Exception as exc:
@@ -28,6 +32,4 @@ def generate_roadmap(roadmap_id: int) -> None:
 
 @shared_task(name="roadmaps.reap", ignore_result=True)
 def reap_roadmaps() -> int:
-    from roadmaps import services
-
     return services.roadmaps_reap()

@@ -29,20 +29,25 @@ def _generate_body(roadmap: Roadmap) -> dict:
         "roadmap": RoadmapOutputSerializer(roadmap).data,
         "recommendations": RecommendationOutputSerializer(selectors.recommendations(roadmap=roadmap), many=True).data,
         "generation_metadata": {
-            "provider": meta.get("provider"), "model_used": meta.get("model_used"),
-            "generated_at": meta.get("generated_at"), "estimated_total_hours": meta.get("estimated_total_hours"),
+            "provider": meta.get("provider"),
+            "model_used": meta.get("model_used"),
+            "generated_at": meta.get("generated_at"),
+            "estimated_total_hours": meta.get("estimated_total_hours"),
             **{k: v for k, v in meta.items() if k not in ("provider", "model_used", "generated_at")},
         },
-    }  # fmt: skip
+    }
 
 
 class RoadmapGenerateApi(APIView):
     @extend_schema(
         request=RoadmapGenerateInputSerializer,
-        responses={201: RoadmapGenerateOutputSerializer, 202: RoadmapGenerateOutputSerializer,
-                   **error_responses(400, 401, 429, 503)},
+        responses={
+            201: RoadmapGenerateOutputSerializer,
+            202: RoadmapGenerateOutputSerializer,
+            **error_responses(400, 401, 429, 503),
+        },
         tags=["roadmaps"],
-    )  # fmt: skip
+    )
     def post(self, request: Request) -> Response:
         data = RoadmapGenerateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

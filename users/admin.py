@@ -32,16 +32,38 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         ("Profile", {"fields": ["bio", "profile_image", "learning_style", "preferred_difficulty", "learning_pace"]}),
-        ("Statistics", {"fields": [
-            "total_modules_completed", "total_time_spent", "current_streak", "longest_streak", "total_points",
-            "level", "experience_level", "next_level_points",
-        ]}),
-        ("Settings", {"fields": [
-            "current_goal", "goal_deadline", "agent_interaction_level", "preferred_feedback_style", "dark_mode",
-            "notifications_enabled", "email_notifications", "push_notifications",
-        ]}),
+        (
+            "Statistics",
+            {
+                "fields": [
+                    "total_modules_completed",
+                    "total_time_spent",
+                    "current_streak",
+                    "longest_streak",
+                    "total_points",
+                    "level",
+                    "experience_level",
+                    "next_level_points",
+                ]
+            },
+        ),
+        (
+            "Settings",
+            {
+                "fields": [
+                    "current_goal",
+                    "goal_deadline",
+                    "agent_interaction_level",
+                    "preferred_feedback_style",
+                    "dark_mode",
+                    "notifications_enabled",
+                    "email_notifications",
+                    "push_notifications",
+                ]
+            },
+        ),
         ("Security", {"fields": ["token_version", "created_at", "updated_at"]}),
-    ]  # fmt: skip
+    ]
 
 
 @admin.register(Achievement)

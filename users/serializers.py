@@ -50,9 +50,10 @@ class UserStatsOutputSerializer(serializers.Serializer):
         source="extra_stats.reviews_due", default=0, help_text="Spaced-review items due now."
     )
     mastery_percentage = serializers.FloatField(
-        source="extra_stats.mastery_percentage", default=0.0,
+        source="extra_stats.mastery_percentage",
+        default=0.0,
         help_text="Mean recall probability now over the items the learner has reviewed, in percent.",
-    )  # fmt: skip
+    )
 
     def get_total_time_spent(self, user: User) -> str:
         return f"{user.total_time_spent} minutes"

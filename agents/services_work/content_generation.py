@@ -11,11 +11,8 @@ from common import jobs
 from common.errors import NotFound
 from common.llm import OFFLINE_LABEL, LLMError, Message, data_block, get_provider
 from learning import services_drafts
-from learning.models import (
-    Module,
-    QuestionType,
-    Quiz,
-)
+from learning.choices import QuestionType
+from learning.models import Module, Quiz
 from users.models import User
 
 logger = logging.getLogger(__name__)

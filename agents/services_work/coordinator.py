@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from common import jobs
-from learning.models import (
-    Module,
-    ProgressStatus,
-    UserModuleProgress,
-)
+from learning.choices import ProgressStatus
+from learning.models import Module, UserModuleProgress
 from learning.review import selectors as review_selectors
 from roadmaps.models import RoadmapStatus, RoadmapStep, StepStatus
 from users.models import User

@@ -8,7 +8,8 @@ from django.db import transaction
 
 from agents import evaluator
 from executor import services as executor_services
-from executor.models import CodeRun, RunState
+from executor.choices import RunState
+from executor.models import CodeRun
 from learning import services_code
 from learning.models import (
     CodeSubmission,

@@ -9,12 +9,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from common import jobs
-from learning.models import (
-    LearningPath,
-    Module,
-    ProgressStatus,
-    UserModuleProgress,
-)
+from learning.choices import ProgressStatus
+from learning.models import LearningPath, Module, UserModuleProgress
 from learning.review import selectors as review_selectors
 from users.models import DailyActivity, User
 

@@ -7,11 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Avg, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from learning import selectors as learning_selectors
-from learning.models import QuizAttempt, UserModuleProgress
 from users import services as user_services
 from users.models import DailyActivity, User
 
@@ -45,31 +44,39 @@ def public_snapshot() -> dict[str, Any]:
         .values_list("user_id", flat=True)
         .distinct()
     )
-    learners = list(User.objects.filter(pk__in=recent_ids).only("total_modules_completed", "current_streak",
-                                                                "last_activity_date"))  # fmt: skip
+    learners = list(
+        User.objects.filter(pk__in=recent_ids).only("total_modules_completed", "current_streak", "last_activity_date")
+    )
     total = _total_modules()
     done = [u.total_modules_completed for u in learners]
     streaks = [user_services.effective_streak(u) for u in learners]
     completion = [min(100.0, 100.0 * d / total) for d in done] if total else []
-    dashboard = {"type": "dashboard_update", "data": {
-        "progress_summary": {
-            "overall_progress": round(statistics.mean(completion), 1) if completion else 0.0,
-            "current_level": "All learners", "modules_completed": int(statistics.median(done)) if done else 0,
-            "total_modules": total, "streak_days": int(statistics.median(streaks)) if streaks else 0,
+    dashboard = {
+        "type": "dashboard_update",
+        "data": {
+            "progress_summary": {
+                "overall_progress": round(statistics.mean(completion), 1) if completion else 0.0,
+                "current_level": "All learners",
+                "modules_completed": int(statistics.median(done)) if done else 0,
+                "total_modules": total,
+                "streak_days": int(statistics.median(streaks)) if streaks else 0,
+            },
+            "insights": [PUBLIC_INSIGHT, f"{len(learners)} learners active in the last {WINDOW_DAYS} days."],
         },
-        "insights": [PUBLIC_INSIGHT, f"{len(learners)} learners active in the last {WINDOW_DAYS} days."],
-    }}  # fmt: skip
+    }
     active_today = DailyActivity.objects.filter(date=today, actions__gt=0)
-    attempts = QuizAttempt.objects.all()
-    week = attempts.filter(completed_at__gte=now - timedelta(days=7)).aggregate(p=Avg("percentage"))["p"]
-    before = attempts.filter(completed_at__gte=now - timedelta(days=14), completed_at__lt=now - timedelta(days=7))
-    metrics = {"type": "realtime_metrics", "metrics": {
-        "daily_activities": active_today.aggregate(n=Sum("actions"))["n"] or 0,
-        "average_score": round(float(week), 1) if week is not None else 0.0,
-        "performance_trend": _trend(week, before.aggregate(p=Avg("percentage"))["p"]),
-        "engagement_level": round(100.0 * active_today.count() / len(recent_ids), 1) if recent_ids else 0.0,
-        "last_updated": now.isoformat(),
-    }}  # fmt: skip
+    week = learning_selectors.attempts_mean_percentage(since=now - timedelta(days=7))
+    before = learning_selectors.attempts_mean_percentage(since=now - timedelta(days=14), before=now - timedelta(days=7))
+    metrics = {
+        "type": "realtime_metrics",
+        "metrics": {
+            "daily_activities": active_today.aggregate(n=Sum("actions"))["n"] or 0,
+            "average_score": round(float(week), 1) if week is not None else 0.0,
+            "performance_trend": _trend(week, before),
+            "engagement_level": round(100.0 * active_today.count() / len(recent_ids), 1) if recent_ids else 0.0,
+            "last_updated": now.isoformat(),
+        },
+    }
     return {"dashboard_update": dashboard, "realtime_metrics": metrics}
 
 
@@ -93,11 +100,10 @@ def personal_snapshot(*, user: User) -> dict[str, Any]:
     now = timezone.now()
     fresh = User.objects.get(pk=user.pk)
     total = _total_modules()
-    done = UserModuleProgress.objects.filter(user=user, status="completed").count()
-    attempts = QuizAttempt.objects.filter(user=user)
-    mean = attempts.aggregate(p=Avg("percentage"))["p"]
-    week = attempts.filter(completed_at__gte=now - timedelta(days=7)).aggregate(p=Avg("percentage"))["p"]
-    before = attempts.filter(completed_at__lt=now - timedelta(days=7)).aggregate(p=Avg("percentage"))["p"]
+    done = learning_selectors.modules_completed_count(user=user)
+    mean = learning_selectors.attempts_mean_percentage(user=user)
+    week = learning_selectors.attempts_mean_percentage(user=user, since=now - timedelta(days=7))
+    before = learning_selectors.attempts_mean_percentage(user=user, before=now - timedelta(days=7))
     days = DailyActivity.objects.filter(user=user, date__gt=now.date() - timedelta(days=7), actions__gt=0).count()
     today = DailyActivity.objects.filter(user=user, date=now.date()).first()
     level, _, _ = user_services.level_for_points(fresh.total_points)
@@ -105,18 +111,27 @@ def personal_snapshot(*, user: User) -> dict[str, Any]:
     if days:
         insights.append(f"Active on {days} of the last 7 days.")
     return {
-        "dashboard_update": {"type": "dashboard_update", "data": {
-            "progress_summary": {
-                "overall_progress": round(100.0 * done / total, 1) if total else 0.0, "current_level": f"Level {level}",
-                "modules_completed": done, "total_modules": total,
-                "streak_days": user_services.effective_streak(fresh),
+        "dashboard_update": {
+            "type": "dashboard_update",
+            "data": {
+                "progress_summary": {
+                    "overall_progress": round(100.0 * done / total, 1) if total else 0.0,
+                    "current_level": f"Level {level}",
+                    "modules_completed": done,
+                    "total_modules": total,
+                    "streak_days": user_services.effective_streak(fresh),
+                },
+                "insights": insights,
             },
-            "insights": insights,
-        }},
-        "realtime_metrics": {"type": "realtime_metrics", "metrics": {
-            "daily_activities": today.actions if today else 0,
-            "average_score": round(float(mean), 1) if mean is not None else 0.0,
-            "performance_trend": _trend(week, before), "engagement_level": round(100.0 * days / 7, 1),
-            "last_updated": now.isoformat(),
-        }},
-    }  # fmt: skip
+        },
+        "realtime_metrics": {
+            "type": "realtime_metrics",
+            "metrics": {
+                "daily_activities": today.actions if today else 0,
+                "average_score": round(float(mean), 1) if mean is not None else 0.0,
+                "performance_trend": _trend(week, before),
+                "engagement_level": round(100.0 * days / 7, 1),
+                "last_updated": now.isoformat(),
+            },
+        },
+    }

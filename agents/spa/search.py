@@ -15,12 +15,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from agents.models import SearchClick, SearchQueryLog
 from learning import selectors as learning_selectors
-from learning.models import Quiz, QuizPurpose
 from roadmaps.topics import graph as topic_graph
 from users.models import User
 
@@ -92,8 +91,7 @@ _cache_lock = threading.Lock()
 
 def _version() -> object:
     """Changes whenever a path, module or quiz changes (the topic graph is fixed per process)."""
-    quizzes = Quiz.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    return (learning_selectors.lessons_corpus_version(), quizzes["n"], quizzes["at"])
+    return (learning_selectors.lessons_corpus_version(), *learning_selectors.quizzes_signature())
 
 
 def _catalogue() -> list[Item]:
@@ -146,8 +144,7 @@ def _build_catalogue() -> list[Item]:
                 },
             )
         )
-    quizzes = Quiz.objects.filter(is_draft=False, purpose=QuizPurpose.ASSESSMENT).order_by("id")
-    for q in quizzes:
+    for q in learning_selectors.assessment_quizzes():
         items.append(
             Item(
                 "assessment",

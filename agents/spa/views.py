@@ -63,17 +63,21 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 
 
 @extend_schema(
-    parameters=[s.PopularInputSerializer], responses={200: _STRINGS, **error_responses(400)}, tags=SEARCH,
+    parameters=[s.PopularInputSerializer],
+    responses={200: _STRINGS, **error_responses(400)},
+    tags=SEARCH,
     description="Public: queries with results from ≥ 3 learners in 30 days, most searched first.",
-)  # fmt: skip
+)
 class SearchPopularApi(_LoggedQueriesApi):
     rank = staticmethod(search.popular)
 
 
 @extend_schema(
-    parameters=[s.PopularInputSerializer], responses={200: _STRINGS, **error_responses(400)}, tags=SEARCH,
+    parameters=[s.PopularInputSerializer],
+    responses={200: _STRINGS, **error_responses(400)},
+    tags=SEARCH,
     description="Public: the popular queries ranked by growth over the last 24 hours.",
-)  # fmt: skip
+)
 class SearchTrendingApi(_LoggedQueriesApi):
     rank = staticmethod(search.trending)
 

@@ -7,6 +7,7 @@
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from agents.tutor.composition import compose, render_passage, unknown
@@ -42,7 +43,7 @@ __all__ = [
     "tutor_index_reset",
     "tutor_retrieve",
     "tutor_search",
-]  # fmt: skip
+]
 
 _CITED = re.compile(r"\(module (\d+), section `#([^`]+)`\)")
 _CAUSE = re.compile(
@@ -68,11 +69,22 @@ def _section_by_id(doc_id: str) -> Section | None:
         if doc.id == doc_id:
             meta = doc.meta
             return Section(
-                doc_id=str(doc.id), module_id=meta["module_id"], module_title=meta["module_title"],
-                module_type=meta["module_type"], path_id=meta["path_id"], path_title=meta["path_title"],
-                path_slug=meta["path_slug"], anchor=meta["anchor"], heading=meta["heading"], body=meta["body"],
-                url=meta["url"], level=meta["level"], position=meta["position"], score=1.0, semantic=1.0,
-            )  # fmt: skip
+                doc_id=str(doc.id),
+                module_id=meta["module_id"],
+                module_title=meta["module_title"],
+                module_type=meta["module_type"],
+                path_id=meta["path_id"],
+                path_title=meta["path_title"],
+                path_slug=meta["path_slug"],
+                anchor=meta["anchor"],
+                heading=meta["heading"],
+                body=meta["body"],
+                url=meta["url"],
+                level=meta["level"],
+                position=meta["position"],
+                score=1.0,
+                semantic=1.0,
+            )
     return None
 
 
@@ -106,7 +118,7 @@ def _code_about(section: Section, shown: str, keys: set[str]) -> bool:
     return any(b.kind == "code" and b.text not in shown and keys & present(b.text) for b in blocks(section.body))
 
 
-def _example_section(previous: Section, shown: str, topic: str = "", related: list[Section] = ()) -> Section:  # type: ignore[assignment]
+def _example_section(previous: Section, shown: str, topic: str = "", related: Sequence[Section] = ()) -> Section:
     """The previous passage if it has a code block not shown yet; else another section about the same topic whose
     code uses the topic's words (another lesson may show `finally` in use); else the nearest section of its lesson
     with fresh code."""
@@ -154,17 +166,17 @@ def answer_sections(
     *,
     question: str,
     module_id: int | None = None,
-    history: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    history: Sequence[tuple[str, str]] = (),
 ) -> tuple[Turn, list[Section], bool]:
     """The turn resolved, the sections that answer it (best first) and whether they are about it."""
-    history = [(strip_takeover(q), a or "") for q, a in history]
+    turns = [(strip_takeover(q), a or "") for q, a in history]
     question = strip_takeover(question)
     index = lessons_index()
     vocab = vocabulary(index)
-    turn = resolve(vocab, question, history)
-    session = _session_modules(history)
+    turn = resolve(vocab, question, turns)
+    session = _session_modules(turns)
     if turn.intent in ("example", "why"):
-        previous = _previous_section(turn, history, module_id)
+        previous = _previous_section(turn, turns, module_id)
         if previous is not None:
             rest, _, _ = search_sections(turn.topic_question, module_id=module_id, session_modules=session)
             if turn.intent == "example":
@@ -186,7 +198,7 @@ def tutor_answer(
     *,
     question: str,
     module_id: int | None = None,
-    history: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    history: Sequence[tuple[str, str]] = (),
     profile: TutorProfile = DEFAULT_PROFILE,  # frozen, so a shared default is safe
 ) -> TutorAnswer:
     """The offline answer: the lesson's own words, the answer first, with deep-linked sources; or an honest
@@ -208,15 +220,33 @@ def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool,
         return unknown(profile, nearest[:3])
     if turn.intent == "example":
         lead = _example_lead(sections[0], turn.session_answers)
-        return compose(question=turn.topic_question, sections=sections, vocab=vocab, profile=profile,
-                       want_code=True, shown=turn.session_answers, lead_override=lead)  # fmt: skip
+        return compose(
+            question=turn.topic_question,
+            sections=sections,
+            vocab=vocab,
+            profile=profile,
+            want_code=True,
+            shown=turn.session_answers,
+            lead_override=lead,
+        )
     if turn.intent == "why":
         lead = _why_lead(sections[0], turn.session_answers)
-        return compose(question=turn.topic_question, sections=sections, vocab=vocab, profile=profile,
-                       shown=turn.session_answers, lead_override=lead)  # fmt: skip
+        return compose(
+            question=turn.topic_question,
+            sections=sections,
+            vocab=vocab,
+            profile=profile,
+            shown=turn.session_answers,
+            lead_override=lead,
+        )
     if turn.intent == "switch":
-        return compose(question=f"{turn.topic_question} {question}", sections=sections, vocab=vocab,
-                       profile=profile, want_code=True)  # fmt: skip
+        return compose(
+            question=f"{turn.topic_question} {question}",
+            sections=sections,
+            vocab=vocab,
+            profile=profile,
+            want_code=True,
+        )
     asked = f"{question} {turn.context}".strip() if turn.context else question
     return compose(question=asked, sections=sections, vocab=vocab, profile=profile)
 
@@ -225,7 +255,7 @@ def tutor_retrieve(
     *,
     question: str,
     module_id: int | None = None,
-    history: list[str] | list[tuple[str, str]] = (),  # type: ignore[assignment]
+    history: Sequence[str | tuple[str, str]] = (),
     limit: int = 5,
 ) -> list[Passage]:
     """The lesson sections that best answer `question`, best first (relevant or not)."""

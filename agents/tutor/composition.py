@@ -12,6 +12,7 @@ section and a second source), encouraging (the default answer with a friendly cl
 
 import itertools
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from agents.tutor.markdown import Block, Statement, blocks, plain, statements
@@ -72,7 +73,7 @@ def _credit(st: Statement) -> dict[str, float]:
     return credit
 
 
-def _matched(weights: dict[str, float], credit: dict[str, float], skip: set[str] = frozenset()) -> float:  # type: ignore[assignment]
+def _matched(weights: dict[str, float], credit: dict[str, float], skip: AbstractSet[str] = frozenset()) -> float:
     total = 0.0
     for t, w in weights.items():
         if t in skip:
@@ -190,8 +191,11 @@ def choose_lead(
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
         asked = set(terms(question)) | set(symbols(question))
         said = present(plain(found[best].text))
-        rows = [best] + [i for _, i in scored[1:] if found[i].kind == "row" and found[i].block == found[best].block
-                         and (_row_keys(found[i]) & asked) - said]  # fmt: skip
+        rows = [best] + [
+            i
+            for _, i in scored[1:]
+            if found[i].kind == "row" and found[i].block == found[best].block and (_row_keys(found[i]) & asked) - said
+        ]
         return [found[i] for i in rows[:3]], parts
     if found[best].kind == "code_line":  # "7 / 2 but 7 // 2?": each commented line the question names
         asked_symbols = set(symbols(question))
@@ -236,8 +240,14 @@ def choose_lead(
     with_antecedents: list[int] = []
     for i in chosen:
         st = found[i]
-        if (st.kind == "sentence" and len(st.text) < 90 and _LEANS.search(st.text) and i > 0
-                and found[i - 1].block == st.block and (i - 1) not in chosen):  # fmt: skip
+        if (
+            st.kind == "sentence"
+            and len(st.text) < 90
+            and _LEANS.search(st.text)
+            and i > 0
+            and found[i - 1].block == st.block
+            and (i - 1) not in chosen
+        ):
             with_antecedents.append(i - 1)
         with_antecedents.append(i)
     chosen = with_antecedents
@@ -311,7 +321,7 @@ def support_blocks(
     vocab: Vocabulary,
     style: Style,
     want_code: bool,
-    exclude: set[str] = frozenset(),  # type: ignore[assignment]
+    exclude: AbstractSet[str] = frozenset(),
 ) -> list[Block]:
     """The blocks shown under the opening: what the lead comes from and needs, whole."""
     if style.whole_section:
@@ -472,8 +482,10 @@ def compose(
                 out.append("\n\n".join(extra))
                 cited.append(other)
     if style.name == "encouraging":
-        out.append("You're asking exactly the right question — try the example yourself and change one thing to see "
-                   "what happens.")  # fmt: skip
+        out.append(
+            "You're asking exactly the right question — try the example yourself and change one thing to see "
+            "what happens."
+        )
     elif style.name != "brief" and profile.level <= 2 and any(b.kind == "code" for b in support):
         out.append("Tip: type the example out and run it yourself, then change one thing and predict the result.")
     out.append(cite(cited))
@@ -499,5 +511,8 @@ def unknown(profile: TutorProfile, nearest: list[Section]) -> TutorAnswer:
 
 
 def render_passage(section: Section) -> Passage:
-    return Passage(Source("module", section.module_id, section.module_title, section.heading, section.anchor,
-                          section.url), section.body, section.score)  # fmt: skip
+    return Passage(
+        Source("module", section.module_id, section.module_title, section.heading, section.anchor, section.url),
+        section.body,
+        section.score,
+    )

@@ -102,6 +102,12 @@ def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) ->
         language = _SWITCH.match(lowered)[3].lower()  # type: ignore[index]
         path = _LANGUAGES[language]
     return Turn(
-        question=question, context=topic, intent=intent, path_slug=path, previous_answer=previous_answer,
-        topic_question=topic, session_questions=session, session_answers="\n\n".join(a for _, a in history),
-    )  # fmt: skip
+        question=question,
+        context=topic,
+        intent=intent,
+        path_slug=path,
+        previous_answer=previous_answer,
+        topic_question=topic,
+        session_questions=session,
+        session_answers="\n\n".join(a for _, a in history),
+    )

@@ -57,9 +57,13 @@ class GroundedReply:
 
 
 def build_messages(
-    *, question: str, sections: list[Section], history: list[tuple[str, str]], profile: TutorProfile,
+    *,
+    question: str,
+    sections: list[Section],
+    history: list[tuple[str, str]],
+    profile: TutorProfile,
     module_title: str = "",
-) -> list[Message]:  # fmt: skip
+) -> list[Message]:
     context = "\n\n".join(f"[{s.module_title} › {s.heading}]\n{s.body}" for s in sections)
     style = LENGTH.get(profile.feedback_style.lower(), "")
     system = (
@@ -221,9 +225,13 @@ def grounded_chunks(
 
 
 def grounded_stream(
-    *, provider: LLMProvider, messages: list[Message], sections: list[Section], emit: Callable[[str], None],
+    *,
+    provider: LLMProvider,
+    messages: list[Message],
+    sections: list[Section],
+    emit: Callable[[str], None],
     max_tokens: int = 800,
-) -> GroundedReply:  # fmt: skip
+) -> GroundedReply:
     """`grounded_chunks` with a callback for the chunks."""
     chunks = grounded_chunks(provider=provider, messages=messages, sections=sections, max_tokens=max_tokens)
     while True:

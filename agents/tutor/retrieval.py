@@ -414,12 +414,22 @@ def _prior(section: Section) -> float:
 def _section(hit: Any, score: float) -> Section:
     meta = hit.doc.meta
     return Section(
-        doc_id=str(hit.id), module_id=meta["module_id"], module_title=meta["module_title"],
-        module_type=meta["module_type"], path_id=meta["path_id"], path_title=meta["path_title"],
-        path_slug=meta["path_slug"], anchor=meta["anchor"], heading=meta["heading"], body=meta["body"],
-        url=meta["url"], level=meta["level"], position=meta["position"], score=round(score, 4),
+        doc_id=str(hit.id),
+        module_id=meta["module_id"],
+        module_title=meta["module_title"],
+        module_type=meta["module_type"],
+        path_id=meta["path_id"],
+        path_title=meta["path_title"],
+        path_slug=meta["path_slug"],
+        anchor=meta["anchor"],
+        heading=meta["heading"],
+        body=meta["body"],
+        url=meta["url"],
+        level=meta["level"],
+        position=meta["position"],
+        score=round(score, 4),
         semantic=round(float(hit.semantic), 4),
-    )  # fmt: skip
+    )
 
 
 def search_sections(

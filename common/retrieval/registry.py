@@ -82,9 +82,12 @@ def get_index(name: str) -> HybridIndex:
         corpus.builds += 1
         _release_freed_memory()
         logger.info(
-            "retrieval index %s built: %s docs, version %s, %.2f s", name, len(index), version,
+            "retrieval index %s built: %s docs, version %s, %.2f s",
+            name,
+            len(index),
+            version,
             time.perf_counter() - started,
-        )  # fmt: skip
+        )
         return index
 
 

@@ -77,8 +77,16 @@ def _kill_all_as(uid: int) -> None:
     """kill(-1, SIGKILL) as `uid`: every process of that uid except the killer (through /bin/kill when present,
     spawned by subprocess's C fork-exec, safe in a threaded worker)."""
     if KILL:
-        subprocess.run([KILL, "-KILL", "-1"], user=uid, group=uid, extra_groups=[], env={},
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # fmt: skip
+        subprocess.run(
+            [KILL, "-KILL", "-1"],
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            env={},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         return
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the forked child
@@ -127,8 +135,13 @@ class LauncherClient:
             # The launcher dies with the *thread* that started it (PR_SET_PDEATHSIG): this one lives as long as
             # the process, never a request thread that a pool may retire.
             try:
-                self.proc = subprocess.Popen(argv, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                             env={"PATH": "/usr/bin:/bin"}, close_fds=True)  # fmt: skip
+                self.proc = subprocess.Popen(
+                    argv,
+                    pass_fds=(theirs.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    env={"PATH": "/usr/bin:/bin"},
+                    close_fds=True,
+                )
             except BaseException as exc:
                 failure.append(exc)
             started.set()
@@ -296,11 +309,15 @@ class BwrapBackend(Backend):
         memory = limits.memory_mb * 1024 * 1024
         fsize = limits.file_size_mb * 1024 * 1024
         return [
-            ("RLIMIT_CPU", cpu, cpu + 1), ("RLIMIT_AS", memory, memory),
+            ("RLIMIT_CPU", cpu, cpu + 1),
+            ("RLIMIT_AS", memory, memory),
             ("RLIMIT_NPROC", limits.processes, limits.processes),
-            ("RLIMIT_NOFILE", limits.open_files, limits.open_files), ("RLIMIT_FSIZE", fsize, fsize),
-            ("RLIMIT_CORE", 0, 0), ("RLIMIT_MEMLOCK", 0, 0), ("RLIMIT_MSGQUEUE", 0, 0),
-        ]  # fmt: skip
+            ("RLIMIT_NOFILE", limits.open_files, limits.open_files),
+            ("RLIMIT_FSIZE", fsize, fsize),
+            ("RLIMIT_CORE", 0, 0),
+            ("RLIMIT_MEMLOCK", 0, 0),
+            ("RLIMIT_MSGQUEUE", 0, 0),
+        ]
 
     # --- run ------------------------------------------------------------------------------------------------------
 
@@ -313,20 +330,28 @@ class BwrapBackend(Backend):
             except (OSError, ValueError, BackendUnavailable) as exc:
                 logger.exception("Sandbox launcher failed")
                 setup.clean_slot(slot, only_if_free=False)
-                return RunResult(status=RunStatus.SYSTEM_ERROR, backend=self.name, detail=f"launcher: {exc}",
-                                 wall_time=round(time.monotonic() - started, 4))  # fmt: skip
+                return RunResult(
+                    status=RunStatus.SYSTEM_ERROR,
+                    backend=self.name,
+                    detail=f"launcher: {exc}",
+                    wall_time=round(time.monotonic() - started, 4),
+                )
 
     def _run_in_slot(self, spec: RunSpec, language: Language, slot: int, setup: _Host, started: float) -> RunResult:
         limits = spec.limits
         uid = settings.EXECUTOR_UID_BASE + slot
         header = {
-            "argv": self._argv(spec, language), "env": {"PATH": "/usr/bin:/bin"}, "uid": uid,
-            "rlimits": self._rlimits(spec), "seccomp": setup.seccomp_hex,
+            "argv": self._argv(spec, language),
+            "env": {"PATH": "/usr/bin:/bin"},
+            "uid": uid,
+            "rlimits": self._rlimits(spec),
+            "seccomp": setup.seccomp_hex,
             "cgroup": setup.cgroups[slot].to_dict() if setup.cgroups is not None else None,
-            "memory_bytes": limits.memory_mb * 1024 * 1024, "pids": limits.processes + BWRAP_PROCESSES,
+            "memory_bytes": limits.memory_mb * 1024 * 1024,
+            "pids": limits.processes + BWRAP_PROCESSES,
             "wall_seconds": max(0.0, started + limits.wall_seconds - time.monotonic()),
             "output_bytes": limits.output_bytes,
-        }  # fmt: skip
+        }
         source = spec.source.encode("utf-8", errors="surrogatepass")
         stdin = spec.stdin.encode("utf-8", errors="surrogatepass")
         reply, out, err = LauncherClient.get().run(header, source, stdin)
@@ -350,8 +375,12 @@ class BwrapBackend(Backend):
         stderr, err_trunc = clean_text(err, limits.output_bytes)
         if "child-pid" not in info and not timed_out and not exceeded:
             logger.error("bwrap failed to start a sandbox: %s", stderr[-2000:])
-            return RunResult(status=RunStatus.SYSTEM_ERROR, wall_time=round(wall, 4), backend=self.name,
-                             detail=f"sandbox setup failed: {stderr[-500:]}")  # fmt: skip
+            return RunResult(
+                status=RunStatus.SYSTEM_ERROR,
+                wall_time=round(wall, 4),
+                backend=self.name,
+                detail=f"sandbox setup failed: {stderr[-500:]}",
+            )
         exit_code, term_signal = None, None
         returncode = os.waitstatus_to_exitcode(int(reply.get("wait_status", 0)))
         if isinstance(info.get("exit-code"), int):
@@ -364,15 +393,29 @@ class BwrapBackend(Backend):
         peak_kb = self._peak_kb(reply)
         oom_killed = int(reply.get("oom_kills", 0)) > 0
         status = classify(
-            language=language, exit_code=exit_code, term_signal=term_signal, wall_timed_out=timed_out,
-            cpu_time=cpu, cpu_limit=limits.cpu_seconds, output_exceeded=exceeded, oom_killed=oom_killed,
+            language=language,
+            exit_code=exit_code,
+            term_signal=term_signal,
+            wall_timed_out=timed_out,
+            cpu_time=cpu,
+            cpu_limit=limits.cpu_seconds,
+            output_exceeded=exceeded,
+            oom_killed=oom_killed,
             stderr=stderr,
-        )  # fmt: skip
+        )
         return RunResult(
-            status=status, stdout=stdout, stderr=stderr, exit_code=exit_code, signal=term_signal,
-            wall_time=round(wall, 4), cpu_time=round(cpu, 4), memory_kb=peak_kb,
-            stdout_truncated=out_trunc, stderr_truncated=err_trunc, backend=self.name,
-        )  # fmt: skip
+            status=status,
+            stdout=stdout,
+            stderr=stderr,
+            exit_code=exit_code,
+            signal=term_signal,
+            wall_time=round(wall, 4),
+            cpu_time=round(cpu, 4),
+            memory_kb=peak_kb,
+            stdout_truncated=out_trunc,
+            stderr_truncated=err_trunc,
+            backend=self.name,
+        )
 
     @staticmethod
     def _peak_kb(reply: dict[str, Any]) -> int:

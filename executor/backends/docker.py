@@ -146,9 +146,11 @@ def build_image(log: Callable[[str], None] = logger.info) -> str:
             tar.add(runtime.rootfs_dir(), arcname=".")
         log(f"Importing as {image_tag()}")
         client.api.import_image_from_file(
-            str(archive), repository=repository or image_tag(), tag=tag or "latest",
+            str(archive),
+            repository=repository or image_tag(),
+            tag=tag or "latest",
             changes=[f'LABEL pathwise.runtime="{stamp}"', "USER 65534:65534", f"WORKDIR {WORKDIR}"],
-        )  # fmt: skip
+        )
     return image_tag()
 
 
@@ -239,8 +241,12 @@ class DockerBackend(Backend):
                 return self._run(spec, language, uid, started)
             except (DockerException, OSError) as exc:
                 logger.error("Docker sandbox failed: %s", exc)
-                return RunResult(status=RunStatus.SYSTEM_ERROR, backend=self.name, detail=f"docker: {exc}",
-                                 wall_time=time.monotonic() - started)  # fmt: skip
+                return RunResult(
+                    status=RunStatus.SYSTEM_ERROR,
+                    backend=self.name,
+                    detail=f"docker: {exc}",
+                    wall_time=time.monotonic() - started,
+                )
 
     def _run(self, spec: RunSpec, language: Language, uid: int, started: float) -> RunResult:
         limits = spec.limits
@@ -250,8 +256,9 @@ class DockerBackend(Backend):
         fsize = limits.file_size_mb * 1024 * 1024
         mounts = []
         if language.name == "jac":
-            mounts.append(Mount(target=f"{WORKDIR}/.cache/jac", source=str(runtime.jac_cache_dir()), type="bind",
-                                read_only=True))  # fmt: skip
+            mounts.append(
+                Mount(target=f"{WORKDIR}/.cache/jac", source=str(runtime.jac_cache_dir()), type="bind", read_only=True)
+            )
         environment = {
             **SANDBOX_ENV,
             "PW_SOURCE": spec.source,
@@ -356,12 +363,26 @@ class DockerBackend(Backend):
         # allows by much, whatever a forged line says (the bootstrap kills every other process before writing).
         memory_kb = int(_figure(stat.get("peak"), MAX_SANE_KB) or _figure(stat.get("maxrss"), MAX_SANE_KB))
         status = classify(
-            language=language, exit_code=exit_code, term_signal=term_signal, wall_timed_out=timed_out,
-            cpu_time=cpu_time, cpu_limit=limits.cpu_seconds, output_exceeded=exceeded,
-            oom_killed=bool(state.get("OOMKilled")), stderr=stderr,
-        )  # fmt: skip
+            language=language,
+            exit_code=exit_code,
+            term_signal=term_signal,
+            wall_timed_out=timed_out,
+            cpu_time=cpu_time,
+            cpu_limit=limits.cpu_seconds,
+            output_exceeded=exceeded,
+            oom_killed=bool(state.get("OOMKilled")),
+            stderr=stderr,
+        )
         return RunResult(
-            status=status, stdout=stdout, stderr=stderr, exit_code=exit_code, signal=term_signal,
-            wall_time=round(wall, 4), cpu_time=round(cpu_time, 4), memory_kb=memory_kb,
-            stdout_truncated=out_trunc, stderr_truncated=err_trunc, backend=self.name,
-        )  # fmt: skip
+            status=status,
+            stdout=stdout,
+            stderr=stderr,
+            exit_code=exit_code,
+            signal=term_signal,
+            wall_time=round(wall, 4),
+            cpu_time=round(cpu_time, 4),
+            memory_kb=memory_kb,
+            stdout_truncated=out_trunc,
+            stderr_truncated=err_trunc,
+            backend=self.name,
+        )

@@ -4,7 +4,8 @@ show progress towards them, so what the page says and what the server grants can
 from dataclasses import dataclass
 from typing import Any
 
-from learning.models import AwardKind, PointAward, QuizAttempt
+from learning.choices import AwardKind
+from learning.models import PointAward, QuizAttempt
 from users import services as user_services
 from users.models import User
 

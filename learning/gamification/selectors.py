@@ -4,8 +4,9 @@ from typing import Any
 
 from django.db.models import Avg, Count, Max, Q
 
+from learning.choices import QuizPurpose
 from learning.gamification.rules import ACHIEVEMENT_RULES, counters
-from learning.models import PointAward, Quiz, QuizAttempt, QuizPurpose
+from learning.models import PointAward, Quiz, QuizAttempt
 from users import services as user_services
 from users.models import Achievement, Badge, User, UserAchievement, UserBadge
 

@@ -1,5 +1,7 @@
 """`/api/gamification/…` (SPA.md §4, §7) and `/api/assessment/stats/` (§3): the caller's own data only."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +17,7 @@ from users.models import Achievement
 TAGS = ["gamification"]
 
 
-def _schema(response: object, *, errors: tuple[int, ...] = (401,), **kwargs: object):  # type: ignore[no-untyped-def]
+def _schema(response: object, *, errors: tuple[int, ...] = (401,), **kwargs: Any) -> Any:
     return extend_schema(responses={200: response, **error_responses(*errors)}, tags=TAGS, **kwargs)
 
 

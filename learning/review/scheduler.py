@@ -18,7 +18,8 @@ import numpy as np
 from django.conf import settings
 from fsrs import Card, Rating, Scheduler, State
 
-from learning.models import ReviewItem, ReviewRating
+from learning.choices import ReviewRating
+from learning.models import ReviewItem
 
 SLOW_FACTOR = 2.0
 FAST_FACTOR = 0.5
@@ -53,9 +54,14 @@ def median_time(times: Sequence[int]) -> float | None:
 
 def card_of(item: ReviewItem) -> Card:
     return Card(
-        card_id=item.pk or 0, state=State(item.state), step=item.step, stability=item.stability,
-        difficulty=item.difficulty, due=item.due, last_review=item.last_review,
-    )  # fmt: skip
+        card_id=item.pk or 0,
+        state=State(item.state),
+        step=item.step,
+        stability=item.stability,
+        difficulty=item.difficulty,
+        due=item.due,
+        last_review=item.last_review,
+    )
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,13 @@ def review(item: ReviewItem, rating: int, at: datetime) -> Scheduled:
     """The item's new memory state and due date after an answer rated `rating` at time `at` (UTC-aware)."""
     card, _log = scheduler().review_card(card_of(item), Rating(rating), at)
     return Scheduled(
-        state=int(card.state), step=card.step, stability=card.stability, difficulty=card.difficulty, due=card.due,
+        state=int(card.state),
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=card.due,
         last_review=card.last_review,
-    )  # fmt: skip
+    )
 
 
 def retrievability(stability: float | None, last_review: datetime | None, at: datetime) -> float:

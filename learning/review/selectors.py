@@ -42,8 +42,14 @@ class _Group:
 
     def row(self) -> dict[str, Any]:
         mean = float(np.mean(self.recall)) if self.recall else 0.0
-        row = {"id": self.id, "title": self.title, "mastery": round(mean, 4), "items": self.items,
-               "items_learned": self.learned, "items_due": self.due}  # fmt: skip
+        row = {
+            "id": self.id,
+            "title": self.title,
+            "mastery": round(mean, 4),
+            "items": self.items,
+            "items_learned": self.learned,
+            "items_due": self.due,
+        }
         if self.learning_path_id is not None:
             row["learning_path_id"] = self.learning_path_id
         return row
@@ -155,8 +161,11 @@ def mastery_history(*, user: User, at: datetime | None = None, weeks: int = 4) -
             if reviewed_at <= when:
                 latest[item_id] = (reviewed_at, stability)
         values = [scheduler.retrievability(s, t, when) for t, s in latest.values()]
-        out.append({
-            "date": when.date().isoformat(), "items_learned": len(values),
-            "mastery_percentage": round(100.0 * float(np.mean(values)), 1) if values else 0.0,
-        })  # fmt: skip
+        out.append(
+            {
+                "date": when.date().isoformat(),
+                "items_learned": len(values),
+                "mastery_percentage": round(100.0 * float(np.mean(values)), 1) if values else 0.0,
+            }
+        )
     return out

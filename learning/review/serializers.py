@@ -7,7 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from learning.models import ReviewItem, ReviewRating, ReviewState
+from learning.choices import ReviewRating, ReviewState
+from learning.models import ReviewItem
 from learning.serializers import validate_answer_value
 
 STATE_NAMES = {s.value: str(s.label).lower() for s in ReviewState}
@@ -65,26 +66,34 @@ class ReviewDueOutputSerializer(serializers.Serializer):
     def to_representation(self, item: ReviewItem) -> dict[str, Any]:
         # Built by hand: the declared fields document the shape, but DRF's per-field machinery cost ~2 ms an item.
         return {
-            "id": item.pk, "question": self.get_question(item), "module": self.get_module(item),
-            "topic": self.get_topic(item), "due": _iso(item.due), "last_review": _iso(item.last_review),
-            "state": STATE_NAMES[item.state], "reps": item.reps, "lapses": item.lapses,
+            "id": item.pk,
+            "question": self.get_question(item),
+            "module": self.get_module(item),
+            "topic": self.get_topic(item),
+            "due": _iso(item.due),
+            "last_review": _iso(item.last_review),
+            "state": STATE_NAMES[item.state],
+            "reps": item.reps,
+            "lapses": item.lapses,
             "recall_probability": self.get_recall_probability(item),
-        }  # fmt: skip
+        }
 
 
 _SCALAR = [{"type": "string", "maxLength": 2000}, {"type": "number"}, {"type": "boolean"}]
 
 
-@extend_schema_field({"oneOf": [*_SCALAR, {"type": "array", "maxItems": 20, "items": {"oneOf": _SCALAR}}],
-                      "nullable": True})  # fmt: skip
+@extend_schema_field(
+    {"oneOf": [*_SCALAR, {"type": "array", "maxItems": 20, "items": {"oneOf": _SCALAR}}], "nullable": True}
+)
 class AnswerField(serializers.JSONField):
     """An answer: the option text or index, true/false, a short text, or a list of at most 20 of those."""
 
 
 class ReviewAnswerInputSerializer(serializers.Serializer):
     answer = AnswerField(allow_null=True)
-    time_taken = serializers.IntegerField(min_value=0, max_value=86_400, required=False, default=0,
-                                          help_text="Seconds the learner took to answer.")  # fmt: skip
+    time_taken = serializers.IntegerField(
+        min_value=0, max_value=86_400, required=False, default=0, help_text="Seconds the learner took to answer."
+    )
     used_hint = serializers.BooleanField(
         required=False, default=False, help_text="The learner looked at a hint: a right answer counts as hard."
     )

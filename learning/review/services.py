@@ -11,16 +11,9 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from learning.choices import AwardKind, ReviewSource
 from learning.grading import is_correct
-from learning.models import (
-    AwardKind,
-    Module,
-    Question,
-    QuizAttempt,
-    ReviewItem,
-    ReviewLog,
-    ReviewSource,
-)
+from learning.models import Module, Question, QuizAttempt, ReviewItem, ReviewLog
 from learning.review import scheduler
 from users import services as user_services
 from users.models import User
@@ -41,14 +34,14 @@ def review_items_introduce(*, user: User, questions: Iterable[Question], at: dat
     """Start a review item for each question the learner has no item for yet (due now: the first recall check).
     Returns how many were created; concurrent calls create each item once (unique user+question)."""
     at = at or timezone.now()
-    rows = [
-        ReviewItem(user=user, question=q, module_id=_question_module_id(q), due=at)
-        for q in questions
-    ]  # fmt: skip
+    rows = [ReviewItem(user=user, question=q, module_id=_question_module_id(q), due=at) for q in questions]
     if not rows:
         return 0
-    known = set(ReviewItem.objects.filter(user=user, question__in=[r.question for r in rows]).values_list(
-        "question_id", flat=True))  # fmt: skip
+    known = set(
+        ReviewItem.objects.filter(user=user, question__in=[r.question for r in rows]).values_list(
+            "question_id", flat=True
+        )
+    )
     fresh = [r for r in rows if r.question_id not in known]
     ReviewItem.objects.bulk_create(fresh, ignore_conflicts=True)
     return len(fresh)
@@ -61,8 +54,11 @@ def review_items_for_module(*, user: User, module: Module) -> int:
 
 
 def _median_time(user: User) -> float | None:
-    times = ReviewLog.objects.filter(item__user=user).order_by("-reviewed_at", "-id").values_list(
-        "time_taken", flat=True)[:RECENT_TIMES]  # fmt: skip
+    times = (
+        ReviewLog.objects.filter(item__user=user)
+        .order_by("-reviewed_at", "-id")
+        .values_list("time_taken", flat=True)[:RECENT_TIMES]
+    )
     return scheduler.median_time(list(times))
 
 
@@ -86,9 +82,16 @@ def _apply(
         item.lapses += 1
     item.save(update_fields=["state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses"])
     return ReviewLog.objects.create(
-        item=item, rating=rating, correct=correct, time_taken=time_taken, source=source, reviewed_at=at,
-        due_before=due_before, due_after=item.due, stability=item.stability,
-    )  # fmt: skip
+        item=item,
+        rating=rating,
+        correct=correct,
+        time_taken=time_taken,
+        source=source,
+        reviewed_at=at,
+        due_before=due_before,
+        due_after=item.due,
+        stability=item.stability,
+    )
 
 
 @dataclass(frozen=True)
@@ -126,18 +129,28 @@ def review_answer(
             raise Http404("No such review item.")
         q = item.question
         correct = is_correct(q.type, q.correct_answer, q.options or [], answer)
-        log = _apply(item, correct=correct, time_taken=time_taken, source=ReviewSource.REVIEW, at=at,
-                     median=_median_time(user), used_hint=used_hint)  # fmt: skip
+        log = _apply(
+            item,
+            correct=correct,
+            time_taken=time_taken,
+            source=ReviewSource.REVIEW,
+            at=at,
+            median=_median_time(user),
+            used_hint=used_hint,
+        )
     points = settings.REVIEW_POINTS
     granted = points > 0 and award_once(
         user=user, kind=AwardKind.REVIEW, object_id=review_award_id(item_id=item.pk, day=at.date()), points=points
     )
     user_services.user_record_activity(user=user, minutes=round(time_taken / 60))
     return ReviewResult(
-        item=item, log=log, correct_answer=q.correct_answer, explanation=q.explanation,
+        item=item,
+        log=log,
+        correct_answer=q.correct_answer,
+        explanation=q.explanation,
         recall_probability=scheduler.retrievability(item.stability, item.last_review, at),
         points_awarded=points if granted else 0,
-    )  # fmt: skip
+    )
 
 
 def review_record_quiz_attempt(*, user: User, attempt: QuizAttempt) -> int:
@@ -147,17 +160,26 @@ def review_record_quiz_attempt(*, user: User, attempt: QuizAttempt) -> int:
     if not results:
         return 0
     at = timezone.now()
-    questions = {q.pk: q for q in Question.objects.filter(pk__in=[r["question_id"] for r in results])
-                 .select_related("quiz")}  # fmt: skip
+    questions = {
+        q.pk: q for q in Question.objects.filter(pk__in=[r["question_id"] for r in results]).select_related("quiz")
+    }
     review_items_introduce(user=user, questions=questions.values(), at=at)
     per_question = round(attempt.time_taken / len(results)) if attempt.time_taken else 0
     median = _median_time(user)
     with transaction.atomic():
-        items = {i.question_id: i for i in ReviewItem.objects.select_for_update().filter(
-            user=user, question_id__in=list(questions))}  # fmt: skip
+        items = {
+            i.question_id: i
+            for i in ReviewItem.objects.select_for_update().filter(user=user, question_id__in=list(questions))
+        }
         for r in results:
             item = items.get(r["question_id"])
             if item is not None:
-                _apply(item, correct=bool(r["is_correct"]), time_taken=per_question, source=ReviewSource.QUIZ, at=at,
-                       median=median)  # fmt: skip
+                _apply(
+                    item,
+                    correct=bool(r["is_correct"]),
+                    time_taken=per_question,
+                    source=ReviewSource.QUIZ,
+                    at=at,
+                    median=median,
+                )
     return len(items)

@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 
 from common.pagination import PAGINATION_PARAMETERS, paginate
 from common.serializers import error_responses
-from learning.models import ReviewItem, ReviewRating, ReviewState
+from learning.choices import ReviewRating, ReviewState
+from learning.models import ReviewItem
 from learning.review import selectors, services
 from learning.review.serializers import (
     MasteryOutputSerializer,
@@ -50,12 +51,17 @@ class ReviewAnswerApi(APIView):
         data.is_valid(raise_exception=True)
         result = services.review_answer(user=request.user, item_id=item_id, **data.validated_data)
         body = {
-            "item_id": result.item.pk, "correct": result.log.correct, "correct_answer": result.correct_answer,
-            "explanation": result.explanation, "rating": result.log.rating,
-            "rating_label": str(ReviewRating(result.log.rating).label).lower(), "due": result.item.due,
+            "item_id": result.item.pk,
+            "correct": result.log.correct,
+            "correct_answer": result.correct_answer,
+            "explanation": result.explanation,
+            "rating": result.log.rating,
+            "rating_label": str(ReviewRating(result.log.rating).label).lower(),
+            "due": result.item.due,
             "recall_probability": round(result.recall_probability, 4),
-            "state": str(ReviewState(result.item.state).label).lower(), "points_awarded": result.points_awarded,
-        }  # fmt: skip
+            "state": str(ReviewState(result.item.state).label).lower(),
+            "points_awarded": result.points_awarded,
+        }
         return Response(ReviewAnswerOutputSerializer(body).data)
 
 

@@ -170,9 +170,11 @@ def versions_of(*, user: User) -> Identity:
     prefs = UserPreferences.objects.filter(user=OuterRef("pk")).order_by().values("version")[:1]
     # The whole catalogue (not only active rows): hiding a resource changes its updated_at or the active count.
     catalogue = _aggregate(
-        Resource.objects.annotate(one=Value(1)), "one", cat_n=Count("id", filter=Q(is_active=True)),
+        Resource.objects.annotate(one=Value(1)),
+        "one",
+        cat_n=Count("id", filter=Q(is_active=True)),
         cat_last=Max("updated_at"),
-    )  # fmt: skip
+    )
     learning = context.learning_stamp_subqueries(OuterRef("pk"))
     row = (
         User.objects.filter(pk=user.pk)

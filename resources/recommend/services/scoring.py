@@ -238,9 +238,18 @@ def recommend(
     order = [*next_up, *engine.diversity_pool(total, rest, catalogue.media_codes, limit)]
     chosen = engine.diversify(order, catalogue.media, limit)
     why = Why(
-        catalogue=catalogue, user=user, prefs=prefs, profile=profile, parts=parts, weights=weights, model=model,
-        model_items=model_items, history=history, evidence=evidence, next_up=next_up,
-    )  # fmt: skip
+        catalogue=catalogue,
+        user=user,
+        prefs=prefs,
+        profile=profile,
+        parts=parts,
+        weights=weights,
+        model=model,
+        model_items=model_items,
+        history=history,
+        evidence=evidence,
+        next_up=next_up,
+    )
     return [
         {"id": int(catalogue.ids[i]), "score": engine.safe_float(float(total[i])), "reasons": why.reasons(i)}
         for i in chosen

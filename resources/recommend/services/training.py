@@ -97,9 +97,12 @@ def retrain(*, force: bool = False) -> RecommenderModel | None:
             logger.info("Recommender retrain skipped: too few interactions")
             return None
         job = jobs.job_create(
-            kind="recommender_retrain", title="Retrain the recommender", started=True, estimated_duration=30.0,
+            kind="recommender_retrain",
+            title="Retrain the recommender",
+            started=True,
+            estimated_duration=30.0,
             input_data={"users": n_users, "items": n_items, "interactions": len(weights), "force": force},
-        )  # fmt: skip
+        )
         try:
             stored = _fit_and_store(
                 users, items, weights, times, user_ids, item_ids, signature, stage=_stage_reporter(job)
@@ -115,9 +118,15 @@ def retrain(*, force: bool = False) -> RecommenderModel | None:
 
 
 def _fit_and_store(
-    users: np.ndarray, items: np.ndarray, weights: np.ndarray, times: np.ndarray, user_ids: list[Any],
-    item_ids: np.ndarray, signature: str, stage: Callable[[str], None] = lambda name: None,
-) -> RecommenderModel:  # fmt: skip
+    users: np.ndarray,
+    items: np.ndarray,
+    weights: np.ndarray,
+    times: np.ndarray,
+    user_ids: list[Any],
+    item_ids: np.ndarray,
+    signature: str,
+    stage: Callable[[str], None] = lambda name: None,
+) -> RecommenderModel:
     """Fit on the time-based split, evaluate against popularity and the current model, store, maybe promote."""
     n_users, n_items = len(user_ids), len(item_ids)
     train_mask, test = engine.temporal_split(users, items, weights, times)
@@ -210,9 +219,7 @@ def _fit_and_store(
 
 def retrain_enqueue(*, force: bool = False) -> None:
     """On-demand retrain: queued on "reco" once the caller's transaction commits."""
-    from resources.recommend.tasks import recommender_retrain
-
-    transaction.on_commit(lambda: recommender_retrain.delay(force=force))
+    transaction.on_commit(lambda: jobs.dispatch(jobs.JobKind.RECOMMENDER_RETRAIN, force=force))
 
 
 def recommender_versions_prune(*, keep_previous: int) -> int:
