@@ -118,7 +118,10 @@ def quality(client: Client, queries: list[dict]) -> dict[str, dict]:
             bucket = per_set.setdefault(name, {k: [] for k in [*figures, "weak"]})
             for key, value in figures.items():
                 bucket[key].append(value)
-            if (figures["mrr"] < 0.5 or figures["p5"] < 0.4) and query["set"] not in ("holdout", *HELD_OUT_SETS):  # not read
+            if (figures["mrr"] < 0.5 or figures["p5"] < 0.4) and query["set"] not in (
+                "holdout",
+                *HELD_OUT_SETS,
+            ):  # not read
                 bucket["weak"].append(f"{query['q']!r}: P@5 {figures['p5']:.1f}, top {[i['title'] for i in body[:3]]}")
     out: dict[str, dict] = {}
     for name, bucket in per_set.items():

@@ -25,9 +25,11 @@ same filters), listed after every strict match and counted apart (`X-Total-Count
 response says how many related items it carries in `X-Related-Count`).
 """
 
+import json
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
 
@@ -51,8 +53,14 @@ BREADTH_WEIGHT = 0.3
 BROAD_MINUTES = 600
 # Where a query word counts: in the title, in the tags, only in the description.
 FIELD_WEIGHTS = (1.0, 0.7, 0.35)
+# A candidate missing some of the query's words (PostgreSQL and SQLite both list those when few resources have every
+# word) loses MISSING_WEIGHT × the rare-word-weighted share it misses. Adjacent query words that the candidates
+# mostly have side by side ("dynamic programming") are read as a phrase (see _phrase_strength): "Beej's Guide to C
+# Programming", which mentions dynamic memory, no longer comes first.
+MISSING_WEIGHT = 0.2
+PHRASE_MIN_DOCS = 3
 FILL_BELOW = 10
-MIN_RELATED = 0.35
+MIN_RELATED = 0.25
 RELATED_MAX = 50
 CORPUS = "resources"
 
@@ -96,27 +104,43 @@ class Hybrid:
         # Descriptions are long: a query term is looked for as a word prefix (its stem) by one compiled regex each,
         # instead of tokenising 200 descriptions per search.
         patterns = {term: re.compile(rf"\b{re.escape(term)}") for term in all_terms}
+        pairs = _pairs(content)
         found: dict[int, tuple[set[str], set[str], set[str]]] = {}
+        phrases: dict[int, dict[tuple[str, str], float]] = {}
         for pk in lexical:
             row = rows.get(pk) or {}
-            described = {t for t, pattern in patterns.items() if pattern.search(fold(row.get("description") or ""))}
-            found[pk] = (set(terms(row.get("title") or "")), set(terms(" ".join(row.get("tags") or []))), described)
+            description = fold(row.get("description") or "")
+            described = {t for t, pattern in patterns.items() if pattern.search(description)}
+            title, tags = row.get("title") or "", _tag_list(row.get("tags"))
+            found[pk] = (set(terms(title)), set(terms(" ".join(tags))), described)
+            if pairs:
+                texts = (fold(title), fold(" | ".join(tag.replace("-", " ") for tag in tags)), description)
+                phrases[pk] = {pair: _where(pattern, texts) for pair, pattern in pairs.items()}
         # Rare words count more: idf over the window (the candidates of this query), so "python decorators" is
         # about decorators among the many Python resources.
         weighted = [_idf_weights(words, found.values()) for words in (content, *expansions)]
+        strength = _phrase_strength(pairs, found, phrases)
         fused = {}
         for pk in lexical:
             row = rows.get(pk) or {}
             fields = found[pk]
             score = _field_match(weighted[0], fields)
+            if any(strength.values()):
+                # A phrase-like query ("dynamic programming"): the words count as a phrase, by how phrase-like.
+                share = sum(strength.values()) / len(strength)
+                as_phrase = sum(s * phrases[pk][pair] for pair, s in strength.items()) / sum(strength.values())
+                score = (1 - share) * score + share * as_phrase
+            covered = _covered(weighted[0], fields)
             for expansion in weighted[1:]:
                 score = max(score, EXPANSION_WEIGHT * _field_match(expansion, fields))
+                covered = max(covered, _covered(expansion, fields))
             difficulty, media_type, duration = row.get("difficulty"), row.get("media_type"), row.get("duration_minutes")
             title_terms = fields[0]
             focus = len(title_terms & all_terms) / len(title_terms) if title_terms else 0.0
             stored = decode_vector(row.get("embedding"))
             semantic = float(stored @ vector) if stored is not None else 0.0
             value = LEXICAL_WEIGHT * score + SEMANTIC_WEIGHT * semantic + FOCUS_WEIGHT * focus
+            value -= MISSING_WEIGHT * (1.0 - covered)
             value += RATING_WEIGHT * float(row.get("rating") or 0) / 5
             if understood.difficulty and difficulty == understood.difficulty:
                 value += DIFFICULTY_BONUS
@@ -154,6 +178,58 @@ def _idf_weights(words: list[str], docs: "Collection[tuple[set[str], set[str], s
         idf[word] = math.log1p((n - df + 0.5) / (df + 0.5)) + 0.1
     total = sum(idf.values())
     return {word: value / total for word, value in idf.items()}
+
+
+def _tag_list(value: Any) -> list[str]:
+    """A row's tags as a list: the window query reads PostgreSQL's jsonb through a raw cursor, which hands it over as
+    its JSON text (Django decodes it only for model fields), while SQLite's path gives the list."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return [str(tag) for tag in value] if isinstance(value, list) else []
+
+
+def _pairs(term_list: list[str]) -> dict[tuple[str, str], "re.Pattern[str]"]:
+    """Each pair of adjacent query terms, with a pattern finding them as a phrase: the first word, then the second
+    right after it (any suffix, a separator or two: "dynamic-programming", "event loops")."""
+    return {
+        (first, second): re.compile(rf"\b{re.escape(first)}\w*\W{{1,3}}{re.escape(second)}")
+        for first, second in pairwise(term_list)
+        if first != second
+    }
+
+
+def _where(pattern: "re.Pattern[str]", texts: tuple[str, str, str]) -> float:
+    """The weight of the best field (title, tags, description) in which `pattern` occurs; 0 when in none."""
+    for text, weight in zip(texts, FIELD_WEIGHTS, strict=True):
+        if pattern.search(text):
+            return weight
+    return 0.0
+
+
+def _phrase_strength(
+    pairs: Mapping[tuple[str, str], Any],
+    found: Mapping[int, tuple[set[str], set[str], set[str]]],
+    phrases: Mapping[int, Mapping[tuple[str, str], float]],
+) -> dict[tuple[str, str], float]:
+    """How phrase-like each pair of adjacent query words is among the window: of the candidates with both words,
+    the share that has them side by side ("dynamic programming": most; "python decorators": few). Pairs seen
+    together in fewer than PHRASE_MIN_DOCS candidates are left out (too little evidence)."""
+    strength = {}
+    for pair in pairs:
+        both = [pk for pk, fields in found.items() if all(any(w in f for f in fields) for w in pair)]
+        if len(both) >= PHRASE_MIN_DOCS:
+            strength[pair] = sum(1 for pk in both if phrases[pk][pair] > 0) / len(both)
+    return strength
+
+
+def _covered(query: dict[str, float], fields: tuple[set[str], set[str], set[str]]) -> float:
+    """0–1: the weighted share of the query's terms found anywhere in the resource."""
+    if not query:
+        return 1.0
+    return sum(weight for term, weight in query.items() if any(term in field for field in fields))
 
 
 def _field_match(query: dict[str, float], fields: tuple[set[str], set[str], set[str]]) -> float:
