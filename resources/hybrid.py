@@ -29,6 +29,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import lru_cache
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
@@ -112,7 +113,7 @@ class Hybrid:
             description = fold(row.get("description") or "")
             described = {t for t, pattern in patterns.items() if pattern.search(description)}
             title, tags = row.get("title") or "", _tag_list(row.get("tags"))
-            found[pk] = (set(terms(title)), set(terms(" ".join(tags))), described)
+            found[pk] = (_term_set(title), _term_set(" ".join(tags)), described)
             if pairs:
                 texts = (fold(title), fold(" | ".join(tag.replace("-", " ") for tag in tags)), description)
                 phrases[pk] = {pair: _where(pattern, texts) for pair, pattern in pairs.items()}
@@ -178,6 +179,12 @@ def _idf_weights(words: list[str], docs: "Collection[tuple[set[str], set[str], s
         idf[word] = math.log1p((n - df + 0.5) / (df + 0.5)) + 0.1
     total = sum(idf.values())
     return {word: value / total for word, value in idf.items()}
+
+
+@lru_cache(maxsize=8192)
+def _term_set(text: str) -> frozenset[str]:
+    """The lexical terms of a title or a tag list (cached: the same resources come back across searches)."""
+    return frozenset(terms(text))
 
 
 def _tag_list(value: Any) -> list[str]:

@@ -170,13 +170,24 @@ def match_total(match: Match) -> tuple[int, bool]:
 
 
 def _pool_sql(queryset: QuerySet, base: Any, *, pool: int) -> tuple[str, list[Any], str]:
-    """SQL of (pk, base, rating, embedding, pool size) of the best WINDOW by descending base relevance among the
-    first `pool` rows of `queryset` in storage order: the relevance is computed for `pool` rows at most, and nothing
-    is sorted before the LIMIT stops the scan. Returns (sql, params, database alias)."""
-    candidates = queryset.annotate(base=base).order_by().values_list(*WINDOW_COLUMNS)[:pool]
+    """SQL of (WINDOW_COLUMNS, pool size) of the best WINDOW by descending base relevance among the first `pool` rows
+    of `queryset` in storage order: the relevance is computed for `pool` rows at most, and nothing is sorted before
+    the LIMIT stops the scan. Only ids, relevance and rating go through the ranking; the columns the re-scoring
+    reads (description, embedding…) are joined for the WINDOW winners alone, not carried through a sort of up to
+    HEAD_POOL rows. Returns (sql, params, database alias)."""
+    candidates = queryset.annotate(base=base).order_by().values_list("pk", "base", "rating")[:pool]
     inner, params = candidates.query.sql_with_params()
+    meta = Resource._meta
+    table = connections[candidates.db].ops.quote_name(meta.db_table)
+    pk = meta.pk.column  # type: ignore[union-attr]
+    columns = ", ".join(f'r."{meta.get_field(name).column}"' for name in WINDOW_COLUMNS[3:])
     # The ORDER BY of RankedResults._base_order, descending; the inner SQL is the ORM's, with its own parameters.
-    sql = f"SELECT *, COUNT(*) OVER () FROM ({inner}) AS pool ORDER BY 2 DESC, 3 DESC, 1 LIMIT %s"  # noqa: S608
+    sql = (
+        f"SELECT best.pk, best.base, best.rating, {columns}, best.total FROM ("  # noqa: S608
+        f"SELECT pk, base, rating, COUNT(*) OVER () AS total FROM ({inner}) AS candidates (pk, base, rating) "
+        f"ORDER BY base DESC, rating DESC, pk LIMIT %s) AS best JOIN {table} AS r ON r.\"{pk}\" = best.pk "
+        f"ORDER BY best.base DESC, best.rating DESC, best.pk"
+    )
     return sql, [*params, WINDOW], candidates.db
 
 
