@@ -61,7 +61,9 @@ FIELD_WEIGHTS = (1.0, 0.7, 0.35)
 MISSING_WEIGHT = 0.2
 PHRASE_MIN_DOCS = 3
 FILL_BELOW = 10
-MIN_RELATED = 0.25
+MIN_RELATED = 0.35
+RELATED_RELATIVE = 0.5
+RELATED_FLOOR = 0.25
 RELATED_MAX = 50
 CORPUS = "resources"
 
@@ -162,7 +164,13 @@ class Hybrid:
         index = get_index(CORPUS)
         exclude = set(strict_ids)
         wanted = min(start + count, RELATED_MAX)
-        hits = [h for h in index.similar(self.vector, k=wanted + len(exclude) + 50) if h.semantic >= MIN_RELATED]
+        neighbours = index.similar(self.vector, k=wanted + len(exclude) + 50)
+        best = neighbours[0].semantic if neighbours else 0.0
+        # A neighbour at MIN_RELATED always qualifies; when even the query's nearest are weak (wordy or unusual
+        # phrasing: "color contrast accessibility" peaks at 0.56), down to RELATED_RELATIVE × the nearest, never
+        # below RELATED_FLOOR, so that such a page is not starved.
+        floor = min(MIN_RELATED, max(RELATED_FLOOR, RELATED_RELATIVE * best))
+        hits = [h for h in neighbours if h.semantic >= floor]
         candidates = [h.id for h in hits if h.id not in exclude]
         if not candidates:
             return []
