@@ -260,7 +260,7 @@ def understand(q: str) -> Understood:
         return Understood(raw=q, content=q, literal=True)
     words = [w.lower() for w in WORD_RE.findall(q.replace("’", "'"))]
     if len(words) > 3 and tuple(words[:2]) in _HOW_WORKS and words[-1] in ("work", "works"):
-        words = words[:-1]  # "how does https work": the question is how, the topic is https
+        words = words[2:-1]  # "how does https work", "how do computers work": the question is how, the topic is https
     kept, difficulty, media = _strip_intent(words)
     topical = [w for w in kept if w not in FILLER_WORDS]
     if topical and len(topical) < len(kept):
