@@ -6,23 +6,29 @@ matches. They are then re-scored in Python, identically on both databases (so SQ
 3/2/1 substring points, and PostgreSQL's ts_rank length normalisation no longer favours short descriptions):
 
     fused = LEXICAL_WEIGHT × fields + SEMANTIC_WEIGHT × cosine(query, resource) + FOCUS_WEIGHT × focus
-            + RATING_WEIGHT × rating / 5 + intent bonuses + BREADTH_WEIGHT × breadth (bare topics only)
+            − MISSING_WEIGHT × missing + RATING_WEIGHT × rating / 5 + intent bonuses
+            + BREADTH_WEIGHT × breadth (bare topics only)
 
 - fields (0–1): each query term (stemmed) found in the title (1.0), else the tags (0.7), else the description (0.35),
   weighted by its rarity among the candidates (idf over the window: in "python decorators", decorators matter); an
-  expansion (a topic-graph alias or hand-written synonym) counts at EXPANSION_WEIGHT.
+  expansion (a topic-graph alias or hand-written synonym) counts at EXPANSION_WEIGHT. When the candidates that have
+  two adjacent query words mostly have them side by side ("dynamic programming"), the pair is scored as a phrase,
+  in proportion to how phrase-like it is (_phrase_strength), so a guide to "C Programming" that mentions "dynamic
+  memory" does not outrank the algorithm books.
+- missing: the idf-weighted share of the query's words the resource lacks altogether.
 - focus: the share of the title's words that the query names ("The Python Tutorial" is more about "python" than
   "Lists and Tuples in Python").
-- cosine: the query's embedding against the one stored with the row (read by the window query itself, with the
-  title, tags, description and the rest: re-scoring costs no extra round trip).
+- cosine: the query's embedding against the one stored with the row (read with the title, tags, description and
+  the rest for the final window only: see resources.results.WINDOW_COLUMNS).
 - intent: the difficulty ("for beginners") and media types ("course", "practice") the phrasing implied.
 - breadth: for a bare topic ("python", "learn sql", "docker for beginners"), log(duration) up to BROAD_MINUTES, so
   courses and books covering the topic come before a page about one corner of it.
 
 The semantic fill: when a plain-language query has fewer than FILL_BELOW strict matches, the page is completed with
-the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, the
-same filters), listed after every strict match and counted apart (`X-Total-Count` counts strict matches only; the
-response says how many related items it carries in `X-Related-Count`).
+the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, or
+down to half the nearest neighbour's cosine when even that is weak; the same filters), listed after every strict
+match and counted apart (`X-Total-Count` counts strict matches only; the response says how many related items it
+carries in `X-Related-Count`).
 """
 
 import json
