@@ -6,28 +6,37 @@ matches. They are then re-scored in Python, identically on both databases (so SQ
 3/2/1 substring points, and PostgreSQL's ts_rank length normalisation no longer favours short descriptions):
 
     fused = LEXICAL_WEIGHT × fields + SEMANTIC_WEIGHT × cosine(query, resource) + FOCUS_WEIGHT × focus
-            + RATING_WEIGHT × rating / 5 + intent bonuses + BREADTH_WEIGHT × breadth (bare topics only)
+            − MISSING_WEIGHT × missing + RATING_WEIGHT × rating / 5 + intent bonuses
+            + BREADTH_WEIGHT × breadth (bare topics only)
 
 - fields (0–1): each query term (stemmed) found in the title (1.0), else the tags (0.7), else the description (0.35),
   weighted by its rarity among the candidates (idf over the window: in "python decorators", decorators matter); an
-  expansion (a topic-graph alias or hand-written synonym) counts at EXPANSION_WEIGHT.
+  expansion (a topic-graph alias or hand-written synonym) counts at EXPANSION_WEIGHT. When the candidates that have
+  two adjacent query words mostly have them side by side ("dynamic programming"), the pair is scored as a phrase,
+  in proportion to how phrase-like it is (_phrase_strength), so a guide to "C Programming" that mentions "dynamic
+  memory" does not outrank the algorithm books.
+- missing: the idf-weighted share of the query's words the resource lacks altogether.
 - focus: the share of the title's words that the query names ("The Python Tutorial" is more about "python" than
   "Lists and Tuples in Python").
-- cosine: the query's embedding against the one stored with the row (read by the window query itself, with the
-  title, tags, description and the rest: re-scoring costs no extra round trip).
+- cosine: the query's embedding against the one stored with the row (read with the title, tags, description and
+  the rest for the final window only: see resources.results.WINDOW_COLUMNS).
 - intent: the difficulty ("for beginners") and media types ("course", "practice") the phrasing implied.
 - breadth: for a bare topic ("python", "learn sql", "docker for beginners"), log(duration) up to BROAD_MINUTES, so
   courses and books covering the topic come before a page about one corner of it.
 
 The semantic fill: when a plain-language query has fewer than FILL_BELOW strict matches, the page is completed with
-the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, the
-same filters), listed after every strict match and counted apart (`X-Total-Count` counts strict matches only; the
-response says how many related items it carries in `X-Related-Count`).
+the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, or
+down to half the nearest neighbour's cosine when even that is weak; the same filters), listed after every strict
+match and counted apart (`X-Total-Count` counts strict matches only; the response says how many related items it
+carries in `X-Related-Count`).
 """
 
+import json
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import lru_cache
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
 
@@ -51,8 +60,16 @@ BREADTH_WEIGHT = 0.3
 BROAD_MINUTES = 600
 # Where a query word counts: in the title, in the tags, only in the description.
 FIELD_WEIGHTS = (1.0, 0.7, 0.35)
+# A candidate missing some of the query's words (PostgreSQL and SQLite both list those when few resources have every
+# word) loses MISSING_WEIGHT × the rare-word-weighted share it misses. Adjacent query words that the candidates
+# mostly have side by side ("dynamic programming") are read as a phrase (see _phrase_strength): "Beej's Guide to C
+# Programming", which mentions dynamic memory, no longer comes first.
+MISSING_WEIGHT = 0.2
+PHRASE_MIN_DOCS = 3
 FILL_BELOW = 10
 MIN_RELATED = 0.35
+RELATED_RELATIVE = 0.5
+RELATED_FLOOR = 0.25
 RELATED_MAX = 50
 CORPUS = "resources"
 
@@ -93,30 +110,48 @@ class Hybrid:
         content = list(dict.fromkeys(terms(understood.content)))
         expansions = [list(dict.fromkeys(terms(text))) for text in understood.expansions]
         all_terms = set(content).union(*expansions)
-        # Descriptions are long: a query term is looked for as a word prefix (its stem) by one compiled regex each,
-        # instead of tokenising 200 descriptions per search.
-        patterns = {term: re.compile(rf"\b{re.escape(term)}") for term in all_terms}
+        # Descriptions are long: a query term is looked for as a word prefix (its stem), all terms in one regex pass
+        # per description instead of tokenising 200 descriptions per search (longest term first at each place; a
+        # shorter term that is a prefix of the one found there is found with it).
+        any_term = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(all_terms, key=len, reverse=True)) + ")")
+        pairs = _pairs(content)
         found: dict[int, tuple[set[str], set[str], set[str]]] = {}
+        phrases: dict[int, dict[tuple[str, str], float]] = {}
         for pk in lexical:
             row = rows.get(pk) or {}
-            described = {t for t, pattern in patterns.items() if pattern.search(fold(row.get("description") or ""))}
-            found[pk] = (set(terms(row.get("title") or "")), set(terms(" ".join(row.get("tags") or []))), described)
+            description = fold(row.get("description") or "")
+            hits = set(any_term.findall(description)) if all_terms else set()
+            described = {t for t in all_terms if any(hit.startswith(t) for hit in hits)}
+            title, tags = row.get("title") or "", _tag_list(row.get("tags"))
+            found[pk] = (_term_set(title), _term_set(" ".join(tags)), described)
+            if pairs:
+                texts = (fold(title), fold(" | ".join(tag.replace("-", " ") for tag in tags)), description)
+                phrases[pk] = {pair: _where(pattern, texts) for pair, pattern in pairs.items()}
         # Rare words count more: idf over the window (the candidates of this query), so "python decorators" is
         # about decorators among the many Python resources.
         weighted = [_idf_weights(words, found.values()) for words in (content, *expansions)]
+        strength = _phrase_strength(pairs, found, phrases)
         fused = {}
         for pk in lexical:
             row = rows.get(pk) or {}
             fields = found[pk]
             score = _field_match(weighted[0], fields)
+            if any(strength.values()):
+                # A phrase-like query ("dynamic programming"): the words count as a phrase, by how phrase-like.
+                share = sum(strength.values()) / len(strength)
+                as_phrase = sum(s * phrases[pk][pair] for pair, s in strength.items()) / sum(strength.values())
+                score = (1 - share) * score + share * as_phrase
+            covered = _covered(weighted[0], fields)
             for expansion in weighted[1:]:
                 score = max(score, EXPANSION_WEIGHT * _field_match(expansion, fields))
+                covered = max(covered, _covered(expansion, fields))
             difficulty, media_type, duration = row.get("difficulty"), row.get("media_type"), row.get("duration_minutes")
             title_terms = fields[0]
             focus = len(title_terms & all_terms) / len(title_terms) if title_terms else 0.0
             stored = decode_vector(row.get("embedding"))
             semantic = float(stored @ vector) if stored is not None else 0.0
             value = LEXICAL_WEIGHT * score + SEMANTIC_WEIGHT * semantic + FOCUS_WEIGHT * focus
+            value -= MISSING_WEIGHT * (1.0 - covered)
             value += RATING_WEIGHT * float(row.get("rating") or 0) / 5
             if understood.difficulty and difficulty == understood.difficulty:
                 value += DIFFICULTY_BONUS
@@ -135,7 +170,13 @@ class Hybrid:
         index = get_index(CORPUS)
         exclude = set(strict_ids)
         wanted = min(start + count, RELATED_MAX)
-        hits = [h for h in index.similar(self.vector, k=wanted + len(exclude) + 50) if h.semantic >= MIN_RELATED]
+        neighbours = index.similar(self.vector, k=wanted + len(exclude) + 50)
+        best = neighbours[0].semantic if neighbours else 0.0
+        # A neighbour at MIN_RELATED always qualifies; when even the query's nearest are weak (wordy or unusual
+        # phrasing: "color contrast accessibility" peaks at 0.56), down to RELATED_RELATIVE × the nearest, never
+        # below RELATED_FLOOR, so that such a page is not starved.
+        floor = min(MIN_RELATED, max(RELATED_FLOOR, RELATED_RELATIVE * best))
+        hits = [h for h in neighbours if h.semantic >= floor]
         candidates = [h.id for h in hits if h.id not in exclude]
         if not candidates:
             return []
@@ -154,6 +195,64 @@ def _idf_weights(words: list[str], docs: "Collection[tuple[set[str], set[str], s
         idf[word] = math.log1p((n - df + 0.5) / (df + 0.5)) + 0.1
     total = sum(idf.values())
     return {word: value / total for word, value in idf.items()}
+
+
+@lru_cache(maxsize=8192)
+def _term_set(text: str) -> frozenset[str]:
+    """The lexical terms of a title or a tag list (cached: the same resources come back across searches)."""
+    return frozenset(terms(text))
+
+
+def _tag_list(value: Any) -> list[str]:
+    """A row's tags as a list: the window query reads PostgreSQL's jsonb through a raw cursor, which hands it over as
+    its JSON text (Django decodes it only for model fields), while SQLite's path gives the list."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return [str(tag) for tag in value] if isinstance(value, list) else []
+
+
+def _pairs(term_list: list[str]) -> dict[tuple[str, str], "re.Pattern[str]"]:
+    """Each pair of adjacent query terms, with a pattern finding them as a phrase: the first word, then the second
+    right after it (any suffix, a separator or two: "dynamic-programming", "event loops")."""
+    return {
+        (first, second): re.compile(rf"\b{re.escape(first)}\w*\W{{1,3}}{re.escape(second)}")
+        for first, second in pairwise(term_list)
+        if first != second
+    }
+
+
+def _where(pattern: "re.Pattern[str]", texts: tuple[str, str, str]) -> float:
+    """The weight of the best field (title, tags, description) in which `pattern` occurs; 0 when in none."""
+    for text, weight in zip(texts, FIELD_WEIGHTS, strict=True):
+        if pattern.search(text):
+            return weight
+    return 0.0
+
+
+def _phrase_strength(
+    pairs: Mapping[tuple[str, str], Any],
+    found: Mapping[int, tuple[set[str], set[str], set[str]]],
+    phrases: Mapping[int, Mapping[tuple[str, str], float]],
+) -> dict[tuple[str, str], float]:
+    """How phrase-like each pair of adjacent query words is among the window: of the candidates with both words,
+    the share that has them side by side ("dynamic programming": most; "python decorators": few). Pairs seen
+    together in fewer than PHRASE_MIN_DOCS candidates are left out (too little evidence)."""
+    strength = {}
+    for pair in pairs:
+        both = [pk for pk, fields in found.items() if all(any(w in f for f in fields) for w in pair)]
+        if len(both) >= PHRASE_MIN_DOCS:
+            strength[pair] = sum(1 for pk in both if phrases[pk][pair] > 0) / len(both)
+    return strength
+
+
+def _covered(query: dict[str, float], fields: tuple[set[str], set[str], set[str]]) -> float:
+    """0–1: the weighted share of the query's terms found anywhere in the resource."""
+    if not query:
+        return 1.0
+    return sum(weight for term, weight in query.items() if any(term in field for field in fields))
 
 
 def _field_match(query: dict[str, float], fields: tuple[set[str], set[str], set[str]]) -> float:

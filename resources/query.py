@@ -100,6 +100,13 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "advanced": ("advanced", ()),
     "in depth": ("advanced", ()),
 }
+# Words of conversational phrasing that name no topic ("what should i learn…", "something cool", "how does https
+# work"): left out of matching (when other words remain), kept for the meaning.
+FILLER_WORDS = frozenset(
+    "should could would might really something anything stuff thing things way ways cool nice actually please "
+    "bored im i'm want need trying try".split()
+)
+_HOW_WORKS = (("how", "does"), ("how", "do"))
 _INTENT_ORDER = sorted(INTENT_PHRASES, key=lambda p: (-len(p.split()), -len(p)))
 # Title words that name a level, not a topic (dropped from a topic's name when it expands a query).
 STOP_WORDS = frozenset("a an the of to in on for and or with my i".split())
@@ -252,7 +259,12 @@ def understand(q: str) -> Understood:
     if not q or OPERATOR_RE.search(q):
         return Understood(raw=q, content=q, literal=True)
     words = [w.lower() for w in WORD_RE.findall(q.replace("’", "'"))]
+    if len(words) > 3 and tuple(words[:2]) in _HOW_WORKS and words[-1] in ("work", "works"):
+        words = words[2:-1]  # "how does https work", "how do computers work": the question is how, the topic is https
     kept, difficulty, media = _strip_intent(words)
+    topical = [w for w in kept if w not in FILLER_WORDS]
+    if topical and len(topical) < len(kept):
+        kept = topical
     had_intent = len(kept) < len(words)
     if not kept:  # only intent words ("tutorial"): then they are the content
         kept, difficulty, media = words, None, []

@@ -52,11 +52,17 @@ EXACT_TOTAL_UP_TO = 1000
 # A broad search ranks at most HEAD_POOL of its matches with the query in their title or tags.
 HEAD_POOL = 3000
 CACHE_SECONDS = 300
-# What the window query reads of each candidate: its id, base relevance and rating (the order), then what the hybrid
-# re-scoring needs (resources.hybrid.Hybrid.fuse), so that it costs no query of its own. The total comes last.
+# What the window holds of each candidate: its id, base relevance and rating (the order), then what the hybrid
+# re-scoring needs (resources.hybrid.Hybrid.fuse). SQLite's single pass reads them all; on PostgreSQL the passes rank
+# ids only and one query reads the rest for the final window, in place of the title re-rank that the hybrid
+# re-scoring makes moot (so the number of queries stays the same). The total comes last.
 WINDOW_COLUMNS = ("pk", "base", "rating", "embedding", "title", "tags", "description", "difficulty", "media_type",
                   "duration_minutes")  # fmt: skip
 _TOTAL = len(WINDOW_COLUMNS)
+# What a bounded (PostgreSQL) pass ranks: the rest of WINDOW_COLUMNS is read for the final window only, and only when
+# the hybrid re-scoring needs it. The pass's total follows them.
+POOL_COLUMNS = WINDOW_COLUMNS[:3]
+_POOL_TOTAL = len(POOL_COLUMNS)
 _VERSION_KEY = "res:catalogue:v"
 
 
@@ -170,10 +176,11 @@ def match_total(match: Match) -> tuple[int, bool]:
 
 
 def _pool_sql(queryset: QuerySet, base: Any, *, pool: int) -> tuple[str, list[Any], str]:
-    """SQL of (pk, base, rating, embedding, pool size) of the best WINDOW by descending base relevance among the
-    first `pool` rows of `queryset` in storage order: the relevance is computed for `pool` rows at most, and nothing
-    is sorted before the LIMIT stops the scan. Returns (sql, params, database alias)."""
-    candidates = queryset.annotate(base=base).order_by().values_list(*WINDOW_COLUMNS)[:pool]
+    """SQL of (pk, base, rating, pool size) of the best WINDOW by descending base relevance among the first `pool`
+    rows of `queryset` in storage order: the relevance is computed for `pool` rows at most, and nothing is sorted
+    before the LIMIT stops the scan. Only ids, relevance and rating: what the hybrid re-scoring reads of the winners
+    (description, embedding…) is read for the final window alone (RankedResults._load). Returns (sql, params, alias)."""
+    candidates = queryset.annotate(base=base).order_by().values_list(*POOL_COLUMNS)[:pool]
     inner, params = candidates.query.sql_with_params()
     # The ORDER BY of RankedResults._base_order, descending; the inner SQL is the ORM's, with its own parameters.
     sql = f"SELECT *, COUNT(*) OVER () FROM ({inner}) AS pool ORDER BY 2 DESC, 3 DESC, 1 LIMIT %s"  # noqa: S608
@@ -242,7 +249,7 @@ class RankedResults:
         return [base, rating, "id"]
 
     def _best_rows(self) -> tuple[list[tuple], int]:
-        """(WINDOW_COLUMNS) of the best WINDOW by base relevance, and the total."""
+        """The best WINDOW by base relevance (WINDOW_COLUMNS; POOL_COLUMNS from a bounded pass), and the total."""
         match = self.match
         if not self._bounded():  # SQLite, similar titles, ascending: rank and count every match
             counted = list(
@@ -251,13 +258,16 @@ class RankedResults:
             return [row[:_TOTAL] for row in counted], counted[0][_TOTAL] if counted else 0
         # One pass ranks and counts the first EXACT_TOTAL_UP_TO + 1 matches: all of them, unless the query is broad.
         rows = _best_of_pool(match.queryset, match.base, pool=EXACT_TOTAL_UP_TO + 1)
-        total = rows[0][_TOTAL] if rows else 0
+        total = rows[0][_POOL_TOTAL] if rows else 0
         if total <= EXACT_TOTAL_UP_TO:
-            return [row[:_TOTAL] for row in rows], total
+            return [row[:_POOL_TOTAL] for row in rows], total
         # Broad: add the best of (at most HEAD_POOL of) the matches with the query in their title or tags.
         self.count_is_estimate = True
-        pooled = {row[0]: row[:_TOTAL] for row in rows}
-        pooled.update((row[0], row[:_TOTAL]) for row in _best_of_pool(match.head, match.base, pool=HEAD_POOL))  # type: ignore[arg-type]
+        pooled = {row[0]: row[:_POOL_TOTAL] for row in rows}
+        pooled.update(
+            (row[0], row[:_POOL_TOTAL])
+            for row in _best_of_pool(match.head, match.base, pool=HEAD_POOL)  # type: ignore[arg-type]
+        )
         best = sorted(pooled.values(), key=lambda r: (-r[1], -r[2], r[0]))[:WINDOW]
         return best, estimated_total(match.queryset)
 
@@ -271,12 +281,19 @@ class RankedResults:
             return self._window
         rows, total = self._best_rows()
         scores = {row[0]: float(row[1]) for row in rows}
-        if self.match.rerank is not None and rows:
+        if self.hybrid is not None and rows:
+            # The hybrid re-scoring replaces the title-similarity re-rank: read what it needs of the window instead
+            # (a bounded pass ranked ids only; SQLite's single pass read every column already).
+            if len(rows[0]) < len(WINDOW_COLUMNS):
+                rest = WINDOW_COLUMNS[len(rows[0]) :]
+                read = Resource.objects.filter(pk__in=list(scores)).values_list("pk", *rest)
+                details = {row[0]: row[1:] for row in read}
+                rows = [(*row, *details.get(row[0], (None,) * len(rest))) for row in rows]
+            scores = self.hybrid.fuse(scores, {row[0]: dict(zip(WINDOW_COLUMNS, row, strict=True)) for row in rows})
+        elif self.match.rerank is not None and rows:
             extra = Resource.objects.filter(pk__in=list(scores)).annotate(extra=self.match.rerank)
             for pk, value in extra.values_list("pk", "extra"):
                 scores[pk] += float(value or 0.0)
-        if self.hybrid is not None and rows:
-            scores = self.hybrid.fuse(scores, {row[0]: dict(zip(WINDOW_COLUMNS, row, strict=True)) for row in rows})
         sign = -1 if self.descending else 1
         ordered = sorted(rows, key=lambda r: (sign * scores[r[0]], sign * r[2], r[0]))
         self._window = (total, [r[0] for r in ordered], scores)

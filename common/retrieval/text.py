@@ -13,6 +13,8 @@ _SUFFIXES = ("ies", "ing", "ers", "es", "ed", "er", "s")
 
 def fold(text: str) -> str:
     """Lower-case with accents removed ("Café" → "cafe")."""
+    if text.isascii():  # most text: nothing to fold, and the per-character pass below is the costly part
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
