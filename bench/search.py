@@ -62,9 +62,11 @@ QUERIES = Path(__file__).resolve().parent / "search_queries.yaml"
 HELDOUT = Path(__file__).resolve().parent / "search_heldout.yaml"
 # A second set written and graded before the next round of tuning (issue 16, session 3): "heldout2".
 HELDOUT2 = Path(__file__).resolve().parent / "search_heldout2.yaml"
+# A third, blind set written from the catalogue alone by someone who never saw the search code (session 5): "heldout3".
+HELDOUT3 = Path(__file__).resolve().parent / "search_heldout3.yaml"
 SEARCH = "/api/resources/search/"
 # Scored apart and never part of "all" (the tuning figures).
-HELD_OUT_SETS = ("heldout", "heldout2")
+HELD_OUT_SETS = ("heldout", "heldout2", "heldout3")
 
 
 def load_queries() -> list[dict]:
@@ -74,10 +76,11 @@ def load_queries() -> list[dict]:
     for query in heldout:
         query["heldout"] = "heldout"
     queries += heldout
-    heldout2 = yaml.safe_load(HELDOUT2.read_text(encoding="utf-8")) if HELDOUT2.exists() else []
-    for query in heldout2:
-        query["heldout"] = "heldout2"
-    queries += heldout2
+    for name, path in (("heldout2", HELDOUT2), ("heldout3", HELDOUT3)):
+        extra = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
+        for query in extra:
+            query["heldout"] = name
+        queries += extra
     known = {canonical_url(e["url"]) for e in services.load_catalogue()}
     for query in queries:
         relevant = query["relevant"]

@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 SYNONYMS_FILE = Path(__file__).resolve().parent / "data" / "synonyms.yaml"
 MAX_EXPANSIONS = 3
+# A learner's long question ("I run a small shop site on Django and a customer could see another person's order…")
+# is searched by its first distinct content words: enough to say what it is about, bounded in cost.
+MAX_QUERY_WORDS = 24
 WORD_RE = re.compile(r"[^\W_][\w.+#'-]*")
 OPERATOR_RE = re.compile(r'"|(^|\s)-\S|(^|\s)or(\s|$)', re.IGNORECASE)
 
@@ -266,6 +269,8 @@ def understand(q: str) -> Understood:
     if topical and len(topical) < len(kept):
         kept = topical
     had_intent = len(kept) < len(words)
+    if len(kept) > MAX_QUERY_WORDS:
+        kept = list(dict.fromkeys(kept))[:MAX_QUERY_WORDS]
     if not kept:  # only intent words ("tutorial"): then they are the content
         kept, difficulty, media = words, None, []
     expansions, replaced = _expansions(kept)

@@ -209,7 +209,8 @@ def search_query_data(params: QueryDict) -> dict[str, Any]:
 
 
 class ResourceSearchInputSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, validators=[no_control_chars])
+    # Long enough for a learner's whole question (searched by its first MAX_QUERY_WORDS content words).
+    q = serializers.CharField(required=False, allow_blank=True, max_length=500, validators=[no_control_chars])
     sort = serializers.ChoiceField(choices=SORTS, required=False)
     order = serializers.ChoiceField(choices=["asc", "desc"], required=False)
     media_type = serializers.ListField(

@@ -45,7 +45,12 @@ def _list_param(name: str, enum: list[str] | None, description: str) -> OpenApiP
 
 
 SEARCH_PARAMETERS = [
-    OpenApiParameter("q", str, description='websearch syntax: words, "a phrase", `or`, `-excluded`; typos tolerated.'),
+    OpenApiParameter(
+        "q",
+        str,
+        description='Up to 500 characters of websearch syntax: words, "a phrase", `or`, `-excluded`; typos tolerated. '
+        "A long question is searched by its first 24 distinct content words.",
+    ),
     OpenApiParameter("sort", str, enum=list(SORTS), description="Default: relevance with `q`, else rating."),
     OpenApiParameter("order", str, enum=["asc", "desc"], description="Default: desc, except title and duration."),
     OpenApiParameter(
