@@ -37,6 +37,8 @@ SUMMARY_DEFER = ("content", "solution", "starter_code")
 
 
 def _filtered[M: Model](filterset_class: type[FilterSet], params: Any, queryset: QuerySet[M]) -> QuerySet[M]:
+    if not any(name in params for name in filterset_class.base_filters):
+        return queryset  # nothing to filter or validate (a plain page): skip building the FilterSet and its form
     filterset = filterset_class(params, queryset=queryset)
     if not filterset.is_valid():
         raise Invalid(fields=filterset.errors)
