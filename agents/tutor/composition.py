@@ -39,6 +39,8 @@ NO_AT = 0.5  # a "No" needs a negative rule about most of it…
 JUDGED_NO_AT = 0.3  # …or, for "is X good/ok?", the rule of the opening that is closest to the question
 _JUDGE = re.compile(r"\b(good|ok|okay|fine|right|correct|allowed|acceptable|bad idea)\b", re.I)
 _PRINTS = re.compile(r"^`?\s*print\(")
+# A printed value's comment may say what the call does after the value: "# 'Hello' (remove surrounding whitespace)".
+_EXPLAINED = re.compile(r"\(([a-z][a-z ,'-]{8,})\)\s*`?$")
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
@@ -65,7 +67,10 @@ def _credit(st: Statement) -> dict[str, float]:
     """How much each word of a statement counts: fully in prose, half when met only inside a code literal
     (`"typ": "JWT"` is weaker evidence about JWTs than a sentence about them)."""
     if st.kind == "code_line" and _PRINTS.match(st.text):  # its comment is the printed value, not prose about it
-        return dict.fromkeys(present(plain(st.text)) | set(symbols(st.text)), 0.5)
+        credit = dict.fromkeys(present(plain(st.text)) | set(symbols(st.text)), 0.5)
+        if explained := _EXPLAINED.search(st.text):  # …except for the words that explain the call
+            credit.update(dict.fromkeys(present(explained[1]), 1.0))
+        return credit
     prose = present(plain(_INLINE_CODE.sub(" ", st.text)))
     code = present(" ".join(_INLINE_CODE.findall(st.text))) | set(symbols(st.text))
     credit = dict.fromkeys(code, 0.5)
@@ -137,7 +142,7 @@ def _statement_scores(
         matched_symbols = wanted_symbols & set(symbols(st.text))
         if wanted_symbols:
             score += 0.5 * len(matched_symbols) / len(wanted_symbols)
-        if st.kind == "code_line" and _PRINTS.match(st.text) and not matched_symbols:
+        if st.kind == "code_line" and _PRINTS.match(st.text) and not matched_symbols and not _EXPLAINED.search(st.text):
             score *= 0.6  # a printed value ("Money(6.5, 'EUR')") shows a result; it explains nothing asked
         if "**" in st.text:
             score += 0.05

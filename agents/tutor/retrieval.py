@@ -33,6 +33,7 @@ POOL = 40  # engine hits re-weighed per question
 MODULE_BOOST = 1.5  # the module the learner is studying
 SESSION_BOOST = 1.12  # modules the session's previous answers came from
 MIN_COVERAGE = 0.45  # the share of the question's distinctive words the best sections must contain
+LITERAL_COVERAGE = 0.35  # …or this share, when the best section has a status code or symbol of the question
 MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between question and best section
 # An exercise's sections are a task's specification (input format, steps to do), not an explanation: a lesson that
 # teaches the same words answers "how/why/what" better. Reviews repeat the lessons, condensed.
@@ -56,7 +57,7 @@ _FILLER = {
     "isnt", "dont", "doesnt", "cant", "im", "ive", "nicest", "better", "tutor", "anyone", "someone", "sure", "goes",
     "go", "going", "able", "possible", "instead", "happening", "stuff", "exactly", "vs", "versus", "ignore",
     "instructions", "previous", "yes", "no", "idea", "cool", "great", "quick", "quickest", "easiest", "pls", "plz",
-    "thx",
+    "thx", "got", "normal", "regular", "ordinary", "usual",
     "doesn", "don", "isn", "aren", "wasn", "didn", "won", "can", "shouldn", "wouldn", "couldn", "bad", "fine",
 }  # fmt: skip
 # Words that matter in programming (Python keywords, method names) but sit in scikit-learn's English stop list.
@@ -89,7 +90,9 @@ SYNONYMS = {
     "virtualenv": "venv virtual environment", "function": "def", "install": "installing pip",
     "descending": "reverse", "biggest": "reverse", "largest": "reverse", "backwards": "reverse",
     "verb": "method", "verbs": "methods", "env": "venv virtual environment", "venv": "virtual environment",
-    "2": "two", "3": "three", "4": "four", "5": "five", "lookup": "look up", "lookups": "look up",
+    "2": "two several multiple", "3": "three several multiple", "4": "four several", "5": "five several",
+    "spaces": "whitespace", "space": "whitespace", "blanks": "whitespace", "beginning": "surrounding start",
+    "lookup": "look up", "lookups": "look up",
     "membership": "in checks", "lazy": "generator on demand",
     "lazily": "generator on demand", "signal": "raise", "connection": "edge", "connections": "edges",
     "letter": "character", "letters": "characters", "optional": "default",
@@ -188,6 +191,10 @@ _ALTERNATIVE = re.compile(
 )
 ALTERNATIVE_DEMOTE = 0.5  # a section about the subject the learner wants to move away from
 ALTERNATIVE_LIFT = 1.3
+RARE_IDF = 4.0  # a word this rare in the lessons (about one section in 50 or fewer) names the question's subject
+RARE_POOL = 5  # …and is looked for in the best sections
+RARE_MIN_SHARE = 0.5  # whose score is at least this share of the best one
+_DISTINCTIVE = re.compile(r"[1-5]\d\d")  # an HTTP status code: one section says what it means
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
@@ -201,10 +208,15 @@ def fold(word: str) -> str:
         word = word[:-1]
     elif len(word) == 4 and word.endswith("is") and word != "this":  # "apis" → "api" (but "basis" stays)
         word = word[:-1]
+    stem = word
     if len(word) >= 6 and word.endswith("ing"):
         word = word[:-3]
     elif len(word) >= 5 and word.endswith("ed"):
         word = word[:-2]
+    # A doubled final consonant left by the ending ("swapped", "beginning", "getting") is the base word's single one
+    # ("swap", "begin", "get"), as a learner's "swap" or misspelt "begining" fold to; l, s, z, f stay ("called").
+    if word != stem and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeioulszf":
+        word = word[:-1]
     if len(word) >= 4 and word.endswith("e"):
         word = word[:-1]
     return word
@@ -369,9 +381,13 @@ def clean(vocab: Vocabulary, text: str) -> str:
     return " ".join([*words, kept]).strip()
 
 
+# The same, for a misspelt word that folds like the key ("begining" → "begin", as "beginning").
+_SYNONYMS_BY_FOLD = {fold(k): v for k, v in SYNONYMS.items()}
+
+
 def expand(cleaned: str) -> str:
     """The cleaned question with the lessons' words for what learners call otherwise (for the engine's query)."""
-    extra = [SYNONYMS[w] for w in raw_words(cleaned) if w in SYNONYMS]
+    extra = [SYNONYMS.get(w) or _SYNONYMS_BY_FOLD.get(fold(w), "") for w in raw_words(cleaned)]
     return " ".join([cleaned, *extra])
 
 
@@ -495,7 +511,38 @@ def search_sections(
             score *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(section.body)) / len(wanted)
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
-    return [_section(hit, score) for score, _, hit in scored[:limit]], vocab, cleaned
+    ranked = [_section(hit, score) for score, _, hit in scored[:limit]]
+    if subject:  # "offset is slow, what instead?": the rare word names what the learner moves away from
+        return ranked, vocab, cleaned
+    return _rare_word_first(vocab, weights, ranked), vocab, cleaned
+
+
+def _rare_word_first(vocab: Vocabulary, weights: dict[str, float], ranked: list[Section]) -> list[Section]:
+    """The question's rarest word the lessons use ("comments" in "comments in a JSON file? my parser fails", "swap"
+    in "swap keys and values in a dictionary") names its subject; the other words often name only the setting. When
+    the best section lacks that word, a section of the same lesson that has it, or any close one that also has every
+    word the best one matched, answers instead (the best section's words alone describe a neighbouring topic). Within
+    the lesson the word must be one the course is about (a heading's or title's word, not "normal"), and a summary or
+    an exercise, which only restate, never replaces a lesson section."""
+    known = [t for t in weights if t in vocab.idf and vocab.idf[t] >= RARE_IDF]
+    if len(ranked) < 2 or not known:
+        return ranked
+    # a heading's or title's word (what the course is about) before a word that only occurs ("config")
+    rare = max(known, key=lambda t: (t in vocab.topical, vocab.idf[t]))
+    top = ranked[0]
+    top_found = present(section_text(top))
+    if covered(rare, top_found):
+        return ranked
+    matched = {t for t in weights if covered(t, top_found)}
+    for i, section in enumerate(ranked[1:RARE_POOL], start=1):
+        if section.score < RARE_MIN_SHARE * top.score:
+            break
+        found = present(section_text(section))
+        if _prior(section) < _prior(top) or not covered(rare, found):
+            continue
+        if (section.module_id == top.module_id and rare in vocab.topical) or all(covered(t, found) for t in matched):
+            return [section, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
 
 
 def coverage(vocab: Vocabulary, question: str, texts: list[str]) -> float:
@@ -529,7 +576,12 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
     else:  # two of its words, or one that carries most of the question ("which command makes a venv")
         share_best = sum(weights[t] for t in matched) / sum(weights.values())
         enough = len(matched) >= 2 or (share_best >= 0.55 and sections[0].semantic >= 0.3)
+    share = coverage(vocab, question, [section_text(s) for s in sections[:3]])
+    # A distinctive token met literally ("304", "__init__", "++>"): the section names exactly what is asked, so with
+    # most of the question's words around it the lesson is the one, even if the best section holds only that token.
+    literal = any(_DISTINCTIVE.fullmatch(t) or t in symbols(question) for t in matched)
+    if literal and share >= LITERAL_COVERAGE:
+        return True
     if not enough:
         return False
-    share = coverage(vocab, question, [section_text(s) for s in sections[:3]])
     return share >= MIN_COVERAGE or (share >= 0.35 and sections[0].semantic >= MIN_SEMANTIC)
