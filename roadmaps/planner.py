@@ -15,6 +15,7 @@
 `validate_plan` checks the invariants and is shared with the LLM path.
 """
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -211,7 +212,7 @@ def correct_terms(concept: str, g: TopicGraph) -> tuple[str, list[str]]:
                 w != n and n not in _variants(w) and w not in _variants(n)
                 for w, n in zip(window, name.split(), strict=True)
             )
-            if inflected:
+            if inflected and " ".join(window) not in g.names:  # "data engineering" is a name of its own
                 words[i : i + size] = name.split()
             i += 1
     return " ".join(words), notes
@@ -340,7 +341,7 @@ class Goals:
 def _qualified(text: str, unknown: list[str]) -> list[tuple[str, str]]:
     """(unknown qualifier, known head) pairs of the concept: "music theory" → ("music", "theory")."""
     words = normalise(text).split()
-    return [(a, b) for a, b in zip(words, words[1:], strict=False) if a in unknown and b not in unknown]
+    return [(a, b) for a, b in itertools.pairwise(words) if a in unknown and b not in unknown]
 
 
 def _other_kind(topic: Topic, pairs: list[tuple[str, str]]) -> bool:
@@ -531,7 +532,7 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
                 covered.update(missing)
         primary_tag = _specific_tag(g, primary)
         uncarried = [k for k in known_keys if not any(_named_by(g.topics[c], [k]) for c in core) and k not in LANGUAGES]
-        for k in [k for k in uncarried if not any(_shares_key(g.topics[c], [k]) for c in core[:1])]:
+        for k in [k for k in uncarried if not any(f"{k}s" in _names_of(g.topics[c]) for c in core)]:
             # A key term no strong match carries ("azure" in "terraform on azure") still gets the topic it names,
             # in the goal's area or a neighbouring one; the shallowest such topic, never a project.
             named_k = sorted(
@@ -545,7 +546,7 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
                     # topic too, since the learner asked for it)
                     and ((_named_by(t, [k]) and not t.optional) or (t.area == primary.area and primary_tag in t.tags))
                 ),
-                key=lambda t: (t.area != primary.area, g.depth[t.slug], t.slug),
+                key=lambda t: (not _named_by(t, [k]), t.area != primary.area, g.depth[t.slug], t.slug),
             )
             if named_k and len(core) < 3 and named_k[0].slug not in g.closure(core):  # not already on the way
                 core.append(named_k[0].slug)
@@ -583,7 +584,8 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         pairs = _qualified(core_text, unknown)
         sharing = [
             m for m in matches
-            if m.score >= 0.05 and all(_shares_key(m.topic, [k]) for k in known_keys) and not _other_kind(m.topic, pairs)
+            if m.score >= 0.05 and all(_shares_key(m.topic, [k]) for k in known_keys)
+            and not _other_kind(m.topic, pairs)
         ] if len(unknown) <= len(known_keys) else []  # fmt: skip
         if not sharing:
             raise UnknownConcept(
