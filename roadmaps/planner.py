@@ -15,6 +15,7 @@
 `validate_plan` checks the invariants and is shared with the LLM path.
 """
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -145,13 +146,97 @@ def _variants(word: str) -> list[str]:
     return [f for f in forms if f]
 
 
+# Words about the learner or their situation, not the subject ("a total beginner", "im a teacher switching
+# careers"): never key terms, never the basis of a suggestion.
+ABOUT_LEARNER = frozenset(
+    """total complete absolute absolutely complete im i'm ive i've teacher teachers student students parent retired
+    switch switching change changing transition move moving career careers background someone person people kid kids
+    child children adult adults older young free cheap fast faster fun hobby weekend evenings""".split()
+)
+
+
+def _generic(word: str) -> bool:
+    return any(form in GENERIC or form in ABOUT_LEARNER for form in _variants(word))
+
+
+def _stem(word: str) -> str:
+    """A crude stem for matching inflections: tune / tuning / tuned / tunes → "tun"."""
+    for suffix in ("ing", "ed", "es", "e", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _stems(g: TopicGraph) -> dict[str, str]:
+    cached = getattr(g, "_planner_stems", None)
+    if cached is None:
+        cached = {}
+        for word in sorted(_vocabulary(g), key=lambda w: (len(w), w)):
+            if word.isalpha() and len(word) >= 3:
+                cached.setdefault(_stem(word), word)
+        g._planner_stems = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def correct_terms(concept: str, g: TopicGraph) -> tuple[str, list[str]]:
+    """The concept with each word the graph does not know read as the graph word it is an inflection of ("fine tune"
+    → "fine tuning") or, for a longer word, a one-slip typo of ("perfomance" → "performance"); and notes saying so.
+    A word is only corrected when it is not generic and the graph knows no form of it."""
+    import difflib
+
+    vocabulary = _vocabulary(g)
+    stems = _stems(g)
+    words, notes = [], []
+    for word in normalise(concept).split():
+        fixed = word
+        if word.isalpha() and len(word) >= 3 and not _generic(word) and word not in LANGUAGES:
+            if not any(form in vocabulary for form in _variants(word)):
+                fixed = stems.get(_stem(word), "")
+                if fixed in (f"{word}s", f"{word}es"):  # a plural of the word is no inflection the graph lacks
+                    fixed = ""
+                if not fixed and len(word) >= 6:
+                    pool = [w for w in vocabulary if w.isalpha() and abs(len(w) - len(word)) <= 2 and w[0] == word[0]]
+                    close = difflib.get_close_matches(word, sorted(pool), n=1, cutoff=0.88)
+                    fixed = close[0] if close and close[0] not in (f"{word}s", f"{word}es") else ""
+                    if fixed:
+                        notes.append(f"Read '{word}' as '{fixed}'.")
+                fixed = fixed or word
+        words.append(fixed)
+    phrases = _stemmed_names(g)
+    for size in (3, 2):  # "fine tune" names "fine tuning": a phrase is matched on its words' stems
+        i = 0
+        while i + size <= len(words):
+            window = words[i : i + size]
+            name = phrases.get(" ".join(_stem(w) for w in window))
+            inflected = name and any(  # plurals are matched as before; a verb form ("tune", "tuned") is read here
+                w != n and n not in _variants(w) and w not in _variants(n)
+                for w, n in zip(window, name.split(), strict=True)
+            )
+            if inflected and " ".join(window) not in g.names:  # "data engineering" is a name of its own
+                words[i : i + size] = name.split()
+            i += 1
+    return " ".join(words), notes
+
+
+def _stemmed_names(g: TopicGraph) -> dict[str, str]:
+    cached = getattr(g, "_planner_stemmed_names", None)
+    if cached is None:
+        cached = {}
+        for name in sorted(g.names):
+            parts = name.split()
+            if 2 <= len(parts) <= 3 and all(p.isalpha() for p in parts):
+                cached.setdefault(" ".join(_stem(p) for p in parts), name)
+        g._planner_stemmed_names = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def key_terms(concept: str, g: TopicGraph) -> tuple[list[str], list[str]]:
     """(specific key terms of the concept, those the graph does not know). Generic words are neither."""
     vocabulary = _vocabulary(g)
     words = strip_filler(concept).split()
     keys, unknown = [], []
     for word in words:
-        if word in GENERIC or (len(word) < 2 and word not in LANGUAGES) or word.isdigit() or word in keys:
+        if _generic(word) or (len(word) < 2 and word not in LANGUAGES) or word.isdigit() or word in keys:
             continue
         keys.append(word)
         if not any(form in vocabulary for form in _variants(word)):
@@ -253,13 +338,35 @@ class Goals:
     assumptions: list[str] = field(default_factory=list)  # how a vague goal was read
 
 
-def _suggestions(g: TopicGraph, text: str) -> list[str]:
-    """Nearby topics we do teach (the shared retrieval engine's `topics` corpus), from the concept's specific words
-    only: never "Programming Basics" just because the concept said "programming"."""
+def _qualified(text: str, unknown: list[str]) -> list[tuple[str, str]]:
+    """(unknown qualifier, known head) pairs of the concept: "music theory" → ("music", "theory")."""
+    words = normalise(text).split()
+    return [(a, b) for a, b in itertools.pairwise(words) if a in unknown and b not in unknown]
+
+
+def _other_kind(topic: Topic, pairs: list[tuple[str, str]]) -> bool:
+    """The topic carries a head word the learner qualified with a term we do not know, but never after that term:
+    Probability Theory is not part of "music theory", System Design (or a "design doc") not part of "ux design"."""
+    for qualifier, head in pairs:
+        names = [normalise(n).split() for n in (topic.slug, topic.title, *topic.aliases)]
+        uses = [n[i - 1] if i else "" for n in names for i, w in enumerate(n) if w in _variants(head)]
+        if uses and all(before != qualifier for before in uses):
+            return True
+    return False
+
+
+def _suggestions(g: TopicGraph, text: str, unknown: list[str] = ()) -> list[str]:
+    """Nearby topics we do teach (the shared retrieval engine's `topics` corpus), from the concept's distinctive
+    words only: never "Programming Basics" because the concept said "programming", never Pivot Tables because it
+    said "a total beginner", never System Design for "ux design"."""
     from roadmaps.corpus import nearby_topics  # the engine loads its embedding table on first use
 
-    specific = " ".join(w for w in normalise(text).split() if w not in GENERIC)
-    return nearby_topics(specific) if specific else []
+    specific = " ".join(w for w in normalise(text).split() if not _generic(w))
+    if not specific:
+        return []
+    pairs = _qualified(text, list(unknown))
+    by_title = {t.title: t for t in g.topics.values()}
+    return [s for s in nearby_topics(specific) if s not in by_title or not _other_kind(by_title[s], pairs)]
 
 
 def _area_core(g: TopicGraph, area: str) -> list[str]:
@@ -324,6 +431,10 @@ def vague_track(concept: str) -> tuple[str, str] | None:
 def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals:
     """The goal topics for a concept. Raises UnknownConcept (with suggestions) when the graph does not teach it."""
     g = g or graph()
+    corrected, corrections = correct_terms(concept, g)
+    if corrected != normalise(concept):  # the learner's own words are kept for what the plan says back
+        concept = corrected
+    notes.extend(corrections)
     keys, unknown = key_terms(concept, g)
     core_text = strip_filler(concept) or normalise(concept)
     subject, purpose = _subject_purpose(core_text)
@@ -341,7 +452,7 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
     if unknown:
         text = " ".join(w for w in core_text.split() if w not in unknown)
         if not any(k not in unknown for k in keys):
-            raise UnknownConcept(concept, unknown_terms=unknown, suggestions=_suggestions(g, core_text))
+            raise UnknownConcept(concept, unknown_terms=unknown, suggestions=_suggestions(g, core_text, unknown))
     matches = g.match(text) if text else []
     strong = _drop_subsumed([m for m in matches if m.reason in ("named", "mentioned")], text)
     known_keys = [k for k in keys if k not in unknown]
@@ -419,16 +530,23 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
             if missing and len(core) < 3 and m.topic.slug not in core and m.reason != "similar":
                 core.append(m.topic.slug)
                 covered.update(missing)
-        for k in [k for k in known_keys if not any(_named_by(g.topics[c], [k]) for c in core) and k not in LANGUAGES]:
+        primary_tag = _specific_tag(g, primary)
+        uncarried = [k for k in known_keys if not any(_named_by(g.topics[c], [k]) for c in core) and k not in LANGUAGES]
+        for k in [k for k in uncarried if not any(f"{k}s" in _names_of(g.topics[c]) for c in core)]:
             # A key term no strong match carries ("azure" in "terraform on azure") still gets the topic it names,
             # in the goal's area or a neighbouring one; the shallowest such topic, never a project.
             named_k = sorted(
                 (
                     t
                     for t in g.topics.values()
-                    if not t.project and not t.optional and _named_by(t, [k]) and k in {normalise(x) for x in t.tags}
+                    if not t.project
+                    and k in {normalise(x) for x in t.tags}
+                    # named by the key term, or tagged with it within the primary's own family ("postgres
+                    # performance" → Query Plans and Optimisation, tagged postgresql and performance; an optional
+                    # topic too, since the learner asked for it)
+                    and ((_named_by(t, [k]) and not t.optional) or (t.area == primary.area and primary_tag in t.tags))
                 ),
-                key=lambda t: (t.area != primary.area, g.depth[t.slug], t.slug),
+                key=lambda t: (not _named_by(t, [k]), t.area != primary.area, g.depth[t.slug], t.slug),
             )
             if named_k and len(core) < 3 and named_k[0].slug not in g.closure(core):  # not already on the way
                 core.append(named_k[0].slug)
@@ -463,12 +581,16 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         # ("Rust async programming" → async programming as we teach it), or fail with suggestions.
         # What transfers must carry every known key term ("smart contracts" is not Rust smart pointers), and the
         # unknown terms must not be most of what was asked ("elixir phoenix web apps" is not OWASP Top 10).
+        pairs = _qualified(core_text, unknown)
         sharing = [
             m for m in matches
             if m.score >= 0.05 and all(_shares_key(m.topic, [k]) for k in known_keys)
+            and not _other_kind(m.topic, pairs)
         ] if len(unknown) <= len(known_keys) else []  # fmt: skip
         if not sharing:
-            raise UnknownConcept(concept, unknown_terms=unknown, suggestions=_suggestions(g, " ".join(known_keys)))
+            raise UnknownConcept(
+                concept, unknown_terms=unknown, suggestions=_suggestions(g, " ".join([*unknown, *known_keys]), unknown)
+            )
         top = sharing[0].topic.slug
         return Goals(
             {m.topic.slug: m.score for m in sharing[:2]},
