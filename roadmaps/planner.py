@@ -600,7 +600,13 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
             unknown,
             keys,
         )
-    sharing = [m for m in matches if m.score >= 0.1 and _shares_key(m.topic, keys)] if keys else []
+    # A topic naming only some of the key terms must also be close in meaning: "interior design" shares "interior"
+    # with Rust's interior mutability (cosine 0.12), which is a substitute, not the subject.
+    sharing = [
+        m for m in matches
+        if m.score >= 0.1 and _shares_key(m.topic, keys)
+        and (m.score >= PARTIAL_KEY_MIN_SCORE or all(_shares_key(m.topic, [k]) for k in keys))
+    ] if keys else []  # fmt: skip
     if sharing:  # "leetcode prep for coding interviews": the topic that names a key term, not one that says "coding"
         return Goals(
             {m.topic.slug: m.score for m in sharing[:2]},
@@ -629,6 +635,9 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         keys,
     )
 
+
+# Below this closeness a topic that names only some of a concept's key terms is not taken for the concept.
+PARTIAL_KEY_MIN_SCORE = 0.25
 
 # A concept that says its learner already programs ("kubernetes for developers", "rust for python programmers").
 PROGRAMMER = re.compile(

@@ -42,3 +42,11 @@ def test_suggestions_are_not_keyed_on_words_about_the_learner():
         plan_roadmap("woodworking for an absolute beginner", BUDGET)
     assert caught.value.unknown_terms == ["woodworking"]
     assert not [s for s in caught.value.suggestions if "CSS" in s or "Excel" in s]
+
+
+def test_a_topic_sharing_one_of_two_key_words_by_chance_is_no_substitute():
+    # "interior" is also a word of Rust's interior mutability: sharing it, far in meaning, is not the subject.
+    with pytest.raises(UnknownConcept):
+        plan_roadmap("interior design for my living room", BUDGET)
+    # …while a topic naming every key term still wins ("redis caching" is Redis).
+    assert "Redis" in plan_roadmap("redis caching", BUDGET).metadata["goal_topics"]
