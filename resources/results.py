@@ -31,7 +31,9 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, F, QuerySet, Window
@@ -101,6 +103,34 @@ def cache_key(kind: str, params: dict[str, Any]) -> str | None:
         return None
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
     return f"res:search:{kind}:{version}:{digest.hexdigest()[:32]}"
+
+
+PAGE_HEADERS = ("X-Total-Count", "X-Total-Count-Estimated", "X-Related-Count", "Link")
+
+
+def page_cache_key(url: str) -> str | None:
+    """The cache key of one rendered search page (its items and pagination headers) for this absolute URL (the Link
+    header names it); None when pages are not cached (turned off, a `min_rating` anywhere in the URL — flat or inside
+    `filters` — or the cache down). Keyed by the catalogue version like every cached search, so a catalogue write
+    shows at once; ratings and view counts on the page are at most RESOURCES_SEARCH_PAGE_CACHE_SECONDS old."""
+    if not settings.RESOURCES_SEARCH_PAGE_CACHE_SECONDS or "min_rating" in unquote_plus(url):
+        return None
+    return cache_key("page", {"url": url})
+
+
+def cached_page(key: str | None) -> tuple[list[Any], dict[str, str]] | None:
+    """A page stored by `cache_page`: (items, headers)."""
+    found = _cache_get(key)
+    return found if isinstance(found, tuple) else None
+
+
+def cache_page(key: str | None, items: list[Any], headers: dict[str, str]) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, (items, headers), timeout=settings.RESOURCES_SEARCH_PAGE_CACHE_SECONDS)
+    except CACHE_ERRORS:
+        logger.warning("Cache unreachable: search page not cached")
 
 
 def _cache_get(key: str | None) -> Any:

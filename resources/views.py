@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from common.choices import Difficulty, LearningStyle, MediaType
 from common.pagination import PAGINATION_PARAMETERS, HeaderLimitOffsetPagination, paginate
 from common.serializers import error_responses
-from resources import selectors, services
+from resources import results, selectors, services
 from resources.models import InteractionType, Resource
 from resources.results import EXACT_TOTAL_UP_TO
 from resources.selectors import SORTS
@@ -86,15 +86,29 @@ class ResourceSearchApi(PublicApi):
         "matching titles, and topic aliases expand the words. When a relevance-ranked query has fewer than 10 strict "
         "matches, the page is completed with related resources (nearest in meaning, same filters) listed after every "
         "strict match: `X-Total-Count` counts strict matches only and `X-Related-Count` says how many items at the end "
-        "of the page are related ones.",
+        "of the page are related ones. The same URL asked again within `RESOURCES_SEARCH_PAGE_CACHE_SECONDS` (30 s) is "
+        "served as rendered: a catalogue change shows at once, a new rating or view count within that time.",
         parameters=SEARCH_PARAMETERS,
         responses={200: ResourceOutputSerializer(many=True), **error_responses(400)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
+        # The same page asked again within seconds (a popular query, the SPA re-asking) is served as rendered: only a
+        # URL that was valid before is found, so its parameters need no second validation.
+        key = results.page_cache_key(request.build_absolute_uri())
+        cached = results.cached_page(key)
+        if cached is not None:
+            return Response(cached[0], headers=cached[1])
         data = ResourceSearchInputSerializer(data=search_query_data(request.query_params))
         data.is_valid(raise_exception=True)
-        resources = selectors.resource_search(**data.validated_data)
+        response = self._search(request, data.validated_data)
+        headers = {name: response[name] for name in results.PAGE_HEADERS if response.has_header(name)}
+        results.cache_page(key, list(response.data), headers)
+        return response
+
+    @staticmethod
+    def _search(request: Request, params: dict) -> Response:
+        resources = selectors.resource_search(**params)
         fill = getattr(resources, "related", None)
         if fill is None:
             return paginate(request, resources, lambda page: ResourceOutputSerializer(page, many=True).data)

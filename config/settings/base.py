@@ -291,6 +291,9 @@ PAGINATION_DEFAULT_LIMIT = 50
 # Catalogue search (resources/hybrid.py): lexical matching fused with dense similarity, query understanding and the
 # semantic fill; false = the lexical search alone (for comparison, or to shed the embedding model's ~20 MB).
 RESOURCES_SEARCH_HYBRID = env.bool("RESOURCES_SEARCH_HYBRID", default=True)
+# A search page (its items and headers) is kept this long for the same URL; a catalogue write shows at once, a new
+# rating or view count within this many seconds. 0 turns the page cache off.
+RESOURCES_SEARCH_PAGE_CACHE_SECONDS = env.int("RESOURCES_SEARCH_PAGE_CACHE_SECONDS", default=30)
 PAGINATION_MAX_LIMIT = 200
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES

@@ -8,7 +8,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.utils import timezone
 
-from resources import selectors, services
+from resources import results, selectors, services
 from resources.models import Resource
 from tests.resources.factories import ResourceFactory
 from tests.users.test_auth_views import assert_error_shape
@@ -265,15 +265,37 @@ def test_raw_nul_and_undecodable_bytes_in_the_query_string_are_handled(api_clien
 def test_search_query_count_is_constant(api_client, catalogue, django_assert_num_queries):
     for i in range(20):
         ResourceFactory(title=f"Extra python resource {i}", tags=["python"])
-    for _ in range(2):  # the total is cached after the first request
-        with django_assert_num_queries(2 if _ == 0 else 1):  # count + page, then the page alone
-            assert len(api_client.get(SEARCH).json()) == 26
+    with django_assert_num_queries(2):  # count + page
+        assert len(api_client.get(SEARCH).json()) == 26
+    with django_assert_num_queries(1):  # the total is cached: another page reads its rows alone
+        assert len(api_client.get(SEARCH, {"offset": 1}).json()) == 25
     # vocabulary look-up + every-word probe + ranked window with total + page rows (+ title re-rank on PostgreSQL)
     cold = 5 if connection.vendor == "postgresql" else 4
     with django_assert_num_queries(cold):
         assert len(api_client.get(SEARCH, {"q": "python", "tags": "python"}).json()) == 24
-    with django_assert_num_queries(1):  # the ranked window is cached: only the page rows are read
+    with django_assert_num_queries(1):  # the ranked window is cached: another page reads its rows alone
+        assert len(api_client.get(SEARCH, {"q": "python", "tags": "python", "limit": 10}).json()) == 10
+    with django_assert_num_queries(0):  # the same page again within seconds is served as rendered
         assert len(api_client.get(SEARCH, {"q": "python", "tags": "python"}).json()) == 24
+
+
+def test_a_repeated_search_page_is_the_same_page_until_a_rating_ages_out(api_client, catalogue, settings):
+    first = api_client.get(SEARCH, {"q": "python", "limit": 3})
+    again = api_client.get(SEARCH, {"q": "python", "limit": 3})
+    assert again.json() == first.json()
+    assert {k: again[k] for k in ("X-Total-Count", "Link")} == {k: first[k] for k in ("X-Total-Count", "Link")}
+    top = first.json()[0]["id"]
+    Resource.objects.filter(pk=top).update(rating=1.5, rating_count=7)  # a rating is no catalogue write
+    cached = api_client.get(SEARCH, {"q": "python", "limit": 3}).json()  # at most the cache's 30 s old
+    assert cached[0]["rating_count"] == first.json()[0]["rating_count"]
+    settings.RESOURCES_SEARCH_PAGE_CACHE_SECONDS = 0  # off: every page is read afresh
+    fresh = {r["id"]: r for r in api_client.get(SEARCH, {"q": "python", "limit": 3}).json()}
+    assert fresh[top]["rating_count"] == 7
+    # min_rating pages are never cached: their membership moves with every rating
+    settings.RESOURCES_SEARCH_PAGE_CACHE_SECONDS = 30
+    assert results.page_cache_key("http://testserver/x?q=python&min_rating=4") is None
+    assert results.page_cache_key("http://testserver/x?filters=%7B%22min%5Frating%22%3A4%7D") is None
+    assert results.page_cache_key("http://testserver/x?q=python") is not None
 
 
 def test_cached_searches_see_catalogue_changes_at_once(api_client, catalogue):
