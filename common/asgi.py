@@ -16,6 +16,7 @@ sync chain); WebSockets are routed to Channels before this handler.
 import asyncio
 import contextvars
 import json
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +28,7 @@ from django.core.handlers.base import BaseHandler
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
+from common import slots
 from common.exceptions import simple_error_body
 
 Scope = MutableMapping[str, Any]
@@ -106,15 +108,22 @@ async def _respond(send: Send, status: int, detail: str, code: str) -> None:
 
 class SyncChainASGIHandler(ASGIHandler):
     """Requests run in a small pool of threads per worker (ASGI_REQUEST_THREADS), not all in the one thread-sensitive
-    thread: a request waiting on PostgreSQL or Redis no longer holds up the worker's other requests. Each request's
-    database connections are released in the thread that used them, as soon as its response is built (Django's own
-    `request_finished` runs later, in the thread-sensitive thread, which holds none)."""
+    thread: a request waiting on PostgreSQL or Redis no longer holds up the worker's other requests; one waiting
+    seconds on a job gives its slot back meanwhile (common/slots.py, up to ASGI_MAX_THREADS threads in all). Each
+    request's database connections are released in the thread that used them, as soon as its response is built
+    (Django's own `request_finished` runs later, in the thread-sensitive thread, which holds none)."""
 
     def __init__(self) -> None:
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         threads = int(getattr(settings, "ASGI_REQUEST_THREADS", 1))
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request") if threads > 1 else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._slots = threading.Semaphore(max(threads, 1))
+        if threads > 1:
+            # More threads than slots: the extra ones belong to requests waiting on a job with their slot given back
+            # (common/slots.py); at most `threads` run Django code at once.
+            most = max(threads, int(getattr(settings, "ASGI_MAX_THREADS", threads)))
+            self._pool = ThreadPoolExecutor(max_workers=most, thread_name_prefix="request")
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         if self._pool is None:
@@ -124,11 +133,12 @@ class SyncChainASGIHandler(ASGIHandler):
         return await loop.run_in_executor(self._pool, context.run, self._respond_and_release, request)
 
     def _respond_and_release(self, request: HttpRequest) -> HttpResponseBase:
-        try:
-            return self.get_response(request)
-        finally:
-            for conn in connections.all(initialized_only=True):
-                conn.close_if_unusable_or_obsolete()
+        with slots.held(self._slots):
+            try:
+                return self.get_response(request)
+            finally:
+                for conn in connections.all(initialized_only=True):
+                    conn.close_if_unusable_or_obsolete()
 
 
 def get_sync_chain_asgi_application() -> SyncChainASGIHandler:

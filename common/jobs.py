@@ -42,6 +42,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from common import slots
 from common.cache import CACHE_ERRORS
 from common.models import Job, JobKind, JobPriority, JobStatus
 
@@ -259,6 +260,11 @@ def wait(job_id: int | None, timeout: float, is_finished: Callable[[], bool], *,
     if not connection.in_atomic_block:
         # A request waiting seconds for a run must not hold one of its process's DB_POOL_MAX_SIZE connections.
         connection.close()
+    with slots.given_back():  # … nor one of its worker's request slots
+        return _wait_for(key, deadline, is_finished)
+
+
+def _wait_for(key: str | None, deadline: float, is_finished: Callable[[], bool]) -> bool:
     if key is not None and settings.REDIS_URL:
         try:
             remaining = deadline - time.monotonic()

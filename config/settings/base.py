@@ -140,6 +140,9 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # up the others. Keep it below DB_POOL_MAX_SIZE. SQLite (the embedded default) stays at one: its writers would only
 # wait on each other's locks.
 ASGI_REQUEST_THREADS = env.int("ASGI_REQUEST_THREADS", default=4 if IS_POSTGRES else 1)
+# Threads in all per ASGI worker: the ones past ASGI_REQUEST_THREADS serve requests waiting on a job (a code run, a
+# submission, a roadmap) with their request slot and database connection given back (common/slots.py).
+ASGI_MAX_THREADS = env.int("ASGI_MAX_THREADS", default=32)
 # Query counts, durations and errors in /internal/metrics: django-prometheus' wrapper of the same backend (the vendor,
 # hence every `connection.vendor` check, is unchanged). PostgreSQL only: ~+10 µs a query there, but its SQLite wrapper
 # builds a cursor class per cursor (~+35 µs on a 12 µs query). Measured with bench/metrics_overhead.py.
