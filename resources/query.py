@@ -40,6 +40,16 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "from scratch": ("beginner", ()),
     "for newbies": ("beginner", ()),
     "step by step": (None, ("tutorial",)),
+    "where do i start": ("beginner", ()),
+    "where should i start": ("beginner", ()),
+    "where to start": ("beginner", ()),
+    "how do i get into": ("beginner", ()),
+    "how to get into": ("beginner", ()),
+    "get into": ("beginner", ()),
+    "break into": ("beginner", ()),
+    "getting started": ("beginner", ()),
+    "get started": ("beginner", ()),
+    "just enough": ("beginner", ()),
     "how do i": (None, ()),
     "how do you": (None, ()),
     "how does": (None, ()),
@@ -107,8 +117,14 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
 # work"): left out of matching (when other words remain), kept for the meaning.
 FILLER_WORDS = frozenset(
     "should could would might really something anything stuff thing things way ways cool nice actually please "
-    "bored im i'm want need trying try".split()
+    "bored im i'm want need trying try what which where why after".split()
 )
+# "after the basics", "beyond the basics": the learner has the basics; a level word then means the next level.
+BEYOND_WORDS = frozenset("after beyond past".split())
+# A one-word alias expands a longer query by standing in for its word ("a11y checklist" → "web accessibility
+# checklist") when it is hand-written (resources/data/synonyms.yaml) or an abbreviation with a digit (k8s, o11y):
+# such words mean only the topic. Other one-word aliases only expand a one-word query.
+ABBREVIATION_RE = re.compile(r"\d")
 _HOW_WORKS = (("how", "does"), ("how", "do"))
 _INTENT_ORDER = sorted(INTENT_PHRASES, key=lambda p: (-len(p.split()), -len(p)))
 # Title words that name a level, not a topic (dropped from a topic's name when it expands a query).
@@ -212,10 +228,17 @@ def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
     media: list[str] = []
     kept: list[str] = []
     i = 0
+    table = expansion_table()
     while i < len(words):
         for phrase in _INTENT_ORDER:
             parts = phrase.split()
             if words[i : i + len(parts)] == parts:
+                # A longer phrase of the expansion table starting here is content: "video games" is no video.
+                named = next((n for n in range(len(parts) + 1, 5) if tuple(words[i : i + n]) in table), 0)
+                if named:
+                    kept.extend(words[i : i + named])
+                    i += named
+                    break
                 level, types = INTENT_PHRASES[phrase]
                 difficulty = difficulty or level
                 media.extend(t for t in types if t not in media)
@@ -234,6 +257,17 @@ def _expansions(words: list[str]) -> tuple[list[str], set[str]]:
     found: list[str] = []
     replaced: set[str] = set()
     present = set(words)
+    if len(words) > 1:
+        # A hand-written one-word phrase or an abbreviation stands in for its word: the query in the topic's words.
+        for i, word in enumerate(words):
+            key = (word,)
+            if key in table and (key in _replacing or ABBREVIATION_RE.search(word)):
+                for expansion in table[key]:
+                    if set(expansion.split()) <= present:
+                        continue
+                    substituted = " ".join([*words[:i], expansion, *words[i + 1 :]])
+                    if substituted not in found:
+                        found.append(substituted)
     for key, expansions in _matching_keys(table, words):
         if key in _replacing:
             replaced.update(set(key) - {w for e in expansions for w in e.split()})
@@ -265,7 +299,9 @@ def understand(q: str) -> Understood:
     if len(words) > 3 and tuple(words[:2]) in _HOW_WORKS and words[-1] in ("work", "works"):
         words = words[2:-1]  # "how does https work", "how do computers work": the question is how, the topic is https
     kept, difficulty, media = _strip_intent(words)
-    topical = [w for w in kept if w not in FILLER_WORDS]
+    if difficulty == "beginner" and BEYOND_WORDS.intersection(words):
+        difficulty = "intermediate"  # "what should i learn after the python basics"
+    topical = [w for w in kept if w not in FILLER_WORDS and w not in STOP_WORDS]
     if topical and len(topical) < len(kept):
         kept = topical
     had_intent = len(kept) < len(words)
