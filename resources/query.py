@@ -228,13 +228,13 @@ def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
     media: list[str] = []
     kept: list[str] = []
     i = 0
-    table = expansion_table()
+    expansion_table()  # loads _replacing
     while i < len(words):
         for phrase in _INTENT_ORDER:
             parts = phrase.split()
             if words[i : i + len(parts)] == parts:
                 # A longer phrase of the expansion table starting here is content: "video games" is no video.
-                named = next((n for n in range(len(parts) + 1, 5) if tuple(words[i : i + n]) in table), 0)
+                named = next((n for n in range(len(parts) + 1, 5) if tuple(words[i : i + n]) in _replacing), 0)
                 if named:
                     kept.extend(words[i : i + named])
                     i += named
@@ -301,7 +301,7 @@ def understand(q: str) -> Understood:
     kept, difficulty, media = _strip_intent(words)
     if difficulty == "beginner" and BEYOND_WORDS.intersection(words):
         difficulty = "intermediate"  # "what should i learn after the python basics"
-    topical = [w for w in kept if w not in FILLER_WORDS and w not in STOP_WORDS]
+    topical = [w for w in kept if w not in FILLER_WORDS]
     if topical and len(topical) < len(kept):
         kept = topical
     had_intent = len(kept) < len(words)
@@ -310,8 +310,11 @@ def understand(q: str) -> Understood:
     if not kept:  # only intent words ("tutorial"): then they are the content
         kept, difficulty, media = words, None, []
     expansions, replaced = _expansions(kept)
+    topical_words = [w for w in kept if w not in STOP_WORDS] or kept
     semantic = " ".join([*kept, *expansions])
     literal = [w for w in kept if w not in replaced]
+    # Stop words left by the phrasing ("what should i learn after the python basics") match nothing useful.
+    literal = [w for w in literal if w not in STOP_WORDS] or literal
     if not literal or all(w in STOP_WORDS for w in literal):
         literal, expansions = expansions[:1], expansions[1:]
     return Understood(
@@ -321,5 +324,5 @@ def understand(q: str) -> Understood:
         difficulty=difficulty,
         media_types=tuple(media),
         semantic_text=semantic,
-        broad=len(kept) == 1 or (had_intent and len(kept) <= 2),
+        broad=len(topical_words) == 1 or (had_intent and len(topical_words) <= 2),
     )
