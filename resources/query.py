@@ -117,13 +117,13 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
 # work"): left out of matching (when other words remain), kept for the meaning.
 FILLER_WORDS = frozenset(
     "should could would might really something anything stuff thing things way ways cool nice actually please "
-    "bored im i'm want need trying try what which where why after".split()
+    "bored im i'm want need trying try what which where why after based using".split()
 )
 # "after the basics", "beyond the basics": the learner has the basics; a level word then means the next level.
 BEYOND_WORDS = frozenset("after beyond past".split())
-# A one-word alias expands a longer query by standing in for its word ("a11y checklist" → "web accessibility
-# checklist") when it is hand-written (resources/data/synonyms.yaml) or an abbreviation with a digit (k8s, o11y):
-# such words mean only the topic. Other one-word aliases only expand a one-word query.
+# A hand-written one-word phrase (resources/data/synonyms.yaml) or a topic-graph abbreviation with a digit (k8s, o11y)
+# means only its topic: in a longer query it stands in for its word ("a11y checklist" → "accessibility checklist");
+# other one-word aliases only expand a one-word query ("python decorators" is not widened to every Python resource).
 ABBREVIATION_RE = re.compile(r"\d")
 _HOW_WORKS = (("how", "does"), ("how", "do"))
 _INTENT_ORDER = sorted(INTENT_PHRASES, key=lambda p: (-len(p.split()), -len(p)))
@@ -258,15 +258,14 @@ def _expansions(words: list[str]) -> tuple[list[str], set[str]]:
     replaced: set[str] = set()
     present = set(words)
     if len(words) > 1:
-        # A hand-written one-word phrase or an abbreviation stands in for its word: the query in the topic's words.
+        # A hand-written one-word phrase, or a topic-graph abbreviation (a digit in it: k8s, o11y), stands in for its
+        # word: the query in the topic's words ("a11y checklist" → "accessibility checklist").
         for i, word in enumerate(words):
             key = (word,)
             if key in table and (key in _replacing or ABBREVIATION_RE.search(word)):
                 for expansion in table[key]:
-                    if set(expansion.split()) <= present:
-                        continue
                     substituted = " ".join([*words[:i], expansion, *words[i + 1 :]])
-                    if substituted not in found:
+                    if not set(expansion.split()) <= present and substituted not in found:
                         found.append(substituted)
     for key, expansions in _matching_keys(table, words):
         if key in _replacing:
