@@ -15,6 +15,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -223,6 +224,14 @@ def known_words() -> frozenset[str]:
     return _known
 
 
+@lru_cache(maxsize=1)
+def _topic_pairs() -> frozenset[tuple[str, str]]:
+    """The two-word names of topics and their aliases ("machine learning", "deep learning")."""
+    table = expansion_table()
+    names = [tuple(v.split()) for values in table.values() for v in values]
+    return frozenset((p[0], p[1]) for p in [*table, *names] if len(p) == 2)
+
+
 def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
     difficulty: str | None = None
     media: list[str] = []
@@ -235,6 +244,8 @@ def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
             if words[i : i + len(parts)] == parts:
                 # A longer phrase of the expansion table starting here is content: "video games" is no video.
                 named = next((n for n in range(len(parts) + 1, 5) if tuple(words[i : i + n]) in _replacing), 0)
+                if not named and i and INTENT_PHRASES[phrase] == (None, ()) and (words[i - 1], phrase) in _topic_pairs():
+                    named = 1  # the end of a topic's name, saying no level or medium: "machine learning", "deep learning"
                 if named:
                     kept.extend(words[i : i + named])
                     i += named
