@@ -55,7 +55,7 @@ FOCUS_WEIGHT = 0.2
 RATING_WEIGHT = 0.03
 EXPANSION_WEIGHT = 0.7
 DIFFICULTY_BONUS = 0.05
-MEDIA_BONUS = 0.15
+MEDIA_BONUS = 0.3
 BREADTH_WEIGHT = 0.3
 BROAD_MINUTES = 600
 # Where a query word counts: in the title, in the tags, only in the description.
