@@ -137,10 +137,14 @@ class Hybrid:
             fields = found[pk]
             score = _field_match(weighted[0], fields)
             if any(strength.values()):
-                # A phrase-like query ("dynamic programming"): the words count as a phrase, by how phrase-like.
+                # A phrase-like query ("dynamic programming"): the words count as a phrase, by how phrase-like. Only
+                # the phrase's own words do: in "kubectl cheat sheet", kubectl still counts as itself.
+                inside = {w: weighted[0][w] for pair, s in strength.items() if s for w in pair}
+                outside = {w: v for w, v in weighted[0].items() if w not in inside}
                 share = sum(strength.values()) / len(strength)
                 as_phrase = sum(s * phrases[pk][pair] for pair, s in strength.items()) / sum(strength.values())
-                score = (1 - share) * score + share * as_phrase
+                within = (1 - share) * _field_match(inside, fields) + share * sum(inside.values()) * as_phrase
+                score = _field_match(outside, fields) + within
             covered = _covered(weighted[0], fields)
             for expansion in weighted[1:]:
                 score = max(score, EXPANSION_WEIGHT * _field_match(expansion, fields))
