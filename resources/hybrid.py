@@ -14,7 +14,8 @@ matches. They are then re-scored in Python, identically on both databases (so SQ
   expansion (a topic-graph alias or hand-written synonym) counts at EXPANSION_WEIGHT. When the candidates that have
   two adjacent query words mostly have them side by side ("dynamic programming"), the pair is scored as a phrase,
   in proportion to how phrase-like it is (_phrase_strength), so a guide to "C Programming" that mentions "dynamic
-  memory" does not outrank the algorithm books.
+  memory" does not outrank the algorithm books. The phrase stands in for its own two words only: in "kubectl cheat
+  sheet", kubectl still counts, so other cheat sheets do not come first.
 - missing: the idf-weighted share of the query's words the resource lacks altogether.
 - focus: the share of the title's words that the query names ("The Python Tutorial" is more about "python" than
   "Lists and Tuples in Python").

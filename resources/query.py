@@ -6,8 +6,14 @@
   difficulty they imply and media types they name get a small bonus (never a filter).
 - Expansion: a phrase that is an alias in the topic graph (roadmaps/data/topics.yaml, read as a file — resources does
   not import roadmaps) adds the topic's name; hand-written expansions (resources/data/synonyms.yaml) cover phrases
-  whose words mean something else alone ("center a div" → css layout, flexbox). A one-word alias only expands a
-  one-word query ("ml" → machine learning), so "python decorators" is not widened to every Python resource.
+  whose words mean something else alone ("center a div" → css layout, flexbox) and paraphrases of a concept whose
+  words name it nowhere ("run my tests automatically every time i push" → continuous integration). A one-word alias
+  of the topic graph only expands a one-word query ("ml" → machine learning), so "python decorators" is not widened
+  to every Python resource; a hand-written one-word phrase or an abbreviation with a digit stands in for its word in
+  a longer query instead ("a11y checklist" → "accessibility checklist").
+- Conversational phrasing is not content either: question words and filler ("what should i…", "where do i start",
+  "how do i get into…"), stop words; but an intent word that ends a topic's name stays ("machine learning", "video
+  games"), and "after/beyond the basics" implies the next level, not the beginner one.
 - Queries with websearch syntax ("a phrase", -word, or) are taken literally: no intent, no expansion.
 """
 
@@ -244,8 +250,9 @@ def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
             if words[i : i + len(parts)] == parts:
                 # A longer phrase of the expansion table starting here is content: "video games" is no video.
                 named = next((n for n in range(len(parts) + 1, 5) if tuple(words[i : i + n]) in _replacing), 0)
-                if not named and i and INTENT_PHRASES[phrase] == (None, ()) and (words[i - 1], phrase) in _topic_pairs():
-                    named = 1  # the end of a topic's name, saying no level or medium: "machine learning", "deep learning"
+                # The end of a topic's name, saying no level or medium: "machine learning", "deep learning".
+                if not named and i and INTENT_PHRASES[phrase] == (None, ()):
+                    named = 1 if (words[i - 1], phrase) in _topic_pairs() else 0
                 if named:
                     kept.extend(words[i : i + named])
                     i += named
