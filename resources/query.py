@@ -57,6 +57,13 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "getting started": ("beginner", ()),
     "get started": ("beginner", ()),
     "just enough": ("beginner", ()),
+    "new to": ("beginner", ()),
+    "complete beginner": ("beginner", ()),
+    "total beginner": ("beginner", ()),
+    "as a beginner": ("beginner", ()),
+    "crash course": (None, ("course",)),
+    "hands on": (None, ("interactive",)),
+    "hands-on": (None, ("interactive",)),
     "how do i": (None, ()),
     "how do you": (None, ()),
     "how does": (None, ()),
@@ -124,7 +131,7 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
 # work"): left out of matching (when other words remain), kept for the meaning.
 FILLER_WORDS = frozenset(
     "should could would might really something anything stuff thing things way ways cool nice actually please "
-    "bored im i'm want need trying try what which where why after based using".split()
+    "bored im i'm want need trying try what which where why after based using recommend resources".split()
 )
 # "after the basics", "beyond the basics": the learner has the basics; a level word then means the next level.
 BEYOND_WORDS = frozenset("after beyond past".split())
