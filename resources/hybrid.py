@@ -14,7 +14,8 @@ matches. They are then re-scored in Python, identically on both databases (so SQ
   expansion (a topic-graph alias or hand-written synonym) counts at EXPANSION_WEIGHT. When the candidates that have
   two adjacent query words mostly have them side by side ("dynamic programming"), the pair is scored as a phrase,
   in proportion to how phrase-like it is (_phrase_strength), so a guide to "C Programming" that mentions "dynamic
-  memory" does not outrank the algorithm books.
+  memory" does not outrank the algorithm books. The phrase stands in for its own two words only: in "kubectl cheat
+  sheet", kubectl still counts, so other cheat sheets do not come first.
 - missing: the idf-weighted share of the query's words the resource lacks altogether.
 - focus: the share of the title's words that the query names ("The Python Tutorial" is more about "python" than
   "Lists and Tuples in Python").
@@ -54,9 +55,9 @@ SEMANTIC_WEIGHT = 0.7
 FOCUS_WEIGHT = 0.2
 RATING_WEIGHT = 0.03
 EXPANSION_WEIGHT = 0.7
-DIFFICULTY_BONUS = 0.05
-MEDIA_BONUS = 0.15
-BREADTH_WEIGHT = 0.3
+DIFFICULTY_BONUS = 0.12
+MEDIA_BONUS = 0.3
+BREADTH_WEIGHT = 0.4
 BROAD_MINUTES = 600
 # Where a query word counts: in the title, in the tags, only in the description.
 FIELD_WEIGHTS = (1.0, 0.7, 0.35)
@@ -137,10 +138,14 @@ class Hybrid:
             fields = found[pk]
             score = _field_match(weighted[0], fields)
             if any(strength.values()):
-                # A phrase-like query ("dynamic programming"): the words count as a phrase, by how phrase-like.
+                # A phrase-like query ("dynamic programming"): the words count as a phrase, by how phrase-like. Only
+                # the phrase's own words do: in "kubectl cheat sheet", kubectl still counts as itself.
+                inside = {w: weighted[0][w] for pair, s in strength.items() if s for w in pair}
+                outside = {w: v for w, v in weighted[0].items() if w not in inside}
                 share = sum(strength.values()) / len(strength)
                 as_phrase = sum(s * phrases[pk][pair] for pair, s in strength.items()) / sum(strength.values())
-                score = (1 - share) * score + share * as_phrase
+                within = (1 - share) * _field_match(inside, fields) + share * sum(inside.values()) * as_phrase
+                score = _field_match(outside, fields) + within
             covered = _covered(weighted[0], fields)
             for expansion in weighted[1:]:
                 score = max(score, EXPANSION_WEIGHT * _field_match(expansion, fields))

@@ -6,8 +6,14 @@
   difficulty they imply and media types they name get a small bonus (never a filter).
 - Expansion: a phrase that is an alias in the topic graph (roadmaps/data/topics.yaml, read as a file — resources does
   not import roadmaps) adds the topic's name; hand-written expansions (resources/data/synonyms.yaml) cover phrases
-  whose words mean something else alone ("center a div" → css layout, flexbox). A one-word alias only expands a
-  one-word query ("ml" → machine learning), so "python decorators" is not widened to every Python resource.
+  whose words mean something else alone ("center a div" → css layout, flexbox) and paraphrases of a concept whose
+  words name it nowhere ("run my tests automatically every time i push" → continuous integration). A one-word alias
+  of the topic graph only expands a one-word query ("ml" → machine learning), so "python decorators" is not widened
+  to every Python resource; a hand-written one-word phrase or an abbreviation with a digit stands in for its word in
+  a longer query instead ("a11y checklist" → "accessibility checklist").
+- Conversational phrasing is not content either: question words and filler ("what should i…", "where do i start",
+  "how do i get into…"), stop words; but an intent word that ends a topic's name stays ("machine learning", "video
+  games"), and "after/beyond the basics" implies the next level, not the beginner one.
 - Queries with websearch syntax ("a phrase", -word, or) are taken literally: no intent, no expansion.
 """
 
@@ -15,6 +21,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -40,6 +47,23 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "from scratch": ("beginner", ()),
     "for newbies": ("beginner", ()),
     "step by step": (None, ("tutorial",)),
+    "where do i start": ("beginner", ()),
+    "where should i start": ("beginner", ()),
+    "where to start": ("beginner", ()),
+    "how do i get into": ("beginner", ()),
+    "how to get into": ("beginner", ()),
+    "get into": ("beginner", ()),
+    "break into": ("beginner", ()),
+    "getting started": ("beginner", ()),
+    "get started": ("beginner", ()),
+    "just enough": ("beginner", ()),
+    "new to": ("beginner", ()),
+    "complete beginner": ("beginner", ()),
+    "total beginner": ("beginner", ()),
+    "as a beginner": ("beginner", ()),
+    "crash course": (None, ("course",)),
+    "hands on": (None, ("interactive",)),
+    "hands-on": (None, ("interactive",)),
     "how do i": (None, ()),
     "how do you": (None, ()),
     "how does": (None, ()),
@@ -107,8 +131,14 @@ INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
 # work"): left out of matching (when other words remain), kept for the meaning.
 FILLER_WORDS = frozenset(
     "should could would might really something anything stuff thing things way ways cool nice actually please "
-    "bored im i'm want need trying try".split()
+    "bored im i'm want need trying try what which where why after based using recommend resources".split()
 )
+# "after the basics", "beyond the basics": the learner has the basics; a level word then means the next level.
+BEYOND_WORDS = frozenset("after beyond past".split())
+# A hand-written one-word phrase (resources/data/synonyms.yaml) or a topic-graph abbreviation with a digit (k8s, o11y)
+# means only its topic: in a longer query it stands in for its word ("a11y checklist" → "accessibility checklist");
+# other one-word aliases only expand a one-word query ("python decorators" is not widened to every Python resource).
+ABBREVIATION_RE = re.compile(r"\d")
 _HOW_WORKS = (("how", "does"), ("how", "do"))
 _INTENT_ORDER = sorted(INTENT_PHRASES, key=lambda p: (-len(p.split()), -len(p)))
 # Title words that name a level, not a topic (dropped from a topic's name when it expands a query).
@@ -207,15 +237,33 @@ def known_words() -> frozenset[str]:
     return _known
 
 
+@lru_cache(maxsize=1)
+def _topic_pairs() -> frozenset[tuple[str, str]]:
+    """The two-word names of topics and their aliases ("machine learning", "deep learning")."""
+    table = expansion_table()
+    names = [tuple(v.split()) for values in table.values() for v in values]
+    return frozenset((p[0], p[1]) for p in [*table, *names] if len(p) == 2)
+
+
 def _strip_intent(words: list[str]) -> tuple[list[str], str | None, list[str]]:
     difficulty: str | None = None
     media: list[str] = []
     kept: list[str] = []
     i = 0
+    expansion_table()  # loads _replacing
     while i < len(words):
         for phrase in _INTENT_ORDER:
             parts = phrase.split()
             if words[i : i + len(parts)] == parts:
+                # A longer phrase of the expansion table starting here is content: "video games" is no video.
+                named = next((n for n in range(len(parts) + 1, 5) if tuple(words[i : i + n]) in _replacing), 0)
+                # The end of a topic's name, saying no level or medium: "machine learning", "deep learning".
+                if not named and i and INTENT_PHRASES[phrase] == (None, ()):
+                    named = 1 if (words[i - 1], phrase) in _topic_pairs() else 0
+                if named:
+                    kept.extend(words[i : i + named])
+                    i += named
+                    break
                 level, types = INTENT_PHRASES[phrase]
                 difficulty = difficulty or level
                 media.extend(t for t in types if t not in media)
@@ -234,6 +282,16 @@ def _expansions(words: list[str]) -> tuple[list[str], set[str]]:
     found: list[str] = []
     replaced: set[str] = set()
     present = set(words)
+    if len(words) > 1:
+        # A hand-written one-word phrase, or a topic-graph abbreviation (a digit in it: k8s, o11y), stands in for its
+        # word: the query in the topic's words ("a11y checklist" → "accessibility checklist").
+        for i, word in enumerate(words):
+            key = (word,)
+            if key in table and (key in _replacing or ABBREVIATION_RE.search(word)):
+                for expansion in table[key]:
+                    substituted = " ".join([*words[:i], expansion, *words[i + 1 :]])
+                    if not set(expansion.split()) <= present and substituted not in found:
+                        found.append(substituted)
     for key, expansions in _matching_keys(table, words):
         if key in _replacing:
             replaced.update(set(key) - {w for e in expansions for w in e.split()})
@@ -265,6 +323,8 @@ def understand(q: str) -> Understood:
     if len(words) > 3 and tuple(words[:2]) in _HOW_WORKS and words[-1] in ("work", "works"):
         words = words[2:-1]  # "how does https work", "how do computers work": the question is how, the topic is https
     kept, difficulty, media = _strip_intent(words)
+    if difficulty == "beginner" and BEYOND_WORDS.intersection(words):
+        difficulty = "intermediate"  # "what should i learn after the python basics"
     topical = [w for w in kept if w not in FILLER_WORDS]
     if topical and len(topical) < len(kept):
         kept = topical
@@ -274,8 +334,11 @@ def understand(q: str) -> Understood:
     if not kept:  # only intent words ("tutorial"): then they are the content
         kept, difficulty, media = words, None, []
     expansions, replaced = _expansions(kept)
+    topical_words = [w for w in kept if w not in STOP_WORDS] or kept
     semantic = " ".join([*kept, *expansions])
     literal = [w for w in kept if w not in replaced]
+    # Stop words left by the phrasing ("what should i learn after the python basics") match nothing useful.
+    literal = [w for w in literal if w not in STOP_WORDS] or literal
     if not literal or all(w in STOP_WORDS for w in literal):
         literal, expansions = expansions[:1], expansions[1:]
     return Understood(
@@ -285,5 +348,5 @@ def understand(q: str) -> Understood:
         difficulty=difficulty,
         media_types=tuple(media),
         semantic_text=semantic,
-        broad=len(kept) == 1 or (had_intent and len(kept) <= 2),
+        broad=len(topical_words) == 1 or (had_intent and len(topical_words) <= 2),
     )

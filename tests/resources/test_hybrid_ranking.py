@@ -62,3 +62,30 @@ def test_conversational_filler_and_how_does_x_work_are_left_out_of_matching():
     assert understand("how do computers work").content == "computers"
     # A filler word alone is still the query: nothing else to match.
     assert understand("something").content == "something"
+
+
+def test_a_phrase_like_pair_stands_in_for_its_own_words_only():
+    rows = [
+        _row(1, "kubectl Quick Reference", ["kubernetes", "kubectl"], "Common kubectl commands on one page."),
+        _row(2, "pandas Cheat Sheet", ["pandas"], "A two-page cheat sheet of pandas."),
+        _row(3, "Big-O Cheat Sheet", ["algorithms"], "A cheat sheet of complexities."),
+        _row(4, "OWASP Cheat Sheet Series", ["security"], "Cheat sheets on web security."),
+    ]
+    scores = _fuse("kubectl cheat sheet", rows)
+    # "cheat sheet" reads as a phrase, but kubectl, the rarest word, still counts: its reference comes first.
+    assert max(scores, key=scores.__getitem__) == 1
+
+
+def test_conversational_phrasing_and_topic_names_are_read_as_meant():
+    # "where do i start" / "get into" are intent; "video games" and "machine learning" are topics, not intent.
+    games = understand("i want to make video games, where do i start")
+    assert "video" in games.content.split() and games.media_types == () and games.difficulty == "beginner"
+    assert understand("machine learning for beginners").content == "machine learning"
+    assert understand("how do i get into cybersecurity").content == "cybersecurity"
+    # After the basics, the next level; stop and question words are not content.
+    after = understand("what should i learn after the python basics")
+    assert after.content == "python" and after.difficulty == "intermediate"
+    # A hand-written one-word synonym stands in for its word in a longer query; a concept paraphrase expands.
+    assert "accessibility checklist" in understand("a11y checklist").expansions
+    assert "continuous integration" in understand("run my tests automatically every time i push").expansions
+    assert understand("python decorators").expansions == ()
