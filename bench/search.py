@@ -64,9 +64,12 @@ HELDOUT = Path(__file__).resolve().parent / "search_heldout.yaml"
 HELDOUT2 = Path(__file__).resolve().parent / "search_heldout2.yaml"
 # A third, blind set written from the catalogue alone by someone who never saw the search code (session 5): "heldout3".
 HELDOUT3 = Path(__file__).resolve().parent / "search_heldout3.yaml"
+# A fourth blind set (session 6), written from the catalogue alone while the search was tuned on the first three:
+# "heldout4". Scored once on the merged tree for the closing note.
+HELDOUT4 = Path(__file__).resolve().parent / "search_heldout4.yaml"
 SEARCH = "/api/resources/search/"
 # Scored apart and never part of "all" (the tuning figures).
-HELD_OUT_SETS = ("heldout", "heldout2", "heldout3")
+HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4")
 
 
 def load_queries() -> list[dict]:
@@ -76,7 +79,7 @@ def load_queries() -> list[dict]:
     for query in heldout:
         query["heldout"] = "heldout"
     queries += heldout
-    for name, path in (("heldout2", HELDOUT2), ("heldout3", HELDOUT3)):
+    for name, path in (("heldout2", HELDOUT2), ("heldout3", HELDOUT3), ("heldout4", HELDOUT4)):
         extra = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
         for query in extra:
             query["heldout"] = name
@@ -126,9 +129,14 @@ def quality(client: Client, queries: list[dict]) -> dict[str, dict]:
                 *HELD_OUT_SETS,
             ):  # not read
                 bucket["weak"].append(f"{query['q']!r}: P@5 {figures['p5']:.1f}, top {[i['title'] for i in body[:3]]}")
+            if figures["starved"]:
+                bucket.setdefault("starved_queries", []).append(f"{query['q']!r}: {len(body)} results")
     out: dict[str, dict] = {}
     for name, bucket in per_set.items():
-        out[name] = {k: statistics.fmean(v) for k, v in bucket.items() if k not in ("weak", "starved")}
+        out[name] = {
+            k: statistics.fmean(v) for k, v in bucket.items() if k not in ("weak", "starved", "starved_queries")
+        }
+        out[name]["starved_queries"] = bucket.get("starved_queries", [])
         out[name]["starved"] = int(sum(bucket["starved"]))
         out[name]["n"] = len(bucket["ndcg"])
         out[name]["weak"] = bucket["weak"]
@@ -157,6 +165,9 @@ def print_quality(figures: dict[str, dict], label: str, *, show_weak: bool = Tru
     if show_weak:
         for miss in figures["hybrid"]["all"]["weak"]:
             print(f"      weak (hybrid): {miss}")
+    for name, f in figures["hybrid"].items():
+        for starved in f.get("starved_queries", []):
+            print(f"      starved (hybrid, {name}): {starved}")
 
 
 def rss_mb() -> float:
