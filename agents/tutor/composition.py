@@ -26,7 +26,7 @@ _LEANS = re.compile(r"\b(it|this|that|they|them|these|those)\b[.!?]?$|^(it|this|
 # A rule that says no: "Never put secrets in it", "not by verbs in the URL", "do not …", "avoid …".
 _NEGATIVE = re.compile(
     r"\b(never|do not|don't|does not|doesn't|must not|mustn't|should not|shouldn't|avoid|not by|not for|not a|"
-    r"is not|are not|isn't|aren't|cannot be|can't be)\b",
+    r"is not|are not|isn't|aren't|cannot be|can't be|there (is|are) no|(has|have) no)\b",
     re.I,
 )
 _POLAR = re.compile(r"^\s*(can|could|should|is|are|do|does|must|may|will|would)\b", re.I)
@@ -41,6 +41,12 @@ _JUDGE = re.compile(r"\b(good|ok|okay|fine|right|correct|allowed|acceptable|bad 
 _PRINTS = re.compile(r"^`?\s*print\(")
 # A printed value's comment may say what the call does after the value: "# 'Hello' (remove surrounding whitespace)".
 _EXPLAINED = re.compile(r"\(([a-z][a-z ,'-]{8,})\)\s*`?$")
+_NAME = re.compile(r"[A-Za-z_][\w.]*(\(\))?")
+# A lead-in that is a fragment without the sentence before it ("Given a Python file `pricing.py`:").
+_FRAGMENT = re.compile(r"^(given|for example|for instance|with|in|here|like|as|consider|take|using|compare|then|now)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|these|those|they|them)\b", re.I)  # "Python does not enforce these…": on what?
+SHORT_OPENING = 60  # an opening this short ("Lambdas are typed too.") is followed by the sentence that shows how
+INTRODUCED_CREDIT = 0.5  # a lead-in counts the question's words met in the block it introduces, at this weight
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
@@ -72,9 +78,12 @@ def _credit(st: Statement) -> dict[str, float]:
             credit.update(dict.fromkeys(present(explained[1]), 1.0))
         return credit
     prose = present(plain(_INLINE_CODE.sub(" ", st.text)))
-    code = present(" ".join(_INLINE_CODE.findall(st.text))) | set(symbols(st.text))
+    spans = _INLINE_CODE.findall(st.text)
+    code = present(" ".join(spans)) | set(symbols(st.text))
+    # A span that is one name (`visit`, `enum`, `strip()`) names the keyword the sentence is about, as prose would.
+    named = present(" ".join(x for x in spans if _NAME.fullmatch(x.strip())))
     credit = dict.fromkeys(code, 0.5)
-    credit.update(dict.fromkeys(prose, 1.0))
+    credit.update(dict.fromkeys(prose | named, 1.0))
     return credit
 
 
@@ -137,6 +146,10 @@ def _statement_scores(
         # …a code block's commented line, that is; a printed value stays weak evidence
         full = st.kind == "code_line" and not _PRINTS.match(st.text)
         credit = {t: 1.0 if full and t not in in_prose and t in weights else v for t, v in credits[i].items()}
+        if st.lead_in and st.block + 1 < len(parts) and parts[st.block + 1].kind == "code":
+            # "Floats … can show tiny rounding errors:" is about what its example shows ("0.1 + 0.2")
+            for t in present(parts[st.block + 1].text):
+                credit[t] = max(credit.get(t, 0.0), INTRODUCED_CREDIT)
         score = _matched(weights, credit) / total
         score += PHRASE_BONUS * _phrase_share(pairs, st.text)
         matched_symbols = wanted_symbols & set(symbols(st.text))
@@ -259,14 +272,32 @@ def choose_lead(
     # A lead-in ("Given a Python file `pricing.py`:") read without the sentences before it in its paragraph is a
     # fragment: the paragraph is said from its start.
     last = chosen[-1]
-    if len(chosen) == 1 and found[last].lead_in and found[last].kind == "sentence" and last > 0:
+    fragment = _FRAGMENT.match(plain(found[last].text)) or _PRONOUN.search(plain(found[last].text))
+    if len(chosen) == 1 and found[last].lead_in and found[last].kind == "sentence" and last > 0 and fragment:
         before = found[last - 1]
         if before.block == found[last].block and before.kind == "sentence":
             chosen = [last - 1, last]
+    # An opening too short to show how ("Lambdas are typed too.") goes on with the next sentence of its paragraph.
+    if len(chosen) == 1 and found[last].kind == "sentence" and len(found[last].text) < SHORT_OPENING:
+        after = last + 1
+        if after < len(found) and found[after].block == found[last].block and found[after].kind == "sentence":
+            chosen = [last, after]
     lead = [found[i] for i in chosen]
     if lead[0].kind == "code_line":
         lead = [_introduced(lead[0], found, parts)]
     return lead, parts
+
+
+_CLAUSE = re.compile(r"[,;:()]|\s(?:but|and|while|whereas)\s")
+
+
+def _negates_asked(text: str, weights: dict[str, float]) -> bool:
+    """Whether a clause that says no is about one of the question's words: in "always HTTPS, never credentials in
+    URLs" the "never" is about credentials, not about HTTPS."""
+    for clause in _CLAUSE.split(text):
+        if clause and _NEGATIVE.search(clause) and any(covered(t, present(clause)) for t in weights):
+            return True
+    return False
 
 
 def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> tuple[str, int] | None:
@@ -279,17 +310,24 @@ def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> tuple[
         return None
     if lead[0].kind not in ("sentence", "item"):
         return None
-    weights = key_weights(vocab, clean(vocab, question))
+    asked = question.split("?")[0] or question  # "can I put comments in JSON? my parser fails": the first part
+    symbols_asked = set(symbols(asked))
+    # an example name the lessons never use ("2nd_place") is not what the rule must be about
+    weights = {t: w for t, w in key_weights(vocab, clean(vocab, asked)).items() if t in vocab.idf or t in symbols_asked}
     total = sum(weights.values())
     if not total:
         return None
     shares = [_matched(weights, _credit(st)) / total for st in lead]
+    known = [t for t in weights if t in vocab.idf]
+    rarest = {max(known, key=lambda t: vocab.idf[t])} if known else set()
     for i, st in enumerate(lead):  # a negative rule about the question's words: No
-        if not _NEGATIVE.search(plain(st.text)):
+        if not _NEGATIVE.search(plain(st.text)) or not _negates_asked(plain(st.text), weights):
             continue
         # "is /getAllBooks a good name?": the rule that answers it is the opening's closest match to the question
         judged = _JUDGE.search(question) and shares[i] >= JUDGED_NO_AT and shares[i] == max(shares)
-        if shares[i] >= NO_AT or judged:
+        # "there are no comments": the rule denies the question's own subject, its rarest word
+        subject = i == 0 and _negates_asked(plain(st.text), dict.fromkeys(rarest, 1.0))
+        if shares[i] >= NO_AT or judged or subject:
             return "No", i
     text = plain(" ".join(st.text for st in lead[:2]))
     if _NEGATIVE.search(text) or re.search(r"\b(not|no|cannot)\b|n't\b", text, re.I):

@@ -99,7 +99,9 @@ SYNONYMS = {
     "element": "item", "elements": "items", "pick": "choice choose", "subclass": "inherit inheritance",
     "subclasses": "inherit inheritance", "superclass": "parent inherit", "multi": "several", "multiline": "several",
     "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created",
-    "latest": "descending created",
+    "latest": "descending created", "catch": "except handle", "catching": "except handle", "two": "several multiple",
+    "number": "digit", "numbers": "digits",
+    "anonymous": "lambda", "iterate": "loop", "iterating": "loop",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -164,6 +166,19 @@ _PHRASES = [
         ),
         "get-or-create get or create visit else",
     ),
+    (re.compile(r"\b(go|goes|going|walk|step|run)\s+(through|over)\b", re.I), "loop"),  # "go through a dict"
+    (re.compile(r"\bcall(s|ing)? (itself|themselves)\b", re.I), "recursion recursive"),
+    (  # "a function from another file I wrote": a module of one's own
+        re.compile(r"\b(another|other|different|separate|second) (python |jac |\.py |\.jac )?files?\b", re.I),
+        "module import",
+    ),
+    (re.compile(r"\b(keep (only|just)|only keep)\b", re.I), "filter"),
+    (re.compile(r"\b(turn|switch)(s|ing)? on\b|\benabl(e|es|ing)\b", re.I), "configured"),
+    (re.compile(r"\b(start|starts|begin|begins) (running|executing)\b|\bentry ?point\b", re.I), "entry __main__"),
+    (  # "how do I get jac on my computer": installing it
+        re.compile(r"\b(get|put|set up|setup)\b[^.?!]{0,25}\bon (my|a|the) (computer|machine|laptop|pc|mac)\b", re.I),
+        "installing install",
+    ),
 ]
 _WORD = re.compile(r"[a-z_][a-z0-9_]*|\d+")
 _HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
@@ -198,18 +213,23 @@ _DISTINCTIVE = re.compile(r"[1-5]\d\d")  # an HTTP status code: one section says
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
+_NOT_PLURAL = {"https"}  # not more than one "http"
+
+
 def fold(word: str) -> str:
     """A light stemmer, identical for questions and sections: plurals and -ing/-ed/-e endings."""
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
     elif len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
         word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "os")):
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "os")) and word not in _NOT_PLURAL:
         word = word[:-1]
     elif len(word) == 4 and word.endswith("is") and word != "this":  # "apis" → "api" (but "basis" stays)
         word = word[:-1]
     stem = word
-    if len(word) >= 6 and word.endswith("ing"):
+    if len(word) >= 9 and word.endswith("ation"):  # "pagination" ~ "paginated", "validation" ~ "validate"
+        word = word[:-3]
+    elif len(word) >= 6 and word.endswith("ing"):
         word = word[:-3]
     elif len(word) >= 5 and word.endswith("ed"):
         word = word[:-2]
@@ -243,7 +263,8 @@ def _terms(text: str) -> tuple[str, ...]:
 
 
 def symbols(text: str) -> list[str]:
-    return [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in text]
+    padded = f" {text} "
+    return [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in padded]
 
 
 @dataclass
@@ -346,6 +367,9 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+SPELLING_SIMILARITY = {0: 0.0, 1: 0.45, 2: 0.6}  # character n-gram cosine a correction needs, by edit distance
+
+
 def _correct(vocab: Vocabulary, word: str) -> str:
     """A question word the lessons never use → the closest lesson word (typos), or itself."""
     if word in STOP_WORDS or len(word) < 4 or word.isdigit() or fold(word) in vocab.idf:
@@ -358,7 +382,9 @@ def _correct(vocab: Vocabulary, word: str) -> str:
         if sims[best] < 0.4:
             break
         distance = edit_distance(word, candidate, allowed)
-        if candidate[0] == word[0] and distance <= allowed:
+        # Two edits apart, only a close spelling is a typo ("iteration" ~ "iterating"); a real word the lessons
+        # never use ("sentence", "calories") is not rewritten into another ("sequence", "carries").
+        if candidate[0] == word[0] and distance <= allowed and sims[best] >= SPELLING_SIMILARITY[distance]:
             candidates.append((distance, -float(sims[best]), candidate))
     return min(candidates)[2] if candidates else word
 
@@ -571,8 +597,9 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
         return False
     best = present(section_text(sections[0]))
     matched = [t for t in weights if covered(t, best)]
-    if len(weights) == 1:
-        enough = bool(matched) and next(iter(weights)) in vocab.topical
+    if len(weights) == 1:  # a word the course is about, or one its prose explains ("what is a traceback")
+        only = next(iter(weights))
+        enough = bool(matched) and (only in vocab.topical or covered(only, present(_prose(sections[0].body))))
     else:  # two of its words, or one that carries most of the question ("which command makes a venv")
         share_best = sum(weights[t] for t in matched) / sum(weights.values())
         enough = len(matched) >= 2 or (share_best >= 0.55 and sections[0].semantic >= 0.3)
@@ -584,4 +611,14 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
         return True
     if not enough:
         return False
+    if len(matched) >= 3 and share >= 0.35:  # three of its words in one section: a paraphrase of what it teaches
+        return True
     return share >= MIN_COVERAGE or (share >= 0.35 and sections[0].semantic >= MIN_SEMANTIC)
+
+
+_FENCED = re.compile(r"```.*?```", re.S)
+
+
+def _prose(body: str) -> str:
+    """A section's explanation without its code (a word met only in an example, "banana", is not its subject)."""
+    return re.sub(r"`[^`]*`", " ", _FENCED.sub(" ", body))
