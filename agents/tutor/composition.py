@@ -43,7 +43,9 @@ _PRINTS = re.compile(r"^`?\s*print\(")
 _EXPLAINED = re.compile(r"\(([a-z][a-z ,'-]{8,})\)\s*`?$")
 _NAME = re.compile(r"[A-Za-z_][\w.]*(\(\))?")
 # A lead-in that is a fragment without the sentence before it ("Given a Python file `pricing.py`:").
-_FRAGMENT = re.compile(r"^(given|for example|for instance|with|in|here|like|as|consider|take|using|compare|then|now)\b", re.I)
+_FRAGMENT = re.compile(
+    r"^(given|for example|for instance|with|in|here|like|as|consider|take|using|compare|then|now)\b", re.I
+)
 _PRONOUN = re.compile(r"\b(it|these|those|they|them)\b", re.I)  # "Python does not enforce these…": on what?
 SHORT_OPENING = 60  # an opening this short ("Lambdas are typed too.") is followed by the sentence that shows how
 INTRODUCED_CREDIT = 0.5  # a lead-in counts the question's words met in the block it introduces, at this weight
