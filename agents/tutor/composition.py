@@ -16,7 +16,17 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from agents.tutor.markdown import Block, Statement, blocks, plain, statements
-from agents.tutor.retrieval import Vocabulary, clean, covered, key_weights, present, symbols, synonyms_of, terms
+from agents.tutor.retrieval import (
+    CONTEXT_WEIGHT,
+    Vocabulary,
+    clean,
+    covered,
+    key_weights,
+    present,
+    symbols,
+    synonyms_of,
+    terms,
+)
 from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfile
 
 _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|would|am)\b", re.I)
@@ -194,7 +204,13 @@ def _introduced(st: Statement, found: list[Statement], parts: list[Block]) -> St
 
 
 def choose_lead(
-    section: Section, question: str, vocab: Vocabulary, count: int, shown: str = "", want_code: bool = False
+    section: Section,
+    question: str,
+    vocab: Vocabulary,
+    count: int,
+    shown: str = "",
+    want_code: bool = False,
+    context: str = "",
 ) -> tuple[list[Statement], list[Block]]:
     """The statements that answer the question (best first, at most `count`, more rows when the question names
     several rows of one table) and the section's blocks. A second statement is taken for what it adds: the
@@ -206,6 +222,9 @@ def choose_lead(
     first_block = next((b.index for b in parts if b.kind == "paragraph"), 0)
     cleaned = clean(vocab, question)  # typos fixed, as retrieval read the question
     weights = key_weights(vocab, cleaned)
+    if context:  # a follow-up's topic ("run them" = the tests) counts, less than its own words
+        for t, w in key_weights(vocab, clean(vocab, context)).items():
+            weights.setdefault(t, CONTEXT_WEIGHT * w)
     scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code, cleaned)
     best_score, best = scored[0]
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
@@ -469,13 +488,16 @@ def compose(
     want_code: bool = False,
     shown: str = "",
     lead_override: list[Statement] | None = None,
+    context: str = "",
 ) -> TutorAnswer:
     """The offline answer from the ranked sections (the first answers; a detailed answer adds the next one from
     another lesson). `shown` is the previous answer's text: a follow-up does not repeat a code block it showed."""
     style = style_of(profile)
     best = sections[0]
     want_code = want_code or bool(_HOW.search(question))
-    lead, parts = choose_lead(best, question, vocab, style.lead, shown, want_code)
+    lead, parts = choose_lead(best, question, vocab, style.lead, shown, want_code, context)
+    if context:  # the blocks shown under the opening are chosen for the whole topic
+        question = f"{question} {context}"
     if lead_override is not None:
         lead = lead_override
     exclude = {b.text for b in parts if b.kind == "code" and b.text in shown}
@@ -489,8 +511,10 @@ def compose(
     opening = [_as_sentence(st.text) for st in lead]
     if answer_word and opening:
         word, at = answer_word
-        if not _LEANS.search(lead[at].text):  # the rule that settles it is said first, unless it leans ("…in it.")
+        if not _LEANS.search(lead[at].text):  # the rule that settles it is said first…
             opening.insert(0, opening.pop(at))
+        elif at > 1 and lead[at - 1].block == lead[at].block:  # …with the sentence it leans on ("…in it.")
+            opening = [*opening[at - 1 : at + 1], *opening[: at - 1], *opening[at + 1 :]]
         opening[0] = f"{word} — {opening[0]}"
     # A how-to whose answer is a code block shows it right after the opening, before the rest of the passage.
     early = None

@@ -100,7 +100,7 @@ SYNONYMS = {
     "subclasses": "inherit inheritance", "superclass": "parent inherit", "multi": "several", "multiline": "several",
     "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created",
     "latest": "descending created", "catch": "except handle", "catching": "except handle", "two": "several multiple",
-    "number": "digit", "numbers": "digits",
+    "number": "digit", "numbers": "digits", "dict": "dictionary", "dicts": "dictionaries",
     "anonymous": "lambda", "iterate": "loop", "iterating": "loop",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
@@ -121,7 +121,8 @@ _PHRASES = [
         re.compile(
             r"\b(lists?|tuples?|dicts?|dictionar(y|ies)|sets?)\b[^.?!]{0,60}\b(good idea|good choice|right choice|"
             r"best choice|should i use|which (one|collection)|too slow|fast enough)\b|\bwhich (collection|data "
-            r"structure)",
+            r"structure)|\b(should i use|which (one )?should i|choose between|pick between)\b[^.?!]{0,20}\b(a |an )?"
+            r"(list|tuple|dict|dictionary|set)\b[^.?!]{0,10}\b(or|vs|versus)\b",
             re.I,
         ),
         "choosing a collection need use",
@@ -482,6 +483,7 @@ def search_sections(
     session_modules: tuple[int, ...] = (),
     path_slug: str | None = None,
     limit: int = 8,
+    context_weight: float = CONTEXT_WEIGHT,
 ) -> tuple[list[Section], Vocabulary, str]:
     """(sections best first, the vocabulary, the cleaned question). `context` is the earlier topic a follow-up
     refers to (weighted lower by being only part of the query); `path_slug` restricts to one path ("and in Jac?")."""
@@ -498,7 +500,7 @@ def search_sections(
     weights = key_weights(vocab, cleaned)
     if context:  # a follow-up ("and how do I run them?") is still about its topic's words, a little less
         for t, w in key_weights(vocab, clean(vocab, context)).items():
-            weights.setdefault(t, CONTEXT_WEIGHT * w)
+            weights.setdefault(t, context_weight * w)
     named = [vocab.path_names[t] for t in weights if t in vocab.path_names]
     total = sum(weights.values()) or 1.0
     wanted = set(symbols(question)) | set(re.findall(r"\b[1-5]\d\d\b", question))  # "204": a status code
