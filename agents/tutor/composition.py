@@ -59,6 +59,7 @@ _FRAGMENT = re.compile(
 _PRONOUN = re.compile(r"\b(it|these|those|they|them)\b", re.I)  # "Python does not enforce these…": on what?
 SHORT_OPENING = 60  # an opening this short ("Lambdas are typed too.") is followed by the sentence that shows how
 INTRODUCED_CREDIT = 0.5  # a lead-in counts the question's words met in the block it introduces, at this weight
+_CHOICE = re.compile(r"\b(or|vs|versus|compared)\b|\bdifference between\b", re.I)
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
@@ -403,6 +404,13 @@ def support_blocks(
             # a paragraph that introduces the next block brings it
             if block.kind == "paragraph" and block.text.rstrip().endswith(":") and index + 1 < len(parts):
                 chosen.add(index + 1)
+        if _CHOICE.search(question):  # "opaque tokens or JWTs?": the paragraph next to the opening on the other one
+            said = set().union(*(present(plain(st.text)) for st in lead)) if lead else set()
+            for index in sorted(lead_blocks):
+                for near in (index - 1, index + 1):
+                    if 0 <= near < len(parts) and parts[near].kind == "paragraph" and near not in chosen:
+                        if any(covered(t, present(plain(parts[near].text))) and not covered(t, said) for t in weights):
+                            chosen.add(near)
         if want_code and not any(parts[i].kind == "code" and parts[i].text not in exclude for i in chosen):
             fresh = [b for b in parts if b.text not in exclude]
             index = _best_block(fresh, ("code", "table"), weights, after=min(lead_blocks, default=-1))

@@ -433,9 +433,14 @@ def present(text: str) -> frozenset[str]:
     return _present(text)
 
 
+# A name the lessons spell out where a learner uses its short form: the text says the short form too.
+_SPELLED_OUT = [(re.compile(r"\bjson web tokens?\b", re.I), "jwt")]
+
+
 @functools.lru_cache(maxsize=50_000)
 def _present(text: str) -> frozenset[str]:
-    return frozenset(_terms(text)) | frozenset(symbols(text))
+    spelled = {short for pattern, short in _SPELLED_OUT if pattern.search(text)}
+    return frozenset(_terms(text)) | frozenset(symbols(text)) | spelled
 
 
 def synonyms_of(term: str) -> set[str]:
