@@ -100,7 +100,8 @@ SYNONYMS = {
     "subclasses": "inherit inheritance", "superclass": "parent inherit", "multi": "several", "multiline": "several",
     "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created",
     "latest": "descending created", "catch": "except handle", "catching": "except handle", "two": "several multiple",
-    "number": "digit", "numbers": "digits", "dict": "dictionary", "dicts": "dictionaries",
+    "number": "digit", "numbers": "digits", "dict": "dictionary", "dicts": "dictionaries", "sentence": "string text",
+    "sentences": "strings text",
     "anonymous": "lambda", "iterate": "loop", "iterating": "loop",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
@@ -174,6 +175,22 @@ _PHRASES = [
         "module import",
     ),
     (re.compile(r"\b(keep (only|just)|only keep)\b", re.I), "filter"),
+    (  # "check if a word is inside a sentence": the `in` operator on text
+        re.compile(
+            r"\b(check|see|test|tell|know)\b[^.?!]{0,15}\b(if|whether)\b[^.?!]{0,40}\b(in|inside|contains?|part of|"
+            r"appears in) (a |the |my |some )?(string|sentence|text|word|line|name|email)s?\b",
+            re.I,
+        ),
+        "in membership",
+    ),
+    (re.compile(r"(?<![=!<>])==(?!=)|\bdouble equals?\b", re.I), "comparison operators equal"),
+    (  # "loop over a list and get the index too"
+        re.compile(
+            r"\b(index|position|counter)\b[^.?!]{0,25}\b(too|as well|also)\b|\bloop\w*\b[^.?!]{0,40}\b(index|position)",
+            re.I,
+        ),
+        "enumerate position",
+    ),
     (re.compile(r"\b(turn|switch)(s|ing)? on\b|\benabl(e|es|ing)\b", re.I), "configured"),
     (re.compile(r"\b(start|starts|begin|begins) (running|executing)\b|\bentry ?point\b", re.I), "entry __main__"),
     (  # "how do I get jac on my computer": installing it
