@@ -160,8 +160,10 @@ def _statement_scores(
         full = st.kind == "code_line" and not _PRINTS.match(st.text)
         credit = {t: 1.0 if full and t not in in_prose and t in weights else v for t, v in credits[i].items()}
         if st.lead_in and st.block + 1 < len(parts) and parts[st.block + 1].kind == "code":
-            # "Floats … can show tiny rounding errors:" is about what its example shows ("0.1 + 0.2")
-            for t in present(parts[st.block + 1].text):
+            # "Floats … can show tiny rounding errors:" is about what its example shows ("0.1 + 0.2"), except for the
+            # words a commented line of that example says itself (that line answers them better)
+            commented = {t for j, x in enumerate(found) if x.block == st.block + 1 for t in credits[j]}
+            for t in present(parts[st.block + 1].text) - commented:
                 credit[t] = max(credit.get(t, 0.0), INTRODUCED_CREDIT)
         score = _matched(weights, credit) / total
         score += PHRASE_BONUS * _phrase_share(pairs, st.text)
