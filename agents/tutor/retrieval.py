@@ -101,7 +101,7 @@ SYNONYMS = {
     "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created",
     "latest": "descending created", "catch": "except handle", "catching": "except handle", "two": "several multiple",
     "number": "digit", "numbers": "digits", "dict": "dictionary", "dicts": "dictionaries", "sentence": "string text",
-    "sentences": "strings text",
+    "sentences": "strings text", "library": "package", "libraries": "packages",
     "anonymous": "lambda", "iterate": "loop", "iterating": "loop",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
@@ -148,7 +148,7 @@ _PHRASES = [
         "fstrings embed format",
     ),
     (  # "the last letter / item": indexing from the end
-        re.compile(r"\blast (letter|character|char|item|element|one|value)s?\b", re.I),
+        re.compile(r"\blast (\d+ |few |two |three )?(letter|character|char|item|element|one|value)s?\b", re.I),
         "negative index end",
     ),
     (
@@ -175,6 +175,7 @@ _PHRASES = [
         "module import",
     ),
     (re.compile(r"\b(keep (only|just)|only keep)\b", re.I), "filter"),
+    (re.compile(r"\b(never (stops?|ends?|finish(es)?|terminates?)|infinite(ly)?|forever)\b", re.I), "infinite while"),
     (  # "check if a word is inside a sentence": the `in` operator on text
         re.compile(
             r"\b(check|see|test|tell|know)\b[^.?!]{0,15}\b(if|whether)\b[^.?!]{0,40}\b(in|inside|contains?|part of|"
@@ -411,6 +412,8 @@ def clean(vocab: Vocabulary, text: str) -> str:
     """The question as the lessons would word it: a greeting and keywords used as English dropped, typos fixed."""
     text = _GREETING.sub("", text)
     text = re.sub(r"\bget(ting)? rid of\b", "remove", text, flags=re.I)
+    # "write to a file without deleting what's there": not a question about deleting, but about appending
+    text = re.sub(r"\bwithout (deleting|erasing|overwriting|replacing|losing|wiping)\b", "append", text, flags=re.I)
     text = re.sub(r"\bjson web tokens?\b", "jwt", text, flags=re.I)  # the lessons say JWT
     if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
         text += " verbs in the url actions resources"
