@@ -14,6 +14,7 @@ from agents.tutor.composition import compose, render_passage, unknown
 from agents.tutor.conversation import Turn, resolve, strip_takeover
 from agents.tutor.markdown import Statement, blocks, quotable_units, split_sections, statements
 from agents.tutor.retrieval import (
+    CONTEXT_WEIGHT,
     CORPUS,
     _vocabularies,
     clean,
@@ -188,7 +189,11 @@ def answer_sections(
         sections, _, _ = search_sections(turn.topic_question, path_slug=turn.path_slug, module_id=module_id)
         return turn, sections, bool(sections)
     sections, vocab, cleaned = search_sections(
-        question, context=turn.context, module_id=module_id, session_modules=session
+        question,
+        context=turn.context,
+        module_id=module_id,
+        session_modules=session,
+        context_weight=1.0 if turn.refers else CONTEXT_WEIGHT,
     )
     relevant = is_relevant(vocab, f"{cleaned} {turn.context}".strip(), sections)
     return turn, sections, relevant
@@ -247,8 +252,12 @@ def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool,
             profile=profile,
             want_code=True,
         )
-    asked = f"{question} {turn.context}".strip() if turn.context else question
-    return compose(question=asked, sections=sections, vocab=vocab, profile=profile)
+    # A follow-up's own words pick the sentence ("…if the key is missing?"), its topic's words count less; and it does
+    # not open with what the previous answer opened with.
+    opening = turn.previous_answer.split("\n\n")[0] if turn.context else ""
+    return compose(
+        question=question, sections=sections, vocab=vocab, profile=profile, shown=opening, context=turn.context
+    )
 
 
 def tutor_retrieve(

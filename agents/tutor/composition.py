@@ -16,7 +16,17 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from agents.tutor.markdown import Block, Statement, blocks, plain, statements
-from agents.tutor.retrieval import Vocabulary, clean, covered, key_weights, present, symbols, synonyms_of, terms
+from agents.tutor.retrieval import (
+    CONTEXT_WEIGHT,
+    Vocabulary,
+    clean,
+    covered,
+    key_weights,
+    present,
+    symbols,
+    synonyms_of,
+    terms,
+)
 from agents.tutor.types import Passage, Section, Source, TutorAnswer, TutorProfile
 
 _YES_NO = re.compile(r"^\s*(can|could|should|shall|is|are|do|does|must|may|will|would|am)\b", re.I)
@@ -26,7 +36,7 @@ _LEANS = re.compile(r"\b(it|this|that|they|them|these|those)\b[.!?]?$|^(it|this|
 # A rule that says no: "Never put secrets in it", "not by verbs in the URL", "do not …", "avoid …".
 _NEGATIVE = re.compile(
     r"\b(never|do not|don't|does not|doesn't|must not|mustn't|should not|shouldn't|avoid|not by|not for|not a|"
-    r"is not|are not|isn't|aren't|cannot be|can't be)\b",
+    r"is not|are not|isn't|aren't|cannot be|can't be|there (is|are) no|(has|have) no)\b",
     re.I,
 )
 _POLAR = re.compile(r"^\s*(can|could|should|is|are|do|does|must|may|will|would)\b", re.I)
@@ -41,6 +51,15 @@ _JUDGE = re.compile(r"\b(good|ok|okay|fine|right|correct|allowed|acceptable|bad 
 _PRINTS = re.compile(r"^`?\s*print\(")
 # A printed value's comment may say what the call does after the value: "# 'Hello' (remove surrounding whitespace)".
 _EXPLAINED = re.compile(r"\(([a-z][a-z ,'-]{8,})\)\s*`?$")
+_NAME = re.compile(r"[A-Za-z_][\w.]*(\(\))?")
+# A lead-in that is a fragment without the sentence before it ("Given a Python file `pricing.py`:").
+_FRAGMENT = re.compile(
+    r"^(given|for example|for instance|with|in|here|like|as|consider|take|using|compare|then|now)\b", re.I
+)
+_PRONOUN = re.compile(r"\b(it|these|those|they|them)\b", re.I)  # "Python does not enforce these…": on what?
+SHORT_OPENING = 60  # an opening this short ("Lambdas are typed too.") is followed by the sentence that shows how
+INTRODUCED_CREDIT = 0.5  # a lead-in counts the question's words met in the block it introduces, at this weight
+_CHOICE = re.compile(r"\b(or|vs|versus|compared)\b|\bdifference between\b", re.I)
 _HOW = re.compile(r"\b(how (do|can|to|should|would)|how's|syntax|write|example|show|code|snippet|commands?)\b", re.I)
 
 
@@ -72,9 +91,12 @@ def _credit(st: Statement) -> dict[str, float]:
             credit.update(dict.fromkeys(present(explained[1]), 1.0))
         return credit
     prose = present(plain(_INLINE_CODE.sub(" ", st.text)))
-    code = present(" ".join(_INLINE_CODE.findall(st.text))) | set(symbols(st.text))
+    spans = _INLINE_CODE.findall(st.text)
+    code = present(" ".join(spans)) | set(symbols(st.text))
+    # A span that is one name (`visit`, `enum`, `strip()`) names the keyword the sentence is about, as prose would.
+    named = present(" ".join(x for x in spans if _NAME.fullmatch(x.strip())))
     credit = dict.fromkeys(code, 0.5)
-    credit.update(dict.fromkeys(prose, 1.0))
+    credit.update(dict.fromkeys(prose | named, 1.0))
     return credit
 
 
@@ -137,6 +159,12 @@ def _statement_scores(
         # …a code block's commented line, that is; a printed value stays weak evidence
         full = st.kind == "code_line" and not _PRINTS.match(st.text)
         credit = {t: 1.0 if full and t not in in_prose and t in weights else v for t, v in credits[i].items()}
+        if st.lead_in and st.block + 1 < len(parts) and parts[st.block + 1].kind == "code":
+            # "Floats … can show tiny rounding errors:" is about what its example shows ("0.1 + 0.2"), except for the
+            # words a commented line of that example says itself (that line answers them better)
+            commented = {t for j, x in enumerate(found) if x.block == st.block + 1 for t in credits[j]}
+            for t in present(parts[st.block + 1].text) - commented:
+                credit[t] = max(credit.get(t, 0.0), INTRODUCED_CREDIT)
         score = _matched(weights, credit) / total
         score += PHRASE_BONUS * _phrase_share(pairs, st.text)
         matched_symbols = wanted_symbols & set(symbols(st.text))
@@ -179,7 +207,13 @@ def _introduced(st: Statement, found: list[Statement], parts: list[Block]) -> St
 
 
 def choose_lead(
-    section: Section, question: str, vocab: Vocabulary, count: int, shown: str = "", want_code: bool = False
+    section: Section,
+    question: str,
+    vocab: Vocabulary,
+    count: int,
+    shown: str = "",
+    want_code: bool = False,
+    context: str = "",
 ) -> tuple[list[Statement], list[Block]]:
     """The statements that answer the question (best first, at most `count`, more rows when the question names
     several rows of one table) and the section's blocks. A second statement is taken for what it adds: the
@@ -191,6 +225,9 @@ def choose_lead(
     first_block = next((b.index for b in parts if b.kind == "paragraph"), 0)
     cleaned = clean(vocab, question)  # typos fixed, as retrieval read the question
     weights = key_weights(vocab, cleaned)
+    if context:  # a follow-up's topic ("run them" = the tests) counts, less than its own words
+        for t, w in key_weights(vocab, clean(vocab, context)).items():
+            weights.setdefault(t, CONTEXT_WEIGHT * w)
     scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code, cleaned)
     best_score, best = scored[0]
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
@@ -259,14 +296,32 @@ def choose_lead(
     # A lead-in ("Given a Python file `pricing.py`:") read without the sentences before it in its paragraph is a
     # fragment: the paragraph is said from its start.
     last = chosen[-1]
-    if len(chosen) == 1 and found[last].lead_in and found[last].kind == "sentence" and last > 0:
+    fragment = _FRAGMENT.match(plain(found[last].text)) or _PRONOUN.search(plain(found[last].text))
+    if len(chosen) == 1 and found[last].lead_in and found[last].kind == "sentence" and last > 0 and fragment:
         before = found[last - 1]
         if before.block == found[last].block and before.kind == "sentence":
             chosen = [last - 1, last]
+    # An opening too short to show how ("Lambdas are typed too.") goes on with the next sentence of its paragraph.
+    if len(chosen) == 1 and found[last].kind == "sentence" and len(found[last].text) < SHORT_OPENING:
+        after = last + 1
+        if after < len(found) and found[after].block == found[last].block and found[after].kind == "sentence":
+            chosen = [last, after]
     lead = [found[i] for i in chosen]
     if lead[0].kind == "code_line":
         lead = [_introduced(lead[0], found, parts)]
     return lead, parts
+
+
+_CLAUSE = re.compile(r"[,;:()]|\s(?:but|and|while|whereas)\s")
+
+
+def _negates_asked(text: str, weights: dict[str, float]) -> bool:
+    """Whether a clause that says no is about one of the question's words: in "always HTTPS, never credentials in
+    URLs" the "never" is about credentials, not about HTTPS."""
+    for clause in _CLAUSE.split(text):
+        if clause and _NEGATIVE.search(clause) and any(covered(t, present(clause)) for t in weights):
+            return True
+    return False
 
 
 def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> tuple[str, int] | None:
@@ -279,17 +334,24 @@ def yes_or_no(question: str, lead: list[Statement], vocab: Vocabulary) -> tuple[
         return None
     if lead[0].kind not in ("sentence", "item"):
         return None
-    weights = key_weights(vocab, clean(vocab, question))
+    asked = question.split("?")[0] or question  # "can I put comments in JSON? my parser fails": the first part
+    symbols_asked = set(symbols(asked))
+    # an example name the lessons never use ("2nd_place") is not what the rule must be about
+    weights = {t: w for t, w in key_weights(vocab, clean(vocab, asked)).items() if t in vocab.idf or t in symbols_asked}
     total = sum(weights.values())
     if not total:
         return None
     shares = [_matched(weights, _credit(st)) / total for st in lead]
+    known = [t for t in weights if t in vocab.idf]
+    rarest = {max(known, key=lambda t: vocab.idf[t])} if known else set()
     for i, st in enumerate(lead):  # a negative rule about the question's words: No
-        if not _NEGATIVE.search(plain(st.text)):
+        if not _NEGATIVE.search(plain(st.text)) or not _negates_asked(plain(st.text), weights):
             continue
         # "is /getAllBooks a good name?": the rule that answers it is the opening's closest match to the question
         judged = _JUDGE.search(question) and shares[i] >= JUDGED_NO_AT and shares[i] == max(shares)
-        if shares[i] >= NO_AT or judged:
+        # "there are no comments": the rule denies the question's own subject, its rarest word
+        subject = i == 0 and _negates_asked(plain(st.text), dict.fromkeys(rarest, 1.0))
+        if shares[i] >= NO_AT or judged or subject:
             return "No", i
     text = plain(" ".join(st.text for st in lead[:2]))
     if _NEGATIVE.search(text) or re.search(r"\b(not|no|cannot)\b|n't\b", text, re.I):
@@ -344,6 +406,13 @@ def support_blocks(
             # a paragraph that introduces the next block brings it
             if block.kind == "paragraph" and block.text.rstrip().endswith(":") and index + 1 < len(parts):
                 chosen.add(index + 1)
+        if _CHOICE.search(question):  # "opaque tokens or JWTs?": the paragraph next to the opening on the other one
+            said = set().union(*(present(plain(st.text)) for st in lead)) if lead else set()
+            for index in sorted(lead_blocks):
+                for near in (index - 1, index + 1):
+                    if 0 <= near < len(parts) and parts[near].kind == "paragraph" and near not in chosen:
+                        if any(covered(t, present(plain(parts[near].text))) and not covered(t, said) for t in weights):
+                            chosen.add(near)
         if want_code and not any(parts[i].kind == "code" and parts[i].text not in exclude for i in chosen):
             fresh = [b for b in parts if b.text not in exclude]
             index = _best_block(fresh, ("code", "table"), weights, after=min(lead_blocks, default=-1))
@@ -429,13 +498,16 @@ def compose(
     want_code: bool = False,
     shown: str = "",
     lead_override: list[Statement] | None = None,
+    context: str = "",
 ) -> TutorAnswer:
     """The offline answer from the ranked sections (the first answers; a detailed answer adds the next one from
     another lesson). `shown` is the previous answer's text: a follow-up does not repeat a code block it showed."""
     style = style_of(profile)
     best = sections[0]
     want_code = want_code or bool(_HOW.search(question))
-    lead, parts = choose_lead(best, question, vocab, style.lead, shown, want_code)
+    lead, parts = choose_lead(best, question, vocab, style.lead, shown, want_code, context)
+    if context:  # the blocks shown under the opening are chosen for the whole topic
+        question = f"{question} {context}"
     if lead_override is not None:
         lead = lead_override
     exclude = {b.text for b in parts if b.kind == "code" and b.text in shown}
@@ -449,8 +521,10 @@ def compose(
     opening = [_as_sentence(st.text) for st in lead]
     if answer_word and opening:
         word, at = answer_word
-        if not _LEANS.search(lead[at].text):  # the rule that settles it is said first, unless it leans ("…in it.")
+        if not _LEANS.search(lead[at].text):  # the rule that settles it is said first…
             opening.insert(0, opening.pop(at))
+        elif at > 1 and lead[at - 1].block == lead[at].block:  # …with the sentence it leans on ("…in it.")
+            opening = [*opening[at - 1 : at + 1], *opening[: at - 1], *opening[at + 1 :]]
         opening[0] = f"{word} — {opening[0]}"
     # A how-to whose answer is a code block shows it right after the opening, before the rest of the passage.
     early = None

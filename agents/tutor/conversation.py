@@ -13,6 +13,7 @@ from agents.tutor.retrieval import Vocabulary, clean, terms
 _EXAMPLE = re.compile(r"\b(example|examples|show me|demo|sample|snippet|in code|code for)\b", re.I)
 _WHY = re.compile(r"^\s*(but |and |ok,? |so )?(why|how come)\b[^a-z]*(is that|that|so|though)?\W*$", re.I)
 _PRONOUN = re.compile(r"\b(it|its|this|that|these|those|they|them|one|more|again|elaborate|further|else|also)\b", re.I)
+_REFERS = re.compile(r"\b(it|them|they)\b", re.I)  # a pronoun that stands for the earlier topic itself
 _LANGUAGES = {"jac": "jac-fundamentals", "python": "python-fundamentals"}
 _SWITCH = re.compile(r"^\s*(and|what about|how about|ok,? and|same|now)?\s*(in|for|with)\s+(jac|python)\b\W*$", re.I)
 
@@ -52,6 +53,7 @@ class Turn:
     path_slug: str | None = None
     previous_answer: str = ""
     topic_question: str = ""  # the self-contained question this turn continues
+    refers: bool = False  # it names the topic by a pronoun ("how do I loop over it?"): the topic counts fully
     session_questions: list[str] = field(default_factory=list)
     session_answers: str = ""  # everything already said in the session (a follow-up says something new)
 
@@ -61,11 +63,13 @@ _CONTINUES = re.compile(r"^\s*(and|also|ok,? and|so|but|what about|how about|the
 
 def is_follow_up(vocab: Vocabulary, question: str) -> bool:
     cleaned = clean(vocab, question)
-    own = [t for t in terms(cleaned) if t not in _LANGUAGES]
+    own = [t for t in dict.fromkeys(terms(cleaned)) if t not in _LANGUAGES]  # each word once
     if not own:
         return True
     if _CONTINUES.match(question):
         return len(own) <= 4
+    if _REFERS.search(question):  # "can I put the user's password in it?": "it" is the topic
+        return len(own) <= 3
     return len(own) <= 2 and _PRONOUN.search(question) is not None
 
 
@@ -108,6 +112,7 @@ def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) ->
         path_slug=path,
         previous_answer=previous_answer,
         topic_question=topic,
+        refers=_REFERS.search(question) is not None,
         session_questions=session,
         session_answers="\n\n".join(a for _, a in history),
     )

@@ -99,7 +99,10 @@ SYNONYMS = {
     "element": "item", "elements": "items", "pick": "choice choose", "subclass": "inherit inheritance",
     "subclasses": "inherit inheritance", "superclass": "parent inherit", "multi": "several", "multiline": "several",
     "broken": "invalid malformed", "malformed": "invalid", "newest": "descending created",
-    "latest": "descending created",
+    "latest": "descending created", "catch": "except handle", "catching": "except handle", "two": "several multiple",
+    "number": "digit", "numbers": "digits", "dict": "dictionary", "dicts": "dictionaries", "sentence": "string text",
+    "sentences": "strings text", "library": "package", "libraries": "packages",
+    "anonymous": "lambda", "iterate": "loop", "iterating": "loop",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -119,7 +122,8 @@ _PHRASES = [
         re.compile(
             r"\b(lists?|tuples?|dicts?|dictionar(y|ies)|sets?)\b[^.?!]{0,60}\b(good idea|good choice|right choice|"
             r"best choice|should i use|which (one|collection)|too slow|fast enough)\b|\bwhich (collection|data "
-            r"structure)",
+            r"structure)|\b(should i use|which (one )?should i|choose between|pick between)\b[^.?!]{0,20}\b(a |an )?"
+            r"(list|tuple|dict|dictionary|set)\b[^.?!]{0,10}\b(or|vs|versus)\b",
             re.I,
         ),
         "choosing a collection need use",
@@ -144,7 +148,7 @@ _PHRASES = [
         "fstrings embed format",
     ),
     (  # "the last letter / item": indexing from the end
-        re.compile(r"\blast (letter|character|char|item|element|one|value)s?\b", re.I),
+        re.compile(r"\blast (\d+ |few |two |three )?(letter|character|char|item|element|one|value)s?\b", re.I),
         "negative index end",
     ),
     (
@@ -163,6 +167,36 @@ _PHRASES = [
             r"\b(if|unless|when) (it|one|they)? ?(does ?n.?t|do ?n.?t|is ?n.?t|not) (already )?(exist|there)", re.I
         ),
         "get-or-create get or create visit else",
+    ),
+    (re.compile(r"\b(go|goes|going|walk|step|run)\s+(through|over)\b", re.I), "loop"),  # "go through a dict"
+    (re.compile(r"\bcall(s|ing)? (itself|themselves)\b", re.I), "recursion recursive"),
+    (  # "a function from another file I wrote": a module of one's own
+        re.compile(r"\b(another|other|different|separate|second) (python |jac |\.py |\.jac )?files?\b", re.I),
+        "module import",
+    ),
+    (re.compile(r"\b(keep (only|just)|only keep)\b", re.I), "filter"),
+    (re.compile(r"\b(never (stops?|ends?|finish(es)?|terminates?)|infinite(ly)?|forever)\b", re.I), "infinite while"),
+    (  # "check if a word is inside a sentence": the `in` operator on text
+        re.compile(
+            r"\b(check|see|test|tell|know)\b[^.?!]{0,15}\b(if|whether)\b[^.?!]{0,40}\b(in|inside|contains?|part of|"
+            r"appears in) (a |the |my |some )?(string|sentence|text|word|line|name|email)s?\b",
+            re.I,
+        ),
+        "in membership",
+    ),
+    (re.compile(r"(?<![=!<>])==(?!=)|\bdouble equals?\b", re.I), "comparison operators equal"),
+    (  # "loop over a list and get the index too"
+        re.compile(
+            r"\b(index|position|counter)\b[^.?!]{0,25}\b(too|as well|also)\b|\bloop\w*\b[^.?!]{0,40}\b(index|position)",
+            re.I,
+        ),
+        "enumerate position",
+    ),
+    (re.compile(r"\b(turn|switch)(s|ing)? on\b|\benabl(e|es|ing)\b", re.I), "configured"),
+    (re.compile(r"\b(start|starts|begin|begins) (running|executing)\b|\bentry ?point\b", re.I), "entry __main__"),
+    (  # "how do I get jac on my computer": installing it
+        re.compile(r"\b(get|put|set up|setup)\b[^.?!]{0,25}\bon (my|a|the) (computer|machine|laptop|pc|mac)\b", re.I),
+        "installing install",
     ),
 ]
 _WORD = re.compile(r"[a-z_][a-z0-9_]*|\d+")
@@ -198,18 +232,23 @@ _DISTINCTIVE = re.compile(r"[1-5]\d\d")  # an HTTP status code: one section says
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
+_NOT_PLURAL = {"https"}  # not more than one "http"
+
+
 def fold(word: str) -> str:
     """A light stemmer, identical for questions and sections: plurals and -ing/-ed/-e endings."""
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
     elif len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
         word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "os")):
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "os")) and word not in _NOT_PLURAL:
         word = word[:-1]
     elif len(word) == 4 and word.endswith("is") and word != "this":  # "apis" → "api" (but "basis" stays)
         word = word[:-1]
     stem = word
-    if len(word) >= 6 and word.endswith("ing"):
+    if len(word) >= 9 and word.endswith("ation"):  # "pagination" ~ "paginated", "validation" ~ "validate"
+        word = word[:-3]
+    elif len(word) >= 6 and word.endswith("ing"):
         word = word[:-3]
     elif len(word) >= 5 and word.endswith("ed"):
         word = word[:-2]
@@ -243,7 +282,8 @@ def _terms(text: str) -> tuple[str, ...]:
 
 
 def symbols(text: str) -> list[str]:
-    return [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in text]
+    padded = f" {text} "
+    return [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in padded]
 
 
 @dataclass
@@ -346,6 +386,9 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+SPELLING_SIMILARITY = {0: 0.0, 1: 0.45, 2: 0.6}  # character n-gram cosine a correction needs, by edit distance
+
+
 def _correct(vocab: Vocabulary, word: str) -> str:
     """A question word the lessons never use → the closest lesson word (typos), or itself."""
     if word in STOP_WORDS or len(word) < 4 or word.isdigit() or fold(word) in vocab.idf:
@@ -358,15 +401,35 @@ def _correct(vocab: Vocabulary, word: str) -> str:
         if sims[best] < 0.4:
             break
         distance = edit_distance(word, candidate, allowed)
-        if candidate[0] == word[0] and distance <= allowed:
+        # Two edits apart, only a close spelling is a typo ("iteration" ~ "iterating"); a real word the lessons
+        # never use ("sentence", "calories") is not rewritten into another ("sequence", "carries").
+        if candidate[0] == word[0] and distance <= allowed and sims[best] >= SPELLING_SIMILARITY[distance]:
             candidates.append((distance, -float(sims[best]), candidate))
     return min(candidates)[2] if candidates else word
+
+
+_COMPARATIVE = re.compile(r"\b([a-z]{3,}?)(er|r) than\b", re.I)
+
+
+def _plain_adjective(vocab: Vocabulary, match: re.Match[str]) -> str:
+    """ "faster than" → "fast than" when the lessons say "fast" but never "faster" (and "bigger" → "big")."""
+    word, stem = match[1] + match[2], match[1]
+    if fold(word.lower()) in vocab.idf:
+        return match[0]
+    doubled = stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem
+    for base in (stem, doubled, stem + "e"):
+        if fold(base.lower()) in vocab.idf:
+            return f"{base} than"
+    return match[0]
 
 
 def clean(vocab: Vocabulary, text: str) -> str:
     """The question as the lessons would word it: a greeting and keywords used as English dropped, typos fixed."""
     text = _GREETING.sub("", text)
     text = re.sub(r"\bget(ting)? rid of\b", "remove", text, flags=re.I)
+    text = _COMPARATIVE.sub(lambda m: _plain_adjective(vocab, m), text)
+    # "write to a file without deleting what's there": not a question about deleting, but about appending
+    text = re.sub(r"\bwithout (deleting|erasing|overwriting|replacing|losing|wiping)\b", "append", text, flags=re.I)
     text = re.sub(r"\bjson web tokens?\b", "jwt", text, flags=re.I)  # the lessons say JWT
     if _VERB_PATH.search(text):  # "/getAllBooks": a verb in a URL path is a question about naming resources
         text += " verbs in the url actions resources"
@@ -406,9 +469,14 @@ def present(text: str) -> frozenset[str]:
     return _present(text)
 
 
+# A name the lessons spell out where a learner uses its short form: the text says the short form too.
+_SPELLED_OUT = [(re.compile(r"\bjson web tokens?\b", re.I), "jwt")]
+
+
 @functools.lru_cache(maxsize=50_000)
 def _present(text: str) -> frozenset[str]:
-    return frozenset(_terms(text)) | frozenset(symbols(text))
+    spelled = {short for pattern, short in _SPELLED_OUT if pattern.search(text)}
+    return frozenset(_terms(text)) | frozenset(symbols(text)) | spelled
 
 
 def synonyms_of(term: str) -> set[str]:
@@ -456,6 +524,7 @@ def search_sections(
     session_modules: tuple[int, ...] = (),
     path_slug: str | None = None,
     limit: int = 8,
+    context_weight: float = CONTEXT_WEIGHT,
 ) -> tuple[list[Section], Vocabulary, str]:
     """(sections best first, the vocabulary, the cleaned question). `context` is the earlier topic a follow-up
     refers to (weighted lower by being only part of the query); `path_slug` restricts to one path ("and in Jac?")."""
@@ -472,7 +541,7 @@ def search_sections(
     weights = key_weights(vocab, cleaned)
     if context:  # a follow-up ("and how do I run them?") is still about its topic's words, a little less
         for t, w in key_weights(vocab, clean(vocab, context)).items():
-            weights.setdefault(t, CONTEXT_WEIGHT * w)
+            weights.setdefault(t, context_weight * w)
     named = [vocab.path_names[t] for t in weights if t in vocab.path_names]
     total = sum(weights.values()) or 1.0
     wanted = set(symbols(question)) | set(re.findall(r"\b[1-5]\d\d\b", question))  # "204": a status code
@@ -571,8 +640,9 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
         return False
     best = present(section_text(sections[0]))
     matched = [t for t in weights if covered(t, best)]
-    if len(weights) == 1:
-        enough = bool(matched) and next(iter(weights)) in vocab.topical
+    if len(weights) == 1:  # a word the course is about, or one its prose explains ("what is a traceback")
+        only = next(iter(weights))
+        enough = bool(matched) and (only in vocab.topical or covered(only, present(_prose(sections[0].body))))
     else:  # two of its words, or one that carries most of the question ("which command makes a venv")
         share_best = sum(weights[t] for t in matched) / sum(weights.values())
         enough = len(matched) >= 2 or (share_best >= 0.55 and sections[0].semantic >= 0.3)
@@ -584,4 +654,14 @@ def is_relevant(vocab: Vocabulary, question: str, sections: list[Section]) -> bo
         return True
     if not enough:
         return False
+    if len(matched) >= 3 and share >= 0.35:  # three of its words in one section: a paraphrase of what it teaches
+        return True
     return share >= MIN_COVERAGE or (share >= 0.35 and sections[0].semantic >= MIN_SEMANTIC)
+
+
+_FENCED = re.compile(r"```.*?```", re.S)
+
+
+def _prose(body: str) -> str:
+    """A section's explanation without its code (a word met only in an example, "banana", is not its subject)."""
+    return re.sub(r"`[^`]*`", " ", _FENCED.sub(" ", body))
