@@ -26,9 +26,12 @@ def seed_dashboard() -> dict:
         for n, learner in enumerate(learners[: 1 + (day % 6)]):
             DailyActivity.objects.create(user=learner, date=now.date() - timedelta(days=day), minutes=10 + n,
                                          actions=2, modules_completed=(day + n) % 3)  # fmt: skip
+    hour_start = now.replace(minute=0, second=0, microsecond=0)
     for hour in range(24):
         for k in range(1 + hour % 4):
-            created = now - timedelta(hours=hour, minutes=k)
+            # Inside its clock hour whatever the minute now is (minutes back from `now` crossed into the hour before,
+            # out of the dashboard's 24-hour window, in the first minutes of every hour), and never in the future.
+            created = min(hour_start - timedelta(hours=hour) + timedelta(seconds=k), now)
             status = RUN_STATUSES[(hour + k) % len(RUN_STATUSES)]
             finished = created + timedelta(seconds=0.2 + k)
             run = CodeRun.objects.create(owner=learners[k], language="python", source="print(1)", wall_time=0.05,
