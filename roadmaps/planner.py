@@ -359,6 +359,7 @@ class Goals:
     audience_known: list[str] = field(default_factory=list)  # topics that audience already knows (React Fundamentals)
     audience_programs: bool = False  # the audience is a profession that programs (developers, data scientists)
     audience_beginner: bool = False  # "for a total beginner": never read as someone who already programs
+    stack: set[str] = field(default_factory=set)  # frameworks the learner named or works in (no sibling's project)
 
 
 def _qualified(text: str, unknown: list[str]) -> list[tuple[str, str]]:
@@ -510,12 +511,22 @@ def _audience_topics(g: TopicGraph, who: str) -> list[str]:
     head = words[:-1]
     phrases = [" ".join([*head, ROLES[role]])] if role in ROLES and head else []
     phrases += [" ".join(head)] if head else []
+    programs = AUDIENCE_ROLES.get(words[-1]) == "programs"
     for phrase in phrases:
         if phrase in g.names:
-            return [g.names[phrase]]
+            first = g.topics[g.names[phrase]]
+            # "react developers" know React and its everyday topics (hooks, routing), not its advanced ones.
+            more = [
+                t.slug for t in g.topics.values()
+                if programs and _named_by(t, phrase.split()) and t.slug != first.slug and t.area == first.area
+                and not t.project and not t.optional and t.difficulty != "advanced"
+            ]  # fmt: skip
+            return [first.slug, *more]
         area = g.area_for(phrase) or _area_synonym(g, phrase)
         if area and (normalise(area) == phrase or phrase in AREA_SYNONYMS or phrase.replace(" ", "-") == area):
-            return _area_core(g, area)
+            # "data scientists" know their area's everyday topics (statistics, pandas), not its advanced ones.
+            return [t.slug for t in g.topics.values()
+                    if t.area == area and not t.project and not t.optional and t.difficulty != "advanced"]  # fmt: skip
     return [g.names[w] for w in head if w in g.names and not _generic(w)]
 
 
@@ -663,6 +674,10 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         reach = _reach(g)
         for topic in family:  # at equal depth, what more of the graph builds on first (joins before transactions)
             goals.setdefault(topic.slug, 0.5 - 0.01 * g.depth[topic.slug] + 0.001 * min(reach[topic.slug], 9))
+        for topic in g.topics.values():  # the family's optional topics only fill time left at the end
+            if tag and tag in topic.tags and topic.area == primary.area and topic.optional and not topic.project:
+                if not _other_stack(topic, stack) and (said_tag or not family_keys or _shares_key(topic, family_keys)):
+                    goals.setdefault(topic.slug, 0.2)
         mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | set(known_keys))
         for topic in g.topics.values():
             theirs = _ecosystems(_names_of(topic))
@@ -772,6 +787,18 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
             goals.relevance = {
                 s: r for s, r in goals.relevance.items() if s in goals.core or not _other_stack(g.topics[s], stack)
             }
+        # The topic named by both what is asked and who asks ("React with TypeScript" for "typescript for react
+        # developers") is the goal itself.
+        keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
+        mine = [w for w in who.split()[:-1] if not _generic(w)]
+        both = sorted(
+            (t for t in g.topics.values() if not t.project and keys and mine and _named_by(t, keys) and _named_by(t, mine)),
+            key=lambda t: (g.depth[t.slug], t.slug),
+        )
+        if both and both[0].slug not in goals.core and kind == "programs":
+            goals.core.append(both[0].slug)
+            goals.relevance[both[0].slug] = 1.0
+    goals.stack = _frameworks([k for k in goals.key_terms if k not in goals.unknown_terms] + who.split())
     return goals
 
 
@@ -844,7 +871,9 @@ def _crash_max(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
     return max(1, min(int(_total(g, slugs) * CRASH_MAX), int(budget_hours * CRASH_BUDGET_MAX)))
 
 
-def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[str] = ()) -> str | None:
+def choose_project(
+    g: TopicGraph, core: list[str], known: set[str], keys: list[str] = (), stack: set[str] = frozenset()
+) -> str | None:
     """The goal's project: a project topic built on a core topic, same area first, the fewest extra hours, and not
     named by a language or framework the goal does not name."""
     if any(g.topics[c].project for c in core):
@@ -858,7 +887,7 @@ def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[s
             continue
         closure = g.closure([topic.slug])
         theirs = _ecosystems(_names_of(topic))
-        if not any(c in closure for c in core) or (theirs and mine and not theirs & mine):
+        if not any(c in closure for c in core) or (theirs and mine and not theirs & mine) or _other_stack(topic, stack):
             continue  # built on the core but in another stack: no Django project for "node.js backend"
         extra = _total(g, _closure(g, [topic.slug], known) - base)
         # Far from the goal (a CI/CD pipeline for "git"): only when nothing nearer is built on the core, and then it
@@ -906,7 +935,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     core = [c for c in goals.core if c not in known] or list(goals.core)
     areas = {g.topics[c].area for c in core}
     keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
-    project = choose_project(g, core, known, keys)
+    project = choose_project(g, core, known, keys, goals.stack)
     core_need = _closure(g, core, known) | set(core)
     core_area, core_found = _split(g, core_need, areas, keys)
     options: list[tuple[str, set[str], set[str]]] = []  # (label, steps, foundations)
@@ -948,6 +977,11 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         nodes = set(step_set)
         reserve = _crash_min(g, crash_set, H)
         remaining = {s: r for s, r in goals.relevance.items() if s not in nodes | crash_set and s not in known}
+        if project and project not in nodes:
+            # The project does not fit, but the way to it is the curriculum: its prerequisites come before other
+            # goal topics (Django and its ORM for "backend developer", not Redis and GraphQL).
+            path = {s for s in _closure(g, [project], known) if g.topics[s].area in areas}
+            remaining = {s: r + (0.1 if s in path else 0) for s, r in remaining.items()}
         closures = {s: _closure(g, [s], known) - crash_set for s in remaining}
         while remaining:
             scores = {s: (-(r - 0.004 * _total(g, closures[s] - nodes)), g.depth[s], s) for s, r in remaining.items()}
@@ -1001,6 +1035,19 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
                         grew = True
                 if not grew:
                     break
+    if factor < 1 and not too_small:
+        # Short of time the goal keeps its own hours first (Docker, not Linux): hours move to the goal's topics from
+        # the steps on the way, which keep at least their shortest sensible length.
+        goal_steps = [s for s in ordered if s in core]
+        floor = {s: max(1, math.ceil(g.topics[s].base_hours * MIN_SCALE)) for s in ordered if s not in core}
+        while True:
+            short = [s for s in goal_steps if hours[s] < g.topics[s].base_hours]
+            spare_from = [s for s in floor if hours[s] > floor[s]]
+            if not short or not spare_from:
+                break
+            giver = max(spare_from, key=lambda s: (hours[s] - floor[s], s))
+            hours[giver] -= 1
+            hours[min(short, key=lambda s: (hours[s] / g.topics[s].base_hours, s))] += 1
     while sum(hours.values()) > room and any(h > 1 for h in hours.values()):
         largest = max(hours, key=lambda s: (hours[s] - (100 if s in core else 0), s))
         hours[largest] -= 1
