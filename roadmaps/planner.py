@@ -976,6 +976,15 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         # Beside a crash course too: what it condenses is not taught twice, and its smallest size stays reserved.
         nodes = set(step_set)
         reserve = _crash_min(g, crash_set, H)
+        depth = 0
+        if goals.strategy == "named":
+            # A named goal gets its depth (up to MAX_SCALE of its hours) before neighbouring topics fill the weeks:
+            # more window functions, not Transactions and Indexing, for "sql window functions".
+            depth = sum(
+                round(g.topics[c].base_hours * MAX_SCALE) - g.topics[c].base_hours
+                for c in core
+                if c in step_set and not g.topics[c].project
+            )
         remaining = {s: r for s, r in goals.relevance.items() if s not in nodes | crash_set and s not in known}
         if project and project not in nodes:
             # The project does not fit, but the way to it is the curriculum: its prerequisites come before other
@@ -987,7 +996,11 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
             scores = {s: (-(r - 0.004 * _total(g, closures[s] - nodes)), g.depth[s], s) for s, r in remaining.items()}
             best = min(scores, key=scores.__getitem__)
             candidate = nodes | closures[best]
-            if _min_hours(g, candidate) + reserve <= H:
+            # A named goal's neighbours come at their own length, never by squeezing every step to fit more of them.
+            on_way = project is not None and (best == project or best in g.closure([project]))
+            loose = goals.strategy == "named" and not on_way and not (keys and _named_by(g.topics[best], keys))
+            need = _total(g, candidate) + depth if loose else _min_hours(g, candidate)
+            if need + reserve <= H:
                 nodes = candidate
             else:
                 trimmed.append(best)
@@ -1024,8 +1037,9 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         # Spare hours go to the goal first (more Docker, not more Linux), then to the rest, one hour at a time.
         hours = {s: g.topics[s].base_hours for s in ordered}
         spare = room - sum(hours.values())
-        first = [s for s in ordered if s in core or (keys and _named_by(g.topics[s], keys))]
-        for group in (first, [s for s in ordered if s not in first]):
+        named_steps = [s for s in ordered if s not in core and keys and _named_by(g.topics[s], keys)]
+        first = [s for s in ordered if s in core]
+        for group in (first, named_steps, [s for s in ordered if s not in first and s not in named_steps]):
             while spare > 0:
                 grew = False
                 for s in group:
