@@ -792,7 +792,11 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
         mine = [w for w in who.split()[:-1] if not _generic(w)]
         both = sorted(
-            (t for t in g.topics.values() if not t.project and keys and mine and _named_by(t, keys) and _named_by(t, mine)),
+            (
+                t
+                for t in g.topics.values()
+                if not t.project and keys and mine and _named_by(t, keys) and _named_by(t, mine)
+            ),
             key=lambda t: (g.depth[t.slug], t.slug),
         )
         if both and both[0].slug not in goals.core and kind == "programs":
