@@ -102,3 +102,11 @@ def test_short_of_time_the_goal_keeps_its_hours_before_the_way_to_it():
         hours[s.topic_slug] += s.estimated_hours
     others = [h for slug, h in hours.items() if slug != "docker-fundamentals"]
     assert hours["docker-fundamentals"] >= max(others, default=0)
+
+
+def test_automating_office_tasks_has_a_topic_of_its_own():
+    plan = plan_roadmap("automate boring office tasks with python", Budget(4, 5))
+    assert "python-everyday-automation" in _taught(plan)
+    assert plan.metadata["coverage"] == "full"
+    ansible = choose_goals("ansible for automating my servers")
+    assert ansible.core == ["configuration-management-ansible"]  # "automating" servers is not office scripting
