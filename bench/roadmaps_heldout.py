@@ -6,7 +6,8 @@ A set may give a concept its own `weeks` and `hours_per_week` (what a client sen
 week"); the level stays the default.
 
 Usage: DATABASE_URL=postgres://…/pw_bench .venv/bin/python bench/roadmaps_heldout.py [--set 2]
-(set 2: bench/roadmaps_heldout2.yaml → bench/roadmaps-heldout2-plans.md, without the seed's example)
+(set 2: bench/roadmaps_heldout2.yaml → bench/roadmaps-heldout2-plans.md, without the seed's example; set 3 with it;
+set fresh: bench/roadmaps_fresh.yaml → bench/roadmaps-fresh-plans.md)
 """
 
 import argparse
@@ -26,6 +27,8 @@ from roadmaps.models import Roadmap
 SETS = {
     "1": (bench.ROOT / "bench" / "roadmaps_heldout.yaml", bench.ROOT / "bench" / "roadmaps-heldout-plans.md"),
     "2": (bench.ROOT / "bench" / "roadmaps_heldout2.yaml", bench.ROOT / "bench" / "roadmaps-heldout2-plans.md"),
+    "3": (bench.ROOT / "bench" / "roadmaps_heldout3.yaml", bench.ROOT / "bench" / "roadmaps-heldout3-plans.md"),
+    "fresh": (bench.ROOT / "bench" / "roadmaps_fresh.yaml", bench.ROOT / "bench" / "roadmaps-fresh-plans.md"),
 }
 DEFAULT_WEEKS = 4  # the API's default duration
 EXTRA = [("Machine Learning", 8, None)]  # the seed's own example
@@ -45,7 +48,7 @@ def main() -> None:
     )
     items = yaml.safe_load(heldout.read_text(encoding="utf-8"))["concepts"]
     cases = [(i["title"], i.get("weeks", DEFAULT_WEEKS), i.get("hours_per_week")) for i in items]
-    cases += EXTRA if args.set == "1" else []
+    cases += EXTRA if args.set in ("1", "3") else []
     sections = ["# Held-out roadmaps (default level, default duration)", ""]
     for number, (concept, weeks, hours) in enumerate(cases, start=1):
         prefs = {"hours_per_week": hours} if hours else {}

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from roadmaps.topics import DIFFICULTY_RANK, Topic, TopicGraph, TopicMatch, graph, normalise, strip_filler
+from roadmaps.topics import DIFFICULTY_RANK, ROLES, Topic, TopicGraph, TopicMatch, graph, normalise, strip_filler
 
 MIN_SCALE = 0.6
 MAX_SCALE = 1.5
@@ -69,6 +69,24 @@ ECOSYSTEMS = {
 
 def _ecosystems(words: set[str]) -> set[str]:
     return {ECOSYSTEMS[w] for w in words if w in ECOSYSTEMS}
+
+
+# Frameworks within an ecosystem: a learner who names one (FastAPI, React) is not planned another's topics or
+# project (the Django REST project for "rest api with fastapi", Angular for "typescript for react developers").
+FRAMEWORKS = frozenset(
+    "django drf flask fastapi react vue angular svelte sveltekit next.js nextjs express rails laravel flutter swiftui "
+    "unity godot spring".split()
+)
+
+
+def _frameworks(words: set[str] | list[str]) -> set[str]:
+    return {f.replace("nextjs", "next.js") for w in words for f in _variants(w) if f in FRAMEWORKS}
+
+
+def _other_stack(topic: "Topic", mine: set[str]) -> bool:
+    """The topic is named by frameworks none of which the learner named (while they named one)."""
+    theirs = _frameworks(_names_of(topic))
+    return bool(mine and theirs and not theirs & mine)
 
 
 @dataclass
@@ -151,7 +169,8 @@ def _variants(word: str) -> list[str]:
 ABOUT_LEARNER = frozenset(
     """total complete absolute absolutely complete im i'm ive i've teacher teachers student students parent retired
     switch switching change changing transition move moving career careers background someone person people kid kids
-    child children adult adults older young free cheap fast faster fun hobby weekend evenings""".split()
+    child children adult adults older young free cheap fast faster fun hobby weekend evenings boring tedious
+    repetitive mundane annoying everyday daily""".split()
 )
 
 
@@ -336,6 +355,11 @@ class Goals:
     unknown_terms: list[str] = field(default_factory=list)
     key_terms: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)  # how a vague goal was read
+    audience: str = ""  # "for react developers": who the learner is, as they said it
+    audience_known: list[str] = field(default_factory=list)  # topics that audience already knows (React Fundamentals)
+    audience_programs: bool = False  # the audience is a profession that programs (developers, data scientists)
+    audience_beginner: bool = False  # "for a total beginner": never read as someone who already programs
+    stack: set[str] = field(default_factory=set)  # frameworks the learner named or works in (no sibling's project)
 
 
 def _qualified(text: str, unknown: list[str]) -> list[tuple[str, str]]:
@@ -428,6 +452,84 @@ def vague_track(concept: str) -> tuple[str, str] | None:
     return None
 
 
+# Who a concept is for ("typescript for react developers", "pandas for excel users", "mlops for data scientists"):
+# the audience is what the learner already is or knows, never the subject to teach nor an unknown term.
+AUDIENCE_ROLES = {
+    **dict.fromkeys("developer developers programmer programmers engineer engineers dev devs coder coders "
+                    "scientist scientists analyst analysts administrator administrators admin admins sysadmin "
+                    "sysadmins".split(), "programs"),
+    **dict.fromkeys("user users designer designers accountant accountants marketer marketers manager managers "
+                    "teacher teachers student students researcher researchers writer writers professional "
+                    "professionals people folks".split(), "other"),
+    **dict.fromkeys("beginner beginners newbie newbies novice novices dummies".split(), "beginner"),
+}  # fmt: skip
+AUDIENCE = re.compile(
+    r"\s+for (?:an? |the )?(?:complete |total |absolute )?(?P<who>(?:[\w.+#]+ ){0,3}?)"
+    rf"(?P<role>{'|'.join(sorted(AUDIENCE_ROLES, key=len, reverse=True))})\b(?P<rest>.*)$"
+)
+# A career move ("switch from accounting to data analyst", "im a teacher and want to switch careers into ux design"):
+# the goal is where the learner is going; where they come from is background, never a subject to teach.
+CAREER_MOVE = re.compile(
+    r"^(?:.*?\b)?(?:switch|switching|move|moving|transition|transitioning|change|changing|pivot|pivoting|go|going)"
+    r"(?: (?:my )?(?:careers?|jobs?|fields?))?(?: from (?:an? |being an? )?(?P<source>[\w\s.+#]+?))?"
+    r" (?:to|into) (?:an? |becoming an? |being an? |work in |working in |working as an? )?(?P<goal>[\w\s.+#]+)$"
+)
+
+
+def career_goal(concept: str) -> tuple[str, str] | None:
+    """(the goal, where the learner comes from) of a career-move phrasing, else None; "into tech" is left to the
+    vague tracks, which plan it as a route into a tech job."""
+    match = CAREER_MOVE.match(normalise(concept))
+    if not match:
+        return None
+    goal = match.group("goal").strip()
+    if not goal or all(w in TRACK_WORDS or w in GENERIC for w in goal.split()):
+        return None
+    return goal, (match.group("source") or "").strip()
+
+
+def split_audience(concept: str) -> tuple[str, str, str]:
+    """(the concept without its audience, the audience as said, its kind: programs / other / beginner / "")."""
+    text = normalise(concept)
+    match = AUDIENCE.search(text)
+    if not match or match.group("role") not in AUDIENCE_ROLES:
+        return concept, "", ""
+    subject = text[: match.start()].strip()
+    if not subject:
+        return concept, "", ""
+    who = " ".join(f"{match.group('who')}{match.group('role')}".split())
+    return f"{subject} {match.group('rest').strip()}".strip(), who, AUDIENCE_ROLES[match.group("role")]
+
+
+def _audience_topics(g: TopicGraph, who: str) -> list[str]:
+    """The topics an audience already knows: "react developers" → React Fundamentals, "excel users" → Spreadsheet
+    Basics, "data scientists" → the core of data science, "python developers" → Python Basics."""
+    words = who.split()
+    if not words or words[-1] not in AUDIENCE_ROLES:
+        return []
+    role = words[-1].removesuffix("s") if words[-1].endswith("s") and words[-1][:-1] in ROLES else words[-1]
+    head = words[:-1]
+    phrases = [" ".join([*head, ROLES[role]])] if role in ROLES and head else []
+    phrases += [" ".join(head)] if head else []
+    programs = AUDIENCE_ROLES.get(words[-1]) == "programs"
+    for phrase in phrases:
+        if phrase in g.names:
+            first = g.topics[g.names[phrase]]
+            # "react developers" know React and its everyday topics (hooks, routing), not its advanced ones.
+            more = [
+                t.slug for t in g.topics.values()
+                if programs and _named_by(t, phrase.split()) and t.slug != first.slug and t.area == first.area
+                and not t.project and not t.optional and t.difficulty != "advanced"
+            ]  # fmt: skip
+            return [first.slug, *more]
+        area = g.area_for(phrase) or _area_synonym(g, phrase)
+        if area and (normalise(area) == phrase or phrase in AREA_SYNONYMS or phrase.replace(" ", "-") == area):
+            # "data scientists" know their area's everyday topics (statistics, pandas), not its advanced ones.
+            return [t.slug for t in g.topics.values()
+                    if t.area == area and not t.project and not t.optional and t.difficulty != "advanced"]  # fmt: skip
+    return [g.names[w] for w in head if w in g.names and not _generic(w)]
+
+
 def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals:
     """The goal topics for a concept. Raises UnknownConcept (with suggestions) when the graph does not teach it."""
     g = g or graph()
@@ -460,6 +562,9 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         # A specific key term outweighs generic words: "Rust async programming" must not become Programming Basics.
         specific = [m for m in strong if _shares_key(m.topic, known_keys)]
         strong = specific
+    stack = _frameworks(known_keys)
+    if stack and any(not _other_stack(m.topic, stack) for m in strong):
+        strong = [m for m in strong if not _other_stack(m.topic, stack)]
     subject, purpose = _subject_purpose(text)
     if subject and strong:
         # "linear algebra for machine learning": the subject is what to learn, the purpose only where it leads.
@@ -565,13 +670,18 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         family = [t for t in g.topics.values() if tag and tag in t.tags and t.area == primary.area and not t.optional]
         if family_keys and not said_tag:  # React hooks' family is React's, not Vue's that share "frontend-frameworks"
             family = [t for t in family if _shares_key(t, family_keys)]
+        family = [t for t in family if not _other_stack(t, stack)]
         reach = _reach(g)
         for topic in family:  # at equal depth, what more of the graph builds on first (joins before transactions)
             goals.setdefault(topic.slug, 0.5 - 0.01 * g.depth[topic.slug] + 0.001 * min(reach[topic.slug], 9))
+        for topic in g.topics.values():  # the family's optional topics only fill time left at the end
+            if tag and tag in topic.tags and topic.area == primary.area and topic.optional and not topic.project:
+                if not _other_stack(topic, stack) and (said_tag or not family_keys or _shares_key(topic, family_keys)):
+                    goals.setdefault(topic.slug, 0.2)
         mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | set(known_keys))
         for topic in g.topics.values():
             theirs = _ecosystems(_names_of(topic))
-            if theirs and mine and not theirs & mine:
+            if (theirs and mine and not theirs & mine) or _other_stack(topic, stack):
                 continue  # another stack's project is no goal of this plan, not even a left-out one
             if topic.project and topic.area == primary.area and primary.slug in g.closure([topic.slug]):
                 goals.setdefault(topic.slug, 0.3 if not topic.optional else 0.1)
@@ -654,9 +764,45 @@ TRACK_WORDS = frozenset(
 def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
     """The goal topics for a concept (a vague goal read as a track, the reading in `assumptions`). Raises
     UnknownConcept (with suggestions) when the graph does not teach it."""
+    g = g or graph()
     notes: list[str] = []
+    move = career_goal(concept)
+    if move:
+        goal, source = move
+        notes.append(
+            f"“{concept.strip()[:80]}” is read as a move into {goal}"
+            + (f"; what you bring from {source} is not taught here." if source else ".")
+        )
+        concept = goal
+    concept, who, kind = split_audience(concept)
     goals = _choose_goals(concept, g, notes)
     goals.assumptions = notes
+    if who:
+        goals.audience = f"for {who}"
+        goals.audience_programs = kind == "programs"
+        goals.audience_beginner = kind == "beginner"
+        goals.audience_known = [s for s in _audience_topics(g, who) if s not in goals.core]
+        stack = _frameworks(who.split())
+        if stack:  # "typescript for react developers": no Angular
+            goals.relevance = {
+                s: r for s, r in goals.relevance.items() if s in goals.core or not _other_stack(g.topics[s], stack)
+            }
+        # The topic named by both what is asked and who asks ("React with TypeScript" for "typescript for react
+        # developers") is the goal itself.
+        keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
+        mine = [w for w in who.split()[:-1] if not _generic(w)]
+        both = sorted(
+            (
+                t
+                for t in g.topics.values()
+                if not t.project and keys and mine and _named_by(t, keys) and _named_by(t, mine)
+            ),
+            key=lambda t: (g.depth[t.slug], t.slug),
+        )
+        if both and both[0].slug not in goals.core and kind == "programs":
+            goals.core.append(both[0].slug)
+            goals.relevance[both[0].slug] = 1.0
+    goals.stack = _frameworks([k for k in goals.key_terms if k not in goals.unknown_terms] + who.split())
     return goals
 
 
@@ -729,7 +875,9 @@ def _crash_max(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
     return max(1, min(int(_total(g, slugs) * CRASH_MAX), int(budget_hours * CRASH_BUDGET_MAX)))
 
 
-def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[str] = ()) -> str | None:
+def choose_project(
+    g: TopicGraph, core: list[str], known: set[str], keys: list[str] = (), stack: set[str] = frozenset()
+) -> str | None:
     """The goal's project: a project topic built on a core topic, same area first, the fewest extra hours, and not
     named by a language or framework the goal does not name."""
     if any(g.topics[c].project for c in core):
@@ -743,14 +891,15 @@ def choose_project(g: TopicGraph, core: list[str], known: set[str], keys: list[s
             continue
         closure = g.closure([topic.slug])
         theirs = _ecosystems(_names_of(topic))
-        if not any(c in closure for c in core) or (theirs and mine and not theirs & mine):
+        if not any(c in closure for c in core) or (theirs and mine and not theirs & mine) or _other_stack(topic, stack):
             continue  # built on the core but in another stack: no Django project for "node.js backend"
         extra = _total(g, _closure(g, [topic.slug], known) - base)
         # Far from the goal (a CI/CD pipeline for "git"): only when nothing nearer is built on the core, and then it
         # is bought only when the budget has room for it (else the plan says it does not fit).
         far = extra > max(10, 2 * _total(g, base))
         built_on = sum(c in closure for c in core)
-        candidates.append((far, topic.area not in areas, -built_on, topic.optional, extra, topic.slug))
+        # Another area's project (a Flutter app for "backend development") only when the goal's own area has none.
+        candidates.append((topic.area not in areas, far, -built_on, topic.optional, extra, topic.slug))
     return min(candidates)[-1] if candidates else None
 
 
@@ -790,7 +939,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     core = [c for c in goals.core if c not in known] or list(goals.core)
     areas = {g.topics[c].area for c in core}
     keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
-    project = choose_project(g, core, known, keys)
+    project = choose_project(g, core, known, keys, goals.stack)
     core_need = _closure(g, core, known) | set(core)
     core_area, core_found = _split(g, core_need, areas, keys)
     options: list[tuple[str, set[str], set[str]]] = []  # (label, steps, foundations)
@@ -831,13 +980,31 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         # Beside a crash course too: what it condenses is not taught twice, and its smallest size stays reserved.
         nodes = set(step_set)
         reserve = _crash_min(g, crash_set, H)
+        depth = 0
+        if goals.strategy == "named":
+            # A named goal gets its depth (up to MAX_SCALE of its hours) before neighbouring topics fill the weeks:
+            # more window functions, not Transactions and Indexing, for "sql window functions".
+            depth = sum(
+                round(g.topics[c].base_hours * MAX_SCALE) - g.topics[c].base_hours
+                for c in core
+                if c in step_set and not g.topics[c].project
+            )
         remaining = {s: r for s, r in goals.relevance.items() if s not in nodes | crash_set and s not in known}
+        if project and project not in nodes:
+            # The project does not fit, but the way to it is the curriculum: its prerequisites come before other
+            # goal topics (Django and its ORM for "backend developer", not Redis and GraphQL).
+            path = {s for s in _closure(g, [project], known) if g.topics[s].area in areas}
+            remaining = {s: r + (0.1 if s in path else 0) for s, r in remaining.items()}
         closures = {s: _closure(g, [s], known) - crash_set for s in remaining}
         while remaining:
             scores = {s: (-(r - 0.004 * _total(g, closures[s] - nodes)), g.depth[s], s) for s, r in remaining.items()}
             best = min(scores, key=scores.__getitem__)
             candidate = nodes | closures[best]
-            if _min_hours(g, candidate) + reserve <= H:
+            # A named goal's neighbours come at their own length, never by squeezing every step to fit more of them.
+            on_way = project is not None and (best == project or best in g.closure([project]))
+            loose = goals.strategy == "named" and not on_way and not (keys and _named_by(g.topics[best], keys))
+            need = _total(g, candidate) + depth if loose else _min_hours(g, candidate)
+            if need + reserve <= H:
                 nodes = candidate
             else:
                 trimmed.append(best)
@@ -874,8 +1041,9 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         # Spare hours go to the goal first (more Docker, not more Linux), then to the rest, one hour at a time.
         hours = {s: g.topics[s].base_hours for s in ordered}
         spare = room - sum(hours.values())
-        first = [s for s in ordered if s in core or (keys and _named_by(g.topics[s], keys))]
-        for group in (first, [s for s in ordered if s not in first]):
+        named_steps = [s for s in ordered if s not in core and keys and _named_by(g.topics[s], keys)]
+        first = [s for s in ordered if s in core]
+        for group in (first, named_steps, [s for s in ordered if s not in first and s not in named_steps]):
             while spare > 0:
                 grew = False
                 for s in group:
@@ -885,6 +1053,19 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
                         grew = True
                 if not grew:
                     break
+    if factor < 1 and not too_small:
+        # Short of time the goal keeps its own hours first (Docker, not Linux): hours move to the goal's topics from
+        # the steps on the way, which keep at least their shortest sensible length.
+        goal_steps = [s for s in ordered if s in core]
+        floor = {s: max(1, math.ceil(g.topics[s].base_hours * MIN_SCALE)) for s in ordered if s not in core}
+        while True:
+            short = [s for s in goal_steps if hours[s] < g.topics[s].base_hours]
+            spare_from = [s for s in floor if hours[s] > floor[s]]
+            if not short or not spare_from:
+                break
+            giver = max(spare_from, key=lambda s: (hours[s] - floor[s], s))
+            hours[giver] -= 1
+            hours[min(short, key=lambda s: (hours[s] / g.topics[s].base_hours, s))] += 1
     while sum(hours.values()) > room and any(h > 1 for h in hours.values()):
         largest = max(hours, key=lambda s: (hours[s] - (100 if s in core else 0), s))
         hours[largest] -= 1
@@ -1056,8 +1237,20 @@ def plan_roadmap(
     learner_known = g.closure(list(known_topics)) if known_topics else set()
     level = difficulty
     level_note: list[str] = []
-    says_programs = PROGRAMMER.search(normalise(concept))
+    audience_known = g.closure(goals.audience_known) - set(goals.core) - learner_known
+    if audience_known:
+        # "typescript for react developers": React is what the learner already knows, not a second goal.
+        learner_known |= audience_known
+        level_note.append(
+            f"“{goals.audience}” says you already know {_join([g.topics[s].title for s in goals.audience_known], 3)}:"
+            " it is not taught again. If you do not, ask for it first."
+        )
+    says_programs = PROGRAMMER.search(normalise(concept)) or (
+        re.search(re.escape(goals.audience), normalise(concept)) if goals.audience_programs else None
+    )
     advanced = bool(goals.core) and all(g.topics[c].difficulty == "advanced" for c in goals.core)
+    if goals.audience_beginner:
+        advanced = False  # "penetration testing for beginners": nothing is assumed
     if difficulty is None and (advanced or says_programs):
         # Whoever asks for async Rust by name, or "kubernetes for developers", already programs: general
         # foundations are not taught again.
