@@ -28,6 +28,7 @@ SETS = {
     "1": (bench.ROOT / "bench" / "roadmaps_heldout.yaml", bench.ROOT / "bench" / "roadmaps-heldout-plans.md"),
     "2": (bench.ROOT / "bench" / "roadmaps_heldout2.yaml", bench.ROOT / "bench" / "roadmaps-heldout2-plans.md"),
     "3": (bench.ROOT / "bench" / "roadmaps_heldout3.yaml", bench.ROOT / "bench" / "roadmaps-heldout3-plans.md"),
+    "4": (bench.ROOT / "bench" / "roadmaps_heldout4.yaml", bench.ROOT / "bench" / "roadmaps-heldout4-plans.md"),
     "fresh": (bench.ROOT / "bench" / "roadmaps_fresh.yaml", bench.ROOT / "bench" / "roadmaps-fresh-plans.md"),
 }
 DEFAULT_WEEKS = 4  # the API's default duration
