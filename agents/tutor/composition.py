@@ -550,16 +550,19 @@ def compose(
         if text.strip() and not (text.rstrip().endswith(":") and block.index + 1 >= len(parts)):
             out.append(text)
     cited = [best]
-    if style.sources > 1:
-        other = next((s for s in sections[1:] if s.module_id != best.module_id and s.score >= 0.5 * best.score), None)
-        if other is not None:
-            extra_lead, other_parts = choose_lead(other, question, vocab, 1)
-            if extra_lead:
-                extra = [f"See also *{other.module_title} › {other.heading}*. {_as_sentence(extra_lead[0].text)}"]
-                needed = support_blocks(other_parts, extra_lead, question, vocab, Style("brief", 1, 1, False), False)
-                extra += [b.text for b in needed if b.kind != "paragraph"]
-                out.append("\n\n".join(extra))
-                cited.append(other)
+    other = _second_source(sections, style) if lead_override is None else None
+    if other is not None:
+        extra_lead, other_parts = choose_lead(other, question, vocab, 1)
+        if extra_lead and style.sources > 1:
+            extra = [f"See also *{other.module_title} › {other.heading}*. {_as_sentence(extra_lead[0].text)}"]
+            needed = support_blocks(other_parts, extra_lead, question, vocab, Style("brief", 1, 1, False), False)
+            extra += [b.text for b in needed if b.kind != "paragraph"]
+            out.append("\n\n".join(extra))
+            cited.append(other)
+        else:  # a close runner-up from another lesson is cited under the answer (the opening stays)
+            if extra_lead and _says_enough(extra_lead[0], question, vocab):
+                out.append(f"See also *{other.module_title} › {other.heading}*. {_as_sentence(extra_lead[0].text)}")
+            cited.append(other)
     if style.name == "encouraging":
         out.append(
             "You're asking exactly the right question — try the example yourself and change one thing to see "
@@ -570,6 +573,36 @@ def compose(
     out.append(cite(cited))
     passages = [Passage(s.source, s.body, s.score) for s in cited]
     return TutorAnswer(text="\n\n".join(out), sources=[s.source for s in cited], confident=True, passages=passages)
+
+
+SECOND_SOURCE_AT = 0.68  # a section of another lesson this close to the best one is cited too (not in a brief answer)
+DETAILED_SECOND_AT = 0.5  # …and in a detailed answer, a little further
+
+
+SEE_ALSO_SHARE = 0.5  # the runner-up's sentence is quoted when it says this share of the question's words
+
+
+def _says_enough(st: Statement, question: str, vocab: Vocabulary) -> bool:
+    """Whether a sentence of the runner-up section is worth quoting: a sentence or item (not a lead-in cut from its
+    block) that says a good share of the question's words; otherwise the section is only cited."""
+    if st.kind not in ("sentence", "item") or st.lead_in:
+        return False
+    weights = key_weights(vocab, clean(vocab, question))
+    total = sum(weights.values())
+    return bool(total) and _matched(weights, _credit(st)) / total >= SEE_ALSO_SHARE
+
+
+def _second_source(sections: list[Section], style: Style) -> Section | None:
+    """The best section of another lesson, when it scores close to the best one: the question may be that lesson's
+    (the two are near ties), so the learner gets both, the best one first."""
+    if style.name == "brief" or not sections:
+        return None
+    best = sections[0]
+    share = DETAILED_SECOND_AT if style.sources > 1 else SECOND_SOURCE_AT
+    for s in sections[1:]:
+        if s.module_id != best.module_id:
+            return s if s.score >= share * best.score else None
+    return None
 
 
 def unknown(profile: TutorProfile, nearest: list[Section]) -> TutorAnswer:

@@ -1,0 +1,27 @@
+"""The tutor, seventh round (issue 17): a close runner-up from another lesson is cited as a second source (the
+opening unchanged), …"""
+
+import pytest
+
+from agents.tutor import TutorProfile, tutor_answer
+
+pytestmark = pytest.mark.django_db
+
+
+def _opening(text: str) -> str:
+    return text.split("\n\n")[0]
+
+
+def test_a_close_runner_up_from_another_lesson_is_cited_too(seeded):
+    question = "can i add a number to a string like 'age: ' + 5"
+    answer = tutor_answer(question=question)
+    brief = tutor_answer(question=question, profile=TutorProfile(feedback_style="brief"))
+    assert len(answer.sources) == 2 and answer.sources[0].id != answer.sources[1].id
+    assert answer.sources[0] == brief.sources[0] and len(brief.sources) == 1
+    assert _opening(answer.text) == _opening(brief.text) or answer.text.startswith(_opening(brief.text))
+    assert "See also" in answer.text and "str(" in answer.text
+
+
+def test_a_distant_runner_up_is_not_cited(seeded):
+    answer = tutor_answer(question="__str__ vs __repr__?")
+    assert len(answer.sources) == 1, [s.title for s in answer.sources]
