@@ -25,3 +25,16 @@ def test_a_close_runner_up_from_another_lesson_is_cited_too(seeded):
 def test_a_distant_runner_up_is_not_cited(seeded):
     answer = tutor_answer(question="__str__ vs __repr__?")
     assert len(answer.sources) == 1, [s.title for s in answer.sources]
+
+
+def test_a_fact_is_answered_by_the_prose_or_table_not_a_code_heavy_neighbour(seeded):
+    answer = tutor_answer(question="what does 409 conflict mean")
+    assert answer.sources[0].anchor == "client-errors-the-ones-to-know-cold", [s.anchor for s in answer.sources]
+    assert _opening(answer.text).startswith("409")
+
+
+def test_code_share_counts_fenced_blocks_only():
+    from agents.tutor.retrieval import code_share
+
+    assert code_share("Some prose.\n\n```python\nx = 1\n```\n") > 0.3
+    assert code_share("Only prose with `inline` code.") == 0.0
