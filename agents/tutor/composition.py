@@ -154,6 +154,9 @@ def _statement_scores(
     credits = [_credit(st) for st in found]
     # A word the section's prose never says ("append", "extend") is met only in its code: there it counts fully…
     in_prose = {t for c in credits for t, v in c.items() if v >= 1.0}
+    # A status code or a name the question spells out ("429", `enumerate`): the opening says it when the section does
+    named = _named_tokens(question)
+    has_named = [bool(named) and _says_token(st.text, named) for st in found]
     scored = []
     for i, st in enumerate(found):
         # …a code block's commented line, that is; a printed value stays weak evidence
@@ -187,9 +190,26 @@ def _statement_scores(
             score *= 0.5  # a follow-up says something new
         if st.block == first_block:
             score += 0.02  # ties go to the section's opening, its topic sentence
+        if any(has_named) and not has_named[i]:
+            score *= NAMED_MISSING  # "429?" is not answered by the row of 400
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return scored
+
+
+NAMED_MISSING = 0.6  # a statement without the status code or name the question spells out, when another has it
+_STATUS = re.compile(r"(?<![\w.])[1-5]\d\d(?![\w.])")
+_QUOTED_NAME = re.compile(r"`([A-Za-z_][\w.]*)(?:\(\))?`|\b([A-Za-z_][\w.]*)\(\)")
+
+
+def _named_tokens(question: str) -> set[str]:
+    """The status codes ("429") and code names (`enumerate`, `strip()`) a question spells out."""
+    names = {a or b for a, b in _QUOTED_NAME.findall(question)}
+    return set(_STATUS.findall(question)) | {n for n in names if len(n) > 1}
+
+
+def _says_token(text: str, tokens: set[str]) -> bool:
+    return any(re.search(rf"(?<![\w.]){re.escape(t)}(?![\w])", text) for t in tokens)
 
 
 def _row_keys(st: Statement) -> set[str]:

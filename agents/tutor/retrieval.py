@@ -607,8 +607,6 @@ def _prose_over_code(vocab: Vocabulary, weights: dict[str, float], ranked: list[
     if len(ranked) < 2:
         return ranked
     top = ranked[0]
-    if code_share(top.body) < CODE_HEAVY_SHARE:
-        return ranked
     total = sum(weights.values()) or 1.0
 
     def said(section: Section) -> float:
@@ -623,16 +621,20 @@ def _prose_over_code(vocab: Vocabulary, weights: dict[str, float], ranked: list[
         for t in weights
         if (_DISTINCTIVE.fullmatch(t) or vocab.idf.get(t, 0.0) >= RARE_IDF) and not covered(t, top_prose)
     }
-    if not unsaid:
+    # …and which it uses only in its code ("503" in a loop over codes), or it is mostly code
+    heavy = code_share(top.body) >= CODE_HEAVY_SHARE
+    in_code = {t for t in unsaid if covered(t, present(top.body))}
+    if not unsaid or not (heavy or in_code):
         return ranked
+    margin = 0.3 if heavy and not in_code else 0.0
     for i, section in enumerate(ranked[1:RARE_POOL], start=1):
         if section.score < PROSE_MIN_SHARE * top.score:
             break
         if section.module_id != top.module_id or _prior(section) < _prior(top):
             continue
-        if code_share(section.body) > code_share(top.body) - 0.3 or said(section) <= top_said + 0.1:
+        if code_share(section.body) > code_share(top.body) - margin or said(section) <= top_said + 0.1:
             continue
-        if any(covered(t, present(prose_text(section))) for t in unsaid):
+        if any(covered(t, present(prose_text(section))) for t in (in_code or unsaid)):
             return [section, *ranked[:i], *ranked[i + 1 :]]
     return ranked
 

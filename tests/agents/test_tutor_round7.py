@@ -38,3 +38,17 @@ def test_code_share_counts_fenced_blocks_only():
 
     assert code_share("Some prose.\n\n```python\nx = 1\n```\n") > 0.3
     assert code_share("Only prose with `inline` code.") == 0.0
+
+
+def test_a_status_code_met_only_in_code_goes_to_the_section_whose_prose_says_it(seeded):
+    answer = tutor_answer(question="what does 503 mean")
+    assert answer.sources[0].anchor == "server-errors", [s.anchor for s in answer.sources]
+    assert "503" in _opening(answer.text)
+
+
+def test_the_opening_says_the_status_code_or_name_the_question_spells_out():
+    from agents.tutor.composition import _named_tokens, _says_token
+
+    assert _named_tokens("what code for too many requests, 429?") == {"429"}
+    assert _named_tokens("what does `enumerate` do, and strip()?") == {"enumerate", "strip"}
+    assert _says_token("| 429 | Too Many Requests |", {"429"}) and not _says_token("4290 items", {"429"})
