@@ -446,6 +446,8 @@ def support_blocks(
                 after = [b for b in parts if b.kind == "code" and b.index > min(lead_blocks, default=-1)]
                 if after and after[0].index - max(lead_blocks, default=0) <= 2 and after[0].text not in exclude:
                     chosen.add(after[0].index)
+        if style.name != "brief":
+            _carry_on(parts, chosen, lead, weights, bool(_HOW.search(question)))
     # A code block the lesson explains right after it (a list: "- **Header**: …", or a sentence that carries on
     # in lower case into the next block: "a Jac program next to it can use it directly:") is shown with that
     # explanation, except in a brief answer.
@@ -467,6 +469,34 @@ def support_blocks(
             if parts[index - 1].text.rstrip().endswith(":"):
                 chosen.add(index - 1)
     return [parts[i] for i in sorted(chosen)]
+
+
+# A sentence that tells how to do it ("Import from it with…", "Attach it to the view:", "To …, add …").
+_HOW_TO_SENTENCE = re.compile(
+    r"^(to \w+|then|now|import|use|add|attach|set|call|pass|put|register|run|install|create|write|return|raise|"
+    r"wrap|give|list|include|declare|define|send|check)\b",
+    re.I,
+)
+
+
+def _carry_on(
+    parts: list[Block], chosen: set[int], lead: list[Statement], weights: dict[str, float], how: bool
+) -> None:
+    """The answer does not stop halfway: when the paragraph right after what is shown says a word of the question
+    nothing shown says yet ("import" in "put files in a folder and import from it") or, for a how-to question, tells
+    how to do it ("Import from the package with…"), it is shown too (with the block it introduces)."""
+    if not chosen:
+        return
+    after = max(chosen) + 1
+    if after >= len(parts) or parts[after].kind != "paragraph":
+        return
+    first = statements([parts[after]])
+    if not first:
+        return
+    shown = set().union(*(present(plain(parts[i].text)) for i in chosen), *(present(plain(st.text)) for st in lead))
+    new_words = [t for t in weights if covered(t, present(plain(parts[after].text))) and not covered(t, shown)]
+    if new_words or (how and _HOW_TO_SENTENCE.match(plain(first[0].text))):
+        chosen.add(after)
 
 
 def _whole_short_paragraphs(lead: list[Statement], parts: list[Block]) -> list[Statement]:

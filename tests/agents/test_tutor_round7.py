@@ -52,3 +52,11 @@ def test_the_opening_says_the_status_code_or_name_the_question_spells_out():
     assert _named_tokens("what code for too many requests, 429?") == {"429"}
     assert _named_tokens("what does `enumerate` do, and strip()?") == {"enumerate", "strip"}
     assert _says_token("| 429 | Too Many Requests |", {"429"}) and not _says_token("4290 items", {"429"})
+
+
+def test_the_answer_carries_on_into_the_paragraph_that_tells_how(seeded):
+    answer = tutor_answer(question="how do i remove the connection between two nodes")
+    assert "To delete a specific *typed* edge" in answer.text
+    brief_profile = TutorProfile(feedback_style="brief")
+    brief = tutor_answer(question="how do i remove the connection between two nodes", profile=brief_profile)
+    assert "To delete a specific *typed* edge" not in brief.text
