@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from agents.tutor.markdown import Block, Statement, blocks, plain, statements
 from agents.tutor.retrieval import (
     CONTEXT_WEIGHT,
+    RARE_IDF,
     Vocabulary,
     clean,
     covered,
+    fold,
     key_weights,
     present,
     symbols,
@@ -212,6 +214,28 @@ def _says_token(text: str, tokens: set[str]) -> bool:
     return any(re.search(rf"(?<![\w.]){re.escape(t)}(?![\w])", text) for t in tokens)
 
 
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\(")
+
+
+def _code_only_answer(
+    found: list[Statement], parts: list[Block], weights: dict[str, float], vocab: Vocabulary, best: int
+) -> Statement | None:
+    """For a how-to, the line of the section's code that calls the question's rarest word (`enumerate(...)`) when no
+    sentence of the section says that word: the lesson shows it only in code, so the opening quotes that line."""
+    said = set().union(*(present(plain(st.text)) for st in found))
+    rare = [t for t in weights if vocab.idf.get(t, 0.0) >= RARE_IDF and not covered(t, said)]
+    for t in sorted(rare, key=lambda t: -weights[t]):
+        for block in parts:
+            if block.kind != "code":
+                continue
+            for line in block.text.splitlines()[1:-1]:
+                code = line.split("#")[0].strip()
+                called = {fold(w.lower()) for w in _CALL.findall(code)}  # a function it calls, not a variable
+                if code and not _PRINTS.match(code) and t in called:
+                    return Statement(f"`{code}`", block.index, "code_line")
+    return None
+
+
 def _row_keys(st: Statement) -> set[str]:
     return set(terms(plain(st.text.split(" — ")[0]))) | set(symbols(st.text.split(" — ")[0]))
 
@@ -250,6 +274,10 @@ def choose_lead(
             weights.setdefault(t, CONTEXT_WEIGHT * w)
     scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code, cleaned)
     best_score, best = scored[0]
+    if want_code and found[best].kind == "sentence" and not shown:
+        line = _code_only_answer(found, parts, weights, vocab, best)
+        if line is not None:  # "loop with the index too": `for i, t in enumerate(temperatures):`
+            return [line], parts
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
         asked = set(terms(question)) | set(symbols(question))
         said = present(plain(found[best].text))
