@@ -116,7 +116,9 @@ def uncited(text: str, cited_bodies: list[str]) -> list[str]:
                 missing.append(block.text[:80])
             continue
         for st in statements([block]):
-            piece = re.sub(r"^See also \*[^*]+\*\. |^(Yes|No) — ", "", st.text)
+            piece = re.sub(r"^See also \*[^*]+\*\.( |$)|^(Yes|No) — ", "", st.text)
+            if not piece:  # a bare "See also *Lesson › Section*." line names a cited source
+                continue
             if piece.startswith(("Tip:", "You're asking", "Good question", "I don't know", "The nearest")):
                 continue
             if " — " in piece:  # a table row stated as "first cell — header: cell; header? cell"

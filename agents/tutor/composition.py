@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from agents.tutor.markdown import Block, Statement, blocks, plain, statements
 from agents.tutor.retrieval import (
     CONTEXT_WEIGHT,
+    RARE_IDF,
     Vocabulary,
     clean,
     covered,
+    fold,
     key_weights,
     present,
     symbols,
@@ -154,6 +156,9 @@ def _statement_scores(
     credits = [_credit(st) for st in found]
     # A word the section's prose never says ("append", "extend") is met only in its code: there it counts fully…
     in_prose = {t for c in credits for t, v in c.items() if v >= 1.0}
+    # A status code or a name the question spells out ("429", `enumerate`): the opening says it when the section does
+    named = _named_tokens(question)
+    has_named = [bool(named) and _says_token(st.text, named) for st in found]
     scored = []
     for i, st in enumerate(found):
         # …a code block's commented line, that is; a printed value stays weak evidence
@@ -187,9 +192,48 @@ def _statement_scores(
             score *= 0.5  # a follow-up says something new
         if st.block == first_block:
             score += 0.02  # ties go to the section's opening, its topic sentence
+        if any(has_named) and not has_named[i]:
+            score *= NAMED_MISSING  # "429?" is not answered by the row of 400
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return scored
+
+
+NAMED_MISSING = 0.6  # a statement without the status code or name the question spells out, when another has it
+_STATUS = re.compile(r"(?<![\w.])[1-5]\d\d(?![\w.])")
+_QUOTED_NAME = re.compile(r"`([A-Za-z_][\w.]*)(?:\(\))?`|\b([A-Za-z_][\w.]*)\(\)")
+
+
+def _named_tokens(question: str) -> set[str]:
+    """The status codes ("429") and code names (`enumerate`, `strip()`) a question spells out."""
+    names = {a or b for a, b in _QUOTED_NAME.findall(question)}
+    return set(_STATUS.findall(question)) | {n for n in names if len(n) > 1}
+
+
+def _says_token(text: str, tokens: set[str]) -> bool:
+    return any(re.search(rf"(?<![\w.]){re.escape(t)}(?![\w])", text) for t in tokens)
+
+
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\(")
+
+
+def _code_only_answer(
+    found: list[Statement], parts: list[Block], weights: dict[str, float], vocab: Vocabulary, best: int
+) -> Statement | None:
+    """For a how-to, the line of the section's code that calls the question's rarest word (`enumerate(...)`) when no
+    sentence of the section says that word: the lesson shows it only in code, so the opening quotes that line."""
+    said = set().union(*(present(plain(st.text)) for st in found))
+    rare = [t for t in weights if vocab.idf.get(t, 0.0) >= RARE_IDF and not covered(t, said)]
+    for t in sorted(rare, key=lambda t: -weights[t]):
+        for block in parts:
+            if block.kind != "code":
+                continue
+            for line in block.text.splitlines()[1:-1]:
+                code = line.split("#")[0].strip()
+                called = {fold(w.lower()) for w in _CALL.findall(code)}  # a function it calls, not a variable
+                if code and not _PRINTS.match(code) and t in called:
+                    return Statement(f"`{code}`", block.index, "code_line")
+    return None
 
 
 def _row_keys(st: Statement) -> set[str]:
@@ -230,6 +274,10 @@ def choose_lead(
             weights.setdefault(t, CONTEXT_WEIGHT * w)
     scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code, cleaned)
     best_score, best = scored[0]
+    if want_code and found[best].kind == "sentence" and not shown:
+        line = _code_only_answer(found, parts, weights, vocab, best)
+        if line is not None:  # "loop with the index too": `for i, t in enumerate(temperatures):`
+            return [line], parts
     if found[best].kind == "row":  # "PUT or PATCH?": each row the question names
         asked = set(terms(question)) | set(symbols(question))
         said = present(plain(found[best].text))
@@ -426,6 +474,8 @@ def support_blocks(
                 after = [b for b in parts if b.kind == "code" and b.index > min(lead_blocks, default=-1)]
                 if after and after[0].index - max(lead_blocks, default=0) <= 2 and after[0].text not in exclude:
                     chosen.add(after[0].index)
+        if style.name != "brief":
+            _carry_on(parts, chosen, lead, weights, bool(_HOW.search(question)))
     # A code block the lesson explains right after it (a list: "- **Header**: …", or a sentence that carries on
     # in lower case into the next block: "a Jac program next to it can use it directly:") is shown with that
     # explanation, except in a brief answer.
@@ -447,6 +497,34 @@ def support_blocks(
             if parts[index - 1].text.rstrip().endswith(":"):
                 chosen.add(index - 1)
     return [parts[i] for i in sorted(chosen)]
+
+
+# A sentence that tells how to do it ("Import from it with…", "Attach it to the view:", "To …, add …").
+_HOW_TO_SENTENCE = re.compile(
+    r"^(to \w+|then|now|import|use|add|attach|set|call|pass|put|register|run|install|create|write|return|raise|"
+    r"wrap|give|list|include|declare|define|send|check)\b",
+    re.I,
+)
+
+
+def _carry_on(
+    parts: list[Block], chosen: set[int], lead: list[Statement], weights: dict[str, float], how: bool
+) -> None:
+    """The answer does not stop halfway: when the paragraph right after what is shown says a word of the question
+    nothing shown says yet ("import" in "put files in a folder and import from it") or, for a how-to question, tells
+    how to do it ("Import from the package with…"), it is shown too (with the block it introduces)."""
+    if not chosen:
+        return
+    after = max(chosen) + 1
+    if after >= len(parts) or parts[after].kind != "paragraph":
+        return
+    first = statements([parts[after]])
+    if not first:
+        return
+    shown = set().union(*(present(plain(parts[i].text)) for i in chosen), *(present(plain(st.text)) for st in lead))
+    new_words = [t for t in weights if covered(t, present(plain(parts[after].text))) and not covered(t, shown)]
+    if new_words or (how and _HOW_TO_SENTENCE.match(plain(first[0].text))):
+        chosen.add(after)
 
 
 def _whole_short_paragraphs(lead: list[Statement], parts: list[Block]) -> list[Statement]:
@@ -550,16 +628,19 @@ def compose(
         if text.strip() and not (text.rstrip().endswith(":") and block.index + 1 >= len(parts)):
             out.append(text)
     cited = [best]
-    if style.sources > 1:
-        other = next((s for s in sections[1:] if s.module_id != best.module_id and s.score >= 0.5 * best.score), None)
-        if other is not None:
-            extra_lead, other_parts = choose_lead(other, question, vocab, 1)
-            if extra_lead:
-                extra = [f"See also *{other.module_title} › {other.heading}*. {_as_sentence(extra_lead[0].text)}"]
-                needed = support_blocks(other_parts, extra_lead, question, vocab, Style("brief", 1, 1, False), False)
-                extra += [b.text for b in needed if b.kind != "paragraph"]
-                out.append("\n\n".join(extra))
-                cited.append(other)
+    other = _second_source(sections, style) if lead_override is None else None
+    if other is not None:
+        extra_lead, other_parts = choose_lead(other, question, vocab, 1)
+        if extra_lead and style.sources > 1:
+            extra = [f"See also *{other.module_title} › {other.heading}*. {_as_sentence(extra_lead[0].text)}"]
+            needed = support_blocks(other_parts, extra_lead, question, vocab, Style("brief", 1, 1, False), False)
+            extra += [b.text for b in needed if b.kind != "paragraph"]
+            out.append("\n\n".join(extra))
+            cited.append(other)
+        else:  # a close runner-up from another lesson is cited under the answer (the opening stays)
+            if extra_lead and _says_enough(extra_lead[0], question, vocab):
+                out.append(f"See also *{other.module_title} › {other.heading}*. {_as_sentence(extra_lead[0].text)}")
+            cited.append(other)
     if style.name == "encouraging":
         out.append(
             "You're asking exactly the right question — try the example yourself and change one thing to see "
@@ -570,6 +651,36 @@ def compose(
     out.append(cite(cited))
     passages = [Passage(s.source, s.body, s.score) for s in cited]
     return TutorAnswer(text="\n\n".join(out), sources=[s.source for s in cited], confident=True, passages=passages)
+
+
+SECOND_SOURCE_AT = 0.68  # a section of another lesson this close to the best one is cited too (not in a brief answer)
+DETAILED_SECOND_AT = 0.5  # …and in a detailed answer, a little further
+
+
+SEE_ALSO_SHARE = 0.5  # the runner-up's sentence is quoted when it says this share of the question's words
+
+
+def _says_enough(st: Statement, question: str, vocab: Vocabulary) -> bool:
+    """Whether a sentence of the runner-up section is worth quoting: a sentence or item (not a lead-in cut from its
+    block) that says a good share of the question's words; otherwise the section is only cited."""
+    if st.kind not in ("sentence", "item") or st.lead_in:
+        return False
+    weights = key_weights(vocab, clean(vocab, question))
+    total = sum(weights.values())
+    return bool(total) and _matched(weights, _credit(st)) / total >= SEE_ALSO_SHARE
+
+
+def _second_source(sections: list[Section], style: Style) -> Section | None:
+    """The best section of another lesson, when it scores close to the best one: the question may be that lesson's
+    (the two are near ties), so the learner gets both, the best one first."""
+    if style.name == "brief" or not sections:
+        return None
+    best = sections[0]
+    share = DETAILED_SECOND_AT if style.sources > 1 else SECOND_SOURCE_AT
+    for s in sections[1:]:
+        if s.module_id != best.module_id:
+            return s if s.score >= share * best.score else None
+    return None
 
 
 def unknown(profile: TutorProfile, nearest: list[Section]) -> TutorAnswer:

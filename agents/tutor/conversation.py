@@ -26,7 +26,9 @@ _TAKEOVER = re.compile(
     r"|\byou are (now|dan|no longer)\b|\b(system|developer)\s+(prompt|mode|override|message)\b"
     r"|\bnew instructions\b|^\s*(system|assistant|admin)\s*:|\breveal\b|\bjailbreak\b"
     r"|</?(data|system|instructions?|prompt|admin|user|assistant)>"
-    r"|\b(reply|answer|respond)\s+(only\s+)?with\b|\bmust answer only\b",
+    # "reply with …" as an order (the sentence opens with it, or says "only"), not "should my API answer with 410?"
+    r"|^\W*(please\s+)?(reply|answer|respond)\s+(only\s+)?with\b|\b(reply|answer|respond)\s+only\s+with\b"
+    r"|\bmust answer only\b",
     re.I,
 )
 _SENTENCES = re.compile(r"(?<=[.!?:])\s+")

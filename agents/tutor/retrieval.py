@@ -39,6 +39,8 @@ MIN_SEMANTIC = 0.45  # …or, with fewer words covered, this cosine between ques
 # teaches the same words answers "how/why/what" better. Reviews repeat the lessons, condensed.
 TYPE_PRIOR = {"lesson": 1.0, "exercise": 0.65, "assessment": 0.55}
 HEADING_PRIOR = {"summary": 0.6, "common mistakes": 0.8, "hints": 0.8, "example": 0.85, "about the quiz": 0.5}
+CODE_HEAVY_SHARE = 0.6  # a section this much code (by characters) is an example more than an explanation
+PROSE_MIN_SHARE = 0.6  # …and a prose section of its lesson this close to it may answer instead
 BODY_COVERAGE = 0.5  # lift for a section whose text holds all of the question's distinctive words
 INTRO_PRIOR = 0.65  # the text before a lesson's first heading: an overview, like the module blurb
 NAMED_PATH_BOOST = 1.4  # a question that names a path's subject ("…in jac", "my api") leans to that path's sections
@@ -229,6 +231,10 @@ RARE_IDF = 4.0  # a word this rare in the lessons (about one section in 50 or fe
 RARE_POOL = 5  # …and is looked for in the best sections
 RARE_MIN_SHARE = 0.5  # whose score is at least this share of the best one
 _DISTINCTIVE = re.compile(r"[1-5]\d\d")  # an HTTP status code: one section says what it means
+# A question answered by showing code ("how do I…", "syntax for…"), not by a fact the prose or a table states.
+_HOW_TO = re.compile(
+    r"\bhow\b|\b(syntax|example|code|snippet|write|implement|make|create|build|define|declare|show)\b", re.I
+)
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
@@ -583,7 +589,54 @@ def search_sections(
     ranked = [_section(hit, score) for score, _, hit in scored[:limit]]
     if subject:  # "offset is slow, what instead?": the rare word names what the learner moves away from
         return ranked, vocab, cleaned
-    return _rare_word_first(vocab, weights, ranked), vocab, cleaned
+    return _reordered(vocab, weights, ranked, fact=not context and not _HOW_TO.search(question)), vocab, cleaned
+
+
+def _reordered(vocab: Vocabulary, weights: dict[str, float], ranked: list[Section], fact: bool) -> list[Section]:
+    """The best section replaced by a close one that says the question's subject (and, for a question that asks for
+    a fact rather than code, by the prose or table next to a long example)."""
+    ranked = _rare_word_first(vocab, weights, ranked)
+    return _prose_over_code(vocab, weights, ranked) if fact else ranked
+
+
+def _prose_over_code(vocab: Vocabulary, weights: dict[str, float], ranked: list[Section]) -> list[Section]:
+    """A question that asks for a fact ("which status code…", "what should I test") is answered by the section whose
+    prose, list or table says it, not by a neighbouring section of the same lesson that is mostly one long example
+    using the same words (BM25 counts code words too): when the best section is mostly code, a close section of its
+    lesson that is mostly prose and whose prose says more of the question answers instead."""
+    if len(ranked) < 2:
+        return ranked
+    top = ranked[0]
+    total = sum(weights.values()) or 1.0
+
+    def said(section: Section) -> float:
+        found = present(prose_text(section))
+        return sum(w for t, w in weights.items() if covered(t, found)) / total
+
+    top_said = said(top)
+    top_prose = present(prose_text(top))
+    # the question's distinctive words (a status code, a rare word) the best section's prose does not say
+    unsaid = {
+        t
+        for t in weights
+        if (_DISTINCTIVE.fullmatch(t) or vocab.idf.get(t, 0.0) >= RARE_IDF) and not covered(t, top_prose)
+    }
+    # …and which it uses only in its code ("503" in a loop over codes), or it is mostly code
+    heavy = code_share(top.body) >= CODE_HEAVY_SHARE
+    in_code = {t for t in unsaid if covered(t, present(top.body))}
+    if not unsaid or not (heavy or in_code):
+        return ranked
+    margin = 0.3 if heavy and not in_code else 0.0
+    for i, section in enumerate(ranked[1:RARE_POOL], start=1):
+        if section.score < PROSE_MIN_SHARE * top.score:
+            break
+        if section.module_id != top.module_id or _prior(section) < _prior(top):
+            continue
+        if code_share(section.body) > code_share(top.body) - margin or said(section) <= top_said + 0.1:
+            continue
+        if any(covered(t, present(prose_text(section))) for t in (in_code or unsaid)):
+            return [section, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
 
 
 def _rare_word_first(vocab: Vocabulary, weights: dict[str, float], ranked: list[Section]) -> list[Section]:
@@ -622,6 +675,18 @@ def coverage(vocab: Vocabulary, question: str, texts: list[str]) -> float:
     for text in texts:
         found |= present(text)
     return sum(w for t, w in weights.items() if covered(t, found)) / sum(weights.values())
+
+
+@functools.lru_cache(maxsize=5_000)
+def code_share(body: str) -> float:
+    """The share of a section's text inside fenced code blocks."""
+    code = sum(len(m) for m in _FENCED.findall(body))
+    return code / len(body) if body else 0.0
+
+
+def prose_text(section: Section) -> str:
+    """The section's heading and body without its fenced code blocks (tables and inline code stay)."""
+    return f"{section.heading} {_FENCED.sub(' ', section.body)}"
 
 
 def section_text(section: Section) -> str:
