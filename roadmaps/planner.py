@@ -170,8 +170,8 @@ def _variants(word: str) -> list[str]:
 ABOUT_LEARNER = frozenset(
     """total complete absolute absolutely complete im i'm ive i've teacher teachers student students parent retired
     switch switching change changing transition move moving career careers background someone person people kid kids
-    child children adult adults older young free cheap fast faster fun hobby weekend evenings boring tedious
-    repetitive mundane annoying everyday daily""".split()
+    child children adult adults older young free cheap fast faster slow slowly slower sluggish laggy fun hobby weekend
+    evenings boring tedious repetitive mundane annoying everyday daily""".split()
 )
 
 
@@ -586,6 +586,15 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         # A specific key term outweighs generic words: "Rust async programming" must not become Programming Basics.
         specific = [m for m in strong if _shares_key(m.topic, known_keys)]
         strong = specific
+    subject_words = [k for k in known_keys if k not in SPEED_WORDS]
+    if SLOWNESS.search(normalise(concept)) and subject_words and not any("performance" in m.topic.tags for m in strong):
+        # "my react app is slow": the goal is the subject's performance topic, not the subject from scratch.
+        fast = sorted(
+            (t for t in g.topics.values() if "performance" in t.tags and not t.project and _named_by(t, subject_words)),
+            key=lambda t: (g.depth[t.slug], t.slug),
+        )
+        if fast:
+            strong = [TopicMatch(fast[0], 1.0, "named"), *[m for m in strong if m.topic.slug != fast[0].slug]]
     stack = _frameworks(known_keys)
     if stack and any(not _other_stack(m.topic, stack) for m in strong):
         strong = [m for m in strong if not _other_stack(m.topic, stack)]
@@ -785,6 +794,11 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         keys,
     )
 
+
+# A concept about something being too slow ("my react app is slow, how do i make it faster").
+SLOWNESS = re.compile(r"\b(slow|slowly|slower|sluggish|laggy|faster|speed up|speed it up|load time|loads? fast)\b")
+
+SPEED_WORDS = frozenset("performance perf speed fast faster quick quicker optimise optimize optimisation".split())
 
 # A concept naming a role or career the learner wants ("become an sre", "site reliability engineer").
 ROLE_GOAL = re.compile(r"\b(become|becoming|engineer|engineering|developer|administrator|architect|career)\b")

@@ -103,3 +103,9 @@ def test_a_split_catalogue_step_keeps_its_resources(monkeypatch):
     assert first.part == 1 and first.parts > 1
     assert plan.metadata["fallback_resources"] == {first.key: [1, 2]}
     assert not first.title.startswith("R for R for")
+
+
+def test_a_slow_subject_is_planned_as_its_performance_topic():
+    assert "react-performance" in _taught(plan_roadmap("my react app is slow, how do i make it faster", BUDGET))
+    plan = plan_roadmap("make my website load faster", BUDGET)
+    assert plan.metadata["unknown_terms"] == [] and "web-performance" in _taught(plan)
