@@ -7,7 +7,7 @@ week"); the level stays the default.
 
 Usage: DATABASE_URL=postgres://…/pw_bench .venv/bin/python bench/roadmaps_heldout.py [--set 2]
 (set 2: bench/roadmaps_heldout2.yaml → bench/roadmaps-heldout2-plans.md, without the seed's example; set 3 with it;
-set fresh: bench/roadmaps_fresh.yaml → bench/roadmaps-fresh-plans.md)
+set fresh: bench/roadmaps_fresh.yaml → bench/roadmaps-fresh-plans.md; fresh2 likewise)
 """
 
 import argparse
@@ -30,6 +30,7 @@ SETS = {
     "3": (bench.ROOT / "bench" / "roadmaps_heldout3.yaml", bench.ROOT / "bench" / "roadmaps-heldout3-plans.md"),
     "4": (bench.ROOT / "bench" / "roadmaps_heldout4.yaml", bench.ROOT / "bench" / "roadmaps-heldout4-plans.md"),
     "fresh": (bench.ROOT / "bench" / "roadmaps_fresh.yaml", bench.ROOT / "bench" / "roadmaps-fresh-plans.md"),
+    "fresh2": (bench.ROOT / "bench" / "roadmaps_fresh2.yaml", bench.ROOT / "bench" / "roadmaps-fresh2-plans.md"),
 }
 DEFAULT_WEEKS = 4  # the API's default duration
 EXTRA = [("Machine Learning", 8, None)]  # the seed's own example

@@ -10,7 +10,7 @@ from django.conf import settings
 from common.llm import LLMError, LLMProvider, Message, data_block, get_provider
 from roadmaps.attach import Preferences, catalogue_fallback_steps
 from roadmaps.planner import Budget, Plan, PlannedStep, UnknownConcept, pack_weeks, plan_roadmap, validate_plan
-from roadmaps.topics import DIFFICULTY_RANK, graph
+from roadmaps.topics import DIFFICULTY_RANK, graph, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,15 @@ def unknown_message(exc: UnknownConcept) -> str:
     return text
 
 
+def _catalogue_title(tag: str, concept: str) -> str:
+    """ "Docker for self-hosting"; never "R for R for public health researchers" when the tag is the concept's
+    own first word."""
+    name, subject = concept.strip()[:80], tag.replace("-", " ")
+    if normalise(name).split()[:1] == normalise(subject).split()[:1]:
+        return f"{name}: {subject} material"
+    return f"{subject.title()} for {name}"
+
+
 def catalogue_plan(concept: str, budget: Budget, prefs: Preferences, unknown: UnknownConcept | None = None) -> Plan:
     """A roadmap from catalogue search results grouped by tag, easiest first, ending with a project — only from
     resources that name the concept's key terms (else the UnknownConcept is re-raised for an honest failure)."""
@@ -161,7 +170,7 @@ def catalogue_plan(concept: str, budget: Budget, prefs: Preferences, unknown: Un
         steps.append(
             PlannedStep(
                 key=f"catalogue-{group['tag']}",
-                title=f"{group['tag'].replace('-', ' ').title()} for {concept.strip()[:80]}",
+                title=_catalogue_title(group["tag"], concept),
                 description=f"Work through the recommended {group['tag']} material on {concept.strip()[:120]}.",
                 difficulty=group["difficulty"],
                 estimated_hours=max(1, int(hours * scale)),
@@ -184,6 +193,12 @@ def catalogue_plan(concept: str, budget: Budget, prefs: Preferences, unknown: Un
     while sum(s.estimated_hours for s in steps) > budget.hours and any(s.estimated_hours > 1 for s in steps):
         max(steps, key=lambda s: s.estimated_hours).estimated_hours -= 1
     steps = pack_weeks(steps, budget)
+    # A step split over weeks is keyed "catalogue-tag#1", "#2"…: its resources go to its first part, never lost
+    # (a split step without them was an empty shell: a week label and nothing to do).
+    resources = {f"catalogue-{g['tag']}": g["resource_ids"] for g in groups}
+    fallback = {
+        s.key: resources[s.key.split("#")[0]] for s in steps if s.part == 1 and s.key.split("#")[0] in resources
+    }
     return Plan(
         title=f"{concept.strip()[:150]} roadmap",
         description=f"Our topic graph has no entry for “{concept.strip()[:100]}”, so this plan is built from the "
@@ -196,7 +211,7 @@ def catalogue_plan(concept: str, budget: Budget, prefs: Preferences, unknown: Un
             "coverage": "catalogue",
             "unknown_terms": terms,
             "catalogue_groups": [g["tag"] for g in groups],
-            "fallback_resources": {f"catalogue-{g['tag']}": g["resource_ids"] for g in groups},
+            "fallback_resources": fallback,
         },
     )
 

@@ -42,7 +42,8 @@ GENERIC = frozenset(
     use learn learning learner study studying master mastering programming program programs programmer coding code
     develop development developer developers dev basics basic beginner beginners intro introduction fundamentals
     fundamental course courses tutorial tutorials guide guides roadmap path plan step steps scratch advanced
-    intermediate expert language languages build building builds make making create creating app apps application
+    intermediate expert language languages build building builds make making create creating add adding app apps
+    application
     applications better good great best quick quickly easy simple practical modern professional real world job jobs
     career tech technology technologies skill skills become becoming start started starting new first some all more
     prep preparation practice practise things stuff everything anything concepts concept understand understanding
@@ -169,8 +170,8 @@ def _variants(word: str) -> list[str]:
 ABOUT_LEARNER = frozenset(
     """total complete absolute absolutely complete im i'm ive i've teacher teachers student students parent retired
     switch switching change changing transition move moving career careers background someone person people kid kids
-    child children adult adults older young free cheap fast faster fun hobby weekend evenings boring tedious
-    repetitive mundane annoying everyday daily""".split()
+    child children adult adults older young free cheap fast faster slow slowly slower sluggish laggy fun hobby weekend
+    evenings boring tedious repetitive mundane annoying everyday daily""".split()
 )
 
 
@@ -304,7 +305,9 @@ def _specific_tag(g: TopicGraph, topic: Topic) -> str | None:
 AREA_SYNONYMS = {"frontend": "web", "front end": "web", "web frontend": "web", "web design": "web",
                  "ai": "machine-learning", "artificial intelligence": "machine-learning", "ml": "machine-learning",
                  "data analytics": "data-science", "data analysis": "data-science", "cyber security": "security",
-                 "cybersecurity": "security", "infosec": "security", "ops": "devops", "sre": "devops"}  # fmt: skip
+                 "cybersecurity": "security", "infosec": "security", "ops": "devops", "sre": "devops",
+                 "platform engineering": "devops", "platform engineer": "devops", "devops engineering": "devops",
+                 "devops engineer": "devops"}  # fmt: skip
 
 
 def _area_synonym(g: TopicGraph, text: str) -> str | None:
@@ -360,6 +363,7 @@ class Goals:
     audience_programs: bool = False  # the audience is a profession that programs (developers, data scientists)
     audience_beginner: bool = False  # "for a total beginner": never read as someone who already programs
     stack: set[str] = field(default_factory=set)  # frameworks the learner named or works in (no sibling's project)
+    uncovered: list[str] = field(default_factory=list)  # parts of the goal this plan does not teach (said, partial)
 
 
 def _qualified(text: str, unknown: list[str]) -> list[tuple[str, str]]:
@@ -368,12 +372,20 @@ def _qualified(text: str, unknown: list[str]) -> list[tuple[str, str]]:
     return [(a, b) for a, b in itertools.pairwise(words) if a in unknown and b not in unknown]
 
 
+def _same_word(a: str, b: str) -> bool:
+    """The same word up to inflection: "editing" / "editors", "patterns" / "pattern"; never "data" / "database"."""
+    if a in _variants(b) or b in _variants(a):
+        return True
+    sa, sb = _stem(a), _stem(b)
+    return min(len(sa), len(sb)) >= 4 and (a.startswith(sb) or b.startswith(sa))
+
+
 def _other_kind(topic: Topic, pairs: list[tuple[str, str]]) -> bool:
     """The topic carries a head word the learner qualified with a term we do not know, but never after that term:
     Probability Theory is not part of "music theory", System Design (or a "design doc") not part of "ux design"."""
     for qualifier, head in pairs:
         names = [normalise(n).split() for n in (topic.slug, topic.title, *topic.aliases)]
-        uses = [n[i - 1] if i else "" for n in names for i, w in enumerate(n) if w in _variants(head)]
+        uses = [n[i - 1] if i else "" for n in names for i, w in enumerate(n) if _same_word(w, head)]
         if uses and all(before != qualifier for before in uses):
             return True
     return False
@@ -390,7 +402,19 @@ def _suggestions(g: TopicGraph, text: str, unknown: list[str] = ()) -> list[str]
         return []
     pairs = _qualified(text, list(unknown))
     by_title = {t.title: t for t in g.topics.values()}
-    return [s for s in nearby_topics(specific) if s not in by_title or not _other_kind(by_title[s], pairs)]
+    found = [s for s in nearby_topics(specific) if s not in by_title or not _other_kind(by_title[s], pairs)]
+    if unknown:
+        # What we do not teach has no near topic by meaning alone: a suggestion must be named by one of the
+        # concept's own words that the graph knows (not Cloud Cost Management for "personal finance", not Dynamic
+        # Programming for "video editing"); a word we do not know never names one by inflection ("editing" is not
+        # Code Editors).
+        words = [w for w in specific.split() if w not in unknown]
+        found = [
+            s for s in found
+            if s in by_title
+            and any(n in _variants(w) or w in _variants(n) for w in words for n in _names_of(by_title[s]) if len(n) > 2)
+        ]  # fmt: skip
+    return found
 
 
 def _area_core(g: TopicGraph, area: str) -> list[str]:
@@ -562,6 +586,15 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         # A specific key term outweighs generic words: "Rust async programming" must not become Programming Basics.
         specific = [m for m in strong if _shares_key(m.topic, known_keys)]
         strong = specific
+    subject_words = [k for k in known_keys if k not in SPEED_WORDS]
+    if SLOWNESS.search(normalise(concept)) and subject_words and not any("performance" in m.topic.tags for m in strong):
+        # "my react app is slow": the goal is the subject's performance topic, not the subject from scratch.
+        fast = sorted(
+            (t for t in g.topics.values() if "performance" in t.tags and not t.project and _named_by(t, subject_words)),
+            key=lambda t: (g.depth[t.slug], t.slug),
+        )
+        if fast:
+            strong = [TopicMatch(fast[0], 1.0, "named"), *[m for m in strong if m.topic.slug != fast[0].slug]]
     stack = _frameworks(known_keys)
     if stack and any(not _other_stack(m.topic, stack) for m in strong):
         strong = [m for m in strong if not _other_stack(m.topic, stack)]
@@ -685,6 +718,22 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
                 continue  # another stack's project is no goal of this plan, not even a left-out one
             if topic.project and topic.area == primary.area and primary.slug in g.closure([topic.slug]):
                 goals.setdefault(topic.slug, 0.3 if not topic.optional else 0.1)
+        if ROLE_GOAL.search(normalise(concept)):
+            # "become a site reliability engineer": a role needs its area's core, not only the topic that names
+            # it; the area's everyday topics fill the time the named topic and its family leave (CI/CD and IaC).
+            for topic in g.topics.values():
+                if topic.area == primary.area and not topic.optional and not topic.project:
+                    goals.setdefault(topic.slug, 0.35 - 0.01 * g.depth[topic.slug])
+        else:
+            # Time left after the family goes to what builds on the goal in its own area (pivot tables and charts
+            # after Spreadsheet Basics), never to unrelated neighbours; the lowest relevance, so only spare hours.
+            for topic in g.topics.values():
+                if (
+                    topic.area == primary.area and not topic.optional and not topic.project
+                    and topic.slug not in goals and primary.slug in g.closure([topic.slug])
+                    and not _other_stack(topic, stack)
+                ):  # fmt: skip
+                    goals[topic.slug] = 0.1 - 0.001 * g.depth[topic.slug]
         return Goals(goals, core, "named", [m.topic.slug for m in matches], unknown, keys)
     if unknown:
         # Only the known key terms are left: teach the closest topic that names one of them, labelled partial
@@ -746,6 +795,14 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
     )
 
 
+# A concept about something being too slow ("my react app is slow, how do i make it faster").
+SLOWNESS = re.compile(r"\b(slow|slowly|slower|sluggish|laggy|faster|speed up|speed it up|load time|loads? fast)\b")
+
+SPEED_WORDS = frozenset("performance perf speed fast faster quick quicker optimise optimize optimisation".split())
+
+# A concept naming a role or career the learner wants ("become an sre", "site reliability engineer").
+ROLE_GOAL = re.compile(r"\b(become|becoming|engineer|engineering|developer|administrator|architect|career)\b")
+
 # Below this closeness a topic that names only some of a concept's key terms is not taken for the concept.
 PARTIAL_KEY_MIN_SCORE = 0.25
 
@@ -759,6 +816,79 @@ TRACK_WORDS = frozenset(
     "tech it software websites website web sites site pages page developer programmer coder "
     "engineer career careers role hired".split()
 )
+
+
+# Things learners build whose platform the graph does not teach, but whose foundations it does: (pattern, the topics
+# that build toward it, the part left uncovered). A concept naming one is planned on those topics and labelled
+# partial, with the platform-specific part said to be missing, instead of being refused.
+BUILDS_TOWARD = [
+    (
+        re.compile(
+            r"\b(?P<what>(?:(?:discord|telegram|slack|twitch|reddit|whatsapp|twitter|matrix|teams|chat) )?bots?)\b"
+        ),
+        ["python-async", "rest-api-fundamentals"],
+        "the {what} platform itself: creating the bot and its token, the platform's own bot library, its commands "
+        "and event handlers, and hosting the bot so it stays online",
+    ),
+    (
+        re.compile(
+            r"\b(?P<what>(?:chrome|firefox|browser|edge|safari|opera|brave) "
+            r"(?:extensions?|add ?ons?|addons?|plugins?))\b"
+        ),
+        ["javascript-dom", "javascript-async", "browser-apis"],
+        "the {what} platform itself: manifest.json (Manifest V3), popup and options pages, content scripts, the "
+        "background service worker and messaging, permissions and the extension APIs, publishing to the store",
+    ),
+    (
+        re.compile(
+            r"\b(?P<what>(?:vs ?code|visual studio code|editor|ide|jetbrains|intellij|obsidian|figma|wordpress) "
+            r"(?:extensions?|plugins?|add ?ons?))\b"
+        ),
+        ["typescript-basics", "javascript-async", "nodejs-and-express"],
+        "the {what} API itself: the host's extension or plugin API, its manifest and activation, commands and "
+        "contributions, and publishing to its marketplace",
+    ),
+]
+
+
+def builds_toward(concept: str, g: TopicGraph) -> tuple[list[str], str] | None:
+    """(the topics that build toward a thing the graph does not teach, what stays uncovered), else None."""
+    text = normalise(concept)
+    for pattern, slugs, uncovered in BUILDS_TOWARD:
+        match = pattern.search(text)
+        if match and all(s in g.topics for s in slugs):
+            return slugs, uncovered.format(what=match.group("what"))
+    return None
+
+
+# Audience words that say the learner works in software (what they know is taught elsewhere in the graph); any other
+# qualifier of an audience ("network engineers", "public health researchers", "hr analysts") is a domain the plan
+# must apply the subject to, or say it does not.
+SOFTWARE_AUDIENCE = frozenset(
+    """software web frontend front backend back end full stack fullstack data ml machine learning ai devops cloud
+    platform site reliability sre qa test tests testing security mobile ios android game games embedded systems
+    system database databases python java javascript js typescript react vue angular node go golang rust c c++ cpp
+    c# django flask rails ruby php kotlin swift scala excel spreadsheet spreadsheets sql r""".split()
+)
+# Audiences that are no domain of their own ("for users", "for students").
+PLAIN_AUDIENCE = frozenset(
+    """user users people folks professional professionals student students developer developers programmer
+    programmers dev devs coder coders engineer engineers scientist scientists analyst analysts""".split()
+)
+
+
+def audience_domain(who: str, kind: str) -> str:
+    """The domain an audience works in, as said ("network engineers", "accountants"), or "" for a software
+    audience, a beginner, or a plain one ("users")."""
+    words = who.split()
+    if kind == "beginner" or not words:
+        return ""
+    head = [w for w in words[:-1] if not _generic(w)]
+    if any(w in SOFTWARE_AUDIENCE for w in head):
+        return ""
+    if not head and words[-1] in PLAIN_AUDIENCE:
+        return ""
+    return who
 
 
 def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
@@ -775,13 +905,26 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         )
         concept = goal
     concept, who, kind = split_audience(concept)
-    goals = _choose_goals(concept, g, notes)
+    try:
+        goals = _choose_goals(concept, g, notes)
+    except UnknownConcept as exc:
+        toward = builds_toward(concept, g)
+        if not toward:
+            raise
+        slugs, uncovered = toward
+        keys, unknown = key_terms(concept, g)
+        goals = Goals(dict.fromkeys(slugs, 1.0), list(slugs), "toward", [], exc.unknown_terms or unknown, keys)
+        goals.uncovered.append(f"{uncovered} (learn it from the platform's own documentation once this plan is done)")
     goals.assumptions = notes
+    domain = audience_domain(who, kind) if who else ""
     if who:
         goals.audience = f"for {who}"
-        goals.audience_programs = kind == "programs"
+        goals.audience_programs = kind == "programs" and not domain
         goals.audience_beginner = kind == "beginner"
         goals.audience_known = [s for s in _audience_topics(g, who) if s not in goals.core]
+        if domain and not goals.audience_known:
+            # "python for network engineers": the subject is taught in general; its use in that work is not.
+            goals.uncovered.append(f"applying it to the work of {domain} (their own tools, data and everyday tasks)")
         stack = _frameworks(who.split())
         if stack:  # "typescript for react developers": no Angular
             goals.relevance = {
@@ -1308,6 +1451,11 @@ def plan_roadmap(
             f"We do not teach {_join([f'“{w}”' for w in unknown])} yet, so this is a partial roadmap: it covers "
             f"what we do teach that transfers — {_join(goal_titles)}."
         )
+    if goals.uncovered:
+        parts.append(
+            ("Not covered" if unknown else "This is a partial roadmap. Not covered")
+            + f": {'; '.join(goals.uncovered)}."
+        )
     if fit.metadata["goal_reached"]:
         parts.append(
             f"A {budget.weeks}-week plan at about {budget.hours_per_week} hours a week for {_join(goal_titles)}"
@@ -1361,13 +1509,13 @@ def plan_roadmap(
         "matched_topics": goals.matched[:8],
         "budget_hours": budget.hours,
         "estimated_total_hours": sum(s.estimated_hours for s in steps),
-        "coverage": "partial" if unknown else "full",
+        "coverage": "partial" if unknown or goals.uncovered else "full",
         "unknown_terms": unknown,
         "key_terms": goals.key_terms,
         "level": difficulty or "beginner",
         "known_topics": sorted(g.topics[s].title for s in learner_known & g.closure(list(goals.relevance))),
         "assumptions": goals.assumptions + (level_note or _level_assumption(goals, g, known, taught, difficulty)),
-        "not_covered": elsewhere,
+        "not_covered": elsewhere + goals.uncovered,
         **meta,
     }
     return Plan(title=f"{name} roadmap", description=" ".join(parts), steps=steps, metadata=metadata)
