@@ -29,6 +29,10 @@ SETS = {
     "2": (bench.ROOT / "bench" / "roadmaps_heldout2.yaml", bench.ROOT / "bench" / "roadmaps-heldout2-plans.md"),
     "3": (bench.ROOT / "bench" / "roadmaps_heldout3.yaml", bench.ROOT / "bench" / "roadmaps-heldout3-plans.md"),
     "4": (bench.ROOT / "bench" / "roadmaps_heldout4.yaml", bench.ROOT / "bench" / "roadmaps-heldout4-plans.md"),
+    "4-after": (
+        bench.ROOT / "bench" / "roadmaps_heldout4.yaml",
+        bench.ROOT / "bench" / "roadmaps-heldout4-after-plans.md",
+    ),
     "fresh": (bench.ROOT / "bench" / "roadmaps_fresh.yaml", bench.ROOT / "bench" / "roadmaps-fresh-plans.md"),
     "fresh2": (bench.ROOT / "bench" / "roadmaps_fresh2.yaml", bench.ROOT / "bench" / "roadmaps-fresh2-plans.md"),
 }
