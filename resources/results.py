@@ -336,19 +336,21 @@ class RankedResults:
         return self._window
 
     def _with_dense(self, rows: list[tuple]) -> list[tuple]:
-        """`rows` plus the dense first stage's candidates that pass the search's filters (base relevance 0), read in
-        one query, as wide as `rows` (a bounded pass's rows get the rest of WINDOW_COLUMNS read with theirs)."""
+        """`rows` plus the dense first stage's candidates that pass the search's filters (base relevance 0), as wide as
+        `rows` (a bounded pass's rows get the rest of WINDOW_COLUMNS read with theirs)."""
         from resources.hybrid import DENSE_K
 
         assert self.hybrid is not None
         picked = self.hybrid.dense_candidates(exclude=[row[0] for row in rows])
         if not picked:
             return rows
+        # The filters first (ids only: cheap), then the columns of the DENSE_K nearest that pass them.
+        allowed = set(self.hybrid.filtered.filter(pk__in=picked).values_list("pk", flat=True))
+        picked = [pk for pk in picked if pk in allowed][:DENSE_K]
         width = len(rows[0]) if rows else len(WINDOW_COLUMNS)
         columns = [column for column in WINDOW_COLUMNS[:width] if column != "base"]
-        read = {row[0]: row for row in self.hybrid.filtered.filter(pk__in=picked).values_list(*columns)}
-        added = [(pk, 0.0, *read[pk][1:]) for pk in picked if pk in read][:DENSE_K]
-        return [*rows, *added]
+        read = {row[0]: row for row in Resource.objects.filter(pk__in=picked).values_list(*columns)}
+        return [*rows, *((pk, 0.0, *read[pk][1:]) for pk in picked if pk in read)]
 
     def count(self) -> int:
         return self._load()[0]
