@@ -25,6 +25,13 @@ matches. They are then re-scored in Python, identically on both databases (so SQ
 - breadth: for a bare topic ("python", "learn sql", "docker for beginners"), log(duration) up to BROAD_MINUTES, so
   courses and books covering the topic come before a page about one corner of it.
 
+The dense first stage (Hybrid.dense_candidates): a plain-language question of DENSE_MIN_TERMS content words or more
+also draws its DENSE_K nearest resources by meaning (the shared index's matrix-vector product, the search's filters,
+the fill's cosine floor) into the candidates when the window holds every lexical match; they are re-scored with the
+lexical matches by the same fused score and count as matches (`X-Total-Count`). A question shares few words with the
+resource that answers it ("how do i write a dockerfile for my python app"), and the lexical stage's soft AND (all
+words but one) finds little or nothing for it; one or two words are matched precisely and keep the fill below.
+
 The semantic fill: when a plain-language query has fewer than FILL_BELOW strict matches, the page is completed with
 the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, or
 down to half the nearest neighbour's cosine when even that is weak; the same filters), listed after every strict
@@ -72,6 +79,10 @@ MIN_RELATED = 0.35
 RELATED_RELATIVE = 0.5
 RELATED_FLOOR = 0.25
 RELATED_MAX = 50
+# The dense first stage (Hybrid.dense_candidates): a question of DENSE_MIN_TERMS content words or more also ranks
+# its DENSE_K nearest resources by meaning, with the lexical matches.
+DENSE_MIN_TERMS = 3
+DENSE_K = 20
 CORPUS = "resources"
 
 
@@ -167,6 +178,20 @@ class Hybrid:
             fused[pk] = value
         return fused
 
+    def dense_candidates(self, *, exclude: Collection[int]) -> list[int]:
+        """The dense first stage: for a question of DENSE_MIN_TERMS content words or more (plain language, not
+        websearch syntax), its DENSE_K nearest resources by meaning among the filtered catalogue that are not lexical
+        matches already (`exclude`), as close as the semantic fill requires (_related_floor). Ranked with the
+        lexical matches by the same fused score (a question shares few words with the resource that answers it:
+        "how do i write a dockerfile for my python app"). Nearest first, ties by id."""
+        understood = self.understood
+        if DENSE_K <= 0 or understood.literal or len(set(terms(understood.content))) < DENSE_MIN_TERMS:
+            return []
+        excluded = set(exclude)
+        neighbours = get_index(CORPUS).similar(self.vector, k=DENSE_K + len(excluded) + 50)
+        floor = _related_floor(neighbours[0].semantic if neighbours else 0.0)
+        return [int(h.id) for h in neighbours if h.semantic >= floor and h.id not in excluded]
+
     def related(self, *, strict_ids: Sequence[int], start: int, count: int) -> list[int]:
         """Ids of the semantic fill from position `start` (0 = just after the last strict match), at most `count`:
         nearest neighbours of the query among the filtered catalogue, strict matches excluded, ties by id."""
@@ -176,17 +201,20 @@ class Hybrid:
         exclude = set(strict_ids)
         wanted = min(start + count, RELATED_MAX)
         neighbours = index.similar(self.vector, k=wanted + len(exclude) + 50)
-        best = neighbours[0].semantic if neighbours else 0.0
-        # A neighbour at MIN_RELATED always qualifies; when even the query's nearest are weak (wordy or unusual
-        # phrasing: "color contrast accessibility" peaks at 0.56), down to RELATED_RELATIVE × the nearest, never
-        # below RELATED_FLOOR, so that such a page is not starved.
-        floor = min(MIN_RELATED, max(RELATED_FLOOR, RELATED_RELATIVE * best))
+        floor = _related_floor(neighbours[0].semantic if neighbours else 0.0)
         hits = [h for h in neighbours if h.semantic >= floor]
         candidates = [h.id for h in hits if h.id not in exclude]
         if not candidates:
             return []
         allowed = set(self.filtered.filter(pk__in=candidates).values_list("pk", flat=True))
         return [pk for pk in candidates if pk in allowed][start:wanted]
+
+
+def _related_floor(best: float) -> float:
+    """The least cosine of a related resource given the query's nearest: MIN_RELATED always qualifies; when even the
+    query's nearest are weak (wordy or unusual phrasing: "color contrast accessibility" peaks at 0.56), down to
+    RELATED_RELATIVE × the nearest, never below RELATED_FLOOR, so that such a page is not starved."""
+    return min(MIN_RELATED, max(RELATED_FLOOR, RELATED_RELATIVE * best))
 
 
 def _idf_weights(words: list[str], docs: "Collection[tuple[set[str], set[str], set[str]]]") -> dict[str, float]:

@@ -310,6 +310,11 @@ class RankedResults:
             self._window = (total, ids, {int(k): v for k, v in scores.items()})
             return self._window
         rows, total = self._best_rows()
+        if self.hybrid is not None and self.descending and not self.count_is_estimate and total <= len(rows):
+            # The dense first stage (resources.hybrid.Hybrid.dense_candidates): the nearest resources by meaning join
+            # the lexical matches (all of them are in the window) and count as matches.
+            rows = self._with_dense(rows)
+            total = len(rows)
         scores = {row[0]: float(row[1]) for row in rows}
         if self.hybrid is not None and rows:
             # The hybrid re-scoring replaces the title-similarity re-rank: read what it needs of the window instead
@@ -329,6 +334,23 @@ class RankedResults:
         self._window = (total, [r[0] for r in ordered], scores)
         _cache_set(self.key, (total, self.count_is_estimate, self._window[1], scores))
         return self._window
+
+    def _with_dense(self, rows: list[tuple]) -> list[tuple]:
+        """`rows` plus the dense first stage's candidates that pass the search's filters (base relevance 0), as wide as
+        `rows` (a bounded pass's rows get the rest of WINDOW_COLUMNS read with theirs)."""
+        from resources.hybrid import DENSE_K
+
+        assert self.hybrid is not None
+        picked = self.hybrid.dense_candidates(exclude=[row[0] for row in rows])
+        if not picked:
+            return rows
+        # The filters first (ids only: cheap), then the columns of the DENSE_K nearest that pass them.
+        allowed = set(self.hybrid.filtered.filter(pk__in=picked).values_list("pk", flat=True))
+        picked = [pk for pk in picked if pk in allowed][:DENSE_K]
+        width = len(rows[0]) if rows else len(WINDOW_COLUMNS)
+        columns = [column for column in WINDOW_COLUMNS[:width] if column != "base"]
+        read = {row[0]: row for row in Resource.objects.filter(pk__in=picked).values_list(*columns)}
+        return [*rows, *((pk, 0.0, *read[pk][1:]) for pk in picked if pk in read)]
 
     def count(self) -> int:
         return self._load()[0]

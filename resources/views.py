@@ -83,9 +83,11 @@ class ResourceSearchApi(PublicApi):
         "above that PostgreSQL's estimate, flagged by `X-Total-Count-Estimated: true` (follow the `next` link rather "
         "than computing pages from an estimated total). Plain-language queries are read as learners mean them: "
         'how-to phrasing ("how to", "for beginners", "tutorial") steers difficulty and media type instead of '
-        "matching titles, and topic aliases expand the words. When a relevance-ranked query has fewer than 10 strict "
-        "matches, the page is completed with related resources (nearest in meaning, same filters) listed after every "
-        "strict match: `X-Total-Count` counts strict matches only and `X-Related-Count` says how many items at the end "
+        "matching titles, and topic aliases expand the words. A question of three content words or more also ranks "
+        "its 20 nearest resources by meaning (same filters) with its word matches, and counts them as matches. When a "
+        "relevance-ranked query has fewer than 10 matches, the page is completed with related resources (nearest in "
+        "meaning, same filters) listed after every match: `X-Total-Count` counts matches only and `X-Related-Count` "
+        "says how many items at the end "
         "of the page are related ones. The same URL asked again within `RESOURCES_SEARCH_PAGE_CACHE_SECONDS` (30 s) is "
         "served as rendered: a catalogue change shows at once, a new rating or view count within that time.",
         parameters=SEARCH_PARAMETERS,
