@@ -125,12 +125,7 @@ def cached_page(key: str | None) -> tuple[list[Any], dict[str, str]] | None:
 
 
 def cache_page(key: str | None, items: list[Any], headers: dict[str, str]) -> None:
-    if key is None:
-        return
-    try:
-        cache.set(key, (items, headers), timeout=settings.RESOURCES_SEARCH_PAGE_CACHE_SECONDS)
-    except CACHE_ERRORS:
-        logger.warning("Cache unreachable: search page not cached")
+    _cache_set(key, (items, headers), timeout=settings.RESOURCES_SEARCH_PAGE_CACHE_SECONDS)
 
 
 def _cache_get(key: str | None) -> Any:
@@ -142,11 +137,11 @@ def _cache_get(key: str | None) -> Any:
         return None
 
 
-def _cache_set(key: str | None, value: Any) -> None:
+def _cache_set(key: str | None, value: Any, timeout: int = CACHE_SECONDS) -> None:
     if key is None:
         return
     try:
-        cache.set(key, value, timeout=CACHE_SECONDS)
+        cache.set(key, value, timeout=timeout)
     except CACHE_ERRORS:
         logger.warning("Cache unreachable: search results not cached")
 

@@ -9,9 +9,9 @@ from resources import hybrid, services
 from resources.query import understand
 from resources.results import catalogue_changed
 from tests.resources.factories import ResourceFactory
+from tests.resources.test_hybrid_search import get, titles
 
 pytestmark = pytest.mark.django_db
-SEARCH = "/api/resources/search/"
 QUESTION = "my boxes refuse to line up side by side on the web page, what should i read"
 
 
@@ -34,16 +34,6 @@ def catalogue(db):
     for spec in specs:
         ResourceFactory(**spec)
     services.search_terms_rebuild()
-
-
-def get(client, **params):
-    resp = client.get(SEARCH, params)
-    assert resp.status_code == 200, resp.content
-    return resp
-
-
-def titles(resp) -> list[str]:
-    return [item["title"] for item in resp.json()]
 
 
 def test_a_question_ranks_its_nearest_resources_with_its_lexical_matches_and_counts_them(api_client, catalogue):
