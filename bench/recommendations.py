@@ -170,7 +170,7 @@ class Scorers:
             mask = np.ones((len(us), self.train.shape[1]), dtype=bool)
             mask[self.rated[us].nonzero()] = False
             declared = np.array([use_interests and bool(self.interests.get(int(u))) for u in us])
-            collab = model.score_many(rows)
+            collab = model.score_personal_many(rows)
             return engine.hybrid_rows(collab, self.content_rows(us, use_interests), np.tile(self.prior, (len(us), 1)),
                                       mask, self.counts[us], declared)  # fmt: skip
 

@@ -55,6 +55,8 @@ class CollabModel:
     alpha: float = 1.0
     similarity: sp.csr_matrix | None = None
     params: dict[str, Any] = field(default_factory=dict)  # the hyper-parameters it was fitted with (for records)
+    # P(j | i) item × item (`fit_cooccurrence`): scores users with a short history (`score_personal`)
+    cooccurrence: sp.csr_matrix | None = None
     _gram: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -94,11 +96,32 @@ class CollabModel:
         assert self.similarity is not None
         return np.asarray((matrix @ self.similarity).todense(), dtype=np.float32)
 
-    def neighbour(self, item: int, among: np.ndarray) -> int | None:
-        """The item of `among` most similar to `item` (for "people who liked X also liked this")."""
+    def score_personal(self, row: sp.csr_matrix) -> np.ndarray:
+        """What serving uses: the model's scores, or for a user with at most `SHORT_HISTORY` items the
+        co-occurrence scores (Σ over their items i of P(j | i)), which a handful of items cannot mislead the way
+        they mislead a factor model or EASE."""
+        if self.cooccurrence is not None and 0 < row.nnz <= SHORT_HISTORY:
+            return cooccurrence_scores(self.cooccurrence, row)[0]
+        return self.score(row)
+
+    def score_personal_many(self, matrix: sp.csr_matrix) -> np.ndarray:
+        scores = self.score_many(matrix)
+        if self.cooccurrence is not None:
+            lengths = np.diff(matrix.indptr)
+            short = np.flatnonzero((lengths > 0) & (lengths <= SHORT_HISTORY))
+            if len(short):
+                scores[short] = cooccurrence_scores(self.cooccurrence, matrix[short])
+        return scores
+
+    def neighbour(self, item: int, among: np.ndarray, *, short: bool = False) -> int | None:
+        """The item of `among` most similar to `item` (for "people who liked X also liked this"); `short`: the
+        user was scored by co-occurrence (`score_personal`), so the neighbour is the item of `among` whose users
+        most often have `item` too."""
         if len(among) == 0:
             return None
-        if self.kind == "als":
+        if short and self.cooccurrence is not None:
+            sims = np.asarray(self.cooccurrence[among][:, item].todense()).ravel()
+        elif self.kind == "als":
             assert self.item_factors is not None
             f = self.item_factors
             sims = f[among] @ f[item]
@@ -117,6 +140,9 @@ class CollabModel:
         else:
             s = self.similarity.tocsr()  # type: ignore[union-attr]
             arrays |= {"data": s.data, "indices": s.indices, "indptr": s.indptr, "shape": np.array(s.shape)}
+        if self.cooccurrence is not None:
+            c = self.cooccurrence.tocsr()
+            arrays |= {"co_data": c.data, "co_indices": c.indices, "co_indptr": c.indptr}
         np.savez_compressed(buffer, **arrays)
         return buffer.getvalue()
 
@@ -124,6 +150,12 @@ class CollabModel:
     def from_bytes(cls, blob: bytes) -> "CollabModel":
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             kind = str(z["kind"])
+            n = len(z["item_ids"])
+            cooc = (
+                sp.csr_matrix((z["co_data"], z["co_indices"], z["co_indptr"]), shape=(n, n))
+                if "co_data" in z.files
+                else None
+            )
             if kind == "als":
                 return cls(
                     kind=kind,
@@ -131,9 +163,42 @@ class CollabModel:
                     item_factors=z["item_factors"],
                     regularization=float(z["reg"]),
                     alpha=float(z["alpha"]),
+                    cooccurrence=cooc,
                 )
             sim = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            return cls(kind=kind, item_ids=z["item_ids"], similarity=sim)
+            return cls(kind=kind, item_ids=z["item_ids"], similarity=sim, cooccurrence=cooc)
+
+
+SHORT_HISTORY = 5  # users with at most this many items are scored by co-occurrence (`score_personal`)
+COOC_KEEP = 200  # P(j | i) kept per item i: the largest
+
+
+def fit_cooccurrence(matrix: sp.csr_matrix, keep: int = COOC_KEEP) -> sp.csr_matrix:
+    """P(j | i) = the share of the users who have item i that also have item j (binarised history; the `keep`
+    largest per row i). Undamped by j's own popularity on purpose: for a user with a handful of items it is the
+    popularity among the people who share them, the strongest short-history signal measured (bench)."""
+    binary = matrix.tocsr().astype(np.float32)
+    binary.data[:] = 1.0
+    counts = np.asarray(binary.sum(axis=0)).ravel()
+    co = (binary.T @ binary).tocsr()
+    co.setdiag(0)
+    co.eliminate_zeros()
+    co = sp.diags(1.0 / np.maximum(counts, 1.0)).astype(np.float32) @ co
+    co = co.tocsr()
+    if keep:
+        lengths = np.diff(co.indptr)
+        for i in np.flatnonzero(lengths > keep):
+            start, end = co.indptr[i], co.indptr[i + 1]
+            data = co.data[start:end]
+            data[np.argpartition(data, len(data) - keep)[: len(data) - keep]] = 0.0
+        co.eliminate_zeros()
+    return co.astype(np.float32)
+
+
+def cooccurrence_scores(cooccurrence: sp.csr_matrix, rows: sp.csr_matrix) -> np.ndarray:
+    binary = rows.tocsr().copy()
+    binary.data[:] = 1.0
+    return np.asarray((binary @ cooccurrence).todense(), dtype=np.float32).reshape(rows.shape[0], -1)
 
 
 def fit_itemknn(matrix: sp.csr_matrix, item_ids: np.ndarray, k: int = 50) -> CollabModel:
@@ -354,6 +419,9 @@ def tune_and_fit(
             scores["ease"][repr(model.params)] = round(value, 5)
             best_lam = max(best_lam, (value, model.params["lambda"]))
         models["ease"] = fit_ease(matrix, item_ids, lam=best_lam[1])
+    cooccurrence = fit_cooccurrence(matrix)
+    for model in models.values():
+        model.cooccurrence = cooccurrence
     return models, scores
 
 

@@ -199,6 +199,7 @@ def _fit_and_store(
         stage("refit on every interaction")
         full = engine.build_matrix(users, items, weights, n_users, n_items)
         final = refit(full)
+        final.cooccurrence = engine.fit_cooccurrence(full)
     stage("store the version")
     with transaction.atomic():
         if promote:
