@@ -285,7 +285,7 @@ def test_retrain_gate_evaluates_als_and_ease_records_both_and_promotes_the_bette
     version = services.retrain()
     assert version is not None and version.is_current
     candidates = version.metrics["candidates"]
-    assert set(candidates) == {"als", "ease"} or set(candidates) == {"itemknn", "ease"}
+    assert set(candidates) == {"als", "ease", "blend"} or set(candidates) == {"itemknn", "ease", "blend"}
     best = max(candidates, key=lambda kind: candidates[kind]["ndcg@10"])
     assert version.metrics["chosen"] == version.algorithm
     assert candidates[version.algorithm]["ndcg@10"] == candidates[best]["ndcg@10"]
@@ -377,6 +377,30 @@ def test_a_short_history_is_scored_by_cooccurrence_a_longer_one_by_the_model_and
     co = model.cooccurrence.toarray()
     target = int(np.argmax(expected))
     assert model.neighbour(target, np.array([3, 7]), short=True) == (3 if co[3, target] >= co[7, target] else 7)
+
+
+def test_a_blend_mixes_its_parts_z_normalised_scores_and_survives_storage():
+    import numpy as np
+    import scipy.sparse as sp
+
+    matrix = sp.random(80, 25, density=0.3, format="csr", dtype=np.float32, random_state=6)
+    ids = np.arange(200, 225)
+    als, ease = engine.fit_collaborative(matrix, ids), engine.fit_ease(matrix, ids, lam=5.0, min_count=1)
+    blend = engine.blend_of([als, ease], [0.3, 0.7])
+    rows = matrix[:7]
+    fresh = rows.toarray() == 0
+    expected = 0.3 * engine.znorm_rows(als.score_many(rows), fresh) + 0.7 * engine.znorm_rows(
+        ease.score_many(rows), fresh
+    )
+    assert np.allclose(blend.score_many(rows), expected, atol=1e-5)
+    assert np.allclose(blend.score(rows[2]), expected[2], atol=1e-5)
+    restored = engine.CollabModel.from_bytes(blend.to_bytes())
+    assert restored.kind == "blend" and restored.shares == [0.3, 0.7]
+    assert [m.kind for m in restored.parts] == ["als", "ease"]
+    assert np.allclose(restored.score_many(rows), expected, atol=1e-5)
+    refitted = engine.refit(blend, matrix, ids)
+    assert refitted.kind == "blend" and refitted.shares == [0.3, 0.7]
+    assert refitted.parts[1].params == {"lambda": 5.0}
 
 
 def test_retrain_stores_the_cooccurrence_with_the_served_model():
