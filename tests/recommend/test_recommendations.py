@@ -398,6 +398,9 @@ def test_a_blend_mixes_its_parts_z_normalised_scores_and_survives_storage():
     assert restored.kind == "blend" and restored.shares == [0.3, 0.7]
     assert [m.kind for m in restored.parts] == ["als", "ease"]
     assert np.allclose(restored.score_many(rows), expected, atol=1e-5)
+    # "Because you liked": the part that weighs most (EASE here) names the neighbour.
+    among = np.array([1, 4, 9, 16])
+    assert blend.neighbour(3, among) == ease.neighbour(3, among)
     refitted = engine.refit(blend, matrix, ids)
     assert refitted.kind == "blend" and refitted.shares == [0.3, 0.7]
     assert refitted.parts[1].params == {"lambda": 5.0}
