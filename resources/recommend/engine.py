@@ -46,15 +46,20 @@ def build_matrix(
 @dataclass
 class CollabModel:
     """What serving needs: ALS item factors (a user's factors are solved at request time from their current
-    interactions, so a new like counts before the next retrain) or an item-kNN similarity matrix."""
+    interactions, so a new like counts before the next retrain), an item-kNN or EASE similarity matrix, or a blend
+    of two of them (z-normalised scores mixed by `shares`, the mix chosen on validation)."""
 
-    kind: str  # "als" | "itemknn" | "ease" (EASE and item-kNN both score through a sparse item × item matrix)
+    kind: str  # "als" | "itemknn" | "ease" (both score through a sparse item × item matrix) | "blend" (of `parts`)
     item_ids: np.ndarray  # catalogue ids, one per column
     item_factors: np.ndarray | None = None
     regularization: float = 0.05
     alpha: float = 1.0
     similarity: sp.csr_matrix | None = None
     params: dict[str, Any] = field(default_factory=dict)  # the hyper-parameters it was fitted with (for records)
+    # P(j | i) item × item (`fit_cooccurrence`): scores users with a short history (`score_personal`)
+    cooccurrence: sp.csr_matrix | None = None
+    parts: list["CollabModel"] = field(default_factory=list)  # a blend's models
+    shares: list[float] = field(default_factory=list)  # … and the weight of each one's z-normalised scores
     _gram: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -77,6 +82,8 @@ class CollabModel:
         """Scores of every item for a user given as a 1 × n_items sparse row of positive weights."""
         if row.nnz == 0:
             return np.zeros(self.n_items, dtype=np.float32)
+        if self.kind == "blend":
+            return self.score_many(row)[0]
         if self.kind == "als":
             return (self.item_factors @ self.user_vector(row)).astype(np.float32)
         if self.kind == "ease":  # EASE is defined on the binarised history
@@ -86,6 +93,12 @@ class CollabModel:
         return np.asarray((row @ self.similarity).todense()).ravel().astype(np.float32)
 
     def score_many(self, matrix: sp.csr_matrix) -> np.ndarray:
+        if self.kind == "blend":
+            # Each part's scores z-normalised over the items the user does not hold, then mixed.
+            fresh = np.ones(matrix.shape, dtype=bool)
+            fresh[matrix.nonzero()] = False
+            mixed = [w * znorm_rows(m.score_many(matrix), fresh) for m, w in zip(self.parts, self.shares, strict=True)]
+            return np.sum(mixed, axis=0).astype(np.float32)
         if self.kind == "als":
             return np.vstack([self.score(matrix[u]) for u in range(matrix.shape[0])])
         if self.kind == "ease":
@@ -94,11 +107,34 @@ class CollabModel:
         assert self.similarity is not None
         return np.asarray((matrix @ self.similarity).todense(), dtype=np.float32)
 
-    def neighbour(self, item: int, among: np.ndarray) -> int | None:
-        """The item of `among` most similar to `item` (for "people who liked X also liked this")."""
+    def score_personal(self, row: sp.csr_matrix) -> np.ndarray:
+        """What serving uses: the model's scores, or for a user with at most `SHORT_HISTORY` items the
+        co-occurrence scores (Σ over their items i of P(j | i)), which a handful of items cannot mislead the way
+        they mislead a factor model or EASE."""
+        if self.cooccurrence is not None and 0 < row.nnz <= SHORT_HISTORY:
+            return cooccurrence_scores(self.cooccurrence, row)[0]
+        return self.score(row)
+
+    def score_personal_many(self, matrix: sp.csr_matrix) -> np.ndarray:
+        scores = self.score_many(matrix)
+        if self.cooccurrence is not None:
+            lengths = np.diff(matrix.indptr)
+            short = np.flatnonzero((lengths > 0) & (lengths <= SHORT_HISTORY))
+            if len(short):
+                scores[short] = cooccurrence_scores(self.cooccurrence, matrix[short])
+        return scores
+
+    def neighbour(self, item: int, among: np.ndarray, *, short: bool = False) -> int | None:
+        """The item of `among` most similar to `item` (for "people who liked X also liked this"); `short`: the
+        user was scored by co-occurrence (`score_personal`), so the neighbour is the item of `among` whose users
+        most often have `item` too."""
         if len(among) == 0:
             return None
-        if self.kind == "als":
+        if short and self.cooccurrence is not None:
+            sims = np.asarray(self.cooccurrence[among][:, item].todense()).ravel()
+        elif self.kind == "blend":  # the part that weighs most names the neighbour
+            return self.parts[int(np.argmax(self.shares))].neighbour(item, among)
+        elif self.kind == "als":
             assert self.item_factors is not None
             f = self.item_factors
             sims = f[among] @ f[item]
@@ -114,9 +150,16 @@ class CollabModel:
         if self.kind == "als":
             arrays |= {"item_factors": self.item_factors, "reg": np.array(self.regularization)}
             arrays["alpha"] = np.array(self.alpha)
+        elif self.kind == "blend":
+            arrays["shares"] = np.array(self.shares, dtype=np.float64)
+            for n, part in enumerate(self.parts):
+                arrays[f"part{n}"] = np.frombuffer(part.to_bytes(), dtype=np.uint8)
         else:
             s = self.similarity.tocsr()  # type: ignore[union-attr]
             arrays |= {"data": s.data, "indices": s.indices, "indptr": s.indptr, "shape": np.array(s.shape)}
+        if self.cooccurrence is not None:
+            c = self.cooccurrence.tocsr()
+            arrays |= {"co_data": c.data, "co_indices": c.indices, "co_indptr": c.indptr}
         np.savez_compressed(buffer, **arrays)
         return buffer.getvalue()
 
@@ -124,6 +167,16 @@ class CollabModel:
     def from_bytes(cls, blob: bytes) -> "CollabModel":
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             kind = str(z["kind"])
+            n = len(z["item_ids"])
+            cooc = (
+                sp.csr_matrix((z["co_data"], z["co_indices"], z["co_indptr"]), shape=(n, n))
+                if "co_data" in z.files
+                else None
+            )
+            if kind == "blend":
+                shares = [float(w) for w in z["shares"]]
+                parts = [cls.from_bytes(z[f"part{k}"].tobytes()) for k in range(len(shares))]
+                return cls(kind=kind, item_ids=z["item_ids"], parts=parts, shares=shares, cooccurrence=cooc)
             if kind == "als":
                 return cls(
                     kind=kind,
@@ -131,9 +184,50 @@ class CollabModel:
                     item_factors=z["item_factors"],
                     regularization=float(z["reg"]),
                     alpha=float(z["alpha"]),
+                    cooccurrence=cooc,
                 )
             sim = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            return cls(kind=kind, item_ids=z["item_ids"], similarity=sim)
+            return cls(kind=kind, item_ids=z["item_ids"], similarity=sim, cooccurrence=cooc)
+
+
+SHORT_HISTORY = 5  # users with at most this many items are scored by co-occurrence (`score_personal`)
+COOC_KEEP = 200  # P(j | i) kept per item i: the largest
+
+
+def fit_cooccurrence(matrix: sp.csr_matrix, keep: int = COOC_KEEP, block: int = 1024) -> sp.csr_matrix:
+    """P(j | i) = the share of the users who have item i that also have item j (binarised history; the `keep`
+    largest per row i). Undamped by j's own popularity on purpose: for a user with a handful of items it is the
+    popularity among the people who share them, the strongest short-history signal measured (bench). Computed
+    `block` rows at a time (a dense block × items array, then each row's top `keep`)."""
+    binary = matrix.tocsr().astype(np.float32)
+    binary.data[:] = 1.0
+    n = binary.shape[1]
+    counts = np.maximum(np.asarray(binary.sum(axis=0)).ravel(), 1.0)
+    by_item = binary.T.tocsr()
+    rows, cols, vals = [], [], []
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        dense = (by_item[start:stop] @ binary).toarray()
+        dense[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        dense /= counts[start:stop, None]
+        if keep and n > keep:
+            top = np.argpartition(-dense, keep - 1, axis=1)[:, :keep]
+        else:
+            top = np.broadcast_to(np.arange(n), dense.shape)
+        values = np.take_along_axis(dense, top, axis=1)
+        nonzero = values > 0
+        rows.append(np.nonzero(nonzero)[0] + start)
+        cols.append(top[nonzero])
+        vals.append(values[nonzero])
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n), dtype=np.float32
+    )
+
+
+def cooccurrence_scores(cooccurrence: sp.csr_matrix, rows: sp.csr_matrix) -> np.ndarray:
+    binary = rows.tocsr().copy()
+    binary.data[:] = 1.0
+    return np.asarray((binary @ cooccurrence).todense(), dtype=np.float32).reshape(rows.shape[0], -1)
 
 
 def fit_itemknn(matrix: sp.csr_matrix, item_ids: np.ndarray, k: int = 50) -> CollabModel:
@@ -319,14 +413,35 @@ def validation_split(
     return rest, valid
 
 
+BLEND_EASE_SHARES = (0.3, 0.5, 0.7)  # the EASE weight of an ALS + EASE blend, chosen on the validation split
+
+
+def blend_of(parts: list[CollabModel], shares: list[float]) -> CollabModel:
+    """A blend of two fitted models over the same items (z-normalised scores mixed by `shares`)."""
+    params = {"parts": [{"kind": m.kind, **m.params} for m in parts], "shares": list(shares)}
+    return CollabModel(kind="blend", item_ids=parts[0].item_ids, parts=parts, shares=list(shares), params=params)
+
+
+def refit(model: CollabModel, matrix: sp.csr_matrix, item_ids: np.ndarray) -> CollabModel:
+    """A model of the same kind and hyper-parameters fitted on `matrix` (the retrain's final fit)."""
+    if model.kind == "blend":
+        return blend_of([refit(m, matrix, item_ids) for m in model.parts], model.shares)
+    if model.kind == "ease":
+        return fit_ease(matrix, item_ids, lam=model.params.get("lambda", EASE_LAMBDA))
+    if model.kind == "itemknn":
+        return fit_itemknn(matrix, item_ids)
+    return fit_collaborative(matrix, item_ids, **{k: v for k, v in model.params.items() if k != "iterations"})
+
+
 def tune_and_fit(
     matrix: sp.csr_matrix, item_ids: np.ndarray, *, ease: bool = True, times: sp.csr_matrix | None = None
 ) -> tuple[dict[str, CollabModel], dict[str, dict[str, float]]]:
-    """Each family's hyper-parameters (ALS: `ALS_GRID`; EASE: `EASE_LAMBDAS`) chosen by NDCG@10 on a validation
-    split carved from `matrix` (each user's latest 20% when `times` are given, else a random 20%; at most
-    `VALIDATION_MAX_USERS` users scored), then the chosen ones refitted on all of `matrix`. Returns
-    ({family: model}, {family: {hyper-parameters: validation NDCG@10}}); families: "collaborative" (ALS, or the
-    item-kNN when implicit is missing or the data tiny) and "ease"."""
+    """Each family's hyper-parameters (ALS: `ALS_GRID`; EASE: `EASE_LAMBDAS`; the blend of the two winners:
+    `BLEND_EASE_SHARES`) chosen by NDCG@10 on a validation split carved from `matrix` (each user's latest 20% when
+    `times` are given, else a random 20%; at most `VALIDATION_MAX_USERS` users scored), then the chosen ones
+    refitted on all of `matrix`. Returns ({family: model}, {family: {hyper-parameters: validation NDCG@10}});
+    families: "collaborative" (ALS, or the item-kNN when implicit is missing or the data tiny), "ease" and "blend"
+    (both, when `ease`). Every model carries the co-occurrence of `matrix` for short histories."""
     part, valid = validation_split(matrix, times=times)
     valid = {u: v for u, v in valid.items() if part[u].nnz}
     if len(valid) > VALIDATION_MAX_USERS:
@@ -337,23 +452,36 @@ def tune_and_fit(
     def ndcg(model: CollabModel) -> float:
         return ranking_metrics(lambda us: model.score_many(part[us]), part, valid)["ndcg@10"]
 
-    best_als: tuple[float, dict[str, Any]] = (-1.0, {})
+    best_als: tuple[float, CollabModel | None] = (-1.0, None)
     for params in ALS_GRID:
         model = fit_collaborative(part, item_ids, **params)
         value = ndcg(model)
         scores["collaborative"][repr(model.params or {"kind": model.kind})] = round(value, 5)
         if value > best_als[0]:
-            best_als = (value, params)
+            best_als = (value, model)
         if model.kind != "als":  # the item-kNN fallback has no grid
             break
-    models = {"collaborative": fit_collaborative(matrix, item_ids, **best_als[1])}
+    assert best_als[1] is not None
+    models = {"collaborative": refit(best_als[1], matrix, item_ids)}
     if ease:
-        best_lam = (-1.0, EASE_LAMBDA)
+        best_ease: tuple[float, CollabModel | None] = (-1.0, None)
         for model in fit_ease_path(part, item_ids, EASE_LAMBDAS):
             value = ndcg(model)
             scores["ease"][repr(model.params)] = round(value, 5)
-            best_lam = max(best_lam, (value, model.params["lambda"]))
-        models["ease"] = fit_ease(matrix, item_ids, lam=best_lam[1])
+            if value > best_ease[0]:
+                best_ease = (value, model)
+        assert best_ease[1] is not None
+        models["ease"] = refit(best_ease[1], matrix, item_ids)
+        scores["blend"] = {}
+        best_share = (-1.0, BLEND_EASE_SHARES[0])
+        for share in BLEND_EASE_SHARES:
+            value = ndcg(blend_of([best_als[1], best_ease[1]], [1.0 - share, share]))
+            scores["blend"][repr({"ease_share": share})] = round(value, 5)
+            best_share = max(best_share, (value, share))
+        models["blend"] = blend_of([models["collaborative"], models["ease"]], [1.0 - best_share[1], best_share[1]])
+    cooccurrence = fit_cooccurrence(matrix)
+    for model in models.values():
+        model.cooccurrence = cooccurrence
     return models, scores
 
 

@@ -20,7 +20,8 @@ class RecommendationsApi(APIView):
     @extend_schema(
         summary="Recommended resources for a user",
         description="The user themself or staff (another user → 404). Resources of the current roadmap step and "
-        "module first, then a hybrid of collaborative filtering (ALS or EASE), semantic content similarity to what "
+        "module first, then a hybrid of collaborative filtering (ALS, EASE or a blend of both; item co-occurrence for "
+        "a history of 1–5 resources), semantic content similarity to what "
         "the learner did and declared, and a popularity prior; never violates the user's avoid_tags, "
         "max_duration_minutes, completed or disliked items. Media types: at most ⌈3k/10⌉ of one type in the first "
         "k ≤ 10 items and at most 3 in any 10 consecutive. Each reason names its evidence. Cached until any input "

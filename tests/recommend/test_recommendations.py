@@ -285,7 +285,7 @@ def test_retrain_gate_evaluates_als_and_ease_records_both_and_promotes_the_bette
     version = services.retrain()
     assert version is not None and version.is_current
     candidates = version.metrics["candidates"]
-    assert set(candidates) == {"als", "ease"} or set(candidates) == {"itemknn", "ease"}
+    assert set(candidates) == {"als", "ease", "blend"} or set(candidates) == {"itemknn", "ease", "blend"}
     best = max(candidates, key=lambda kind: candidates[kind]["ndcg@10"])
     assert version.metrics["chosen"] == version.algorithm
     assert candidates[version.algorithm]["ndcg@10"] == candidates[best]["ndcg@10"]
@@ -337,6 +337,89 @@ def test_ease_keeps_only_the_most_used_items_and_the_largest_weights_of_each_col
         expected = set(np.argsort(-np.abs(b[:, j]))[:2])
         assert set(np.flatnonzero(kept[:, j])) == expected
         assert np.allclose(kept[list(expected), j], b[list(expected), j], atol=1e-4)
+
+
+def test_cooccurrence_is_the_share_of_an_items_users_who_also_have_the_other():
+    import numpy as np
+    import scipy.sparse as sp
+
+    # Item 0 is held by users 0–3; of them, 3 also hold item 1 and 1 holds item 2. Weights are binarised.
+    x = sp.csr_matrix(
+        np.array([[2, 1, 0, 0], [1, 3, 0, 0], [1, 1, 1, 0], [4, 0, 0, 0], [0, 0, 1, 1]], dtype=np.float32)
+    )
+    co = engine.fit_cooccurrence(x).toarray()
+    expected = np.array(
+        [[0, 3 / 4, 1 / 4, 0], [1, 0, 1 / 3, 0], [1 / 2, 1 / 2, 0, 1 / 2], [0, 0, 1, 0]], dtype=np.float32
+    )
+    assert np.allclose(co, expected)
+    # keep=1: each row holds its largest share only.
+    assert np.allclose(engine.fit_cooccurrence(x, keep=1).toarray()[0], [0, 3 / 4, 0, 0])
+
+
+def test_a_short_history_is_scored_by_cooccurrence_a_longer_one_by_the_model_and_both_survive_storage():
+    import numpy as np
+    import scipy.sparse as sp
+
+    matrix = sp.random(60, 20, density=0.4, format="csr", dtype=np.float32, random_state=4)
+    model = engine.fit_ease(matrix, np.arange(20), lam=5.0, min_count=1)
+    model.cooccurrence = engine.fit_cooccurrence(matrix)
+    short = sp.csr_matrix(([2.0, 1.0], ([0, 0], [3, 7])), shape=(1, 20), dtype=np.float32)
+    expected = model.cooccurrence.toarray()[3] + model.cooccurrence.toarray()[7]
+    assert np.allclose(model.score_personal(short), expected)
+    long = sp.csr_matrix((np.ones(engine.SHORT_HISTORY + 1, np.float32), ([0] * 6, range(6))), shape=(1, 20))
+    assert np.allclose(model.score_personal(long), model.score(long))
+    both = sp.vstack([short, long]).tocsr()
+    assert np.allclose(model.score_personal_many(both), np.vstack([expected, model.score(long)]))
+    restored = engine.CollabModel.from_bytes(model.to_bytes())
+    assert np.allclose(restored.score_personal(short), expected)
+    assert np.allclose(restored.score_personal(long), model.score(long), atol=1e-6)
+    # "Because you liked": for a co-occurrence-scored user, the history item whose users most often hold it.
+    co = model.cooccurrence.toarray()
+    target = int(np.argmax(expected))
+    assert model.neighbour(target, np.array([3, 7]), short=True) == (3 if co[3, target] >= co[7, target] else 7)
+
+
+def test_a_blend_mixes_its_parts_z_normalised_scores_and_survives_storage():
+    import numpy as np
+    import scipy.sparse as sp
+
+    matrix = sp.random(80, 25, density=0.3, format="csr", dtype=np.float32, random_state=6)
+    ids = np.arange(200, 225)
+    als, ease = engine.fit_collaborative(matrix, ids), engine.fit_ease(matrix, ids, lam=5.0, min_count=1)
+    blend = engine.blend_of([als, ease], [0.3, 0.7])
+    rows = matrix[:7]
+    fresh = rows.toarray() == 0
+    expected = 0.3 * engine.znorm_rows(als.score_many(rows), fresh) + 0.7 * engine.znorm_rows(
+        ease.score_many(rows), fresh
+    )
+    assert np.allclose(blend.score_many(rows), expected, atol=1e-5)
+    assert np.allclose(blend.score(rows[2]), expected[2], atol=1e-5)
+    restored = engine.CollabModel.from_bytes(blend.to_bytes())
+    assert restored.kind == "blend" and restored.shares == [0.3, 0.7]
+    assert [m.kind for m in restored.parts] == ["als", "ease"]
+    assert np.allclose(restored.score_many(rows), expected, atol=1e-5)
+    # "Because you liked": the part that weighs most (EASE here) names the neighbour.
+    among = np.array([1, 4, 9, 16])
+    assert blend.neighbour(3, among) == ease.neighbour(3, among)
+    refitted = engine.refit(blend, matrix, ids)
+    assert refitted.kind == "blend" and refitted.shares == [0.3, 0.7]
+    assert refitted.parts[1].params == {"lambda": 5.0}
+
+
+def test_retrain_stores_the_cooccurrence_with_the_served_model():
+    import numpy as np
+
+    items = clustered_interactions()
+    version = services.retrain()
+    assert version is not None and version.is_current
+    restored = engine.CollabModel.from_bytes(bytes(version.artifact))
+    assert restored.cooccurrence is not None
+    position = {int(i): n for n, i in enumerate(restored.item_ids)}
+    co = restored.cooccurrence.toarray()
+    # Clusters never mix: an item of cluster 0 co-occurs with nothing of cluster 1.
+    first, second = [position[r.pk] for r in items[:20]], [position[r.pk] for r in items[20:]]
+    assert co[np.ix_(first, first)].sum() > 0
+    assert co[np.ix_(first, second)].sum() == 0
 
 
 def test_validation_split_by_time_holds_out_each_users_latest_items():

@@ -208,6 +208,7 @@ def recommend(
     model = current_model(version=model_version)
     collab = np.zeros(len(catalogue.ids), dtype=np.float32)
     model_items: np.ndarray | None = None
+    short = False  # scored by co-occurrence (a short history), so "because you liked" names its neighbour there
     history = np.array([catalogue.position[r] for r in positives if r in catalogue.position], dtype=np.int64)
     if model is not None and positives:
         model_position = {int(i): n for n, i in enumerate(model.item_ids)}
@@ -219,7 +220,8 @@ def recommend(
                 shape=(1, model.n_items),
                 dtype=np.float32,
             )
-            raw = model.score(row)
+            raw = model.score_personal(row)
+            short = model.cooccurrence is not None and row.nnz <= engine.SHORT_HISTORY
             known = model_items >= 0
             collab[known] = raw[model_items[known]]
     evidence = _evidence(user, prefs, ctx)
@@ -249,6 +251,7 @@ def recommend(
         history=history,
         evidence=evidence,
         next_up=next_up,
+        short=short,
     )
     return [
         {"id": int(catalogue.ids[i]), "score": engine.safe_float(float(total[i])), "reasons": why.reasons(i)}
@@ -274,6 +277,7 @@ class Why:
     history: np.ndarray
     evidence: list[content.Evidence]
     next_up: dict[int, str]
+    short: bool = False
 
     def _because(self, i: int) -> str | None:
         """ "Because you liked X": X is in the learner's history and is the item's collaborative neighbour (when
@@ -287,7 +291,7 @@ class Why:
             column = self.model_items[i]
             among = self.model_items[self.history]
             if column >= 0 and (among >= 0).any():
-                found = self.model.neighbour(int(column), among[among >= 0])
+                found = self.model.neighbour(int(column), among[among >= 0], short=self.short)
                 if found is not None:
                     neighbour = cat.position.get(int(self.model.item_ids[found]))
         if neighbour is None:

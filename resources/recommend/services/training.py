@@ -150,12 +150,6 @@ def _fit_and_store(
         }
     best_name = max(models, key=lambda name: (candidates[models[name].kind]["ndcg@10"], name == "collaborative"))
     candidate = models[best_name]
-    params = {k: v for k, v in candidate.params.items() if k != "iterations"}
-    refit = {  # the served model is the winner's kind and hyper-parameters, refitted on every interaction
-        "als": lambda m: engine.fit_collaborative(m, item_ids, **params),
-        "itemknn": lambda m: engine.fit_itemknn(m, item_ids),
-        "ease": lambda m: engine.fit_ease(m, item_ids, lam=params.get("lambda", engine.EASE_LAMBDA)),
-    }[candidate.kind]
     fit_seconds = tune_seconds
     stage("evaluate against popularity")
     metrics = {
@@ -198,7 +192,8 @@ def _fit_and_store(
     if promote:  # the served model learns from every interaction, the holdout included
         stage("refit on every interaction")
         full = engine.build_matrix(users, items, weights, n_users, n_items)
-        final = refit(full)
+        final = engine.refit(candidate, full, item_ids)
+        final.cooccurrence = engine.fit_cooccurrence(full)
     stage("store the version")
     with transaction.atomic():
         if promote:
