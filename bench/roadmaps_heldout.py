@@ -35,6 +35,12 @@ SETS = {
     ),
     "fresh": (bench.ROOT / "bench" / "roadmaps_fresh.yaml", bench.ROOT / "bench" / "roadmaps-fresh-plans.md"),
     "fresh2": (bench.ROOT / "bench" / "roadmaps_fresh2.yaml", bench.ROOT / "bench" / "roadmaps-fresh2-plans.md"),
+    "4-r6-before": (
+        bench.ROOT / "bench" / "roadmaps_heldout4.yaml",
+        bench.ROOT / "bench" / "roadmaps-heldout4-r6-before-plans.md",
+    ),
+    "4-r6": (bench.ROOT / "bench" / "roadmaps_heldout4.yaml", bench.ROOT / "bench" / "roadmaps-heldout4-r6-plans.md"),
+    "fresh3": (bench.ROOT / "bench" / "roadmaps_fresh3.yaml", bench.ROOT / "bench" / "roadmaps-fresh3-plans.md"),
 }
 DEFAULT_WEEKS = 4  # the API's default duration
 EXTRA = [("Machine Learning", 8, None)]  # the seed's own example

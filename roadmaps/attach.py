@@ -125,6 +125,17 @@ def _generic_stems() -> frozenset[str]:
     return frozenset(t for w in GENERIC for t in lexical_terms(w)) | frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
+FACETS = (
+    "performance optimisation optimization optimise optimize tuning speed fast engineer engineering fundamentals "
+    "basics introduction design patterns practices architecture advanced"
+)
+
+
+@lru_cache(maxsize=1)
+def _facet_terms() -> frozenset[str]:
+    return frozenset(lexical_terms(FACETS))
+
+
 def _step_terms(step: PlannedStep) -> tuple[str, set[str]]:
     """The search query for a step and its specific words (title, aliases, slug; generic words removed)."""
     g = graph()
@@ -205,7 +216,9 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
         hits = index.search(query, k=CANDIDATES, min_semantic=MIN_SEMANTIC)
         searches[step.key] = (step, specific, hits)
     rows = _rows({h.id for _, _, hits in searches.values() for h in hits})
-    weak = _weak_terms(index)
+    # Facet words ("performance", "engineering") say what kind of work, not about what: Spark SQL tuning is no
+    # web-performance lesson because both say "performance".
+    weak = _weak_terms(index) | _facet_terms()
     areas = set(graph().areas)
     picks: dict[str, list[Pick]] = {}
     for key, (step, specific, hits) in searches.items():
@@ -240,7 +253,11 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
                 continue  # Project Euler is no linear-algebra lesson because both are "math"
             if tags and not tags & step_tags and hit.semantic < SAME_WORDS_OTHER_SUBJECT:
                 continue  # "computer" and "network" of computer vision's neural networks: no Computer Networks lesson
-            if shared <= weak and len(shared) < 2 and not same_subject and hit.semantic < WEAK_SEMANTIC:
+            if (
+                ((shared <= weak and len(shared) < 2) or shared <= _facet_terms() | {"data"})
+                and not same_subject
+                and (hit.semantic < WEAK_SEMANTIC)
+            ):
                 continue  # only "data" or "line" in common: scikit-learn's text tutorial is no programming lesson
             if (tags & areas) - step_tags and not tags & step_tags and len(shared - weak) < 2:
                 continue  # another field's material (unit testing for A/B testing) sharing a word or two

@@ -362,6 +362,7 @@ class Goals:
     audience_known: list[str] = field(default_factory=list)  # topics that audience already knows (React Fundamentals)
     audience_programs: bool = False  # the audience is a profession that programs (developers, data scientists)
     audience_beginner: bool = False  # "for a total beginner": never read as someone who already programs
+    audience_domain: str = ""  # "network engineers": a field of work outside software, which says nothing of code
     stack: set[str] = field(default_factory=set)  # frameworks the learner named or works in (no sibling's project)
     uncovered: list[str] = field(default_factory=list)  # parts of the goal this plan does not teach (said, partial)
 
@@ -811,6 +812,11 @@ PROGRAMMER = re.compile(
     r"\bfor (\w+ )?(developers|programmers|software engineers|engineers|devs|coders)\b|"
     r"\b(i am|i'm|im|as) an? (\w+ )?(developer|programmer|software engineer)\b"
 )
+# A concept that says its learner already has software of their own to work on ("make my website load faster",
+# "add search to my app"): they built it, so what it is built from is not taught again.
+OWNER = re.compile(
+    r"\b(my|our) (\w+ )?(website|site|web ?app|webapp|app|application|api|codebase|code|backend|frontend|program)\b"
+)
 
 TRACK_WORDS = frozenset(
     "tech it software websites website web sites site pages page developer programmer coder "
@@ -851,11 +857,16 @@ BUILDS_TOWARD = [
 ]
 
 
-def builds_toward(concept: str, g: TopicGraph) -> tuple[list[str], str] | None:
-    """(the topics that build toward a thing the graph does not teach, what stays uncovered), else None."""
+def builds_toward(concept: str, g: TopicGraph, named_platform: bool = False) -> tuple[list[str], str] | None:
+    """(the topics that build toward a thing the graph does not teach, what stays uncovered), else None. With
+    `named_platform`, only for a thing named with its platform ("vs code extension", "twitch bot") that no topic of
+    the graph names: its words alone ("extension", "vs code") would match something else."""
     text = normalise(concept)
     for pattern, slugs, uncovered in BUILDS_TOWARD:
         match = pattern.search(text)
+        what = match.group("what") if match else ""
+        if named_platform and (what in g.names or len(what.split()) < 2 or what.split()[0] == "chat"):
+            continue
         if match and all(s in g.topics for s in slugs):
             return slugs, uncovered.format(what=match.group("what"))
     return None
@@ -905,10 +916,13 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         )
         concept = goal
     concept, who, kind = split_audience(concept)
+    early = builds_toward(concept, g, named_platform=True)
     try:
+        if early:
+            raise UnknownConcept(concept)
         goals = _choose_goals(concept, g, notes)
     except UnknownConcept as exc:
-        toward = builds_toward(concept, g)
+        toward = early or builds_toward(concept, g)
         if not toward:
             raise
         slugs, uncovered = toward
@@ -921,17 +935,15 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         goals.audience = f"for {who}"
         goals.audience_programs = kind == "programs" and not domain
         goals.audience_beginner = kind == "beginner"
+        goals.audience_domain = domain
         goals.audience_known = [s for s in _audience_topics(g, who) if s not in goals.core]
-        if domain and not goals.audience_known:
-            # "python for network engineers": the subject is taught in general; its use in that work is not.
-            goals.uncovered.append(f"applying it to the work of {domain} (their own tools, data and everyday tasks)")
         stack = _frameworks(who.split())
         if stack:  # "typescript for react developers": no Angular
             goals.relevance = {
                 s: r for s, r in goals.relevance.items() if s in goals.core or not _other_stack(g.topics[s], stack)
             }
         # The topic named by both what is asked and who asks ("React with TypeScript" for "typescript for react
-        # developers") is the goal itself.
+        # developers", "Network Automation with Python" for "python for network engineers") is the goal itself.
         keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
         mine = [w for w in who.split()[:-1] if not _generic(w)]
         both = sorted(
@@ -942,9 +954,16 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
             ),
             key=lambda t: (g.depth[t.slug], t.slug),
         )
-        if both and both[0].slug not in goals.core and kind == "programs":
+        if both and both[0].slug not in goals.core and (kind == "programs" or domain):
             goals.core.append(both[0].slug)
             goals.relevance[both[0].slug] = 1.0
+            if domain:  # the rest of that work's own area comes before more of the general subject
+                for t in g.topics.values():
+                    if t.area == both[0].area and t.slug != both[0].slug:
+                        goals.relevance[t.slug] = max(goals.relevance.get(t.slug, 0.0), 0.95)
+        if domain and not goals.audience_known and not both:
+            # "R for public health researchers": the subject is taught in general; its use in that work is not.
+            goals.uncovered.append(f"applying it to the work of {domain} (their own tools, data and everyday tasks)")
     goals.stack = _frameworks([k for k in goals.key_terms if k not in goals.unknown_terms] + who.split())
     return goals
 
@@ -1006,12 +1025,13 @@ def _min_hours(g: TopicGraph, slugs: set[str]) -> int:
     )
 
 
-def _crash_min(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
-    """A crash course's smallest size: a share of its topics' hours, but never more than a share of the plan (the
-    goal comes first)."""
+def _crash_min(g: TopicGraph, slugs: set[str], budget_hours: int, squeeze: bool = False) -> int:
+    """A crash course's smallest size: a share of its topics' hours (less is a list of names, not a course). Only
+    when nothing else keeps the goal is it squeezed to a share of the plan, and the plan then says so."""
     if not slugs:
         return 0
-    return max(1, min(math.ceil(_total(g, slugs) * CRASH_MIN), math.ceil(budget_hours * CRASH_BUDGET_MIN)))
+    least = math.ceil(_total(g, slugs) * CRASH_MIN)
+    return max(1, min(least, math.ceil(budget_hours * (CRASH_BUDGET_MIN if squeeze else CRASH_BUDGET_MAX))))
 
 
 def _crash_max(g: TopicGraph, slugs: set[str], budget_hours: int) -> int:
@@ -1104,13 +1124,22 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     options.append(("core-condensed", set(core), core_found | (core_area - set(core))))
     options = [(label, *_lift(g, steps, found)) for label, steps, found in options]
     chosen = None
-    for label, steps, found in options:
-        steps_min = _min_hours(g, steps)
-        if steps_min + _min_hours(g, found) <= H and _total(g, found) <= FOUNDATION_SHARE * H:
-            chosen = (label, steps | found, set(), False)
-            break
-        if steps_min + _crash_min(g, found, H) <= H:
-            chosen = (label, steps, found, False)
+    squeezed = False
+    # The goal's project is kept where the graph has one: with a real crash course, else with a squeezed one (the
+    # plan then says so and suggests a duration); only then are the options without the project tried, the same way.
+    with_project = [o for o in options if o[0].startswith("project")]
+    without = [o for o in options if not o[0].startswith("project")]
+    passes = [(with_project, False), (with_project, True), (without, False), (without, True)]
+    for group, squeeze in passes:
+        for label, steps, found in group:
+            steps_min = _min_hours(g, steps)
+            if steps_min + _min_hours(g, found) <= H and _total(g, found) <= FOUNDATION_SHARE * H:
+                chosen = (label, steps | found, set(), False)
+                break
+            if steps_min + _crash_min(g, found, H, squeeze) <= H:
+                chosen = (label, steps, found, False)
+                break
+        if chosen:
             break
     ideal = options[0]
     ideal_hours = _min_hours(g, ideal[1]) + (math.ceil(_total(g, ideal[2]) * CRASH_MIN) if ideal[2] else 0)
@@ -1122,7 +1151,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     if not too_small:
         # Beside a crash course too: what it condenses is not taught twice, and its smallest size stays reserved.
         nodes = set(step_set)
-        reserve = _crash_min(g, crash_set, H)
+        reserve = _crash_min(g, crash_set, H, squeeze)
         depth = 0
         if goals.strategy == "named":
             # A named goal gets its depth (up to MAX_SCALE of its hours) before neighbouring topics fill the weeks:
@@ -1162,9 +1191,11 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     # Hours: the crash course gets what the steps leave (within its bounds), the steps are scaled to the rest.
     base_steps = _total(g, step_set)
     if crash_set:
-        low = _crash_min(g, crash_set, H)
+        low = _crash_min(g, crash_set, H, squeeze)
         high = max(low, _crash_max(g, crash_set, H))
         crash_hours = max(low, min(high, H - base_steps, H - _min_hours(g, step_set)))
+        # Less than CRASH_MIN of its topics' hours is a review, not a course: the plan says so.
+        squeezed = not too_small and crash_hours < math.ceil(_total(g, crash_set) * CRASH_MIN)
         if too_small:
             crash_hours = 1 if H >= len(ordered) + 1 else 0
             if not crash_hours:
@@ -1218,7 +1249,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         trimmed.append(dropped)
         del hours[dropped]
     suggested = None
-    if too_small or label != ideal[0]:
+    if too_small or label != ideal[0] or squeezed:
         suggested = max(budget.weeks + 1, math.ceil(ideal_hours / budget.hours_per_week))
     return Fit(
         steps=ordered,
@@ -1236,6 +1267,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
             "crash_course": [g.topics[s].title for s in crash_order],
             "suggested_duration_weeks": suggested,
             "fit": label,
+            "crash_squeezed": squeezed,
         },
     )
 
@@ -1388,8 +1420,12 @@ def plan_roadmap(
             f"“{goals.audience}” says you already know {_join([g.topics[s].title for s in goals.audience_known], 3)}:"
             " it is not taught again. If you do not, ask for it first."
         )
-    says_programs = PROGRAMMER.search(normalise(concept)) or (
-        re.search(re.escape(goals.audience), normalise(concept)) if goals.audience_programs else None
+    # "for network engineers" names a field of work, not programming: nothing is assumed from it.
+    says_programs = (
+        None
+        if goals.audience_domain
+        else PROGRAMMER.search(normalise(concept))
+        or (re.search(re.escape(goals.audience), normalise(concept)) if goals.audience_programs else None)
     )
     advanced = bool(goals.core) and all(g.topics[c].difficulty == "advanced" for c in goals.core)
     if goals.audience_beginner:
@@ -1409,6 +1445,22 @@ def plan_roadmap(
             )
             level_note.append(
                 f"{reason}: we did not include {_join(titles, 4)}. If you are new to programming, ask again with "
+                "preferences.difficulty set to beginner and they are taught first."
+            )
+    owner = OWNER.search(normalise(concept)) if difficulty is None and not goals.audience_beginner else None
+    if owner:
+        keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
+        built = {
+            s for s in g.closure(goals.core) - set(goals.core) - learner_known
+            if g.topics[s].difficulty == "beginner" and not (keys and _named_by(g.topics[s], keys))
+        }  # fmt: skip
+        if built:
+            learner_known |= built
+            level = level or "intermediate"
+            level_note = [n for n in level_note if "already program" not in n]
+            level_note.append(
+                f"“{owner.group(0)}” says you already built it: we did not include "
+                f"{_join(sorted(g.topics[s].title for s in built), 4)}. If you are new to them, ask again with "
                 "preferences.difficulty set to beginner and they are taught first."
             )
     known = (assumed_known(goals.relevance, level, g) | learner_known) - set(goals.core)
@@ -1464,7 +1516,8 @@ def plan_roadmap(
         if fit.crash and fit.crash_hours:
             parts.append(
                 f"The foundations you need ({_join(meta['crash_course'], 4)}) are condensed into a "
-                f"{fit.crash_hours}-hour crash course at the start."
+                f"{fit.crash_hours}-hour crash course at the start"
+                + (": a quick review that is too short to learn them from scratch." if meta["crash_squeezed"] else ".")
             )
         if meta["goal_project"] and not meta["project_included"]:
             parts.append(f"The project “{meta['goal_project']}” does not fit in this time.")

@@ -142,7 +142,7 @@ def test_long_topics_are_split_at_week_boundaries():
     assert parts, "a 2 h/week plan must split multi-hour topics"
     for later in parts:
         if later.part > 1:
-            assert later.prerequisites == [f"{later.topic_slug}#{later.part - 1}"]
+            assert later.prerequisites == [f"{later.key.split('#')[0]}#{later.part - 1}"]
 
 
 def test_unknown_concepts_raise_for_the_catalogue_fallback():
