@@ -104,7 +104,7 @@ SYNONYMS = {
     "latest": "descending created", "catch": "except handle", "catching": "except handle", "two": "several multiple",
     "number": "digit", "numbers": "digits", "dict": "dictionary", "dicts": "dictionaries", "sentence": "string text",
     "sentences": "strings text", "library": "package", "libraries": "packages",
-    "anonymous": "lambda", "iterate": "loop", "iterating": "loop",
+    "anonymous": "lambda", "iterate": "loop", "iterating": "loop", "shorter": "shortcut", "shorthand": "shortcut",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -287,9 +287,15 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(words + [fold(w.replace("-", "")) for w in _HYPHENATED.findall(lowered)])
 
 
+_DOTTED_CALL = re.compile(r"\b[a-z_]\w*\.\w+\(\)")
+
+
 def symbols(text: str) -> list[str]:
+    """The symbols a text spells out, and its calls on a name as written ("name.upper()": the learner's own line,
+    which a section quoting it holds, besides the bare "upper()")."""
     padded = f" {text} "
-    return [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in padded]
+    found = [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in padded]
+    return found + _DOTTED_CALL.findall(text)
 
 
 @dataclass
@@ -543,6 +549,7 @@ def search_sections(
     ids = None
     if path_slug:
         ids = [d.id for d in _docs(index) if d.meta.get("path_slug") == path_slug]
+    pasted = code_spans(question)
     hits = index.search(query, k=POOL, ids=ids)
     weights = key_weights(vocab, cleaned)
     if context:  # a follow-up ("and how do I run them?") is still about its topic's words, a little less
@@ -555,10 +562,13 @@ def search_sections(
     if (alternative := _ALTERNATIVE.search(question)) is not None:
         words = terms(alternative["subject"])
         subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
+    compared = compared_terms(question)
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
-        score = float(hit.score) * _prior(section)
+        # The engine's blend counts meaning at 40 %; among sections that share the question's words, the one closest
+        # in meaning ("what goes in the body besides the status code" ~ "Designing error bodies") is lifted a little.
+        score = float(hit.score) * _prior(section) * float(np.exp(SEMANTIC_LIFT * hit.semantic))
         for paths in named:  # "unit tests in jac": the Jac path's section, not the web-API path's
             score *= NAMED_PATH_BOOST if section.path_slug in paths else UNNAMED_PATH_PRIOR
         if module_id is not None and section.module_id == module_id:
@@ -582,14 +592,27 @@ def search_sections(
             score *= ALTERNATIVE_DEMOTE  # it talks about what the learner wants to replace
         elif subject and "fast" in present(section.body) and "slow" in question.lower():
             score *= ALTERNATIVE_LIFT  # "slow, what should I use?": a section that says what stays fast
-        if wanted:  # the question's own symbols, met literally: "NameError", "//", "++>"
-            score *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(section.body)) / len(wanted)
+        score *= _literal_lift(section.body, wanted, pasted, compared)
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     ranked = [_section(hit, score) for score, _, hit in scored[:limit]]
     if subject:  # "offset is slow, what instead?": the rare word names what the learner moves away from
         return ranked, vocab, cleaned
     return _reordered(vocab, weights, ranked, fact=not context and not _HOW_TO.search(question)), vocab, cleaned
+
+
+def _literal_lift(body: str, wanted: set[str], pasted: list[str], compared: tuple[str, str] | None) -> float:
+    """What the question spells out, met literally in the section: its symbols ("NameError", "//", "++>"), the code
+    the learner typed ("score = score + 1", "[a -->:Road:-->]") and, for "the difference between def and can", a line
+    that sets the two side by side."""
+    lift = 1.0
+    if wanted:
+        lift *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(body)) / len(wanted)
+    if pasted:
+        lift *= 1 + CODE_MATCH * code_match(pasted, body)
+    if compared and compares(compared, body):
+        lift *= COMPARED_LIFT
+    return lift
 
 
 def _reordered(vocab: Vocabulary, weights: dict[str, float], ranked: list[Section], fact: bool) -> list[Section]:
@@ -665,6 +688,145 @@ def _rare_word_first(vocab: Vocabulary, weights: dict[str, float], ranked: list[
         if (section.module_id == top.module_id and rare in vocab.topical) or all(covered(t, found) for t in matched):
             return [section, *ranked[:i], *ranked[i + 1 :]]
     return ranked
+
+
+SEMANTIC_LIFT = 0.0  # score × e^(2·cosine): a section 0.2 closer in meaning gains 49 %
+CODE_MATCH = 1.0  # lift for a section holding all of the code a learner pasted (see `code_match`)
+COMPARED_LIFT = 1.5  # "difference between def and can": a section with a line naming both
+_CODE_CHARS = re.compile(r"[\[\]()=+*/<>{}:&?%@.]|(?<=\w)-(?=[>:\d])|->|\w_\w|^_")
+_OPERATOR = re.compile(r"^(==|!=|[-+*/%]?=|[-+*/%<>]|->|-->|<--|\+\+>|//|\*\*)$")
+_EDGE_PUNCT = ".,;!?'\""
+
+
+def _code_token(token: str) -> bool:
+    core = token.rstrip(_EDGE_PUNCT).lstrip("'\"")
+    if not core or re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)+", core):  # "f-strings", "well-known": a word
+        return False
+    return bool(_CODE_CHARS.search(core))
+
+
+def code_spans(question: str) -> list[str]:
+    """The pieces of code in a question ("score = score + 1", "name.upper()", "[[1, 2], [3, 4]]"), normalised for
+    matching: a run of code-like tokens, with the names and numbers an operator joins and everything inside open
+    brackets."""
+    tokens = question.split()
+    spans: list[list[str]] = []
+    current: list[str] = []
+    depth = 0
+    for i, token in enumerate(tokens):
+        joined = (
+            bool(_OPERATOR.match(token))
+            or (i + 1 < len(tokens) and _OPERATOR.match(tokens[i + 1]) is not None)
+            or (i > 0 and _OPERATOR.match(tokens[i - 1]) is not None)
+        )
+        if depth > 0 or _code_token(token) or joined:
+            current.append(token)
+            depth = max(0, depth + token.count("[") + token.count("(") - token.count("]") - token.count(")"))
+        elif current:
+            spans.append(current)
+            current = []
+    if current:
+        spans.append(current)
+    out = []
+    for span in spans:
+        text = " ".join(span)
+        if not text.endswith((")", "]")):
+            text = text.rstrip(_EDGE_PUNCT)
+        norm = _code_norm(text)
+        # a bare name ("json.loads", "upper()") is a word of the question (its symbols and terms count it), often
+        # only the setting ("json.loads fails on my comments"); code is what has operators or brackets around it
+        if len(norm) >= 5 and not _BARE_NAME.fullmatch(norm):
+            out.append(norm)
+    return out
+
+
+_BARE_NAME = re.compile(r"[\w.]+(\(\))?")
+
+
+def _code_norm(text: str) -> str:
+    """Lower case, no spaces, one kind of quote: `score = score + 5` and `score=score+5` read alike."""
+    return re.sub(r"\s+", "", text.lower()).replace("'", '"')
+
+
+def _shape(text: str) -> str:
+    """Code with each name replaced by a letter in order of first use and each number by 0: `total = total + 1` and
+    `score = score + 5` are both `a=a+0`."""
+    names: dict[str, str] = {}
+
+    def letter(m: re.Match[str]) -> str:
+        return names.setdefault(m[0], chr(ord("a") + min(len(names), 25)))
+
+    return re.sub(r"[a-z_][a-z0-9_]*", letter, re.sub(r"\d+", "0", _code_norm(text)))
+
+
+@functools.lru_cache(maxsize=5_000)
+def _grams(text: str) -> frozenset[str]:
+    norm = _code_norm(text)
+    return frozenset(norm[i : i + 4] for i in range(len(norm) - 3))
+
+
+@functools.lru_cache(maxsize=5_000)
+def _line_shapes(body: str) -> tuple[str, ...]:
+    """The shape of every line of the section's code blocks and of every inline code span."""
+    lines = [ln for block in _FENCED.findall(body) for ln in block.splitlines()[1:-1]]
+    lines += re.findall(r"`([^`\n]+)`", _FENCED.sub(" ", body))
+    return tuple(_shape(ln.split("#")[0]) for ln in lines if ln.strip())
+
+
+SHAPE_CREDIT = 0.7  # the same code with other names ("total = total + 1" for the lesson's "score = score + 5")
+_SHAPE_OPERATORS = re.compile(r"[-+*/%<>=]")
+
+
+def _code_grams(span: str) -> list[str]:
+    """A span's 4-character pieces that hold an operator or bracket (the code, not the words in it)."""
+    grams = [span[i : i + 4] for i in range(len(span) - 3)]
+    return [g for g in grams if re.search(r"[^\w]", g)] or grams
+
+
+def code_match(spans: list[str], body: str) -> float:
+    """How much of the pasted code the section shows: the share of its operator-bearing 4-character pieces that the
+    section's text holds, over all pieces pasted (a section showing a short list of two pasted holds little of what
+    the learner showed), squared (a stray `=` or `[1` met here and there is not the code). The same code with other
+    names (each piece's shape found in a line, with at least two operators) counts `SHAPE_CREDIT`."""
+    found = _grams(body)
+    matched = total = 0
+    shaped = True
+    for span in spans:
+        grams = _code_grams(span)
+        matched += sum(g in found for g in grams)
+        total += len(grams)
+        shape = _shape(span)
+        shaped = shaped and len(_SHAPE_OPERATORS.findall(shape)) >= 2
+        shaped = shaped and any(shape in line for line in _line_shapes(body))
+    share = (matched / total) ** 2 if total else 0.0
+    return max(share, SHAPE_CREDIT) if spans and shaped else share
+
+
+_COMPARED = re.compile(
+    r"\bdifference between (?:an? |the )?`?([\w.()]+)`? and (?:an? |the )?`?([\w.()]+)`?"
+    r"|`?([\w.()]+)`? (?:vs\.?|versus) `?([\w.()]+)`?",
+    re.I,
+)
+
+
+def compared_terms(question: str) -> tuple[str, str] | None:
+    """ "the difference between def and can", "list vs tuple": the two things set side by side."""
+    m = _COMPARED.search(question)
+    if m is None:
+        return None
+    a, b = (m[1], m[2]) if m[1] else (m[3], m[4])
+    return (a.lower(), b.lower()) if a.lower() != b.lower() else None
+
+
+def compares(pair: tuple[str, str], body: str) -> bool:
+    """A line of the section's prose or tables names both (a keyword that is also English, "can", only as code)."""
+    prose = _FENCED.sub(" ", body)
+    for line in prose.splitlines():
+        code = {w for span in re.findall(r"`([^`]*)`", line) for w in raw_words(span)}
+        words = set(raw_words(line))
+        if all((w in code) if w in STOP_WORDS else (w in words or fold(w) in set(_terms(line))) for w in pair):
+            return True
+    return False
 
 
 def coverage(vocab: Vocabulary, question: str, texts: list[str]) -> float:
