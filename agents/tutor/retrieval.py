@@ -196,6 +196,35 @@ _PHRASES = [
     ),
     (re.compile(r"\b(turn|switch)(s|ing)? on\b|\benabl(e|es|ing)\b", re.I), "configured"),
     (re.compile(r"\b(start|starts|begin|begins) (running|executing)\b|\bentry ?point\b", re.I), "entry __main__"),
+    (  # "when something goes wrong", "if the request fails": an error
+        re.compile(r"\b(go(es)?|went|gone) wrong\b|\bsomething (fails|breaks|is wrong)\b", re.I),
+        "error errors",
+    ),
+    (  # "a dict inside another dict", "lists within lists": nested data
+        re.compile(
+            r"\b(dict|dictionar(y|ies)|list|object|array)s?\b[^.?!]{0,15}\b(inside|within|in|of)\b "
+            r"(an?other |an? |the )?(dict|dictionar(y|ies)|list|object|array)s?\b"
+            r"|\b(another|an?) (dict|dictionary|list|object|array) inside\b",
+            re.I,
+        ),
+        "nested nest",
+    ),
+    (  # "pass a function to another function", "a function as an argument": functions are values
+        re.compile(
+            r"\bpass(es|ed|ing)? (a |the |my |one )?functions? (to|into|as)\b|\bfunctions? as (an? )?"
+            r"(argument|parameter|value|variable)s?\b",
+            re.I,
+        ),
+        "functions values passed",
+    ),
+    (  # "call my jac code from a python script": Jac used from Python
+        re.compile(
+            r"\bjac\b[^.?!]{0,40}\b(from|inside|into) (a |an |my |the )?(normal |plain |regular |existing )?python\b"
+            r"|\bpython\b[^.?!]{0,30}\b(import|call|use|run)s? (a |my |the )?jac\b",
+            re.I,
+        ),
+        "using jac from python import hook",
+    ),
     (  # "how do I get jac on my computer": installing it
         re.compile(r"\b(get|put|set up|setup)\b[^.?!]{0,25}\bon (my|a|the) (computer|machine|laptop|pc|mac)\b", re.I),
         "installing install",
@@ -235,6 +264,7 @@ _DISTINCTIVE = re.compile(r"[1-5]\d\d")  # an HTTP status code: one section says
 _HOW_TO = re.compile(
     r"\bhow\b|\b(syntax|example|code|snippet|write|implement|make|create|build|define|declare|show)\b", re.I
 )
+_NOT_CODE = re.compile(r"\b(status|error|response|exit|return|http|country|zip|post(al)?) codes?\b", re.I)
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
@@ -563,6 +593,7 @@ def search_sections(
         words = terms(alternative["subject"])
         subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
     compared = compared_terms(question)
+    asked = f" {' '.join(raw_words(question))} "
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
@@ -592,20 +623,26 @@ def search_sections(
             score *= ALTERNATIVE_DEMOTE  # it talks about what the learner wants to replace
         elif subject and "fast" in present(section.body) and "slow" in question.lower():
             score *= ALTERNATIVE_LIFT  # "slow, what should I use?": a section that says what stays fast
-        score *= _literal_lift(section.body, wanted, pasted, compared)
+        score *= _literal_lift(section.body, wanted, pasted, compared, asked)
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     ranked = [_section(hit, score) for score, _, hit in scored[:limit]]
     if subject:  # "offset is slow, what instead?": the rare word names what the learner moves away from
         return ranked, vocab, cleaned
-    return _reordered(vocab, weights, ranked, fact=not context and not _HOW_TO.search(question)), vocab, cleaned
+    # "which status code…" asks for a fact, not for code
+    how_to = _HOW_TO.search(_NOT_CODE.sub(" ", question))
+    return _reordered(vocab, weights, ranked, fact=not context and not how_to), vocab, cleaned
 
 
-def _literal_lift(body: str, wanted: set[str], pasted: list[str], compared: tuple[str, str] | None) -> float:
-    """What the question spells out, met literally in the section: its symbols ("NameError", "//", "++>"), the code
-    the learner typed ("score = score + 1", "[a -->:Road:-->]") and, for "the difference between def and can", a line
-    that sets the two side by side."""
+def _literal_lift(
+    body: str, wanted: set[str], pasted: list[str], compared: tuple[str, str] | None, asked: str = ""
+) -> float:
+    """What the question spells out, met literally in the section: a name the section gives in a table cell or in
+    bold ("too many requests"), its symbols ("NameError", "//", "++>"), the code the learner typed ("score = score +
+    1", "[a -->:Road:-->]") and, for "the difference between def and can", a line that sets the two side by side."""
     lift = 1.0
+    if asked and any(f" {name} " in asked for name in _names(body)):
+        lift *= VERBATIM_LIFT
     if wanted:
         lift *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(body)) / len(wanted)
     if pasted:
@@ -613,6 +650,25 @@ def _literal_lift(body: str, wanted: set[str], pasted: list[str], compared: tupl
     if compared and compares(compared, body):
         lift *= COMPARED_LIFT
     return lift
+
+
+VERBATIM_LIFT = 1.5  # the question uses, word for word, a name the section gives in a table cell or in bold
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
+@functools.lru_cache(maxsize=5_000)
+def _names(body: str) -> frozenset[str]:
+    """The names of two to six words a section gives in its tables' cells and in bold ("Too Many Requests", "Not
+    Found"), as lower-case words, when a stop word is part of them: the question's weighed words cannot see "too many"
+    or "not", which name something only together with the rest ("status code" is seen word by word already)."""
+    prose = _FENCED.sub(" ", body)
+    cells = [c for line in prose.splitlines() if line.lstrip().startswith("|") for c in line.split("|")]
+    found = set()
+    for name in cells + _BOLD.findall(prose):
+        words = raw_words(name)
+        if 2 <= len(words) <= 6 and any(w in STOP_WORDS for w in words):
+            found.add(" ".join(words))
+    return frozenset(found)
 
 
 def _reordered(vocab: Vocabulary, weights: dict[str, float], ranked: list[Section], fact: bool) -> list[Section]:
