@@ -179,7 +179,9 @@ def answer_sections(
     if turn.intent in ("example", "why"):
         previous = _previous_section(turn, turns, module_id)
         if previous is not None:
-            rest, _, _ = search_sections(turn.topic_question, module_id=module_id, session_modules=session)
+            rest, _, _ = search_sections(
+                turn.topic_question, module_id=module_id, session_modules=session, code=turn.intent == "example"
+            )
             if turn.intent == "example":
                 chosen = _example_section(previous, turn.session_answers, turn.topic_question, rest)
             else:

@@ -264,6 +264,20 @@ _DISTINCTIVE = re.compile(r"[1-5]\d\d")  # an HTTP status code: one section says
 _HOW_TO = re.compile(
     r"\bhow\b|\b(syntax|example|code|snippet|write|implement|make|create|build|define|declare|show)\b", re.I
 )
+# A question that asks to see code, not a fact: the words it shares with an example's code count in full.
+_WANTS_CODE = re.compile(
+    r"\b(syntax|example|snippet|implement|write|writing|code for|show me|how (do|can|would|should) (i|you|we) "
+    r"(write|code|define|declare|create|make|build|implement|loop|call|use))\b",
+    re.I,
+)
+LONG_EXAMPLE_CHARS = 500  # …at least this much code: a short snippet under its heading is the answer shown whole
+
+
+def _long_example(body: str) -> bool:
+    return code_share(body) >= CODE_HEAVY_SHARE and sum(len(m) for m in _FENCED.findall(body)) >= LONG_EXAMPLE_CHARS
+
+
+CODE_ONLY_DISCOUNT = 0.5  # in a long example (a section mostly code), a question word met only in its code counts half
 _NOT_CODE = re.compile(r"\b(status|error|response|exit|return|http|country|zip|post(al)?) codes?\b", re.I)
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
@@ -567,6 +581,7 @@ def search_sections(
     path_slug: str | None = None,
     limit: int = 8,
     context_weight: float = CONTEXT_WEIGHT,
+    code: bool = False,
 ) -> tuple[list[Section], Vocabulary, str]:
     """(sections best first, the vocabulary, the cleaned question). `context` is the earlier topic a follow-up
     refers to (weighted lower by being only part of the query); `path_slug` restricts to one path ("and in Jac?")."""
@@ -593,6 +608,7 @@ def search_sections(
         words = terms(alternative["subject"])
         subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
     compared = compared_terms(question)
+    wants_code = code or bool(pasted) or bool(_WANTS_CODE.search(question))
     asked = f" {' '.join(raw_words(question))} "
     scored = []
     for hit in hits:
@@ -618,6 +634,12 @@ def search_sections(
         # its title: a section that covers more of them (by IDF) is more likely the one that answers.
         body = present(section_text(section))
         said = sum(w for t, w in weights.items() if covered(t, body))
+        if not wants_code and _long_example(section.body):
+            # a fact is stated in prose or a table; a long example's names only show it in use
+            prose = present(prose_text(section))
+            said -= CODE_ONLY_DISCOUNT * sum(
+                w for t, w in weights.items() if covered(t, body) and not covered(t, prose)
+            )
         score *= 1 + BODY_COVERAGE * said / total
         if subject and subject & present(section_text(section)) and not subject & present(section.module_title):
             score *= ALTERNATIVE_DEMOTE  # it talks about what the learner wants to replace

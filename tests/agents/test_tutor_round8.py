@@ -101,3 +101,36 @@ def test_status_code_is_not_a_request_for_code():
 
     assert not _HOW_TO.search(_NOT_CODE.sub(" ", "what status code should i send"))
     assert _HOW_TO.search(_NOT_CODE.sub(" ", "show me the code for a status check"))
+
+
+def test_a_fact_question_is_not_answered_by_a_long_example_that_only_uses_its_words(seeded):
+    # "status", "code", "headers" and "body" are all in the problem-details example's code; the curl lines are prose
+    answer = tutor_answer(question="curl only prints the body, how do i see the status code and headers too")
+    assert answer.sources[0].anchor == "talking-http-from-python", [s.anchor for s in answer.sources]
+    assert "`-i` flag" in answer.text.split("\n\n")[0]
+
+
+def test_wants_code_reads_requests_for_code_not_status_codes():
+    from agents.tutor.retrieval import _WANTS_CODE
+
+    assert _WANTS_CODE.search("show me the syntax for a lambda")
+    assert _WANTS_CODE.search("how do i write a walker")
+    assert not _WANTS_CODE.search("what status code should i send")
+    assert not _WANTS_CODE.search("what kinds of tests should every endpoint have")
+
+
+def test_that_as_the_subject_makes_a_follow_up(seeded):
+    first = "what do limit and offset mean in /orders?limit=20&offset=40"
+    answer = tutor_answer(question=first)
+    follow = tutor_answer(question="why is that slow when the table gets big?", history=[(first, answer.text)])
+    assert follow.confident and follow.sources[0].anchor == "limitoffset", [s.anchor for s in follow.sources]
+    assert follow.text.startswith("Deep offsets are slow in SQL")
+
+
+def test_is_follow_up_reads_that_and_this_as_the_subject_only():
+    from agents.tutor.conversation import _DEMONSTRATIVE
+
+    assert _DEMONSTRATIVE.search("why is that slow when the table gets big?")
+    assert _DEMONSTRATIVE.search("does this work for dicts too?")
+    assert not _DEMONSTRATIVE.search("why does this loop never end")  # "this loop": a new subject
+    assert not _DEMONSTRATIVE.search("what is a walker in jac")
