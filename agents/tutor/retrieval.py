@@ -770,6 +770,7 @@ def _rare_word_first(vocab: Vocabulary, weights: dict[str, float], ranked: list[
 
 SEMANTIC_LIFT = 0.0  # score × e^(2·cosine): a section 0.2 closer in meaning gains 49 %
 CODE_MATCH = 1.0  # lift for a section holding all of the code a learner pasted (see `code_match`)
+COMPARED_MAX_NAMES = 3  # a line naming more pieces of code than this lists them; it does not set two side by side
 COMPARED_LIFT = 1.5  # "difference between def and can": a section with a line naming both
 _CODE_CHARS = re.compile(r"[\[\]()=+*/<>{}:&?%@.]|(?<=\w)-(?=[>:\d])|->|\w_\w|^_")
 _OPERATOR = re.compile(r"^(==|!=|[-+*/%]?=|[-+*/%<>]|->|-->|<--|\+\+>|//|\*\*)$")
@@ -897,10 +898,14 @@ def compared_terms(question: str) -> tuple[str, str] | None:
 
 
 def compares(pair: tuple[str, str], body: str) -> bool:
-    """A line of the section's prose or tables names both (a keyword that is also English, "can", only as code)."""
+    """A line of the section's prose or tables names both (a keyword that is also English, "can", only as code), and
+    not as two names of an inventory ("`append`, `insert`, `pop`, `remove`, `extend`": a summary's list)."""
     prose = _FENCED.sub(" ", body)
     for line in prose.splitlines():
-        code = {w for span in re.findall(r"`([^`]*)`", line) for w in raw_words(span)}
+        spans = re.findall(r"`([^`]*)`", line)
+        if len(spans) > COMPARED_MAX_NAMES:
+            continue
+        code = {w for span in spans for w in raw_words(span)}
         words = set(raw_words(line))
         if all((w in code) if w in STOP_WORDS else (w in words or fold(w) in set(_terms(line))) for w in pair):
             return True

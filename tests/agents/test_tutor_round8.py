@@ -134,3 +134,9 @@ def test_is_follow_up_reads_that_and_this_as_the_subject_only():
     assert _DEMONSTRATIVE.search("does this work for dicts too?")
     assert not _DEMONSTRATIVE.search("why does this loop never end")  # "this loop": a new subject
     assert not _DEMONSTRATIVE.search("what is a walker in jac")
+
+
+def test_an_inventory_of_names_does_not_compare_two_of_them(seeded):
+    assert not compares(("append", "extend"), "- Lists are mutable: `append`, `insert`, `pop`, `remove`, `extend`.")
+    answer = tutor_answer(question="whats the difference between append and extend")
+    assert answer.sources[0].anchor == "changing-a-list", [s.anchor for s in answer.sources]
