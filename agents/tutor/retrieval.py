@@ -827,6 +827,10 @@ def _code_norm(text: str) -> str:
     return re.sub(r"\s+", "", text.lower()).replace("'", '"')
 
 
+_NON_WORD = re.compile(r"[^\w]")
+
+
+@functools.lru_cache(maxsize=1_000)
 def _shape(text: str) -> str:
     """Code with each name replaced by a letter in order of first use and each number by 0: `total = total + 1` and
     `score = score + 5` are both `a=a+0`."""
@@ -856,10 +860,11 @@ SHAPE_CREDIT = 0.7  # the same code with other names ("total = total + 1" for th
 _SHAPE_OPERATORS = re.compile(r"[-+*/%<>=]")
 
 
-def _code_grams(span: str) -> list[str]:
+@functools.lru_cache(maxsize=1_000)  # a question's pasted code is matched against every candidate section
+def _code_grams(span: str) -> tuple[str, ...]:
     """A span's 4-character pieces that hold an operator or bracket (the code, not the words in it)."""
     grams = [span[i : i + 4] for i in range(len(span) - 3)]
-    return [g for g in grams if re.search(r"[^\w]", g)] or grams
+    return tuple(g for g in grams if _NON_WORD.search(g)) or tuple(grams)
 
 
 def code_match(spans: list[str], body: str) -> float:
