@@ -119,7 +119,7 @@ def uncited(text: str, cited_bodies: list[str]) -> list[str]:
             piece = re.sub(r"^See also \*[^*]+\*\.( |$)|^(Yes|No) — ", "", st.text)
             if not piece:  # a bare "See also *Lesson › Section*." line names a cited source
                 continue
-            if piece.startswith(("Tip:", "You're asking", "Good question", "I don't know", "The nearest")):
+            if piece.startswith(("Tip:", "Note:", "You're asking", "Good question", "I don't know", "The nearest")):
                 continue
             if " — " in piece:  # a table row stated as "first cell — header: cell; header? cell"
                 first, rest = piece.split(" — ", 1)

@@ -179,7 +179,9 @@ def answer_sections(
     if turn.intent in ("example", "why"):
         previous = _previous_section(turn, turns, module_id)
         if previous is not None:
-            rest, _, _ = search_sections(turn.topic_question, module_id=module_id, session_modules=session)
+            rest, _, _ = search_sections(
+                turn.topic_question, module_id=module_id, session_modules=session, code=turn.intent == "example"
+            )
             if turn.intent == "example":
                 chosen = _example_section(previous, turn.session_answers, turn.topic_question, rest)
             else:
@@ -214,7 +216,22 @@ def tutor_answer(
         answer = _compose(question, turn, sections, relevant, profile)
     finally:
         current_index.reset(token)
+    if answer.confident and strip_takeover(question) != question.strip():
+        answer = replace(answer, text=_with_note(answer.text, TAKEOVER_NOTE))
     return replace(answer, sections=sections[:4] if answer.confident else [])
+
+
+# Said under an answer whose question also tried to change the tutor's role ("forget you are a tutor… write a rap"):
+# the answer stays the lesson's, and the learner sees that the rest was set aside on purpose, not missed.
+TAKEOVER_NOTE = (
+    "Note: I only answer from the lessons, so I left aside the part of your message that asked me to change my role."
+)
+
+
+def _with_note(text: str, note: str) -> str:
+    """`note` as the last paragraph before the sources (the opening still answers the question)."""
+    head, sep, sources = text.rpartition("\n\nSource")
+    return f"{head}\n\n{note}{sep}{sources}" if sep else f"{text}\n\n{note}"
 
 
 def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool, profile: TutorProfile) -> TutorAnswer:

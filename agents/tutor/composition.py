@@ -159,6 +159,7 @@ def _statement_scores(
     # A status code or a name the question spells out ("429", `enumerate`): the opening says it when the section does
     named = _named_tokens(question)
     has_named = [bool(named) and _says_token(st.text, named) for st in found]
+    asked = " ".join(re.findall(r"[a-z0-9_]+", question.lower()))
     scored = []
     for i, st in enumerate(found):
         # …a code block's commented line, that is; a printed value stays weak evidence
@@ -194,9 +195,31 @@ def _statement_scores(
             score += 0.02  # ties go to the section's opening, its topic sentence
         if any(has_named) and not has_named[i]:
             score *= NAMED_MISSING  # "429?" is not answered by the row of 400
+        if _says_verbatim(st, asked):
+            score += VERBATIM_BONUS  # "…too many requests": the row named "Too Many Requests"
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return scored
+
+
+VERBATIM_BONUS = 0.3  # a table cell or bold/code term of several words that the question uses word for word
+_CELL_SPLIT = re.compile(r" — |; |(?<=\w)[:?] ")
+_TERM_SPAN = re.compile(r"\*\*([^*]+)\*\*|`([^`]+)`")
+
+
+def _says_verbatim(st: Statement, asked: str) -> bool:
+    """Whether a name of two to six words that the statement gives (a table cell, a **bold** or `code` term) occurs in
+    the question word for word: "which code means too many requests" names the row "429 — name: Too Many Requests",
+    whatever stop words it is made of."""
+    if st.kind == "row":
+        names = _CELL_SPLIT.split(plain(st.text))
+    else:
+        names = [a or b for a, b in _TERM_SPAN.findall(st.text)]
+    for name in names:
+        words = re.findall(r"[a-z0-9_]+", name.lower())
+        if 2 <= len(words) <= 6 and f" {' '.join(words)} " in f" {asked} ":
+            return True
+    return False
 
 
 NAMED_MISSING = 0.6  # a statement without the status code or name the question spells out, when another has it

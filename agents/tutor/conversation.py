@@ -60,6 +60,14 @@ class Turn:
     session_answers: str = ""  # everything already said in the session (a follow-up says something new)
 
 
+# "that"/"this" as what a question is about ("why is that slow…", "does this work for dicts too?"), not as a
+# determiner of a new subject ("that file", "this error" are caught by the word count)
+_DEMONSTRATIVE = re.compile(
+    r"\b(is|was|does|would|will|can|could|isn't|doesn't) (that|this)\b(?=\s*([?.!,]|$|(slow|fast|ok|okay|fine|"
+    r"right|wrong|safe|bad|good|better|worse|true|false|allowed|needed|necessary|required|possible|work|works|happen|"
+    r"matter|mean|also|too|still|always|really|so|because|when|if|in|for|with|on)\b))",
+    re.I,
+)
 _CONTINUES = re.compile(r"^\s*(and|also|ok,? and|so|but|what about|how about|then)\b", re.I)
 
 
@@ -72,6 +80,8 @@ def is_follow_up(vocab: Vocabulary, question: str) -> bool:
         return len(own) <= 4
     if _REFERS.search(question):  # "can I put the user's password in it?": "it" is the topic
         return len(own) <= 3
+    if _DEMONSTRATIVE.search(question):  # "why is that slow when the table gets big?": "that" is the answer before
+        return len(own) <= 4
     return len(own) <= 2 and _PRONOUN.search(question) is not None
 
 

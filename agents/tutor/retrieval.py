@@ -104,7 +104,7 @@ SYNONYMS = {
     "latest": "descending created", "catch": "except handle", "catching": "except handle", "two": "several multiple",
     "number": "digit", "numbers": "digits", "dict": "dictionary", "dicts": "dictionaries", "sentence": "string text",
     "sentences": "strings text", "library": "package", "libraries": "packages",
-    "anonymous": "lambda", "iterate": "loop", "iterating": "loop",
+    "anonymous": "lambda", "iterate": "loop", "iterating": "loop", "shorter": "shortcut", "shorthand": "shortcut",
 }  # fmt: skip
 # Learners describe a situation where the lessons name the concept: phrases that add the lesson's words to the query.
 _PHRASES = [
@@ -196,6 +196,35 @@ _PHRASES = [
     ),
     (re.compile(r"\b(turn|switch)(s|ing)? on\b|\benabl(e|es|ing)\b", re.I), "configured"),
     (re.compile(r"\b(start|starts|begin|begins) (running|executing)\b|\bentry ?point\b", re.I), "entry __main__"),
+    (  # "when something goes wrong", "if the request fails": an error
+        re.compile(r"\b(go(es)?|went|gone) wrong\b|\bsomething (fails|breaks|is wrong)\b", re.I),
+        "error errors",
+    ),
+    (  # "a dict inside another dict", "lists within lists": nested data
+        re.compile(
+            r"\b(dict|dictionar(y|ies)|list|object|array)s?\b[^.?!]{0,15}\b(inside|within|in|of)\b "
+            r"(an?other |an? |the )?(dict|dictionar(y|ies)|list|object|array)s?\b"
+            r"|\b(another|an?) (dict|dictionary|list|object|array) inside\b",
+            re.I,
+        ),
+        "nested nest",
+    ),
+    (  # "pass a function to another function", "a function as an argument": functions are values
+        re.compile(
+            r"\bpass(es|ed|ing)? (a |the |my |one )?functions? (to|into|as)\b|\bfunctions? as (an? )?"
+            r"(argument|parameter|value|variable)s?\b",
+            re.I,
+        ),
+        "functions values passed",
+    ),
+    (  # "call my jac code from a python script": Jac used from Python
+        re.compile(
+            r"\bjac\b[^.?!]{0,40}\b(from|inside|into) (a |an |my |the )?(normal |plain |regular |existing )?python\b"
+            r"|\bpython\b[^.?!]{0,30}\b(import|call|use|run)s? (a |my |the )?jac\b",
+            re.I,
+        ),
+        "using jac from python import hook",
+    ),
     (  # "how do I get jac on my computer": installing it
         re.compile(r"\b(get|put|set up|setup)\b[^.?!]{0,25}\bon (my|a|the) (computer|machine|laptop|pc|mac)\b", re.I),
         "installing install",
@@ -235,6 +264,21 @@ _DISTINCTIVE = re.compile(r"[1-5]\d\d")  # an HTTP status code: one section says
 _HOW_TO = re.compile(
     r"\bhow\b|\b(syntax|example|code|snippet|write|implement|make|create|build|define|declare|show)\b", re.I
 )
+# A question that asks to see code, not a fact: the words it shares with an example's code count in full.
+_WANTS_CODE = re.compile(
+    r"\b(syntax|example|snippet|implement|write|writing|code for|show me|how (do|can|would|should) (i|you|we) "
+    r"(write|code|define|declare|create|make|build|implement|loop|call|use))\b",
+    re.I,
+)
+LONG_EXAMPLE_CHARS = 500  # …at least this much code: a short snippet under its heading is the answer shown whole
+
+
+def _long_example(body: str) -> bool:
+    return code_share(body) >= CODE_HEAVY_SHARE and sum(len(m) for m in _FENCED.findall(body)) >= LONG_EXAMPLE_CHARS
+
+
+CODE_ONLY_DISCOUNT = 0.5  # in a long example (a section mostly code), a question word met only in its code counts half
+_NOT_CODE = re.compile(r"\b(status|error|response|exit|return|http|country|zip|post(al)?) codes?\b", re.I)
 _GREETING = re.compile(r"^\s*(hi|hello|hey)\b[\s,!.]*(?!world)", re.I)
 
 
@@ -287,9 +331,15 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(words + [fold(w.replace("-", "")) for w in _HYPHENATED.findall(lowered)])
 
 
+_DOTTED_CALL = re.compile(r"\b[a-z_]\w*\.\w+\(\)")
+
+
 def symbols(text: str) -> list[str]:
+    """The symbols a text spells out, and its calls on a name as written ("name.upper()": the learner's own line,
+    which a section quoting it holds, besides the bare "upper()")."""
     padded = f" {text} "
-    return [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in padded]
+    found = [s for s in SYMBOL.findall(text) if s not in ("==", "!=", "<=", ">=") or f" {s} " in padded]
+    return found + _DOTTED_CALL.findall(text)
 
 
 @dataclass
@@ -531,6 +581,7 @@ def search_sections(
     path_slug: str | None = None,
     limit: int = 8,
     context_weight: float = CONTEXT_WEIGHT,
+    code: bool = False,
 ) -> tuple[list[Section], Vocabulary, str]:
     """(sections best first, the vocabulary, the cleaned question). `context` is the earlier topic a follow-up
     refers to (weighted lower by being only part of the query); `path_slug` restricts to one path ("and in Jac?")."""
@@ -543,6 +594,7 @@ def search_sections(
     ids = None
     if path_slug:
         ids = [d.id for d in _docs(index) if d.meta.get("path_slug") == path_slug]
+    pasted = code_spans(question)
     hits = index.search(query, k=POOL, ids=ids)
     weights = key_weights(vocab, cleaned)
     if context:  # a follow-up ("and how do I run them?") is still about its topic's words, a little less
@@ -555,10 +607,15 @@ def search_sections(
     if (alternative := _ALTERNATIVE.search(question)) is not None:
         words = terms(alternative["subject"])
         subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
+    compared = compared_terms(question)
+    wants_code = code or bool(pasted) or bool(_WANTS_CODE.search(question))
+    asked = f" {' '.join(raw_words(question))} "
     scored = []
     for hit in hits:
         section = _section(hit, 0.0)
-        score = float(hit.score) * _prior(section)
+        # The engine's blend counts meaning at 40 %; among sections that share the question's words, the one closest
+        # in meaning ("what goes in the body besides the status code" ~ "Designing error bodies") is lifted a little.
+        score = float(hit.score) * _prior(section) * float(np.exp(SEMANTIC_LIFT * hit.semantic))
         for paths in named:  # "unit tests in jac": the Jac path's section, not the web-API path's
             score *= NAMED_PATH_BOOST if section.path_slug in paths else UNNAMED_PATH_PRIOR
         if module_id is not None and section.module_id == module_id:
@@ -577,19 +634,63 @@ def search_sections(
         # its title: a section that covers more of them (by IDF) is more likely the one that answers.
         body = present(section_text(section))
         said = sum(w for t, w in weights.items() if covered(t, body))
+        if not wants_code and _long_example(section.body):
+            # a fact is stated in prose or a table; a long example's names only show it in use
+            prose = present(prose_text(section))
+            said -= CODE_ONLY_DISCOUNT * sum(
+                w for t, w in weights.items() if covered(t, body) and not covered(t, prose)
+            )
         score *= 1 + BODY_COVERAGE * said / total
         if subject and subject & present(section_text(section)) and not subject & present(section.module_title):
             score *= ALTERNATIVE_DEMOTE  # it talks about what the learner wants to replace
         elif subject and "fast" in present(section.body) and "slow" in question.lower():
             score *= ALTERNATIVE_LIFT  # "slow, what should I use?": a section that says what stays fast
-        if wanted:  # the question's own symbols, met literally: "NameError", "//", "++>"
-            score *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(section.body)) / len(wanted)
+        score *= _literal_lift(section.body, wanted, pasted, compared, asked)
         scored.append((score, section.doc_id, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     ranked = [_section(hit, score) for score, _, hit in scored[:limit]]
     if subject:  # "offset is slow, what instead?": the rare word names what the learner moves away from
         return ranked, vocab, cleaned
-    return _reordered(vocab, weights, ranked, fact=not context and not _HOW_TO.search(question)), vocab, cleaned
+    # "which status code…" asks for a fact, not for code
+    how_to = _HOW_TO.search(_NOT_CODE.sub(" ", question))
+    return _reordered(vocab, weights, ranked, fact=not context and not how_to), vocab, cleaned
+
+
+def _literal_lift(
+    body: str, wanted: set[str], pasted: list[str], compared: tuple[str, str] | None, asked: str = ""
+) -> float:
+    """What the question spells out, met literally in the section: a name the section gives in a table cell or in
+    bold ("too many requests"), its symbols ("NameError", "//", "++>"), the code the learner typed ("score = score +
+    1", "[a -->:Road:-->]") and, for "the difference between def and can", a line that sets the two side by side."""
+    lift = 1.0
+    if asked and any(f" {name} " in asked for name in _names(body)):
+        lift *= VERBATIM_LIFT
+    if wanted:
+        lift *= 1 + 0.8 * sum(1 for sym in wanted if sym in present(body)) / len(wanted)
+    if pasted:
+        lift *= 1 + CODE_MATCH * code_match(pasted, body)
+    if compared and compares(compared, body):
+        lift *= COMPARED_LIFT
+    return lift
+
+
+VERBATIM_LIFT = 1.5  # the question uses, word for word, a name the section gives in a table cell or in bold
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
+@functools.lru_cache(maxsize=5_000)
+def _names(body: str) -> frozenset[str]:
+    """The names of two to six words a section gives in its tables' cells and in bold ("Too Many Requests", "Not
+    Found"), as lower-case words, when a stop word is part of them: the question's weighed words cannot see "too many"
+    or "not", which name something only together with the rest ("status code" is seen word by word already)."""
+    prose = _FENCED.sub(" ", body)
+    cells = [c for line in prose.splitlines() if line.lstrip().startswith("|") for c in line.split("|")]
+    found = set()
+    for name in cells + _BOLD.findall(prose):
+        words = raw_words(name)
+        if 2 <= len(words) <= 6 and any(w in STOP_WORDS for w in words):
+            found.add(" ".join(words))
+    return frozenset(found)
 
 
 def _reordered(vocab: Vocabulary, weights: dict[str, float], ranked: list[Section], fact: bool) -> list[Section]:
@@ -665,6 +766,155 @@ def _rare_word_first(vocab: Vocabulary, weights: dict[str, float], ranked: list[
         if (section.module_id == top.module_id and rare in vocab.topical) or all(covered(t, found) for t in matched):
             return [section, *ranked[:i], *ranked[i + 1 :]]
     return ranked
+
+
+SEMANTIC_LIFT = 0.0  # score × e^(2·cosine): a section 0.2 closer in meaning gains 49 %
+CODE_MATCH = 1.0  # lift for a section holding all of the code a learner pasted (see `code_match`)
+COMPARED_MAX_NAMES = 3  # a line naming more pieces of code than this lists them; it does not set two side by side
+COMPARED_LIFT = 1.5  # "difference between def and can": a section with a line naming both
+_CODE_CHARS = re.compile(r"[\[\]()=+*/<>{}:&?%@.]|(?<=\w)-(?=[>:\d])|->|\w_\w|^_")
+_OPERATOR = re.compile(r"^(==|!=|[-+*/%]?=|[-+*/%<>]|->|-->|<--|\+\+>|//|\*\*)$")
+_EDGE_PUNCT = ".,;!?'\""
+
+
+def _code_token(token: str) -> bool:
+    core = token.rstrip(_EDGE_PUNCT).lstrip("'\"")
+    if not core or re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)+", core):  # "f-strings", "well-known": a word
+        return False
+    return bool(_CODE_CHARS.search(core))
+
+
+def code_spans(question: str) -> list[str]:
+    """The pieces of code in a question ("score = score + 1", "name.upper()", "[[1, 2], [3, 4]]"), normalised for
+    matching: a run of code-like tokens, with the names and numbers an operator joins and everything inside open
+    brackets."""
+    tokens = question.split()
+    spans: list[list[str]] = []
+    current: list[str] = []
+    depth = 0
+    for i, token in enumerate(tokens):
+        joined = (
+            bool(_OPERATOR.match(token))
+            or (i + 1 < len(tokens) and _OPERATOR.match(tokens[i + 1]) is not None)
+            or (i > 0 and _OPERATOR.match(tokens[i - 1]) is not None)
+        )
+        if depth > 0 or _code_token(token) or joined:
+            current.append(token)
+            depth = max(0, depth + token.count("[") + token.count("(") - token.count("]") - token.count(")"))
+        elif current:
+            spans.append(current)
+            current = []
+    if current:
+        spans.append(current)
+    out = []
+    for span in spans:
+        text = " ".join(span)
+        if not text.endswith((")", "]")):
+            text = text.rstrip(_EDGE_PUNCT)
+        norm = _code_norm(text)
+        # a bare name ("json.loads", "upper()") is a word of the question (its symbols and terms count it), often
+        # only the setting ("json.loads fails on my comments"); code is what has operators or brackets around it
+        if len(norm) >= 5 and not _BARE_NAME.fullmatch(norm):
+            out.append(norm)
+    return out
+
+
+_BARE_NAME = re.compile(r"[\w.]+(\(\))?")
+
+
+def _code_norm(text: str) -> str:
+    """Lower case, no spaces, one kind of quote: `score = score + 5` and `score=score+5` read alike."""
+    return re.sub(r"\s+", "", text.lower()).replace("'", '"')
+
+
+_NON_WORD = re.compile(r"[^\w]")
+
+
+@functools.lru_cache(maxsize=1_000)
+def _shape(text: str) -> str:
+    """Code with each name replaced by a letter in order of first use and each number by 0: `total = total + 1` and
+    `score = score + 5` are both `a=a+0`."""
+    names: dict[str, str] = {}
+
+    def letter(m: re.Match[str]) -> str:
+        return names.setdefault(m[0], chr(ord("a") + min(len(names), 25)))
+
+    return re.sub(r"[a-z_][a-z0-9_]*", letter, re.sub(r"\d+", "0", _code_norm(text)))
+
+
+@functools.lru_cache(maxsize=5_000)
+def _grams(text: str) -> frozenset[str]:
+    norm = _code_norm(text)
+    return frozenset(norm[i : i + 4] for i in range(len(norm) - 3))
+
+
+@functools.lru_cache(maxsize=5_000)
+def _line_shapes(body: str) -> tuple[str, ...]:
+    """The shape of every line of the section's code blocks and of every inline code span."""
+    lines = [ln for block in _FENCED.findall(body) for ln in block.splitlines()[1:-1]]
+    lines += re.findall(r"`([^`\n]+)`", _FENCED.sub(" ", body))
+    return tuple(_shape(ln.split("#")[0]) for ln in lines if ln.strip())
+
+
+SHAPE_CREDIT = 0.7  # the same code with other names ("total = total + 1" for the lesson's "score = score + 5")
+_SHAPE_OPERATORS = re.compile(r"[-+*/%<>=]")
+
+
+@functools.lru_cache(maxsize=1_000)  # a question's pasted code is matched against every candidate section
+def _code_grams(span: str) -> tuple[str, ...]:
+    """A span's 4-character pieces that hold an operator or bracket (the code, not the words in it)."""
+    grams = [span[i : i + 4] for i in range(len(span) - 3)]
+    return tuple(g for g in grams if _NON_WORD.search(g)) or tuple(grams)
+
+
+def code_match(spans: list[str], body: str) -> float:
+    """How much of the pasted code the section shows: the share of its operator-bearing 4-character pieces that the
+    section's text holds, over all pieces pasted (a section showing a short list of two pasted holds little of what
+    the learner showed), squared (a stray `=` or `[1` met here and there is not the code). The same code with other
+    names (each piece's shape found in a line, with at least two operators) counts `SHAPE_CREDIT`."""
+    found = _grams(body)
+    matched = total = 0
+    shaped = True
+    for span in spans:
+        grams = _code_grams(span)
+        matched += sum(g in found for g in grams)
+        total += len(grams)
+        shape = _shape(span)
+        shaped = shaped and len(_SHAPE_OPERATORS.findall(shape)) >= 2
+        shaped = shaped and any(shape in line for line in _line_shapes(body))
+    share = (matched / total) ** 2 if total else 0.0
+    return max(share, SHAPE_CREDIT) if spans and shaped else share
+
+
+_COMPARED = re.compile(
+    r"\bdifference between (?:an? |the )?`?([\w.()]+)`? and (?:an? |the )?`?([\w.()]+)`?"
+    r"|`?([\w.()]+)`? (?:vs\.?|versus) `?([\w.()]+)`?",
+    re.I,
+)
+
+
+def compared_terms(question: str) -> tuple[str, str] | None:
+    """ "the difference between def and can", "list vs tuple": the two things set side by side."""
+    m = _COMPARED.search(question)
+    if m is None:
+        return None
+    a, b = (m[1], m[2]) if m[1] else (m[3], m[4])
+    return (a.lower(), b.lower()) if a.lower() != b.lower() else None
+
+
+def compares(pair: tuple[str, str], body: str) -> bool:
+    """A line of the section's prose or tables names both (a keyword that is also English, "can", only as code), and
+    not as two names of an inventory ("`append`, `insert`, `pop`, `remove`, `extend`": a summary's list)."""
+    prose = _FENCED.sub(" ", body)
+    for line in prose.splitlines():
+        spans = re.findall(r"`([^`]*)`", line)
+        if len(spans) > COMPARED_MAX_NAMES:
+            continue
+        code = {w for span in spans for w in raw_words(span)}
+        words = set(raw_words(line))
+        if all((w in code) if w in STOP_WORDS else (w in words or fold(w) in set(_terms(line))) for w in pair):
+            return True
+    return False
 
 
 def coverage(vocab: Vocabulary, question: str, texts: list[str]) -> float:
