@@ -24,6 +24,7 @@ from common.cache import CACHE_ERRORS
 from common.errors import Conflict, Invalid, NotFound, RateLimited
 from common.llm import OFFLINE_LABEL, LLMError, get_provider
 from common.models import Job, JobStatus
+from common.utils import get_by_pk
 from learning.models import Module
 from users.models import User, UserPreferences
 
@@ -117,7 +118,7 @@ def task_event(job: Job, agent_id: int | None) -> dict[str, Any]:
 def on_job_changed(job_id: int) -> None:
     """The common.jobs listener: refresh the owning agent and push `task_update` (owner and staff) and, when the
     agent changed, `agent_status` (everyone)."""
-    job = Job.objects.filter(pk=job_id).first()
+    job = get_by_pk(Job, job_id)
     if job is None:
         return
     agent_type = TYPE_OF_KIND.get(job.kind)
