@@ -123,6 +123,7 @@ def on_job_changed(job_id: int) -> None:
         return
     agent_type = TYPE_OF_KIND.get(job.kind)
     agent_id = None
+    messages: list[tuple[list[str], dict[str, Any]]] = []
     if agent_type is not None:
         if job.status == JobStatus.PENDING or (job.status == JobStatus.IN_PROGRESS and _shown_busy(agent_type)):
             # Queued work changes no agent's state; nor does a start while the agent is shown busy (its task is
@@ -133,11 +134,12 @@ def on_job_changed(job_id: int) -> None:
             agent, changed = agent_refresh(agent_type=agent_type, last_active=moment)
             agent_id = agent.pk
             if changed:
-                realtime.publish([realtime.AGENTS_GROUP], agent_event(agent))
+                messages.append(([realtime.AGENTS_GROUP], agent_event(agent)))
     groups = [realtime.STAFF_TASKS_GROUP]
     if job.owner_id:
         groups.append(realtime.user_tasks_group(job.owner_id))
-    realtime.publish(groups, task_event(job, agent_id))
+    messages.append((groups, task_event(job, agent_id)))
+    realtime.publish_all(messages)
 
 
 def agent_restart(*, agent: Agent) -> Agent:
