@@ -24,6 +24,7 @@ from common.cache import CACHE_ERRORS
 from common.errors import Conflict, Invalid, NotFound, RateLimited
 from common.llm import OFFLINE_LABEL, LLMError, get_provider
 from common.models import Job, JobStatus
+from common.utils import get_by_pk
 from learning.models import Module
 from users.models import User, UserPreferences
 
@@ -117,11 +118,12 @@ def task_event(job: Job, agent_id: int | None) -> dict[str, Any]:
 def on_job_changed(job_id: int) -> None:
     """The common.jobs listener: refresh the owning agent and push `task_update` (owner and staff) and, when the
     agent changed, `agent_status` (everyone)."""
-    job = Job.objects.filter(pk=job_id).first()
+    job = get_by_pk(Job, job_id)
     if job is None:
         return
     agent_type = TYPE_OF_KIND.get(job.kind)
     agent_id = None
+    messages: list[tuple[list[str], dict[str, Any]]] = []
     if agent_type is not None:
         if job.status == JobStatus.PENDING or (job.status == JobStatus.IN_PROGRESS and _shown_busy(agent_type)):
             # Queued work changes no agent's state; nor does a start while the agent is shown busy (its task is
@@ -132,11 +134,12 @@ def on_job_changed(job_id: int) -> None:
             agent, changed = agent_refresh(agent_type=agent_type, last_active=moment)
             agent_id = agent.pk
             if changed:
-                realtime.publish([realtime.AGENTS_GROUP], agent_event(agent))
+                messages.append(([realtime.AGENTS_GROUP], agent_event(agent)))
     groups = [realtime.STAFF_TASKS_GROUP]
     if job.owner_id:
         groups.append(realtime.user_tasks_group(job.owner_id))
-    realtime.publish(groups, task_event(job, agent_id))
+    messages.append((groups, task_event(job, agent_id)))
+    realtime.publish_all(messages)
 
 
 def agent_restart(*, agent: Agent) -> Agent:

@@ -312,13 +312,12 @@ def exercise_passed(*, user: User, module: Module, score: float) -> None:
 
 def submission_wait(*, submission: CodeSubmission, timeout: float) -> CodeSubmission:
     def finished() -> bool:
-        return CodeSubmission.objects.filter(
-            pk=submission.pk, status__in=[SubmissionStatus.COMPLETED, SubmissionStatus.FAILED]
-        ).exists()
+        # Reads the whole row: the last check before `wait` returns leaves `submission` as it then is.
+        submission.refresh_from_db()
+        return submission.status in (SubmissionStatus.COMPLETED, SubmissionStatus.FAILED)
 
     name = None if submission.job_id is not None else f"submission:{submission.pk}"
     jobs.wait(submission.job_id, timeout, finished, name=name)
-    submission.refresh_from_db()
     return submission
 
 

@@ -110,6 +110,8 @@ def learner_roadmaps(*, user: User, limit: int = 5) -> list[dict[str, Any]]:
 def topic_interests(declared: list[str]) -> list[tuple[str, str] | None]:
     """Per declared interest, `(label, text)` when it is a topic-graph id or name: that topic's title (the label; a
     name stays as typed) with its aliases, tags and description (the text); None for anything else."""
+    if not declared:
+        return []  # the graph is not built for a learner who declared nothing (every cold recommendation asks)
     graph = topic_graph.graph()
     out: list[tuple[str, str] | None] = []
     for item in declared:

@@ -10,8 +10,9 @@ Matching combines exact names (slug, title, aliases), whole-phrase mentions insi
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -88,13 +89,25 @@ class TopicGraph:
                 self.names.setdefault(normalise(name), topic.slug)
         self.areas = sorted({t.area for t in topics})
         self.depth = {slug: self._depth(slug, {}) for slug in self.topics}
-        docs = [self._document(t) for t in topics]
-        # Imported here, not at module level: scikit-learn costs every web worker ~2 s at start, and the graph is
-        # built on a roadmap's first plan.
+
+    @cached_property
+    def _tfidf(self) -> tuple[Any, Any]:
+        """The topics' TF-IDF vectorizer and matrix, built on the first `match` (a plan), not with the graph: the
+        recommender reads only the graph's names and topics, and a web worker's first recommendation paid scikit-learn's
+        import and this fit (~1.8 s of CPU with the YAML, ~5 s of wall under load) for nothing. Imported here, not at
+        module level: scikit-learn costs every web worker ~2 s at start."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, stop_words="english")
-        self.matrix = self.vectorizer.fit_transform(docs)
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, stop_words="english")
+        return vectorizer, vectorizer.fit_transform([self._document(self.topics[slug]) for slug in self.order])
+
+    @property
+    def vectorizer(self) -> Any:
+        return self._tfidf[0]
+
+    @property
+    def matrix(self) -> Any:
+        return self._tfidf[1]
 
     @staticmethod
     def _document(topic: Topic) -> str:
@@ -192,19 +205,28 @@ def _topic(item: dict, extra: dict) -> Topic:
     )
 
 
+# libyaml's safe loader when PyYAML was built with it (the wheels are): the 17 topic files took ~1 s of CPU to parse in
+# pure Python on a worker's first plan or recommendation.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
 def load_topics(data_dir: Path = DATA_DIR) -> list[Topic]:
     """Every topic of the graph in `data_dir` (topics.yaml, then topics/*.yaml sorted), outcomes merged.
 
     Raises ValueError on a duplicate slug or a prerequisite that no file defines, naming the file."""
     files = [data_dir / "topics.yaml", *sorted((data_dir / "topics").glob("*.yaml"))]
     outcomes_file = data_dir / "topic_outcomes.yaml"
-    extras = (yaml.safe_load(outcomes_file.read_text(encoding="utf-8")) or {}) if outcomes_file.exists() else {}
+    extras = (_load_yaml(outcomes_file) or {}) if outcomes_file.exists() else {}
     topics: list[Topic] = []
     origin: dict[str, str] = {}
     for path in files:
         if not path.exists():
             continue
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        for item in _load_yaml(path) or []:
             slug = item["slug"]
             if slug in origin:
                 raise ValueError(f"topic {slug!r} in {path.name} is already defined in {origin[slug]}")

@@ -19,6 +19,7 @@ Each run:
 """
 
 import array
+import functools
 import json
 import logging
 import os
@@ -112,6 +113,12 @@ def kill_uid(uid: int, timeout: float = 3.0) -> list[int]:
             return remaining
         _kill_all_as(uid)
         time.sleep(0.005)
+
+
+@functools.cache
+def _in_rootfs(rootfs: str, path: str) -> bool:
+    """Whether the runtime has `path` (a bind needs its target: the read-only root cannot grow one)."""
+    return os.path.lexists(rootfs + path)
 
 
 # --- the launcher, one per worker process ----------------------------------------------------------------------------
@@ -290,6 +297,9 @@ class BwrapBackend(Backend):
             "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
             "--size", str(WORKDIR_BYTES), "--tmpfs", WORKDIR,
         ]  # fmt: skip
+        for path in language.masked:
+            if _in_rootfs(rootfs, path):
+                argv += ["--ro-bind", "/dev/null", path]
         if language.name == "jac":
             cache = str(runtime.jac_cache_dir())
             argv += ["--bind" if self.writable_jac_cache else "--ro-bind", cache, f"{WORKDIR}/.cache/jac"]

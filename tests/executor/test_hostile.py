@@ -351,6 +351,18 @@ def test_hello_world_in_both_languages(backend):
         assert result.backend == backend.name
 
 
+def test_python_runs_skip_jaclangs_startup_finder_yet_keep_site(bwrap_backend):
+    """A Python run's interpreter does not load jaclang's .pth finder (its imports were a third of a hello world's
+    CPU); site still runs: exit() exists and the runtime's site-packages stay importable."""
+    lang = get_language("python")
+    program = (
+        "import sys, importlib.util\n"
+        "print('_jac_finder' in sys.modules, importlib.util.find_spec('jaclang') is not None)\nexit(3)"
+    )
+    result = bwrap_backend.run(RunSpec(language="python", source=program, limits=lang.default_limits), lang)
+    assert (result.stdout, result.exit_code) == ("False True\n", 3), result.stderr
+
+
 def test_worker_is_not_reachable_from_the_sandbox(backend):
     """A listening socket of the worker on loopback is not reachable: the sandbox has its own network."""
     server = socket.socket()
