@@ -41,6 +41,15 @@ SETS = {
     ),
     "4-r6": (bench.ROOT / "bench" / "roadmaps_heldout4.yaml", bench.ROOT / "bench" / "roadmaps-heldout4-r6-plans.md"),
     "fresh3": (bench.ROOT / "bench" / "roadmaps_fresh3.yaml", bench.ROOT / "bench" / "roadmaps-fresh3-plans.md"),
+    "fresh3-r7-before": (
+        bench.ROOT / "bench" / "roadmaps_fresh3.yaml",
+        bench.ROOT / "bench" / "roadmaps-fresh3-r7-before-plans.md",
+    ),
+    "fresh4-before": (
+        bench.ROOT / "bench" / "roadmaps_fresh4.yaml",
+        bench.ROOT / "bench" / "roadmaps-fresh4-before-plans.md",
+    ),
+    "fresh4": (bench.ROOT / "bench" / "roadmaps_fresh4.yaml", bench.ROOT / "bench" / "roadmaps-fresh4-plans.md"),
 }
 DEFAULT_WEEKS = 4  # the API's default duration
 EXTRA = [("Machine Learning", 8, None)]  # the seed's own example

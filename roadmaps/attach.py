@@ -52,6 +52,14 @@ STACKS = (
 )
 
 
+# Application frameworks (web, frontend, game engines, mobile), whose material teaches the framework, not the language
+# or concept under it: a step that names none of them gets none (the Vue guide is no JavaScript crash course, Spring
+# Boot's reference no Java Basics), unless the plan teaches that framework and the step is no language step. Tools
+# that teach a concept through themselves (a PostgreSQL tutorial on joins, PyTorch in Spinning Up's RL, Airflow on
+# pipelines) are not among them.
+FRAMEWORK_STACKS = frozenset().union(*STACKS[:4])
+
+
 @dataclass(frozen=True)
 class Preferences:
     media_types: tuple[str, ...] = ()
@@ -220,6 +228,8 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
     # web-performance lesson because both say "performance".
     weak = _weak_terms(index) | _facet_terms()
     areas = set(graph().areas)
+    plan_words = " ".join(" ".join([s.title, s.topic_slug.replace("-", " "), *s.tags]) for s in steps)
+    plan_stack = FRAMEWORK_STACKS & set(lexical_terms(plan_words))
     picks: dict[str, list[Pick]] = {}
     for key, (step, specific, hits) in searches.items():
         stack_terms = frozenset(lexical_terms(" ".join([step.title, step.topic_slug.replace("-", " "), *step.tags])))
@@ -269,6 +279,9 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
                 continue  # a Rust step's material names Rust (PostgreSQL's MVCC is no Rust concurrency lesson)
             if _other_stack(stack_terms, row_terms):
                 continue
+            frameworks = row_terms & FRAMEWORK_STACKS
+            if frameworks and not frameworks & own_stack and (own_languages or not frameworks & plan_stack):
+                continue  # a framework's material on a step that does not teach it
             minutes = row["duration_minutes"] or 0
             preferred = row["media_type"] in prefs.media_types
             if not preferred and (

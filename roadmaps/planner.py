@@ -15,6 +15,7 @@
 `validate_plan` checks the invariants and is shared with the LLM path.
 """
 
+import functools
 import itertools
 import math
 import re
@@ -175,8 +176,16 @@ ABOUT_LEARNER = frozenset(
 )
 
 
+# What a learner builds as their own project ("a personal blog with django", "a todo app in react") and when a script
+# should run ("every morning"): they say what the project is, never a subject the graph must teach.
+OWN_PROJECT = frozenset(
+    """personal blog blogs todo todos to-do shop webshop store storefront diary journal recipe recipes
+    every morning mornings evening night nightly hourly weekly monthly""".split()
+)
+
+
 def _generic(word: str) -> bool:
-    return any(form in GENERIC or form in ABOUT_LEARNER for form in _variants(word))
+    return any(form in GENERIC or form in ABOUT_LEARNER or form in OWN_PROJECT for form in _variants(word))
 
 
 def _stem(word: str) -> str:
@@ -266,10 +275,21 @@ def key_terms(concept: str, g: TopicGraph) -> tuple[list[str], list[str]]:
 
 def _names_of(topic: Topic) -> set[str]:
     """The words that name a topic; a title's purpose ("Calculus for Machine Learning") does not name it."""
+    return set(_names_cached(topic))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_cached(topic: Topic) -> frozenset[str]:
     words: set[str] = set()
     for name in (topic.slug, topic.title, *topic.aliases):
         words.update(normalise(name).split(" for ")[0].split())
-    return words
+    return frozenset(words)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_words(topic: Topic) -> tuple[tuple[str, ...], ...]:
+    """The words of the topic's title, then of each alias."""
+    return tuple(tuple(normalise(n).split()) for n in (topic.title, *topic.aliases))
 
 
 def _shares_key(topic: Topic, keys: list[str]) -> bool:
@@ -283,6 +303,48 @@ def _named_by(topic: Topic, keys: list[str]) -> bool:
     return any(form in names for key in keys for form in _variants(key))
 
 
+def _carrying_all(g: TopicGraph, keys: list[str], strong: list[TopicMatch]) -> list[Topic]:
+    """Non-project topics whose title (or an alias saying nothing more) carries every one of two or more key terms,
+    or whose names together do while the concept mentions the topic ("async await" and "javascript" for Asynchronous
+    JavaScript; not Async Python for "python for loops" because an alias says "event loop"); those whose title
+    carries them first, then the shallowest."""
+    if len(keys) < 2:
+        return []
+    forms = [frozenset(_variants(k)) for k in keys]
+    said = frozenset().union(*forms)
+
+    def carries(words: set[str] | frozenset[str] | tuple[str, ...]) -> bool:
+        return all(any(f in words for f in fs) for fs in forms)
+
+    def says_all(words: tuple[str, ...]) -> bool:
+        # Every key term is in the name and none is qualified by a word the learner did not say ("python event
+        # loop" does not carry the "loops" of "python for loops").
+        if not said.intersection(words):
+            return False
+        at = [next((i for i, w in enumerate(words) if w in fs), -1) for fs in forms]
+        return all(i >= 0 and (i == 0 or words[i - 1] in said or _generic(words[i - 1])) for i in at)
+
+    mentioned = {m.topic.slug for m in strong if m.reason in ("named", "mentioned")}
+    found = [
+        t for t in g.topics.values()
+        if not t.project and (
+            says_all(_name_words(t)[0])
+            # an alias carries them only when it says nothing more ("webassembly rust"; not "aws cloud practitioner"
+            # for "aws cloud basics")
+            or any(says_all(n) and all(w in said or _generic(w) for w in n) for n in _name_words(t)[1:])
+            or (t.slug in mentioned and carries(_names_cached(t)))
+        )
+    ]  # fmt: skip
+    return sorted(found, key=lambda t: (not carries(_name_words(t)[0]), g.depth[t.slug], t.slug))
+
+
+def _other_language(topic: Topic, languages: list[str]) -> bool:
+    """The topic is named by a programming language, none of which the learner named."""
+    names = _names_of(topic)
+    theirs = {w for w in names if w in LANGUAGES and w not in ("c", "r", "go")}
+    return bool(theirs) and not any(form in names for k in languages for form in _variants(k))
+
+
 def _reach(g: TopicGraph) -> dict[str, int]:
     """How many topics build on each topic (directly or not)."""
     cached = getattr(g, "_planner_reach", None)
@@ -293,6 +355,15 @@ def _reach(g: TopicGraph) -> dict[str, int]:
                 cached[dep] += 1
         g._planner_reach = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _area_reach(g: TopicGraph, area: str) -> dict[str, int]:
+    """How many topics of its own area build on each topic of `area`."""
+    cache = g.__dict__.setdefault("_planner_area_reach", {})
+    if area not in cache:
+        members = [t.slug for t in g.topics.values() if t.area == area]
+        cache[area] = {s: sum(1 for u in members if u != s and s in g.closure([u])) for s in members}
+    return cache[area]
 
 
 def _specific_tag(g: TopicGraph, topic: Topic) -> str | None:
@@ -513,12 +584,26 @@ def career_goal(concept: str) -> tuple[str, str] | None:
     return goal, (match.group("source") or "").strip()
 
 
-def split_audience(concept: str) -> tuple[str, str, str]:
+# Any other profession said as its people at the end of a concept ("python for lawyers", "… for biologists",
+# "… for physicians"): an audience when the graph does not know the word, never a term to correct into another
+# ("lawyers" is not "layers").
+PROFESSION = re.compile(
+    r"\s+for (?:an? |the )?(?:complete |total |absolute )?(?P<who>(?:[\w.+#]+ ){0,2}?)"
+    r"(?P<role>[a-z]{3,}(?:ers|ors|ists|ians|ants|ents|yers|ees|ives|ics))$"
+)
+
+
+def split_audience(concept: str, g: TopicGraph | None = None) -> tuple[str, str, str]:
     """(the concept without its audience, the audience as said, its kind: programs / other / beginner / "")."""
     text = normalise(concept)
     match = AUDIENCE.search(text)
     if not match or match.group("role") not in AUDIENCE_ROLES:
-        return concept, "", ""
+        other = PROFESSION.search(text)
+        vocabulary = _vocabulary(g or graph())
+        if not other or any(form in vocabulary for form in _variants(other.group("role"))) or not text[: other.start()]:
+            return concept, "", ""
+        who = " ".join(f"{other.group('who')}{other.group('role')}".split())
+        return text[: other.start()].strip(), who, "other"
     subject = text[: match.start()].strip()
     if not subject:
         return concept, "", ""
@@ -587,6 +672,18 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         # A specific key term outweighs generic words: "Rust async programming" must not become Programming Basics.
         specific = [m for m in strong if _shares_key(m.topic, known_keys)]
         strong = specific
+    whole = _carrying_all(g, known_keys, strong)
+    if whole and strong and whole[0].slug != strong[0].topic.slug:
+        # The topic whose own names carry every key term is what was asked ("kubernetes security" → Kubernetes
+        # Security and RBAC, not the broader topic with that alias; "webassembly with rust" → Rust and WebAssembly,
+        # which the words alone only find by similarity), ahead of those that carry some.
+        # It takes the best match's place and score: what else that match's score made part of the goal stays so.
+        top = max(strong[0].score, next((m.score for m in strong if m.topic.slug == whole[0].slug), 0.0))
+        strong = [TopicMatch(whole[0], top, "named"), *[m for m in strong if m.topic.slug != whole[0].slug]]
+    said_languages = [k for k in known_keys if k in LANGUAGES]
+    if said_languages and strong:
+        # "javascript promises and async await": a topic of another language is no goal (not Async Python).
+        strong = [m for m in strong if not _other_language(m.topic, said_languages)] or strong
     subject_words = [k for k in known_keys if k not in SPEED_WORDS]
     if SLOWNESS.search(normalise(concept)) and subject_words and not any("performance" in m.topic.tags for m in strong):
         # "my react app is slow": the goal is the subject's performance topic, not the subject from scratch.
@@ -611,10 +708,12 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
     area = (g.area_for(text) if text else None) or _area_synonym(g, text)
     goals: dict[str, float] = {}
     if area:
+        inner = _area_reach(g, area)
         for topic in g.topics.values():
             if topic.area != area:
                 continue
-            relevance = 0.2 if topic.optional else 0.6 - 0.01 * g.depth[topic.slug]
+            # What more of the area builds on comes first (NumPy and pandas before calculus for data science).
+            relevance = 0.2 if topic.optional else 0.6 - 0.01 * g.depth[topic.slug] + 0.03 * min(inner[topic.slug], 12)
             if topic.project:
                 relevance = 0.15 if topic.optional else 0.45
             goals[topic.slug] = relevance
@@ -704,15 +803,24 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         family = [t for t in g.topics.values() if tag and tag in t.tags and t.area == primary.area and not t.optional]
         if family_keys and not said_tag:  # React hooks' family is React's, not Vue's that share "frontend-frameworks"
             family = [t for t in family if _shares_key(t, family_keys)]
-        family = [t for t in family if not _other_stack(t, stack)]
+        mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | set(known_keys))
+
+        def other_ecosystem(topic: Topic) -> bool:  # FastAPI and DRF are no family of "node.js backend"
+            theirs = _ecosystems(_names_of(topic))
+            return bool(theirs and mine and not theirs & mine)
+
+        family = [t for t in family if not _other_stack(t, stack) and not other_ecosystem(t)]
         reach = _reach(g)
         for topic in family:  # at equal depth, what more of the graph builds on first (joins before transactions)
             goals.setdefault(topic.slug, 0.5 - 0.01 * g.depth[topic.slug] + 0.001 * min(reach[topic.slug], 9))
         for topic in g.topics.values():  # the family's optional topics only fill time left at the end
             if tag and tag in topic.tags and topic.area == primary.area and topic.optional and not topic.project:
-                if not _other_stack(topic, stack) and (said_tag or not family_keys or _shares_key(topic, family_keys)):
+                if (
+                    not _other_stack(topic, stack)
+                    and not other_ecosystem(topic)
+                    and (said_tag or not family_keys or _shares_key(topic, family_keys))
+                ):
                     goals.setdefault(topic.slug, 0.2)
-        mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | set(known_keys))
         for topic in g.topics.values():
             theirs = _ecosystems(_names_of(topic))
             if (theirs and mine and not theirs & mine) or _other_stack(topic, stack):
@@ -742,6 +850,13 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         # What transfers must carry every known key term ("smart contracts" is not Rust smart pointers), and the
         # unknown terms must not be most of what was asked ("elixir phoenix web apps" is not OWASP Top 10).
         pairs = _qualified(core_text, unknown)
+        words = core_text.split()
+        if words and words[-1] in unknown and len(words) >= 2 and words[-2] in known_keys and len(known_keys) == 1:
+            # "3d printing": the thing asked for is the unknown head; the known word only says which kind of it,
+            # so a topic it names (a 3D game) is another subject, not a part of this one.
+            raise UnknownConcept(
+                concept, unknown_terms=unknown, suggestions=_suggestions(g, " ".join([*unknown, *known_keys]), unknown)
+            )
         sharing = [
             m for m in matches
             if m.score >= 0.05 and all(_shares_key(m.topic, [k]) for k in known_keys)
@@ -902,6 +1017,43 @@ def audience_domain(who: str, kind: str) -> str:
     return who
 
 
+# What an audience outside software does with a subject, by the words of its name: research, analysis and engineering
+# work is data analysis; any other profession's is everyday office work (files, spreadsheets, documents, reports).
+RESEARCH_WORK = re.compile(
+    r"(scien|research|biolog|chemi|physic|econom|statistic|epidemiolog|psycholog|geolog|ecolog|astronom|neuro|"
+    r"genetic|analyst|sociolog|linguist|clinician|agronom|engineer)"
+)
+WORK_TEXT = {
+    "research": (
+        "data analysis statistics plotting",
+        "research and analysis work (loading, analysing and plotting data)",
+    ),
+    "office": (
+        "everyday office tasks spreadsheets excel csv documents reports files",
+        "everyday office work (files, spreadsheets, documents and reports)",
+    ),
+}
+WORK_MIN_SCORE = 0.3
+
+
+def _work_of(domain: str) -> tuple[str, str]:
+    return WORK_TEXT["research" if RESEARCH_WORK.search(domain) else "office"]
+
+
+def _work_topic(g: TopicGraph, keys: list[str], domain: str, goals: "Goals") -> Topic | None:
+    """The subject's topic that fits an audience's kind of work (Automating Everyday Tasks with Python for
+    accountants, pandas for biologists): named by the subject's key terms, beyond what is already the goal."""
+    if not keys:
+        return None
+    text = f"{' '.join(keys)} {_work_of(domain)[0]}"
+    before = g.closure(goals.core)
+    for m in g.match(text, limit=30):
+        t = m.topic
+        if m.score >= WORK_MIN_SCORE and not t.project and _named_by(t, keys) and t.slug not in before:
+            return t
+    return None
+
+
 def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
     """The goal topics for a concept (a vague goal read as a track, the reading in `assumptions`). Raises
     UnknownConcept (with suggestions) when the graph does not teach it."""
@@ -915,7 +1067,7 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
             + (f"; what you bring from {source} is not taught here." if source else ".")
         )
         concept = goal
-    concept, who, kind = split_audience(concept)
+    concept, who, kind = split_audience(concept, g)
     early = builds_toward(concept, g, named_platform=True)
     try:
         if early:
@@ -961,7 +1113,18 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
                 for t in g.topics.values():
                     if t.area == both[0].area and t.slug != both[0].slug:
                         goals.relevance[t.slug] = max(goals.relevance.get(t.slug, 0.0), 0.95)
-        if domain and not goals.audience_known and not both:
+        fit = _work_topic(g, keys, domain, goals) if domain and not goals.audience_known and not both else None
+        if fit:
+            # "python for accountants": the subject's topic for that kind of work is the goal, not the subject alone.
+            goals.core.append(fit.slug)
+            goals.relevance[fit.slug] = 1.0
+            goals.assumptions.append(
+                f"“for {who}” is read as {_work_of(domain)[1]}: the plan ends with {fit.title}, which applies "
+                "the subject to it. Ask for a specific task if your work needs something else."
+            )
+            # still partial: that kind of work is taught, the field's own tools and data are not
+            goals.uncovered.append(f"the tools and data particular to {domain}, beyond {_work_of(domain)[1]}")
+        elif domain and not goals.audience_known and not both:
             # "R for public health researchers": the subject is taught in general; its use in that work is not.
             goals.uncovered.append(f"applying it to the work of {domain} (their own tools, data and everyday tasks)")
     goals.stack = _frameworks([k for k in goals.key_terms if k not in goals.unknown_terms] + who.split())
@@ -1078,8 +1241,21 @@ class Fit:
 def _split(g: TopicGraph, slugs: set[str], areas: set[str], keys: list[str] = ()) -> tuple[set[str], set[str]]:
     """(topics of the goal's areas or named by its key terms, the foundations from elsewhere): Git Basics is no
     foundation to condense in "git and github" even though the graph files it under devops."""
+    keys = [k for k in keys if k in LANGUAGES or _key_areas(g, k) <= COMMON_KEY_AREAS]
     inside = {s for s in slugs if g.topics[s].area in areas or (keys and _named_by(g.topics[s], list(keys)))}
     return inside, slugs - inside
+
+
+# A word that names topics in more areas than this ("data": Variables and Data Types, Data Cleaning, Big Data …)
+# says too little to make a foundation part of the goal ("become a data scientist" still condenses Python's basics).
+COMMON_KEY_AREAS = 8
+
+
+def _key_areas(g: TopicGraph, key: str) -> int:
+    cache = g.__dict__.setdefault("_planner_key_areas", {})
+    if key not in cache:
+        cache[key] = len({t.area for t in g.topics.values() if _named_by(t, [key])})
+    return cache[key]
 
 
 def _lift(g: TopicGraph, steps: set[str], found: set[str]) -> tuple[set[str], set[str]]:
@@ -1171,13 +1347,26 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         while remaining:
             scores = {s: (-(r - 0.004 * _total(g, closures[s] - nodes)), g.depth[s], s) for s, r in remaining.items()}
             best = min(scores, key=scores.__getitem__)
-            candidate = nodes | closures[best]
             # A named goal's neighbours come at their own length, never by squeezing every step to fit more of them.
             on_way = project is not None and (best == project or best in g.closure([project]))
             loose = goals.strategy == "named" and not on_way and not (keys and _named_by(g.topics[best], keys))
-            need = _total(g, candidate) + depth if loose else _min_hours(g, candidate)
-            if need + reserve <= H:
-                nodes = candidate
+            variants = [(nodes | closures[best], crash_set)]
+            _, more = _split(g, closures[best] - nodes - {best}, areas, keys)
+            if more and (crash_set or _total(g, _split(g, nodes | more, areas, keys)[1]) > FOUNDATION_SHARE * H):
+                # The foundations a further goal topic needs from other areas join the crash course (NumPy's Python
+                # data structures for "become a data scientist"; Linux and networks for Docker in "devops") once
+                # there is one, or once as steps they would take more than their share, rather than the goal's
+                # hours; as steps only when the course would grow past a real course's share of the plan.
+                joined = _lift(g, nodes | closures[best] - more, crash_set | more)
+                if _total(g, joined[1]) * CRASH_MIN <= CRASH_BUDGET_MAX * H:
+                    variants.insert(0, joined)
+            for candidate, candidate_crash in variants:
+                need = _total(g, candidate) + depth if loose else _min_hours(g, candidate)
+                need_reserve = reserve if candidate_crash is crash_set else _crash_min(g, candidate_crash, H, squeeze)
+                if need + need_reserve <= H:
+                    nodes, crash_set, reserve = candidate, candidate_crash, need_reserve
+                    closures = {s: c - crash_set for s, c in closures.items()}
+                    break
             else:
                 trimmed.append(best)
             del remaining[best]
