@@ -20,6 +20,7 @@ vector is the attention-masked mean of the last hidden states, L2-normalised (se
 import hashlib
 import importlib.util
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,10 @@ _TOKENIZER_IN_PACKAGE = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "to
 
 _lock = threading.Lock()
 _model: "tuple[object, object] | None" = None
+# Recently embedded texts (a re-seed, a scrape that changed a few rows, a repeated query): text -> vector, bounded.
+CACHE_SIZE = 4096
+_cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 class ModelFileError(RuntimeError):
@@ -88,12 +93,35 @@ def _load() -> "tuple[object, object]":
 
 def embed_precise_texts(texts: Sequence[str]) -> np.ndarray:
     """float32 (len(texts), PRECISE_DIM), rows L2-normalised. Deterministic for the same text (int8 weights, fp32
-    arithmetic, one thread)."""
+    arithmetic, one thread); the last CACHE_SIZE distinct texts are remembered."""
     out = np.zeros((len(texts), PRECISE_DIM), dtype=np.float32)
-    if not texts:
-        return out
+    todo: dict[str, list[int]] = {}
+    with _cache_lock:
+        for i, text in enumerate(texts):
+            text = text or ""
+            known = _cache.get(text)
+            if known is None:
+                todo.setdefault(text, []).append(i)
+            else:
+                _cache.move_to_end(text)
+                out[i] = known
+    if todo:
+        fresh = list(todo)
+        vectors = _encode(fresh)
+        with _cache_lock:
+            for text, vector in zip(fresh, vectors, strict=True):
+                out[todo[text]] = vector
+                _cache[text] = vector
+                _cache.move_to_end(text)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return out
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    out = np.zeros((len(texts), PRECISE_DIM), dtype=np.float32)
     tokenizer, session = _load()
-    encodings = tokenizer.encode_batch([t or "" for t in texts])  # type: ignore[attr-defined]
+    encodings = tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
     # Batches of similar length waste little on padding.
     order = sorted(range(len(encodings)), key=lambda i: (len(encodings[i].ids), i))
     for start in range(0, len(order), BATCH):

@@ -53,3 +53,16 @@ def test_model_files_are_the_pinned_ones(tmp_path):
         precise._verified(forged, precise.MODEL_SHA256)
     with pytest.raises(precise.ModelFileError, match="cannot read"):
         precise._verified(tmp_path / "missing.onnx", precise.MODEL_SHA256)
+
+
+def test_recent_texts_are_remembered_within_a_bound(monkeypatch):
+    monkeypatch.setattr(precise, "CACHE_SIZE", 2)
+    precise._cache.clear()
+    first = embed_precise_texts(["sql joins", "git rebase"])
+    calls = []
+    encode = precise._encode
+    monkeypatch.setattr(precise, "_encode", lambda texts: calls.append(list(texts)) or encode(texts))
+    again = embed_precise_texts(["git rebase", "sql joins", "git rebase"])
+    assert calls == [] and np.array_equal(again[1], first[0]) and np.array_equal(again[0], first[1])
+    embed_precise_texts(["docker volumes"])  # evicts the least recently used ("sql joins" was used before "git rebase")
+    assert calls == [["docker volumes"]] and list(precise._cache) == ["git rebase", "docker volumes"]
