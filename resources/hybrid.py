@@ -19,22 +19,29 @@ matches. They are then re-scored in Python, identically on both databases (so SQ
 - missing: the idf-weighted share of the query's words the resource lacks altogether.
 - focus: the share of the title's words that the query names ("The Python Tutorial" is more about "python" than
   "Lists and Tuples in Python").
-- cosine: the query's embedding against the one stored with the row (read with the title, tags, description and
-  the rest for the final window only: see resources.results.WINDOW_COLUMNS).
+- cosine: the query against the row's stored `meaning`, both through the engine's precise model (a transformer
+  sentence encoder, common.retrieval.precise, which reads word order and context) and read with the title, tags,
+  description and the rest for the final window only (resources.results.WINDOW_COLUMNS). A row whose precise vector
+  is not computed yet (after an upgrade, until `embed_resources --missing`) falls back to its fast vector.
 - intent: the difficulty ("for beginners") and media types ("course", "practice") the phrasing implied.
 - breadth: for a bare topic ("python", "learn sql", "docker for beginners"), log(duration) up to BROAD_MINUTES, so
   courses and books covering the topic come before a page about one corner of it.
 
-The dense first stage (Hybrid.dense_candidates): a plain-language question of DENSE_MIN_TERMS content words or more
-also draws its DENSE_K nearest resources by meaning (the shared index's matrix-vector product, the search's filters,
-the fill's cosine floor) into the candidates when the window holds every lexical match; they are re-scored with the
-lexical matches by the same fused score and count as matches (`X-Total-Count`). A question shares few words with the
+Nearest neighbours come in two steps (Hybrid.by_meaning): the shared `resources` index's fast static embeddings
+(a matrix-vector product over the whole catalogue, ~20 ms at 100,000 rows) propose DENSE_POOL of them, and the
+precise cosine read from those rows re-ranks them and applies the floor (_related_floor); the precise model is never
+held as a matrix of the catalogue (384 dimensions: 154 MB at 100,000 rows).
+
+The dense first stage (Hybrid.dense_candidates): a plain-language query of DENSE_MIN_TERMS content words or more
+also draws its DENSE_K nearest resources by meaning (the two steps above, the search's filters) into the
+candidates when the window holds every lexical match; they are re-scored with the lexical matches by the same fused
+score and count as matches (`X-Total-Count`). A question shares few words with the
 resource that answers it ("how do i write a dockerfile for my python app"), and the lexical stage's soft AND (all
 words but one) finds little or nothing for it; one or two words are matched precisely and keep the fill below.
 
 The semantic fill: when a plain-language query has fewer than FILL_BELOW strict matches, the page is completed with
-the catalogue's nearest neighbours of the query (the shared `resources` retrieval index, cosine ≥ MIN_RELATED, or
-down to half the nearest neighbour's cosine when even that is weak; the same filters), listed after every strict
+the catalogue's nearest neighbours of the query (the two steps above: precise cosine ≥ MIN_RELATED, or down to half
+the nearest neighbour's cosine when even that is weak; the same filters), listed after every strict
 match and counted apart (`X-Total-Count` counts strict matches only; the response says how many related items it
 carries in `X-Related-Count`).
 """
@@ -52,13 +59,21 @@ import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 
-from common.retrieval import Doc, decode_vector, embed_text, get_index, register_corpus
+from common.retrieval import (
+    Doc,
+    decode_precise,
+    decode_vector,
+    embed_precise_text,
+    embed_text,
+    get_index,
+    register_corpus,
+)
 from common.retrieval.text import fold, terms
 from resources.models import Resource
 from resources.query import Understood
 
 LEXICAL_WEIGHT = 1.0
-SEMANTIC_WEIGHT = 0.7
+SEMANTIC_WEIGHT = 1.8
 FOCUS_WEIGHT = 0.2
 RATING_WEIGHT = 0.03
 EXPANSION_WEIGHT = 0.7
@@ -75,14 +90,20 @@ FIELD_WEIGHTS = (1.0, 0.7, 0.35)
 MISSING_WEIGHT = 0.2
 PHRASE_MIN_DOCS = 3
 FILL_BELOW = 10
+# On the precise model's cosine scale (all-MiniLM: unrelated texts ≈ 0–0.2, related ≈ 0.3–0.7).
 MIN_RELATED = 0.35
 RELATED_RELATIVE = 0.5
 RELATED_FLOOR = 0.25
+WORDY_MIN_RELATED = 0.25
+WORDY_RELATED_FLOOR = 0.15
 RELATED_MAX = 50
 # The dense first stage (Hybrid.dense_candidates): a question of DENSE_MIN_TERMS content words or more also ranks
 # its DENSE_K nearest resources by meaning, with the lexical matches.
 DENSE_MIN_TERMS = 3
 DENSE_K = 20
+# The fast index proposes DENSE_POOL nearest resources (static embeddings: cheap over the whole catalogue); the
+# precise model re-ranks them and the best pass on (Hybrid.by_meaning).
+DENSE_POOL = 100
 CORPUS = "resources"
 
 
@@ -98,6 +119,7 @@ class Hybrid:
         self._understood = understood  # lazy: typo correction reads the database, only needed on a cache miss
         self.filtered = filtered
         self._vector: np.ndarray | None = None
+        self._precise: np.ndarray | None = None
 
     @property
     def understood(self) -> Understood:
@@ -109,6 +131,38 @@ class Hybrid:
             self._vector = embed_text(self.understood.semantic)
         return self._vector
 
+    @property
+    def precise(self) -> np.ndarray:
+        """The query through the precise model (common.retrieval.precise), which scores the candidates' meaning."""
+        if self._precise is None:
+            self._precise = embed_precise_text(self.understood.semantic)
+        return self._precise
+
+    def meaning(self, row: Mapping[str, Any]) -> float:
+        """The cosine of the query with a row's stored precise vector (its fast one while the precise one has not
+        been computed yet: after an upgrade, until `embed_resources --missing` has run)."""
+        stored = decode_precise(row.get("meaning"))
+        if stored is not None:
+            return float(stored @ self.precise)
+        fast = decode_vector(row.get("embedding"))
+        return float(fast @ self.vector) if fast is not None else 0.0
+
+    def by_meaning(self, ids: Sequence[int], *, near: Collection[int] = ()) -> list[int]:
+        """`ids` (the fast index's nearest neighbours) re-ranked by the precise cosine read from their rows, keeping
+        those at or above the related floor (_related_floor) of the query's nearest among `ids` and `near` (the
+        nearest that are listed already, as strict matches); ties by id."""
+        if not ids:
+            return []
+        wanted = set(ids)
+        rows = Resource.objects.filter(pk__in=list(wanted | set(near))).values_list("pk", "meaning", "embedding")
+        scored = {pk: self.meaning({"meaning": m, "embedding": e}) for pk, m, e in rows}
+        if not scored:
+            return []
+        wordy = len(set(terms(self.understood.content))) >= DENSE_MIN_TERMS
+        least = _related_floor(max(scored.values()), wordy=wordy)
+        ranked = sorted(((pk, score) for pk, score in scored.items() if pk in wanted), key=lambda kv: (-kv[1], kv[0]))
+        return [pk for pk, score in ranked if score >= least]
+
     def fuse(self, lexical: dict[int, float], rows: dict[int, Mapping[str, Any]]) -> dict[int, float]:
         """Fused scores of the window (pk → the database's lexical score, which chose the window) given the rows'
         columns as the window query read them (resources.results.WINDOW_COLUMNS). The window is re-scored the same
@@ -118,7 +172,6 @@ class Hybrid:
         if not lexical:
             return lexical
         understood = self.understood
-        vector = self.vector
         content = list(dict.fromkeys(terms(understood.content)))
         expansions = [list(dict.fromkeys(terms(text))) for text in understood.expansions]
         all_terms = set(content).union(*expansions)
@@ -164,8 +217,7 @@ class Hybrid:
             difficulty, media_type, duration = row.get("difficulty"), row.get("media_type"), row.get("duration_minutes")
             title_terms = fields[0]
             focus = len(title_terms & all_terms) / len(title_terms) if title_terms else 0.0
-            stored = decode_vector(row.get("embedding"))
-            semantic = float(stored @ vector) if stored is not None else 0.0
+            semantic = self.meaning(row)
             value = LEXICAL_WEIGHT * score + SEMANTIC_WEIGHT * semantic + FOCUS_WEIGHT * focus
             value -= MISSING_WEIGHT * (1.0 - covered)
             value += RATING_WEIGHT * float(row.get("rating") or 0) / 5
@@ -188,9 +240,9 @@ class Hybrid:
         if DENSE_K <= 0 or understood.literal or len(set(terms(understood.content))) < DENSE_MIN_TERMS:
             return []
         excluded = set(exclude)
-        neighbours = get_index(CORPUS).similar(self.vector, k=DENSE_K + len(excluded) + 50)
-        floor = _related_floor(neighbours[0].semantic if neighbours else 0.0)
-        return [int(h.id) for h in neighbours if h.semantic >= floor and h.id not in excluded]
+        neighbours = [int(h.id) for h in get_index(CORPUS).similar(self.vector, k=DENSE_POOL + len(excluded))]
+        pool = [pk for pk in neighbours if pk not in excluded][:DENSE_POOL]
+        return self.by_meaning(pool, near=[pk for pk in neighbours[:DENSE_POOL] if pk in excluded])
 
     def related(self, *, strict_ids: Sequence[int], start: int, count: int) -> list[int]:
         """Ids of the semantic fill from position `start` (0 = just after the last strict match), at most `count`:
@@ -200,21 +252,23 @@ class Hybrid:
         index = get_index(CORPUS)
         exclude = set(strict_ids)
         wanted = min(start + count, RELATED_MAX)
-        neighbours = index.similar(self.vector, k=wanted + len(exclude) + 50)
-        floor = _related_floor(neighbours[0].semantic if neighbours else 0.0)
-        hits = [h for h in neighbours if h.semantic >= floor]
-        candidates = [h.id for h in hits if h.id not in exclude]
+        neighbours = [int(h.id) for h in index.similar(self.vector, k=max(wanted, DENSE_POOL) + len(exclude))]
+        candidates = [pk for pk in neighbours if pk not in exclude]
         if not candidates:
             return []
         allowed = set(self.filtered.filter(pk__in=candidates).values_list("pk", flat=True))
-        return [pk for pk in candidates if pk in allowed][start:wanted]
+        near = [pk for pk in neighbours[:DENSE_POOL] if pk in exclude]
+        return self.by_meaning([pk for pk in candidates if pk in allowed], near=near)[start:wanted]
 
 
-def _related_floor(best: float) -> float:
-    """The least cosine of a related resource given the query's nearest: MIN_RELATED always qualifies; when even the
-    query's nearest are weak (wordy or unusual phrasing: "color contrast accessibility" peaks at 0.56), down to
-    RELATED_RELATIVE × the nearest, never below RELATED_FLOOR, so that such a page is not starved."""
-    return min(MIN_RELATED, max(RELATED_FLOOR, RELATED_RELATIVE * best))
+def _related_floor(best: float, *, wordy: bool = False) -> float:
+    """The least precise cosine of a related resource given the query's nearest: MIN_RELATED always qualifies; when
+    even the nearest are weak, down to RELATED_RELATIVE × the nearest, never below RELATED_FLOOR, so that such a page
+    is not starved. A wordy query (DENSE_MIN_TERMS content words or more: a question, a goal) spreads its meaning
+    over many words and scores lower against every resource, so its thresholds are WORDY_MIN_RELATED and
+    WORDY_RELATED_FLOOR; one or two words that the catalogue lacks ("haskell monads": nearest 0.21) get nothing."""
+    least, floor = (WORDY_MIN_RELATED, WORDY_RELATED_FLOOR) if wordy else (MIN_RELATED, RELATED_FLOOR)
+    return min(least, max(floor, RELATED_RELATIVE * best))
 
 
 def _idf_weights(words: list[str], docs: "Collection[tuple[set[str], set[str], set[str]]]") -> dict[str, float]:

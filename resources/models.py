@@ -115,6 +115,9 @@ class Resource(BaseModel):
     # The dense vector of title + tags + description (common.retrieval: float16 bytes, EMBEDDING_DIM values),
     # recomputed by resources.services whenever the content changes; null until computed.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    # The same text through the precise model (common.retrieval.precise: float16 bytes, PRECISE_DIM values), which
+    # re-ranks search candidates by meaning; computed and cleared together with `embedding`.
+    meaning = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "resources"

@@ -58,8 +58,8 @@ CACHE_SECONDS = 300
 # re-scoring needs (resources.hybrid.Hybrid.fuse). SQLite's single pass reads them all; on PostgreSQL the passes rank
 # ids only and one query reads the rest for the final window, in place of the title re-rank that the hybrid
 # re-scoring makes moot (so the number of queries stays the same). The total comes last.
-WINDOW_COLUMNS = ("pk", "base", "rating", "embedding", "title", "tags", "description", "difficulty", "media_type",
-                  "duration_minutes")  # fmt: skip
+WINDOW_COLUMNS = ("pk", "base", "rating", "meaning", "embedding", "title", "tags", "description", "difficulty",
+                  "media_type", "duration_minutes")  # fmt: skip
 _TOTAL = len(WINDOW_COLUMNS)
 # What a bounded (PostgreSQL) pass ranks: the rest of WINDOW_COLUMNS is read for the final window only, and only when
 # the hybrid re-scoring needs it. The pass's total follows them.
@@ -147,7 +147,7 @@ def _cache_set(key: str | None, value: Any, timeout: int = CACHE_SECONDS) -> Non
 
 
 def _rows(ids: Sequence[int], relevance: dict[int, float] | None = None) -> list[Resource]:
-    found = Resource.objects.defer("search_vector", "embedding").in_bulk(list(ids))
+    found = Resource.objects.defer("search_vector", "embedding", "meaning").in_bulk(list(ids))
     rows = [found[pk] for pk in ids if pk in found]
     for row in rows:
         row.relevance = (relevance or {}).get(row.pk)  # type: ignore[attr-defined]

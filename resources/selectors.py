@@ -24,7 +24,7 @@ DEFAULT_ORDER = {
 
 
 def resources_active() -> QuerySet[Resource]:
-    return Resource.objects.filter(is_active=True).defer("search_vector", "embedding")
+    return Resource.objects.filter(is_active=True).defer("search_vector", "embedding", "meaning")
 
 
 NULLABLE_SORTS = {"duration_minutes"}

@@ -104,9 +104,9 @@ def resource_upsert_scraped(*, item: Item) -> str:
         for name in changed:
             setattr(existing, name, values[name])
         existing.scraped_at = now
-        existing.embedding = None  # recomputed by search_terms_rebuild() at the end of the job
+        existing.embedding = existing.meaning = None  # recomputed by search_terms_rebuild() at the end of the job
         existing.full_clean(validate_unique=False, validate_constraints=False)
-        existing.save(update_fields=[*changed, "scraped_at", "updated_at", "embedding"])
+        existing.save(update_fields=[*changed, "scraped_at", "updated_at", "embedding", "meaning"])
         return "updated"
 
 

@@ -69,7 +69,7 @@ def _seed_one(entry: dict[str, Any]) -> tuple[str, str]:
     for name, value in values.items():
         setattr(resource, name, value)
     if changed:
-        resource.embedding = None  # recomputed by search_terms_rebuild() at the end of the seed
+        resource.embedding = resource.meaning = None  # recomputed by search_terms_rebuild() at the end of the seed
     resource.origin = Origin.CURATED
     resource.is_active = True
     try:

@@ -6,8 +6,9 @@ from collections import Counter
 from collections.abc import Callable
 
 from django.db import connection, transaction
+from django.db.models import Q
 
-from common.retrieval import embed_texts, encode_vector
+from common.retrieval import embed_precise_texts, embed_texts, encode_vector
 from resources.models import (
     Resource,
     SearchTerm,
@@ -28,30 +29,35 @@ def resource_embedding_text(*, title: str, tags: list[str], description: str) ->
     return f"{title}\n{', '.join(tags or [])}\n{description}"
 
 
-def _store_embeddings(pairs: list[tuple[int, bytes]]) -> None:
-    """One UPDATE for the batch on PostgreSQL (a VALUES list; Django's bulk_update builds a CASE per row, ~10× slower
-    at 100k rows), one prepared statement per row on SQLite."""
+def _store_embeddings(rows: list[tuple[int, bytes, bytes]]) -> None:
+    """(pk, embedding, meaning) rows: one UPDATE for the batch on PostgreSQL (a VALUES list; Django's bulk_update
+    builds a CASE per row, ~10× slower at 100k rows), one prepared statement per row on SQLite."""
     table = Resource._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            values = ", ".join(["(%s, %s::bytea)"] * len(pairs))
-            params = [value for pair in pairs for value in pair]
+            values = ", ".join(["(%s, %s::bytea, %s::bytea)"] * len(rows))
+            params = [value for row in rows for value in row]
             cursor.execute(
-                f"UPDATE {table} AS r SET embedding = v.e FROM (VALUES {values}) AS v(id, e) WHERE r.id = v.id",  # noqa: S608
+                f"UPDATE {table} AS r SET embedding = v.e, meaning = v.m FROM (VALUES {values}) AS v(id, e, m) "  # noqa: S608
+                "WHERE r.id = v.id",
                 params,
             )
         else:
-            cursor.executemany(f"UPDATE {table} SET embedding = %s WHERE id = %s", [(e, pk) for pk, e in pairs])  # noqa: S608
+            cursor.executemany(
+                f"UPDATE {table} SET embedding = %s, meaning = %s WHERE id = %s",  # noqa: S608
+                [(e, m, pk) for pk, e, m in rows],
+            )
 
 
 def resource_embeddings_compute(
     *, only_missing: bool = True, ids: list[int] | None = None, advance: Callable[[int], None] | None = None
 ) -> int:
-    """Compute and store the embeddings of resources (those without one, or all of them); returns how many. Runs in
-    batches, each its own UPDATE per row inside one transaction per batch, so a large catalogue streams through."""
+    """Compute and store both vectors of resources (the fast `embedding` and the precise `meaning`, see
+    common.retrieval) for those missing either, or for all of them; returns how many. Runs in batches, one UPDATE
+    per batch inside its own transaction, so a large catalogue streams through."""
     rows = Resource.objects.order_by("pk")
     if only_missing:
-        rows = rows.filter(embedding__isnull=True)
+        rows = rows.filter(Q(embedding__isnull=True) | Q(meaning__isnull=True))
     if ids is not None:
         rows = rows.filter(pk__in=ids)
     done = 0
@@ -60,10 +66,11 @@ def resource_embeddings_compute(
         batch = list(rows.filter(pk__gt=last).values_list("pk", "title", "tags", "description")[:EMBED_BATCH])
         if not batch:
             return done
-        vectors = embed_texts(
-            [resource_embedding_text(title=title, tags=tags, description=text) for _, title, tags, text in batch]
+        texts = [resource_embedding_text(title=title, tags=tags, description=text) for _, title, tags, text in batch]
+        fast, precise = embed_texts(texts), embed_precise_texts(texts)
+        _store_embeddings(
+            [(pk, encode_vector(e), encode_vector(m)) for (pk, *_), e, m in zip(batch, fast, precise, strict=True)]
         )
-        _store_embeddings([(pk, encode_vector(v)) for (pk, *_), v in zip(batch, vectors, strict=True)])
         done += len(batch)
         last = batch[-1][0]
         if advance is not None:

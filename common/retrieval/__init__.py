@@ -13,16 +13,28 @@ from common.retrieval.embedding import (
     encode_vector,
 )
 from common.retrieval.index import Doc, Hit, HybridIndex
+from common.retrieval.precise import (
+    PRECISE_DIM,
+    PRECISE_MODEL_NAME,
+    decode_precise,
+    embed_precise_text,
+    embed_precise_texts,
+)
 from common.retrieval.registry import get_index, index_builds, register_corpus, registered_corpora
 from common.retrieval.text import tokenize
 
 __all__ = [
     "EMBEDDING_DIM",
     "MODEL_NAME",
+    "PRECISE_DIM",
+    "PRECISE_MODEL_NAME",
     "Doc",
     "Hit",
     "HybridIndex",
+    "decode_precise",
     "decode_vector",
+    "embed_precise_text",
+    "embed_precise_texts",
     "embed_text",
     "embed_texts",
     "encode_vector",

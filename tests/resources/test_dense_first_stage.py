@@ -28,6 +28,8 @@ def catalogue(db):
              description="Weekly interviews about Python, its libraries and the people who build them."),
         dict(title="Kubernetes in Depth", tags=["kubernetes", "devops"], media_type="book",
              description="Pods, deployments, services and operators for production clusters."),
+        dict(title="Learn CSS Layout", tags=["css", "layout"], media_type="course",
+             description="Put boxes next to each other: display, floats, positioning and flexbox, step by step."),
         dict(title="Web Page Speed Checklist", tags=["performance"], media_type="article",
              description="Make a web page load fast: images, caching and fewer requests."),
     ]  # fmt: skip

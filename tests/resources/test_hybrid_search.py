@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from common.retrieval import EMBEDDING_DIM, decode_vector, get_index, index_builds
+from common.retrieval import EMBEDDING_DIM, PRECISE_DIM, decode_precise, decode_vector, get_index, index_builds
 from resources import hybrid, services
 from resources.models import Resource
 from resources.query import understand
@@ -134,18 +134,28 @@ def test_embeddings_are_stored_on_create_change_and_by_the_command(db, capsys):
     resource = ResourceFactory(title="Flexbox in five minutes", tags=["css"])
     assert Resource.objects.get(pk=resource.pk).embedding is None
     services.search_terms_add(resource=resource)  # what the admin's save calls
-    stored = decode_vector(Resource.objects.get(pk=resource.pk).embedding)
+    row = Resource.objects.get(pk=resource.pk)
+    stored, meaning = decode_vector(row.embedding), decode_precise(row.meaning)
     assert stored is not None and stored.shape == (EMBEDDING_DIM,)
+    assert meaning is not None and meaning.shape == (PRECISE_DIM,)
     resource.title = "Kubernetes operators"
     resource.save()
     services.search_terms_add(resource=resource)
-    changed = decode_vector(Resource.objects.get(pk=resource.pk).embedding)
-    assert not np.allclose(changed, stored)
+    row = Resource.objects.get(pk=resource.pk)
+    assert not np.allclose(decode_vector(row.embedding), stored)
+    assert not np.allclose(decode_precise(row.meaning), meaning)
     Resource.objects.update(embedding=None)
     ResourceFactory()
     call_command("embed_resources", "--no-progress")
     assert not Resource.objects.filter(embedding__isnull=True).exists()
+    assert not Resource.objects.filter(meaning__isnull=True).exists()
     assert "Embedded 2 resources" in capsys.readouterr().out
+    # A resource missing only its precise vector (an upgrade from before the precise model) is completed by
+    # `--missing`, and only it.
+    Resource.objects.filter(pk=resource.pk).update(meaning=None)
+    call_command("embed_resources", "--missing", "--no-progress")
+    assert "Embedded 1 resources" in capsys.readouterr().out
+    assert decode_precise(Resource.objects.get(pk=resource.pk).meaning) is not None
 
 
 def test_shared_index_is_rebuilt_exactly_once_after_a_catalogue_change(api_client, catalogue):
