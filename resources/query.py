@@ -35,7 +35,12 @@ MAX_EXPANSIONS = 3
 # is searched by its first distinct content words: enough to say what it is about, bounded in cost.
 MAX_QUERY_WORDS = 24
 WORD_RE = re.compile(r"[^\W_][\w.+#'-]*")
-OPERATOR_RE = re.compile(r'"|(^|\s)-\S|(^|\s)or(\s|$)', re.IGNORECASE)
+OPERATOR_RE = re.compile(r'"|(^|\s)-\S', re.IGNORECASE)
+OR_RE = re.compile(r"(^|\s)or(\s|$)", re.IGNORECASE)
+# `or` is the websearch operator in a short query ("kubernetes or sql"); in a sentence it is a word ("i dont know if
+# i need redis, http cache headers or to fix my postgres queries first"), and reading such a question literally
+# (every "or"-separated part AND-ed, no meaning) found nothing for it.
+OR_OPERATOR_MAX_WORDS = 6
 
 # Phrases (longest first when matching) that say how, not what; with the difficulty or media types they imply.
 INTENT_PHRASES: dict[str, tuple[str | None, tuple[str, ...]]] = {
@@ -314,10 +319,17 @@ def _matching_keys(
     return sorted(found, key=lambda item: (-len(item[0]), item[0]))
 
 
+def websearch_syntax(q: str) -> bool:
+    """Whether a query uses websearch syntax: a quoted phrase, a -word, or `or` in a short query."""
+    if OPERATOR_RE.search(q):
+        return True
+    return bool(OR_RE.search(q)) and len(WORD_RE.findall(q)) <= OR_OPERATOR_MAX_WORDS
+
+
 def understand(q: str) -> Understood:
     """Read a (validated) query as a learner meant it."""
     q = q.strip()
-    if not q or OPERATOR_RE.search(q):
+    if not q or websearch_syntax(q):
         return Understood(raw=q, content=q, literal=True)
     words = [w.lower() for w in WORD_RE.findall(q.replace("’", "'"))]
     if len(words) > 3 and tuple(words[:2]) in _HOW_WORKS and words[-1] in ("work", "works"):

@@ -89,3 +89,16 @@ def test_conversational_phrasing_and_topic_names_are_read_as_meant():
     assert "accessibility checklist" in understand("a11y checklist").expansions
     assert "continuous integration" in understand("run my tests automatically every time i push").expansions
     assert understand("python decorators").expansions == ()
+
+
+def test_or_in_a_sentence_is_a_word_and_in_a_short_query_the_operator():
+    from resources.query import websearch_syntax
+
+    assert websearch_syntax("kubernetes or sql") and websearch_syntax('"step by step"')
+    assert websearch_syntax("python -snake")
+    question = (
+        "everyone says add caching but i dont know if i need redis, http cache headers or to fix my postgres queries"
+    )
+    understood = understand(question)
+    assert not websearch_syntax(question) and not understood.literal
+    assert "redis" in understood.content and " or " not in f" {understood.content} "
