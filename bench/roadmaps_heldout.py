@@ -29,6 +29,12 @@ SETS = {
     "2": (bench.ROOT / "bench" / "roadmaps_heldout2.yaml", bench.ROOT / "bench" / "roadmaps-heldout2-plans.md"),
     "3": (bench.ROOT / "bench" / "roadmaps_heldout3.yaml", bench.ROOT / "bench" / "roadmaps-heldout3-plans.md"),
     "4": (bench.ROOT / "bench" / "roadmaps_heldout4.yaml", bench.ROOT / "bench" / "roadmaps-heldout4-plans.md"),
+    # Blind set 5 (session 7): planned once on the session's starting tree ("5-before") and once on the merged tree.
+    "5-before": (
+        bench.ROOT / "bench" / "roadmaps_heldout5.yaml",
+        bench.ROOT / "bench" / "roadmaps-heldout5-before-plans.md",
+    ),
+    "5": (bench.ROOT / "bench" / "roadmaps_heldout5.yaml", bench.ROOT / "bench" / "roadmaps-heldout5-plans.md"),
     "4-after": (
         bench.ROOT / "bench" / "roadmaps_heldout4.yaml",
         bench.ROOT / "bench" / "roadmaps-heldout4-after-plans.md",
@@ -68,11 +74,13 @@ def main() -> None:
         "bench-heldout", "bench-heldout@example.com", "bench-Passw0rd!"
     )
     items = yaml.safe_load(heldout.read_text(encoding="utf-8"))["concepts"]
-    cases = [(i["title"], i.get("weeks", DEFAULT_WEEKS), i.get("hours_per_week")) for i in items]
-    cases += EXTRA if args.set in ("1", "3") else []
+    # `preferences` (set 5 on): what a client sends with the concept when the learner's sentence implies it.
+    cases = [(i["title"], i.get("weeks", DEFAULT_WEEKS), i.get("hours_per_week"), i.get("preferences") or {})
+             for i in items]  # fmt: skip
+    cases += [(*extra, {}) for extra in EXTRA] if args.set in ("1", "3", "5", "5-before") else []
     sections = ["# Held-out roadmaps (default level, default duration)", ""]
-    for number, (concept, weeks, hours) in enumerate(cases, start=1):
-        prefs = {"hours_per_week": hours} if hours else {}
+    for number, (concept, weeks, hours, asked) in enumerate(cases, start=1):
+        prefs = {**asked, **({"hours_per_week": hours} if hours else {})}
         roadmap = Roadmap.objects.create(user=user, title=concept, concept=concept, duration_weeks=weeks,
                                          hours_per_week=hours or services.DEFAULT_HOURS_PER_WEEK,
                                          preferences=prefs)  # fmt: skip

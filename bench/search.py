@@ -67,9 +67,12 @@ HELDOUT3 = Path(__file__).resolve().parent / "search_heldout3.yaml"
 # A fourth blind set (session 6), written from the catalogue alone while the search was tuned on the first three:
 # "heldout4". Scored once on the merged tree for the closing note.
 HELDOUT4 = Path(__file__).resolve().parent / "search_heldout4.yaml"
+# A fifth blind set (session 7), written from the catalogue alone by a helper who never saw the code, kept outside the
+# repository while search was changed, and scored once on the merged tree: "heldout5".
+HELDOUT5 = Path(__file__).resolve().parent / "search_heldout5.yaml"
 SEARCH = "/api/resources/search/"
 # Scored apart and never part of "all" (the tuning figures).
-HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4")
+HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 
 
 def load_queries() -> list[dict]:
@@ -79,7 +82,7 @@ def load_queries() -> list[dict]:
     for query in heldout:
         query["heldout"] = "heldout"
     queries += heldout
-    for name, path in (("heldout2", HELDOUT2), ("heldout3", HELDOUT3), ("heldout4", HELDOUT4)):
+    for name, path in (("heldout2", HELDOUT2), ("heldout3", HELDOUT3), ("heldout4", HELDOUT4), ("heldout5", HELDOUT5)):
         extra = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
         for query in extra:
             query["heldout"] = name
