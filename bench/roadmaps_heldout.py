@@ -86,7 +86,8 @@ def main() -> None:
                                          preferences=prefs)  # fmt: skip
         services.roadmap_generate(roadmap_id=roadmap.pk)
         roadmap.refresh_from_db()
-        text = bench.render(roadmap, asked.get("difficulty") or asked.get("level"), asked.get("known_topics")).replace("## ", f"## {number}. ", 1)
+        level = asked.get("difficulty") or asked.get("level")
+        text = bench.render(roadmap, level, asked.get("known_topics")).replace("## ", f"## {number}. ", 1)
         sections.append(text)
     out.write_text("\n".join(sections))
     print(f"wrote {out.relative_to(bench.ROOT)} ({len(cases)} plans, db={os.environ['DATABASE_URL'].split(':')[0]})")
