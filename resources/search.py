@@ -47,6 +47,9 @@ MAX_CORRECTIONS = 6
 # Below this many resources with every query word, resources with some of the words are listed after them.
 SOFT_AND_MIN = 10
 MAX_SOFT_TERMS = 6
+# The SQLite fallback builds one expression per term (× 3 fields for the score): a 30-word question made SQLite's
+# parser overflow its stack ("parser stack overflow", a 503). Its longest MAX_SQLITE_TERMS words are used.
+MAX_SQLITE_TERMS = 12
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]  # D, C, B, A
 TITLE_SIMILARITY_WEIGHT = 0.3
 RATING_PRIOR_WEIGHT = 0.02
@@ -314,10 +317,11 @@ def sqlite_match(queryset: QuerySet, q: str) -> Match:
     strict = Q()
     for group in groups:
         group_q = Q()
-        for term in group:
+        for term in sorted(group, key=lambda t: (-len(t.text), t.text))[:MAX_SQLITE_TERMS]:
             group_q &= ~_found(term.text) if term.negated else _found(term.text)
         strict |= group_q
-    positive = sorted({term.text for group in groups for term in group if not term.negated})
+    positive = sorted({term.text for group in groups for term in group if not term.negated}, key=lambda t: (-len(t), t))
+    positive = sorted(positive[:MAX_SQLITE_TERMS])
     fields = (("title", 3), ("tags_text", 2), ("description", 1))
     score = sum(
         (
