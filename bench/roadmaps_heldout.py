@@ -35,6 +35,11 @@ SETS = {
         bench.ROOT / "bench" / "roadmaps-heldout5-before-plans.md",
     ),
     "5": (bench.ROOT / "bench" / "roadmaps_heldout5.yaml", bench.ROOT / "bench" / "roadmaps-heldout5-plans.md"),
+    # After the Flask topics were added (seen: set 5's grading named the gap).
+    "5-seen": (
+        bench.ROOT / "bench" / "roadmaps_heldout5.yaml",
+        bench.ROOT / "bench" / "roadmaps-heldout5-seen-plans.md",
+    ),
     "4-after": (
         bench.ROOT / "bench" / "roadmaps_heldout4.yaml",
         bench.ROOT / "bench" / "roadmaps-heldout4-after-plans.md",
@@ -77,7 +82,7 @@ def main() -> None:
     # `preferences` (set 5 on): what a client sends with the concept when the learner's sentence implies it.
     cases = [(i["title"], i.get("weeks", DEFAULT_WEEKS), i.get("hours_per_week"), i.get("preferences") or {})
              for i in items]  # fmt: skip
-    cases += [(*extra, {}) for extra in EXTRA] if args.set in ("1", "3", "5", "5-before") else []
+    cases += [(*extra, {}) for extra in EXTRA] if args.set in ("1", "3", "5", "5-before", "5-seen") else []
     sections = ["# Held-out roadmaps (default level, default duration)", ""]
     for number, (concept, weeks, hours, asked) in enumerate(cases, start=1):
         prefs = {**asked, **({"hours_per_week": hours} if hours else {})}
