@@ -147,14 +147,16 @@ class Hybrid:
         fast = decode_vector(row.get("embedding"))
         return float(fast @ self.vector) if fast is not None else 0.0
 
-    def by_meaning(self, ids: Sequence[int], *, near: Collection[int] = ()) -> list[int]:
-        """`ids` (the fast index's nearest neighbours) re-ranked by the precise cosine read from their rows, keeping
-        those at or above the related floor (_related_floor) of the query's nearest among `ids` and `near` (the
-        nearest that are listed already, as strict matches); ties by id."""
+    def by_meaning(self, ids: Sequence[int], *, near: Collection[int] = (), among: QuerySet | None = None) -> list[int]:
+        """`ids` (the fast index's nearest neighbours) re-ranked by the precise cosine read from their rows (those of
+        `among` only, when given: the search's filters in the same query), keeping those at or above the related
+        floor (_related_floor) of the query's nearest among `ids` and `near` (the nearest that are listed already,
+        as strict matches); ties by id."""
         if not ids:
             return []
         wanted = set(ids)
-        rows = Resource.objects.filter(pk__in=list(wanted | set(near))).values_list("pk", "meaning", "embedding")
+        rows = (Resource.objects if among is None else among).filter(pk__in=list(wanted | set(near)))
+        rows = rows.values_list("pk", "meaning", "embedding")
         scored = {pk: self.meaning({"meaning": m, "embedding": e}) for pk, m, e in rows}
         if not scored:
             return []
@@ -256,9 +258,9 @@ class Hybrid:
         candidates = [pk for pk in neighbours if pk not in exclude]
         if not candidates:
             return []
-        allowed = set(self.filtered.filter(pk__in=candidates).values_list("pk", flat=True))
+        # The strict matches (`near`) pass the filters already: one query reads the filtered candidates' vectors.
         near = [pk for pk in neighbours[:DENSE_POOL] if pk in exclude]
-        return self.by_meaning([pk for pk in candidates if pk in allowed], near=near)[start:wanted]
+        return self.by_meaning(candidates, near=near, among=self.filtered)[start:wanted]
 
 
 def _related_floor(best: float, *, wordy: bool = False) -> float:

@@ -96,11 +96,11 @@ def encode_vector(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f2").tobytes()
 
 
-def decode_vector(data: bytes | memoryview | None) -> np.ndarray | None:
-    """A stored vector back as float32 (None when absent or of another model's size)."""
+def decode_vector(data: bytes | memoryview | None, dim: int = EMBEDDING_DIM) -> np.ndarray | None:
+    """A stored vector back as float32 (None when absent or not of `dim` values: another model's)."""
     if not data:
         return None
     vector = np.frombuffer(bytes(data), dtype="<f2")
-    if vector.shape[0] != EMBEDDING_DIM:
+    if vector.shape[0] != dim:
         return None
     return vector.astype(np.float32)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.retrieval.embedding import decode_vector
+
 PRECISE_MODEL_NAME = "all-minilm-l6-v2-int8"
 PRECISE_DIM = 384
 MAX_TOKENS = 128  # title, tags and the start of a description; bounds the cost of embedding one text
@@ -151,9 +153,4 @@ def embed_precise_text(text: str) -> np.ndarray:
 def decode_precise(data: bytes | memoryview | None) -> np.ndarray | None:
     """A stored precise vector (float16 bytes, as `encode_vector` writes them) back as float32; None when absent or
     of another size."""
-    if not data:
-        return None
-    vector = np.frombuffer(bytes(data), dtype="<f2")
-    if vector.shape[0] != PRECISE_DIM:
-        return None
-    return vector.astype(np.float32)
+    return decode_vector(data, PRECISE_DIM)
