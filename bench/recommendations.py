@@ -439,25 +439,35 @@ def api_latency(n_interactions: int = 100_000, n_users: int = 2_000, n_items: in
         headers = {u.pk: f"Bearer {tokens_for_user(user=u)['access']}" for u in sample_users}
         for u in sample_users[:5]:  # load the catalogue index and the model in this process
             client.get(f"/api/resources/recommendations/{u.pk}/", HTTP_AUTHORIZATION=headers[u.pk])
-        cold, warm = [], []
+        # Wall time is the target; this process's CPU time per request says how much of it was this stack's own
+        # work rather than waiting for a core, PostgreSQL or Redis on a shared machine.
+        cold, warm, cold_cpu, warm_cpu = [], [], [], []
         for u in sample_users:
             interaction_version_bump(user=u)  # this user's cached list now misses
-            for bucket in (cold, warm):
-                started = time.perf_counter()
+            for bucket, cpu_bucket in ((cold, cold_cpu), (warm, warm_cpu)):
+                started, cpu = time.perf_counter(), time.process_time()
                 resp = client.get(f"/api/resources/recommendations/{u.pk}/?limit=10", HTTP_AUTHORIZATION=headers[u.pk])
                 bucket.append((time.perf_counter() - started) * 1000)
+                cpu_bucket.append((time.process_time() - cpu) * 1000)
                 assert resp.status_code == 200, resp.content
-        baseline = []  # the same stack's cheapest authenticated read, for scale
+        baseline, baseline_cpu = [], []  # the same stack's cheapest authenticated read, for scale
         for u in sample_users:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             client.get("/api/users/auth/me/", HTTP_AUTHORIZATION=headers[u.pk])
             baseline.append((time.perf_counter() - started) * 1000)
-        q = statistics.quantiles(sorted(baseline), n=100)
-        print(f"    baseline GET /api/users/auth/me/  p50 {q[49]:.1f} ms   p95 {q[94]:.1f} ms")
-        for label, values, target in (("warm (cached)", warm, 10), ("cold (computed)", cold, 100)):
-            q = statistics.quantiles(sorted(values), n=100)
+            baseline_cpu.append((time.process_time() - cpu) * 1000)
+        print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        q, c = statistics.quantiles(sorted(baseline), n=100), statistics.quantiles(sorted(baseline_cpu), n=100)
+        print(f"    baseline GET /api/users/auth/me/  p50 {q[49]:.1f} ms   p95 {q[94]:.1f} ms   "
+              f"(CPU p50 {c[49]:.1f} ms, p95 {c[94]:.1f} ms)")  # fmt: skip
+        for label, values, cpus, target in (
+            ("warm (cached)", warm, warm_cpu, 10),
+            ("cold (computed)", cold, cold_cpu, 100),
+        ):
+            q, c = statistics.quantiles(sorted(values), n=100), statistics.quantiles(sorted(cpus), n=100)
             print(f"    {label:<16} p50 {q[49]:.1f} ms   p95 {q[94]:.1f} ms   max {max(values):.1f} ms   "
-                  f"target p95 ≤ {target} ms: {'MET' if q[94] <= target else 'MISSED'}")  # fmt: skip
+                  f"target p95 ≤ {target} ms: {'MET' if q[94] <= target else 'MISSED'}   "
+                  f"(CPU p50 {c[49]:.1f} ms, p95 {c[94]:.1f} ms)")  # fmt: skip
     finally:
         teardown_databases(old, verbosity=0)
 

@@ -3,7 +3,8 @@
 A learner's content query is a weighted mean of unit vectors, one per thing they told us or did:
 - the resources they engaged with (weighted by the interaction's weight: complete > save > like > view);
 - their goal, each declared interest, the concepts of the roadmaps they generated, the step of their roadmap and
-  the module they study (one vector each, so a long text cannot drown a short one), and their bio.
+  the module they study (one vector each, so a long text cannot drown a short one), and their bio. The declared
+  interests weigh as one source together (each a share), so several of them cannot drown a short history.
 Each catalogue item's content score is its cosine to that query. Every source is kept as an `Evidence` so a reason
 can name the one that actually matches the item ("matches your goal: data analysis").
 """
@@ -54,9 +55,11 @@ def content_scores(
         if norm > 0:
             parts.append(centroid / norm)
             weights.append(SOURCE_WEIGHTS["history"] * min(1.0, 0.5 + 0.1 * len(history)))
+    n_interests = sum(e.kind == "interest" for e in evidence)
     for e in evidence:
         parts.append(e.vector)
-        weights.append(e.weight)
+        # The declared interests weigh as one source together: three of them cannot drown the history.
+        weights.append(e.weight / n_interests if e.kind == "interest" else e.weight)
     if not parts:
         return np.zeros(len(vectors), dtype=np.float32)
     query = (np.asarray(parts) * np.asarray(weights, dtype=np.float32)[:, None]).sum(axis=0)

@@ -357,11 +357,13 @@ def fit_collaborative(
     factors: int = 32,
     regularization: float = 0.1,
     alpha: float = 1.0,
-    iterations: int = 20,
+    iterations: int = 15,
     seed: int = 42,
 ) -> CollabModel:
     """ALS via `implicit` when installed and the data is not tiny; the item-kNN otherwise. Defaults tuned on
-    MovieLens (random 75/25 split): 32 factors, regularisation 0.1, alpha 1, 20 iterations."""
+    MovieLens (random 75/25 split): 32 factors, regularisation 0.1, alpha 1; 15 iterations (on a validation split
+    carved from the random split's train, 10/15/20 iterations score NDCG@10 1.49/1.49/1.50× popularity: within
+    noise, and 15 fit in three quarters of the time)."""
     if not implicit_available() or matrix.nnz < MIN_ALS_INTERACTIONS:
         return fit_itemknn(matrix, item_ids)
     from implicit.cpu.als import AlternatingLeastSquares

@@ -209,3 +209,17 @@ def test_rating_claims_name_the_resources_own_ratings_and_only_when_they_exist(u
     assert claims.get(listing["SQLBolt"].pk) == "Rated 4.6/5 by 12 learners"
     assert claims.get(listing["Rust by example"].pk) == "Rated 4.0/5 by 1 learner"
     assert set(claims) <= {listing["SQLBolt"].pk, listing["Rust by example"].pk}
+
+
+def test_declared_interests_weigh_as_one_source_together_so_they_cannot_drown_the_history():
+    # Five history items along one direction, an item along another, the declared interests along that other.
+    vectors = np.zeros((7, 4), dtype=np.float32)
+    vectors[:6, 0] = 1.0  # items 0-4: the history; item 5: like the history
+    vectors[6, 1] = 1.0  # item 6: like the interests
+    history, weights = np.arange(5), np.ones(5, dtype=np.float32)
+    sql = content.Evidence(kind="interest", label="sql", vector=vectors[6], weight=content.SOURCE_WEIGHTS["interest"])
+    one = content.content_scores(vectors, [sql], history, weights)
+    three = content.content_scores(vectors, [sql] * 3, history, weights)
+    assert np.allclose(one, three, atol=1e-6)
+    # A 5-item history weighs as much as all the interests together: both directions score alike.
+    assert three[5] == pytest.approx(three[6], abs=1e-6) and three[5] > 0.5
