@@ -97,6 +97,12 @@ RELATED_FLOOR = 0.25
 WORDY_MIN_RELATED = 0.25
 WORDY_RELATED_FLOOR = 0.15
 RELATED_MAX = 50
+# The fill reads the query together with its best strict matches (relevance feedback, Rocchio's method): a one-word
+# query ("shaders") is a weak point in the meaning space, the resource it matched is a strong one, and what lies near
+# both is what a learner means by "more like this". Up to ANCHORS strict matches that are related to the query
+# themselves (precise cosine ≥ MIN_RELATED) each add ANCHOR_WEIGHT / n of their vector to the query's.
+ANCHORS = 3
+ANCHOR_WEIGHT = 1.0
 # The dense first stage (Hybrid.dense_candidates): a question of DENSE_MIN_TERMS content words or more also ranks
 # its DENSE_K nearest resources by meaning, with the lexical matches.
 DENSE_MIN_TERMS = 3
@@ -138,26 +144,64 @@ class Hybrid:
             self._precise = embed_precise_text(self.understood.semantic)
         return self._precise
 
-    def meaning(self, row: Mapping[str, Any]) -> float:
-        """The cosine of the query with a row's stored precise vector (its fast one while the precise one has not
-        been computed yet: after an upgrade, until `embed_resources --missing` has run)."""
+    def meaning(self, row: Mapping[str, Any], *, query: "tuple[np.ndarray, np.ndarray] | None" = None) -> float:
+        """The cosine of the query (or of `query`: its precise and fast vectors) with a row's stored precise vector
+        (its fast one while the precise one has not been computed yet: after an upgrade, until
+        `embed_resources --missing` has run)."""
+        precise, fast_query = query if query is not None else (self.precise, self.vector)
         stored = decode_precise(row.get("meaning"))
         if stored is not None:
-            return float(stored @ self.precise)
+            return float(stored @ precise)
         fast = decode_vector(row.get("embedding"))
-        return float(fast @ self.vector) if fast is not None else 0.0
+        return float(fast @ fast_query) if fast is not None else 0.0
 
-    def by_meaning(self, ids: Sequence[int], *, near: Collection[int] = (), among: QuerySet | None = None) -> list[int]:
+    def anchored(self, strict_ids: Sequence[int]) -> "tuple[set[int], tuple[np.ndarray, np.ndarray]]":
+        """The anchors and the query's precise and fast vectors moved towards them (ANCHORS, Rocchio): the first
+        ones of `strict_ids` (in rank order) whose meaning is related to the query's (≥ MIN_RELATED); no anchors and
+        the query's own vectors when none is."""
+        best = list(strict_ids[:ANCHORS])
+        if not best:
+            return set(), (self.precise, self.vector)
+        rows = {
+            pk: (m, e) for pk, m, e in Resource.objects.filter(pk__in=best).values_list("pk", "meaning", "embedding")
+        }
+        precise_sum = np.zeros_like(self.precise)
+        fast_sum = np.zeros_like(self.vector)
+        anchors: set[int] = set()
+        for pk in best:
+            meaning, embedding = rows.get(pk, (None, None))
+            stored, fast = decode_precise(meaning), decode_vector(embedding)
+            if stored is None or fast is None or float(stored @ self.precise) < MIN_RELATED:
+                continue
+            precise_sum += stored
+            fast_sum += fast
+            anchors.add(pk)
+        if not anchors:
+            return set(), (self.precise, self.vector)
+        n = len(anchors)
+        return anchors, (
+            _unit(self.precise + ANCHOR_WEIGHT * precise_sum / n),
+            _unit(self.vector + ANCHOR_WEIGHT * fast_sum / n),
+        )
+
+    def by_meaning(
+        self,
+        ids: Sequence[int],
+        *,
+        near: Collection[int] = (),
+        among: QuerySet | None = None,
+        query: "tuple[np.ndarray, np.ndarray] | None" = None,
+    ) -> list[int]:
         """`ids` (the fast index's nearest neighbours) re-ranked by the precise cosine read from their rows (those of
-        `among` only, when given: the search's filters in the same query), keeping those at or above the related
-        floor (_related_floor) of the query's nearest among `ids` and `near` (the nearest that are listed already,
-        as strict matches); ties by id."""
+        `among` only, when given: the search's filters in the same query) with the query (or `query`, see
+        `meaning`), keeping those at or above the related floor (_related_floor) of the query's nearest among `ids`
+        and `near` (the nearest that are listed already, as strict matches); ties by id."""
         if not ids:
             return []
         wanted = set(ids)
         rows = (Resource.objects if among is None else among).filter(pk__in=list(wanted | set(near)))
         rows = rows.values_list("pk", "meaning", "embedding")
-        scored = {pk: self.meaning({"meaning": m, "embedding": e}) for pk, m, e in rows}
+        scored = {pk: self.meaning({"meaning": m, "embedding": e}, query=query) for pk, m, e in rows}
         if not scored:
             return []
         wordy = len(set(terms(self.understood.content))) >= DENSE_MIN_TERMS
@@ -254,13 +298,19 @@ class Hybrid:
         index = get_index(CORPUS)
         exclude = set(strict_ids)
         wanted = min(start + count, RELATED_MAX)
-        neighbours = [int(h.id) for h in index.similar(self.vector, k=max(wanted, DENSE_POOL) + len(exclude))]
+        _, query = self.anchored(strict_ids)
+        neighbours = [int(h.id) for h in index.similar(query[1], k=max(wanted, DENSE_POOL) + len(exclude))]
         candidates = [pk for pk in neighbours if pk not in exclude]
         if not candidates:
             return []
         # The strict matches (`near`) pass the filters already: one query reads the filtered candidates' vectors.
         near = [pk for pk in neighbours[:DENSE_POOL] if pk in exclude]
-        return self.by_meaning(candidates, near=near, among=self.filtered)[start:wanted]
+        return self.by_meaning(candidates, near=near, among=self.filtered, query=query)[start:wanted]
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
 
 
 def _related_floor(best: float, *, wordy: bool = False) -> float:

@@ -28,6 +28,7 @@ rating prior). Same parameters, same response, coarser ranking, no index.
 """
 
 import re
+import threading
 from dataclasses import dataclass
 from itertools import combinations
 from string import ascii_lowercase
@@ -131,15 +132,42 @@ def nearest_word(word: str) -> str | None:
     return _best(candidates, word, 2)
 
 
+# A word the catalogue lacks is only a typo when it is not an English word either: "got", "similar", "width" and
+# "honestly" are missing from a catalogue's vocabulary, and "correcting" them to "git", "seminar", "with" and
+# "honest" turned learners' sentences into other queries. pyspellchecker's English word-frequency list (MIT, shipped
+# in its wheel: ~160,000 words counted over subtitles and web text) says what is a word; its rarest entries (counts
+# below ENGLISH_MIN_COUNT, e.g. "fluter") are as often typos of common words and stay correctable.
+ENGLISH_MIN_COUNT = 100
+_english: frozenset[str] | None = None
+_english_lock = threading.Lock()
+
+
+def english_words() -> frozenset[str]:
+    """The English words (lower case) that typo correction leaves alone, loaded once per process."""
+    global _english
+    if _english is None:
+        with _english_lock:
+            if _english is None:
+                from spellchecker import SpellChecker
+
+                counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
+                _english = frozenset(w for w, n in counts.items() if n >= ENGLISH_MIN_COUNT)
+    return _english
+
+
 def correct_query(q: str, *, known: frozenset[str] | set[str] = frozenset()) -> str:
-    """`q` with each word missing from the vocabulary replaced by its nearest vocabulary word (when one is near);
-    words in `known` (e.g. those of query expansions: "div" in "center a div") are left as they are."""
+    """`q` with each word missing from the vocabulary (and from English: english_words) replaced by its nearest
+    vocabulary word (when one is near); words in `known` (e.g. those of query expansions: "div" in "center a div")
+    are left as they are."""
     tokens = {w for w in words(q) if len(w) >= MIN_CORRECTABLE and not w.isdigit() and w not in STOP_WORDS}
     if not tokens:
         return q
     in_vocabulary = set(SearchTerm.objects.filter(word__in=tokens).values_list("word", flat=True))
     fixes: dict[str, str] = {}
-    for token in sorted(tokens - in_vocabulary - set(known))[:MAX_CORRECTIONS]:
+    unknown = tokens - in_vocabulary - set(known)
+    if unknown:
+        unknown -= english_words()
+    for token in sorted(unknown)[:MAX_CORRECTIONS]:
         replacement = nearest_word(token)
         if replacement:
             fixes[token] = replacement

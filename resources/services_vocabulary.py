@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from common.retrieval import embed_precise_texts, embed_texts, encode_vector
+from common.retrieval.precise import DOC_MAX_TOKENS
 from resources.models import (
     Resource,
     SearchTerm,
@@ -67,7 +68,7 @@ def resource_embeddings_compute(
         if not batch:
             return done
         texts = [resource_embedding_text(title=title, tags=tags, description=text) for _, title, tags, text in batch]
-        fast, precise = embed_texts(texts), embed_precise_texts(texts)
+        fast, precise = embed_texts(texts), embed_precise_texts(texts, max_tokens=DOC_MAX_TOKENS)
         _store_embeddings(
             [(pk, encode_vector(e), encode_vector(m)) for (pk, *_), e, m in zip(batch, fast, precise, strict=True)]
         )

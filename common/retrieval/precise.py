@@ -19,9 +19,11 @@ vector is the attention-masked mean of the last hidden states, L2-normalised (se
 
 import hashlib
 import importlib.util
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,15 @@ from common.retrieval.embedding import decode_vector
 
 PRECISE_MODEL_NAME = "all-minilm-l6-v2-int8"
 PRECISE_DIM = 384
-MAX_TOKENS = 128  # title, tags and the start of a description; bounds the cost of embedding one text
+MAX_TOKENS = 128  # a query or question: long ones keep their words
+# A stored document: a resource's title, tags and the first words of its description. The encoder's cost grows with
+# the pieces it reads (~0.4 ms of CPU a piece on this machine's cores), and a catalogue of 100,000 rows must embed
+# in minutes; on our labelled search sets 32 pieces rank as well as 48, 64 or 128 (bench/search.py, within ±0.01
+# nDCG@10 on the 170 tuning queries; docs/retrieval.md).
+DOC_MAX_TOKENS = 32
+# Many texts at once (a seed, a scrape, `embed_resources`): batches run on this many threads, each a single-threaded
+# session call (onnxruntime releases the GIL), so a bulk job uses every core; a request embeds one text on its own.
+BULK_THREADS = max(1, min(4, os.cpu_count() or 1))
 BATCH = 32
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
@@ -40,7 +50,7 @@ _lock = threading.Lock()
 _model: "tuple[object, object] | None" = None
 # Recently embedded texts (a re-seed, a scrape that changed a few rows, a repeated query): text -> vector, bounded.
 CACHE_SIZE = 4096
-_cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_cache: "OrderedDict[tuple[str, int], np.ndarray]" = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -93,46 +103,53 @@ def _load() -> "tuple[object, object]":
     return _model
 
 
-def embed_precise_texts(texts: Sequence[str]) -> np.ndarray:
-    """float32 (len(texts), PRECISE_DIM), rows L2-normalised. Deterministic for the same text (int8 weights, fp32
-    arithmetic, one thread); the last CACHE_SIZE distinct texts are remembered."""
+def embed_precise_texts(texts: Sequence[str], *, max_tokens: int = MAX_TOKENS) -> np.ndarray:
+    """float32 (len(texts), PRECISE_DIM), rows L2-normalised, each text read up to `max_tokens` word pieces
+    (DOC_MAX_TOKENS for stored documents). Deterministic for the same text (int8 weights, fp32 arithmetic, one
+    thread); the last CACHE_SIZE distinct texts are remembered."""
     out = np.zeros((len(texts), PRECISE_DIM), dtype=np.float32)
     todo: dict[str, list[int]] = {}
     with _cache_lock:
         for i, text in enumerate(texts):
             text = text or ""
-            known = _cache.get(text)
+            known = _cache.get((text, max_tokens))
             if known is None:
                 todo.setdefault(text, []).append(i)
             else:
-                _cache.move_to_end(text)
+                _cache.move_to_end((text, max_tokens))
                 out[i] = known
     if todo:
         fresh = list(todo)
-        vectors = _encode(fresh)
+        vectors = _encode(fresh, max_tokens)
         with _cache_lock:
             for text, vector in zip(fresh, vectors, strict=True):
                 out[todo[text]] = vector
-                _cache[text] = vector
-                _cache.move_to_end(text)
+                _cache[(text, max_tokens)] = vector
+                _cache.move_to_end((text, max_tokens))
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     return out
 
 
-def _encode(texts: list[str]) -> np.ndarray:
+def _encode(texts: list[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
     out = np.zeros((len(texts), PRECISE_DIM), dtype=np.float32)
     tokenizer, session = _load()
-    encodings = tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
+    sep = tokenizer.token_to_id("[SEP]")  # type: ignore[attr-defined]
+    # Truncated as the tokenizer would at `max_tokens`: the first pieces, then the closing [SEP].
+    pieces = [
+        e.ids if len(e.ids) <= max_tokens else [*e.ids[: max_tokens - 1], sep]
+        for e in tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
+    ]
     # Batches of similar length waste little on padding.
-    order = sorted(range(len(encodings)), key=lambda i: (len(encodings[i].ids), i))
-    for start in range(0, len(order), BATCH):
-        rows = order[start : start + BATCH]
-        width = max(len(encodings[i].ids) for i in rows)
+    order = sorted(range(len(pieces)), key=lambda i: (len(pieces[i]), i))
+    batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
+
+    def run(rows: list[int]) -> None:
+        width = max(len(pieces[i]) for i in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for r, i in enumerate(rows):
-            piece = encodings[i].ids
+            piece = pieces[i]
             ids[r, : len(piece)] = piece
             mask[r, : len(piece)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
@@ -141,7 +158,14 @@ def _encode(texts: list[str]) -> np.ndarray:
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        out[rows] = pooled / norms
+        out[rows] = pooled / norms  # each batch writes its own rows
+
+    if len(batches) > 1 and BULK_THREADS > 1:
+        with ThreadPoolExecutor(max_workers=min(BULK_THREADS, len(batches))) as pool:
+            list(pool.map(run, batches))
+    else:
+        for rows in batches:
+            run(rows)
     return out
 
 

@@ -61,8 +61,29 @@ def test_recent_texts_are_remembered_within_a_bound(monkeypatch):
     first = embed_precise_texts(["sql joins", "git rebase"])
     calls = []
     encode = precise._encode
-    monkeypatch.setattr(precise, "_encode", lambda texts: calls.append(list(texts)) or encode(texts))
+    monkeypatch.setattr(precise, "_encode", lambda texts, n: calls.append(list(texts)) or encode(texts, n))
     again = embed_precise_texts(["git rebase", "sql joins", "git rebase"])
     assert calls == [] and np.array_equal(again[1], first[0]) and np.array_equal(again[0], first[1])
     embed_precise_texts(["docker volumes"])  # evicts the least recently used ("sql joins" was used before "git rebase")
-    assert calls == [["docker volumes"]] and list(precise._cache) == ["git rebase", "docker volumes"]
+    assert calls == [["docker volumes"]] and [text for text, _ in precise._cache] == ["git rebase", "docker volumes"]
+
+
+def test_a_stored_document_is_read_up_to_doc_max_tokens_pieces_and_a_query_in_full():
+    words = "one two three four five six seven eight nine ten eleven twelve".split()
+    # [CLS] + six one-piece words + [SEP] = 8 pieces: the same vector as the first six words alone.
+    cut = embed_precise_texts([" ".join(words)], max_tokens=8)[0]
+    assert np.allclose(cut, embed_precise_text(" ".join(words[:6])), atol=1e-5)
+    assert not np.allclose(cut, embed_precise_text(" ".join(words)), atol=1e-3)  # a query keeps every word
+    # The cache tells the two readings of one text apart.
+    assert np.allclose(embed_precise_texts([" ".join(words)], max_tokens=8)[0], cut, atol=1e-6)
+    assert precise.DOC_MAX_TOKENS < precise.MAX_TOKENS
+
+
+def test_many_texts_embed_on_several_threads_exactly_as_one_at_a_time(monkeypatch):
+    texts = [f"resource {i}: {'python ' * (i % 7)}testing with pytest fixtures number {i}" for i in range(3 * 32 + 5)]
+    monkeypatch.setattr(precise, "BULK_THREADS", 2)
+    bulk = precise._encode(texts, precise.DOC_MAX_TOKENS)  # four batches on two threads
+    monkeypatch.setattr(precise, "BULK_THREADS", 1)
+    alone = np.stack([precise._encode([t], precise.DOC_MAX_TOKENS)[0] for t in texts[::10]])
+    assert np.allclose(bulk[::10], alone, atol=1e-5)
+    assert np.allclose(np.linalg.norm(bulk, axis=1), 1.0, atol=1e-4)

@@ -122,6 +122,32 @@ def test_semantic_fill_keeps_the_filters_and_skips_literal_queries(api_client, c
     assert titles(literal)[0] == "Oh Shit, Git!?!"
 
 
+def test_the_fill_of_a_one_word_query_is_more_like_its_strict_match(api_client, db, monkeypatch):
+    # "shaders" matches one resource by its words; what a learner means by "more like this" shares none of them and
+    # lies nearer that match than the bare word (relevance feedback: hybrid.ANCHORS).
+    for spec in (
+        dict(title="The Book of Shaders", tags=["shaders", "glsl", "graphics"],
+             description="A gentle step-by-step guide through the abstract and complex universe of fragment shaders."),
+        dict(title="GLSL Sandbox Tutorials", tags=["glsl", "graphics"],
+             description="Write fragment programs that run on the GPU and draw patterns pixel by pixel."),
+        dict(title="Ray Marching for Beginners", tags=["graphics", "gpu"],
+             description="Render 3D scenes with signed distance functions in a fragment program."),
+        dict(title="Creative Coding with p5.js", tags=["creative-coding", "javascript"],
+             description="Draw shapes, colours and animations in the browser."),
+        dict(title="Pandas Cookbook", tags=["pandas", "python", "data-analysis"],
+             description="Recipes for cleaning, grouping and reshaping tables of data with pandas."),
+    ):  # fmt: skip
+        ResourceFactory(**spec)
+    services.search_terms_rebuild()
+    resp = get(api_client, q="shaders", limit=5)
+    found = titles(resp)
+    assert found[0] == "The Book of Shaders" and resp["X-Total-Count"] == "1"
+    assert set(found[1:]) == {"GLSL Sandbox Tutorials", "Ray Marching for Beginners"}
+    monkeypatch.setattr(hybrid, "ANCHOR_WEIGHT", 0.0)  # the bare word alone: ray marching is too far from it
+    catalogue_changed()
+    assert titles(get(api_client, q="shaders", limit=5)) == ["The Book of Shaders", "GLSL Sandbox Tutorials"]
+
+
 def test_results_are_deterministic(api_client, catalogue):
     runs = []
     for _ in range(3):

@@ -169,6 +169,17 @@ def test_typo_correction_prefers_the_nearest_vocabulary_word(catalogue):
     assert correct_query("zzzzqqq") == "zzzzqqq"  # nothing near: left alone
 
 
+def test_typo_correction_leaves_english_words_the_catalogue_lacks_alone(catalogue, monkeypatch):
+    from resources import search
+
+    # "basic" and "tutorials" are one edit from the catalogue's "basics" and "tutorial"; "pyhton" is no word at all.
+    q = "basic python tutorials"
+    assert search.correct_query("basic pyhton tutorials") == q
+    assert search.correct_query("djagno tutorials for a beginner") == "django tutorials for a beginner"
+    monkeypatch.setattr(search, "english_words", frozenset)  # without the English word list: rewritten
+    assert search.correct_query(q) == "basics python tutorial"
+
+
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
