@@ -202,6 +202,17 @@ def answer_sections(
     history: Sequence[tuple[str, str]] = (),
 ) -> tuple[Turn, list[Section], bool]:
     """The turn resolved, the sections that answer it (best first) and whether they are about it."""
+    turn, sections, relevant, _ = _answer_sections(question=question, module_id=module_id, history=history)
+    return turn, sections, relevant
+
+
+def _answer_sections(
+    *,
+    question: str,
+    module_id: int | None = None,
+    history: Sequence[tuple[str, str]] = (),
+) -> tuple[Turn, list[Section], bool, PassageScores]:
+    """`answer_sections`, with the passages' closeness to the question's own words."""
     turns = [(strip_takeover(q), a or "") for q, a in history]
     question = strip_takeover(question)
     index = lessons_index()
@@ -226,10 +237,10 @@ def answer_sections(
                 chosen = _example_section(previous, turn.session_answers, turn.topic_question, rest)
             else:
                 chosen = previous
-            return turn, [chosen, *[s for s in rest if s.doc_id != chosen.doc_id]], True
+            return turn, [chosen, *[s for s in rest if s.doc_id != chosen.doc_id]], True, passages
     if turn.intent == "switch":
         sections, _, _ = search_sections(turn.topic_question, path_slug=turn.path_slug, module_id=module_id)
-        return turn, sections, bool(sections)
+        return turn, sections, bool(sections), passages
     sections, vocab, cleaned = search_sections(
         question,
         context=turn.context,
@@ -244,7 +255,7 @@ def answer_sections(
         relevant = relevant or alone.top_in(previous_modules) >= FOLLOW_COVERED
     else:
         relevant = relevant and alone.top() >= COVERED_MIN
-    return turn, sections, relevant
+    return turn, sections, relevant, alone  # the turn's own words pick the opening sentence
 
 
 def tutor_answer(
@@ -258,8 +269,9 @@ def tutor_answer(
     "I don't know" naming the nearest lessons."""
     token = current_index.set(get_index(CORPUS))
     try:
-        turn, sections, relevant = answer_sections(question=question, module_id=module_id, history=history)
-        answer = _compose(question, turn, sections, relevant, profile)
+        turn, sections, relevant, passages = _answer_sections(question=question, module_id=module_id, history=history)
+        sims = list(passages.section(sections[0].doc_id)) if sections else None
+        answer = _compose(question, turn, sections, relevant, profile, sims)
     finally:
         current_index.reset(token)
     if answer.confident and strip_takeover(question) != question.strip():
@@ -280,7 +292,14 @@ def _with_note(text: str, note: str) -> str:
     return f"{head}\n\n{note}{sep}{sources}" if sep else f"{text}\n\n{note}"
 
 
-def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool, profile: TutorProfile) -> TutorAnswer:
+def _compose(
+    question: str,
+    turn: Turn,
+    sections: list[Section],
+    relevant: bool,
+    profile: TutorProfile,
+    sims: Sequence[float] | None = None,
+) -> TutorAnswer:
     vocab = vocabulary(lessons_index())
     if not relevant or not sections:
         query = set(terms(question))
@@ -319,7 +338,13 @@ def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool,
     # not open with what the previous answer opened with.
     opening = turn.previous_answer.split("\n\n")[0] if turn.context else ""
     return compose(
-        question=question, sections=sections, vocab=vocab, profile=profile, shown=opening, context=turn.context
+        question=question,
+        sections=sections,
+        vocab=vocab,
+        profile=profile,
+        shown=opening,
+        context=turn.context,
+        sims=sims,
     )
 
 
