@@ -26,6 +26,8 @@ class PassageIndex:
     spans: dict[str, tuple[int, int]]  # a section's rows: [start, end), in its statements' reading order
     modules: np.ndarray  # the parent section's module id, per row
     matrix: np.ndarray  # float32 (rows, PRECISE_DIM), L2-normalised
+    lesson_of_row: np.ndarray  # the row's lesson as 0..lessons-1 (for per-lesson means)
+    lesson_sizes: np.ndarray  # passages per lesson
 
 
 _indexes: "weakref.WeakKeyDictionary[Any, PassageIndex]" = weakref.WeakKeyDictionary()
@@ -62,7 +64,16 @@ def passage_index(index: HybridIndex) -> PassageIndex:
         spans[str(doc.id)] = (start, len(doc_ids))
         parts.append(rows)
     matrix = np.vstack(parts) if parts else np.zeros((0, PRECISE_DIM), dtype=np.float32)
-    built = PassageIndex(doc_ids, spans, np.asarray(modules, dtype=np.int64), np.ascontiguousarray(matrix))
+    module_ids = np.asarray(modules, dtype=np.int64)
+    _, lesson_of_row = np.unique(module_ids, return_inverse=True)
+    built = PassageIndex(
+        doc_ids,
+        spans,
+        module_ids,
+        np.ascontiguousarray(matrix),
+        lesson_of_row,
+        np.bincount(lesson_of_row) if len(lesson_of_row) else np.zeros(0, dtype=np.int64),
+    )
     with _lock:
         _indexes[index] = built
     return built
@@ -87,6 +98,24 @@ class PassageScores:
     def best(self, doc_id: str) -> float:
         found = self.section(doc_id)
         return float(found.max()) if len(found) else 0.0
+
+    def excess(self, doc_id: str, share: float = 1.0) -> float:
+        """How far the section's closest passage stands out from its lesson's passages on average: what the one
+        sentence or item says beyond the lesson's topic (every passage of "What Is Jac?" is close to any question
+        naming Jac; one common-mistake item close to a symptom stands out of its lesson)."""
+        start, end = self.index.spans.get(doc_id, (0, 0))
+        if end <= start:
+            return 0.0
+        lesson = int(self.index.lesson_of_row[start])
+        return float(self.sims[start:end].max()) - share * float(self._lesson_means()[lesson])
+
+    def _lesson_means(self) -> np.ndarray:
+        cached = self.__dict__.get("_means")
+        if cached is None:
+            sums = np.bincount(self.index.lesson_of_row, weights=self.sims, minlength=len(self.index.lesson_sizes))
+            cached = sums / np.maximum(self.index.lesson_sizes, 1)
+            object.__setattr__(self, "_means", cached)
+        return cached
 
     def top(self) -> float:
         return float(self.sims.max()) if len(self.sims) else 0.0

@@ -615,6 +615,8 @@ def search_sections(
         words = terms(alternative["subject"])
         subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
     compared = compared_terms(question)
+    # a sentence is read by meaning; two or three keywords ("jac walkers") are matched better by their words
+    meaning_weight = min(1.0, max(0.0, (len(set(terms(cleaned))) - KEYWORD_QUERY_TERMS) / SENTENCE_QUERY_TERMS))
     wants_code = code or bool(pasted) or bool(_WANTS_CODE.search(question))
     asked = f" {' '.join(raw_words(question))} "
     scored = []
@@ -625,7 +627,7 @@ def search_sections(
         score = float(hit.score) * _prior(section) * float(np.exp(SEMANTIC_LIFT * hit.semantic))
         for paths in named:  # "unit tests in jac": the Jac path's section, not the web-API path's
             score *= NAMED_PATH_BOOST if section.path_slug in paths else UNNAMED_PATH_PRIOR
-        score *= _where_lift(section, module_id, prefer_modules, session_modules, passages)
+        score *= _where_lift(section, module_id, prefer_modules, session_modules, passages, meaning_weight)
         # A heading (or, less, a lesson title) that names what is asked: "401 versus 403", "Versioning". Rare words
         # count: "walker" in a heading says more than "jac".
         heading = present(section.heading)
@@ -660,7 +662,13 @@ def search_sections(
     return _reordered(vocab, weights, ranked, fact=not context and not how_to), vocab, cleaned
 
 
-PASSAGE_LIFT = 1.0  # score × e^(cosine of the section's closest passage): 0.1 closer in meaning gains 10 %
+# score × e^(closest passage's cosine − half its lesson's mean cosine): a passage 0.1 closer in meaning gains 10 %; the
+# lesson's mean takes out what every passage of a lesson shares (its title: any question naming Jac is close to all of
+# "What Is Jac?"), so the one sentence or item that says what is asked counts
+PASSAGE_LIFT = 1.0
+LESSON_MEAN_SHARE = 0.5
+KEYWORD_QUERY_TERMS = 2  # the passage lift is off for a question of this many content words or fewer…
+SENTENCE_QUERY_TERMS = 4  # …and full from this many more (the encoder reads sentences, not keyword lists)
 PASSAGE_CANDIDATES = 12  # sections with the closest passages join the engine's candidates
 PREVIOUS_BOOST = 1.3  # a follow-up: the lesson the previous answer cited
 
@@ -671,6 +679,7 @@ def _where_lift(
     prefer_modules: tuple[int, ...],
     session_modules: tuple[int, ...],
     passages: "PassageScores | None",
+    meaning_weight: float = 1.0,
 ) -> float:
     """The module being studied, the lesson a follow-up continues, the session's lessons, and the section's closest
     passage (one sentence, item, row or code block) in meaning."""
@@ -682,7 +691,7 @@ def _where_lift(
     elif section.module_id in session_modules:
         lift *= SESSION_BOOST
     if passages is not None:
-        lift *= float(np.exp(PASSAGE_LIFT * passages.best(section.doc_id)))
+        lift *= float(np.exp(meaning_weight * PASSAGE_LIFT * passages.excess(section.doc_id, LESSON_MEAN_SHARE)))
     return lift
 
 
