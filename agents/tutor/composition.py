@@ -201,13 +201,14 @@ def _statement_scores(
         if _says_verbatim(st, asked):
             score += VERBATIM_BONUS  # "…too many requests": the row named "Too Many Requests"
         if meaning is not None:  # the statement's own closeness in meaning to the question (the precise model)
-            score += OPENING_SEMANTIC * max(0.0, float(meaning[i]))
+            # (prose only: a commented code line is mostly code, which the encoder reads poorly)
+            score += OPENING_SEMANTIC * max(0.0, float(meaning[i])) * (st.kind != "code_line")
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return scored
 
 
-OPENING_SEMANTIC = 1.0  # weight of a statement's cosine to the question when choosing the opening
+OPENING_SEMANTIC = 0.15  # weight of a statement's cosine to the question when choosing the opening
 VERBATIM_BONUS = 0.3  # a table cell or bold/code term of several words that the question uses word for word
 _CELL_SPLIT = re.compile(r" — |; |(?<=\w)[:?] ")
 _TERM_SPAN = re.compile(r"\*\*([^*]+)\*\*|`([^`]+)`")

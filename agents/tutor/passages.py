@@ -99,15 +99,24 @@ class PassageScores:
         found = self.section(doc_id)
         return float(found.max()) if len(found) else 0.0
 
-    def excess(self, doc_id: str, share: float = 1.0) -> float:
-        """How far the section's closest passage stands out from its lesson's passages on average: what the one
-        sentence or item says beyond the lesson's topic (every passage of "What Is Jac?" is close to any question
-        naming Jac; one common-mistake item close to a symptom stands out of its lesson)."""
+    def lesson_excess(self, doc_id: str, share: float = 1.0) -> float:
+        """How far the closest passage of the section's lesson stands out from that lesson's passages on average:
+        what one sentence or item of the lesson says beyond its topic (every passage of "What Is Jac?" is close to
+        any question naming Jac; one common-mistake item close to a symptom stands out). The same for every section
+        of a lesson: it weighs lessons against each other and leaves the order within a lesson to the words."""
         start, end = self.index.spans.get(doc_id, (0, 0))
         if end <= start:
             return 0.0
         lesson = int(self.index.lesson_of_row[start])
-        return float(self.sims[start:end].max()) - share * float(self._lesson_means()[lesson])
+        return float(self._lesson_bests()[lesson]) - share * float(self._lesson_means()[lesson])
+
+    def _lesson_bests(self) -> np.ndarray:
+        cached = self.__dict__.get("_bests")
+        if cached is None:
+            cached = np.full(len(self.index.lesson_sizes), -1.0)
+            np.maximum.at(cached, self.index.lesson_of_row, self.sims)
+            object.__setattr__(self, "_bests", cached)
+        return cached
 
     def _lesson_means(self) -> np.ndarray:
         cached = self.__dict__.get("_means")

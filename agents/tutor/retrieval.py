@@ -662,9 +662,9 @@ def search_sections(
     return _reordered(vocab, weights, ranked, fact=not context and not how_to), vocab, cleaned
 
 
-# score × e^(closest passage's cosine − half its lesson's mean cosine): a passage 0.1 closer in meaning gains 10 %; the
-# lesson's mean takes out what every passage of a lesson shares (its title: any question naming Jac is close to all of
-# "What Is Jac?"), so the one sentence or item that says what is asked counts
+# score × e^(the lesson's closest passage's cosine − half the lesson's mean cosine): a lesson whose one passage is 0.1
+# closer in meaning gains 10 %; the mean takes out what every passage of a lesson shares (its title: any question
+# naming Jac is close to all of "What Is Jac?"); within a lesson the words decide
 PASSAGE_LIFT = 1.0
 LESSON_MEAN_SHARE = 0.5
 KEYWORD_QUERY_TERMS = 2  # the passage lift is off for a question of this many content words or fewer…
@@ -691,7 +691,7 @@ def _where_lift(
     elif section.module_id in session_modules:
         lift *= SESSION_BOOST
     if passages is not None:
-        lift *= float(np.exp(meaning_weight * PASSAGE_LIFT * passages.excess(section.doc_id, LESSON_MEAN_SHARE)))
+        lift *= float(np.exp(meaning_weight * PASSAGE_LIFT * passages.lesson_excess(section.doc_id, LESSON_MEAN_SHARE)))
     return lift
 
 
