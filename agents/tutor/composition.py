@@ -201,8 +201,8 @@ def _statement_scores(
         if _says_verbatim(st, asked):
             score += VERBATIM_BONUS  # "…too many requests": the row named "Too Many Requests"
         if meaning is not None:  # the statement's own closeness in meaning to the question (the precise model)
-            # (prose only: a commented code line is mostly code, which the encoder reads poorly)
-            score += OPENING_SEMANTIC * max(0.0, float(meaning[i])) * (st.kind != "code_line")
+            # (not for a printed value, which shows a result and explains nothing asked)
+            score += OPENING_SEMANTIC * max(0.0, float(meaning[i])) * (not _PRINTS.match(st.text))
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return scored
