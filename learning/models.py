@@ -385,6 +385,11 @@ class LessonSection(BaseModel):
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     embedding_model = models.CharField(max_length=100, blank=True, default="")
     text_hash = models.CharField(max_length=64, blank=True, default="", help_text="SHA-256 of the embedded text.")
+    # One precise-model vector per passage of the section (a sentence, list item, table row or commented code line,
+    # `learning.lesson_markdown.passage_texts`), float16 rows concatenated: what the tutor matches a question
+    # against at passage granularity ("my default list remembers values" → the one common-mistake item about it).
+    passages = models.BinaryField(null=True, blank=True, editable=False)
+    passages_model = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         db_table = "lesson_sections"

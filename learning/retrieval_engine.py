@@ -12,13 +12,18 @@ from common.retrieval import (
     register_corpus,
     tokenize,
 )
+from common.retrieval.precise import PRECISE_DIM, PRECISE_MODEL_NAME, decode_precise, embed_precise_texts
 
 __all__ = [
     "EMBEDDING_DIM",
     "MODEL_NAME",
+    "PRECISE_DIM",
+    "PRECISE_MODEL_NAME",
     "Doc",
     "Hit",
     "HybridIndex",
+    "decode_precise",
+    "embed_precise_texts",
     "embed_text",
     "embed_texts",
     "get_index",

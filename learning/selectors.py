@@ -30,7 +30,7 @@ from learning.models import (
     UserModuleProgress,
 )
 from learning.retrieval_engine import EMBEDDING_DIM, MODEL_NAME, Doc
-from learning.services_sections import section_embedding_text
+from learning.services_sections import PASSAGES_MODEL, section_embedding_text
 from users.models import DailyActivity, User
 
 SUMMARY_DEFER = ("content", "solution", "starter_code")
@@ -236,6 +236,8 @@ def lesson_section_docs() -> list[Doc]:
             "body",
             "embedding",
             "embedding_model",
+            "passages",
+            "passages_model",
             "module__id",
             "module__title",
             "module__module_type",
@@ -273,6 +275,8 @@ def lesson_section_docs() -> list[Doc]:
                     "level": s.level,
                     "position": s.position,
                     "body": s.body,
+                    # the passages' precise vectors (float16 rows), or None: the tutor then embeds them itself
+                    "passages": bytes(s.passages) if s.passages and s.passages_model == PASSAGES_MODEL else None,
                     "url": section_url(path_id=module.learning_path.id, module_id=module.id, anchor=s.anchor),
                 },
             )

@@ -3,12 +3,15 @@ retrieval embeddings computed here, at seed or staff-edit time, never while answ
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 
 import numpy as np
 from django.db import transaction
 
+from learning.lesson_markdown import PASSAGES_VERSION, passage_texts
 from learning.models import LessonSection, Module
-from learning.retrieval_engine import MODEL_NAME, embed_texts
+from learning.retrieval_engine import MODEL_NAME, PRECISE_DIM, PRECISE_MODEL_NAME, embed_precise_texts, embed_texts
 from learning.sections import split_lesson
 
 logger = logging.getLogger(__name__)
@@ -18,6 +21,58 @@ def section_embedding_text(*, module_title: str, heading: str, body: str) -> str
     """What a section's vector is computed from: lesson and heading first, so a section about "Tuples" in "Lists and
     Tuples" is near a question about tuples even where its body only says "it"."""
     return f"{module_title}. {heading}.\n{body}" if heading else f"{module_title}.\n{body}"
+
+
+# Passage vectors computed in this process, by text: a re-seed (every test module seeds) or a staff edit re-embeds only
+# the passages whose text changed. Bounded (float16, ~6 MB at most); the seeded lessons have ~1,400 passages.
+PASSAGE_MEMO_SIZE = 8192
+_passage_memo: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_passage_lock = threading.Lock()
+
+
+PASSAGES_MODEL = f"{PRECISE_MODEL_NAME}/{PASSAGES_VERSION}"  # `LessonSection.passages_model` of current vectors
+
+
+def passage_vectors(texts: list[str]) -> np.ndarray:
+    """float32 (len(texts), PRECISE_DIM), L2-normalised rows: the precise model's vectors of the passages."""
+    out = np.zeros((len(texts), PRECISE_DIM), dtype=np.float32)
+    with _passage_lock:
+        todo = [t for t in dict.fromkeys(texts) if t not in _passage_memo]
+    if todo:
+        fresh = embed_precise_texts(todo)
+        with _passage_lock:
+            for text, vector in zip(todo, fresh, strict=True):
+                _passage_memo[text] = vector.astype(np.float16)
+            while len(_passage_memo) > PASSAGE_MEMO_SIZE:
+                _passage_memo.popitem(last=False)
+    with _passage_lock:
+        missing = []
+        for i, text in enumerate(texts):
+            known = _passage_memo.get(text)
+            if known is None:
+                missing.append(i)
+            else:
+                out[i] = known
+    if missing:  # evicted meanwhile by another thread's texts: computed again
+        out[missing] = embed_precise_texts([texts[i] for i in missing])
+    return out
+
+
+def section_passages_bytes(*, module_title: str, heading: str, body: str) -> bytes:
+    """The section's passage vectors as stored (`LessonSection.passages`): float16 rows, in reading order."""
+    texts = passage_texts(module_title=module_title, heading=heading, body=body)
+    if not texts:
+        return b""
+    return passage_vectors(texts).astype("<f2").tobytes()
+
+
+def _fill_passages(module: Module, title: str) -> None:
+    """Kept rows embedded before passages existed (or by another precise model) get their passage vectors."""
+    stale = LessonSection.objects.filter(module=module).exclude(passages_model=PASSAGES_MODEL)
+    for section in stale.only("id", "heading", "body"):
+        section.passages = section_passages_bytes(module_title=title, heading=section.heading, body=section.body)
+        section.passages_model = PASSAGES_MODEL
+        section.save(update_fields=["passages", "passages_model"])
 
 
 @transaction.atomic
@@ -44,6 +99,7 @@ def lesson_sections_sync(*, module: Module, force: bool = False) -> int:
     kept = set(LessonSection.objects.filter(pk__in=keep).values_list("position", flat=True))
     fresh = [(u, text, h) for u, text, h in wanted if u.position not in kept]
     if not fresh:
+        _fill_passages(module, title)
         return 0
     vectors = np.asarray(embed_texts([text for _, text, _ in fresh]), dtype=np.float32)
     LessonSection.objects.bulk_create(
@@ -58,10 +114,13 @@ def lesson_sections_sync(*, module: Module, force: bool = False) -> int:
                 embedding=vector.tobytes(),
                 embedding_model=MODEL_NAME,
                 text_hash=h,
+                passages=section_passages_bytes(module_title=title, heading=u.heading, body=u.body),
+                passages_model=PASSAGES_MODEL,
             )
             for (u, _, h), vector in zip(fresh, vectors, strict=True)
         ]
     )
+    _fill_passages(module, title)
     return len(fresh)
 
 

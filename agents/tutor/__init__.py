@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from agents.tutor.composition import compose, render_passage, unknown
-from agents.tutor.conversation import Turn, resolve, strip_takeover
+from agents.tutor.conversation import Turn, continued, resolve, strip_takeover
 from agents.tutor.markdown import Statement, blocks, quotable_units, split_sections, statements
+from agents.tutor.passages import PassageScores, blend, question_vector, score_passages
 from agents.tutor.retrieval import (
     CONTEXT_WEIGHT,
     CORPUS,
@@ -163,6 +164,37 @@ def _why_lead(section: Section, shown: str) -> list[Statement] | None:
     return causes[:2] or None
 
 
+# Follow-ups and "I don't know", calibrated on the labelled bench sets (bench/chat_*.yaml: 21 follow-up pairs, 297
+# self-contained questions, 32 off-topic ones) with the precise model's passage cosines:
+# - a turn continues the previous answer's lesson when that lesson's closest passage is within FOLLOW_MARGIN of the
+#   closest passage anywhere (strength falls from 1 at no gap to 0 at the margin); phrasing cues ("and…", "it",
+#   "show me an example") count fully, as before;
+FOLLOW_MARGIN = 0.12
+FOLLOW_BLEND = 0.5  # a continuing turn is matched by its meaning leaning towards its topic's by this weight
+# - …and is answered (never "I don't know") when the previous lesson has a passage this close to it on its own;
+FOLLOW_COVERED = 0.3
+# - a self-contained question whose closest passage anywhere is below COVERED_MIN is about nothing we teach, however
+#   many words it shares with a lesson (every labelled covered question was >= 0.25; off-topic ones 0.16-0.34).
+COVERED_MIN = 0.23
+
+
+def _previous_modules(turns: list[tuple[str, str]]) -> tuple[int, ...]:
+    """The lesson the previous answer cited first (an "I don't know" cites none)."""
+    cited = _cited_sections(turns[-1][1]) if turns else []
+    return (cited[0][0],) if cited else ()
+
+
+def _continuation(passages: PassageScores, previous: tuple[int, ...], cue: bool) -> float:
+    """How much the turn continues the previous lesson: 1 with a cue, else by how close that lesson's best passage
+    comes to the best anywhere."""
+    if not previous:
+        return 1.0 if cue else 0.0
+    if cue:
+        return 1.0
+    gap = passages.top() - passages.top_in(previous)
+    return max(0.0, min(1.0, (FOLLOW_MARGIN - gap) / FOLLOW_MARGIN))
+
+
 def answer_sections(
     *,
     question: str,
@@ -170,12 +202,31 @@ def answer_sections(
     history: Sequence[tuple[str, str]] = (),
 ) -> tuple[Turn, list[Section], bool]:
     """The turn resolved, the sections that answer it (best first) and whether they are about it."""
+    turn, sections, relevant, _ = _answer_sections(question=question, module_id=module_id, history=history)
+    return turn, sections, relevant
+
+
+def _answer_sections(
+    *,
+    question: str,
+    module_id: int | None = None,
+    history: Sequence[tuple[str, str]] = (),
+) -> tuple[Turn, list[Section], bool, PassageScores]:
+    """`answer_sections`, with the passages' closeness to the question's own words."""
     turns = [(strip_takeover(q), a or "") for q, a in history]
     question = strip_takeover(question)
     index = lessons_index()
     vocab = vocabulary(index)
     turn = resolve(vocab, question, turns)
     session = _session_modules(turns)
+    vector = question_vector(question)
+    passages = alone = score_passages(index, vector)
+    previous_modules = _previous_modules(turns)
+    strength = _continuation(alone, previous_modules, bool(turn.context)) if turns else 0.0
+    if strength > 0 and not turn.context:
+        turn = continued(vocab, question, turns)
+    if strength > 0:
+        passages = score_passages(index, blend(vector, question_vector(turn.topic_question), FOLLOW_BLEND * strength))
     if turn.intent in ("example", "why"):
         previous = _previous_section(turn, turns, module_id)
         if previous is not None:
@@ -186,19 +237,25 @@ def answer_sections(
                 chosen = _example_section(previous, turn.session_answers, turn.topic_question, rest)
             else:
                 chosen = previous
-            return turn, [chosen, *[s for s in rest if s.doc_id != chosen.doc_id]], True
+            return turn, [chosen, *[s for s in rest if s.doc_id != chosen.doc_id]], True, passages
     if turn.intent == "switch":
         sections, _, _ = search_sections(turn.topic_question, path_slug=turn.path_slug, module_id=module_id)
-        return turn, sections, bool(sections)
+        return turn, sections, bool(sections), passages
     sections, vocab, cleaned = search_sections(
         question,
         context=turn.context,
         module_id=module_id,
         session_modules=session,
-        context_weight=1.0 if turn.refers else CONTEXT_WEIGHT,
+        context_weight=1.0 if turn.refers else CONTEXT_WEIGHT * strength if strength < 1 else CONTEXT_WEIGHT,
+        passages=passages,
+        prefer_modules=previous_modules if strength > 0 else (),
     )
     relevant = is_relevant(vocab, f"{cleaned} {turn.context}".strip(), sections)
-    return turn, sections, relevant
+    if strength > 0:  # the previous lesson says it: answered from there, not "I don't know"
+        relevant = relevant or alone.top_in(previous_modules) >= FOLLOW_COVERED
+    else:
+        relevant = relevant and alone.top() >= COVERED_MIN
+    return turn, sections, relevant, alone  # the turn's own words pick the opening sentence
 
 
 def tutor_answer(
@@ -212,8 +269,9 @@ def tutor_answer(
     "I don't know" naming the nearest lessons."""
     token = current_index.set(get_index(CORPUS))
     try:
-        turn, sections, relevant = answer_sections(question=question, module_id=module_id, history=history)
-        answer = _compose(question, turn, sections, relevant, profile)
+        turn, sections, relevant, passages = _answer_sections(question=question, module_id=module_id, history=history)
+        sims = list(passages.section(sections[0].doc_id)) if sections else None
+        answer = _compose(question, turn, sections, relevant, profile, sims)
     finally:
         current_index.reset(token)
     if answer.confident and strip_takeover(question) != question.strip():
@@ -234,7 +292,14 @@ def _with_note(text: str, note: str) -> str:
     return f"{head}\n\n{note}{sep}{sources}" if sep else f"{text}\n\n{note}"
 
 
-def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool, profile: TutorProfile) -> TutorAnswer:
+def _compose(
+    question: str,
+    turn: Turn,
+    sections: list[Section],
+    relevant: bool,
+    profile: TutorProfile,
+    sims: Sequence[float] | None = None,
+) -> TutorAnswer:
     vocab = vocabulary(lessons_index())
     if not relevant or not sections:
         query = set(terms(question))
@@ -273,7 +338,13 @@ def _compose(question: str, turn: Turn, sections: list[Section], relevant: bool,
     # not open with what the previous answer opened with.
     opening = turn.previous_answer.split("\n\n")[0] if turn.context else ""
     return compose(
-        question=question, sections=sections, vocab=vocab, profile=profile, shown=opening, context=turn.context
+        question=question,
+        sections=sections,
+        vocab=vocab,
+        profile=profile,
+        shown=opening,
+        context=turn.context,
+        sims=sims,
     )
 
 

@@ -12,6 +12,7 @@ section and a second source), encouraging (the default answer with a friendly cl
 
 import itertools
 import re
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -148,8 +149,10 @@ def _statement_scores(
     shown: str,
     want_code: bool,
     clean_question: str = "",
+    sims: Sequence[float] | None = None,
 ) -> list[tuple[float, int]]:
     total = sum(weights.values()) or 1.0
+    meaning = list(sims[: len(found)]) if sims is not None and len(sims) >= len(found) else None
     wanted_symbols = set(symbols(question)) | set(symbols(clean_question))  # "::py::" for "python inside jac"
     yes_no = bool(_YES_NO.match(question))
     pairs = _phrases(weights, terms(clean_question))
@@ -197,11 +200,15 @@ def _statement_scores(
             score *= NAMED_MISSING  # "429?" is not answered by the row of 400
         if _says_verbatim(st, asked):
             score += VERBATIM_BONUS  # "…too many requests": the row named "Too Many Requests"
+        if meaning is not None:  # the statement's own closeness in meaning to the question (the precise model)
+            # (not for a printed value, which shows a result and explains nothing asked)
+            score += OPENING_SEMANTIC * max(0.0, float(meaning[i])) * (not _PRINTS.match(st.text))
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return scored
 
 
+OPENING_SEMANTIC = 0.15  # weight of a statement's cosine to the question when choosing the opening
 VERBATIM_BONUS = 0.3  # a table cell or bold/code term of several words that the question uses word for word
 _CELL_SPLIT = re.compile(r" — |; |(?<=\w)[:?] ")
 _TERM_SPAN = re.compile(r"\*\*([^*]+)\*\*|`([^`]+)`")
@@ -281,6 +288,7 @@ def choose_lead(
     shown: str = "",
     want_code: bool = False,
     context: str = "",
+    sims: Sequence[float] | None = None,
 ) -> tuple[list[Statement], list[Block]]:
     """The statements that answer the question (best first, at most `count`, more rows when the question names
     several rows of one table) and the section's blocks. A second statement is taken for what it adds: the
@@ -295,7 +303,7 @@ def choose_lead(
     if context:  # a follow-up's topic ("run them" = the tests) counts, less than its own words
         for t, w in key_weights(vocab, clean(vocab, context)).items():
             weights.setdefault(t, CONTEXT_WEIGHT * w)
-    scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code, cleaned)
+    scored = _statement_scores(found, weights, question, first_block, parts, shown, want_code, cleaned, sims)
     best_score, best = scored[0]
     if want_code and found[best].kind == "sentence" and not shown:
         line = _code_only_answer(found, parts, weights, vocab, best)
@@ -600,13 +608,14 @@ def compose(
     shown: str = "",
     lead_override: list[Statement] | None = None,
     context: str = "",
+    sims: Sequence[float] | None = None,
 ) -> TutorAnswer:
     """The offline answer from the ranked sections (the first answers; a detailed answer adds the next one from
     another lesson). `shown` is the previous answer's text: a follow-up does not repeat a code block it showed."""
     style = style_of(profile)
     best = sections[0]
     want_code = want_code or bool(_HOW.search(question))
-    lead, parts = choose_lead(best, question, vocab, style.lead, shown, want_code, context)
+    lead, parts = choose_lead(best, question, vocab, style.lead, shown, want_code, context, sims)
     if context:  # the blocks shown under the opening are chosen for the whole topic
         question = f"{question} {context}"
     if lead_override is not None:

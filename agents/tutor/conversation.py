@@ -28,10 +28,23 @@ _TAKEOVER = re.compile(
     r"|</?(data|system|instructions?|prompt|admin|user|assistant)>"
     # "reply with …" as an order (the sentence opens with it, or says "only"), not "should my API answer with 410?"
     r"|^\W*(please\s+)?(reply|answer|respond)\s+(only\s+)?with\b|\b(reply|answer|respond)\s+only\s+with\b"
-    r"|\bmust answer only\b",
+    r"|\bmust answer only\b"
+    # a role change ("you're a poet now", "act as…", "from now on…") or a task that is not a lesson question
+    r"|\byou('| a)re (now |no longer )?(an? |my )?(\w+ )?(poet|assistant|bot|ai|gpt|model|chatbot|pirate|hacker)\b"
+    r"|\byou('| a)re now\b|\b(act|pretend|behave|roleplay) (as|like|to be)\b|\bfrom now on\b"
+    r"|\bforget (the|your|all|everything|about the) ?(lessons?|rules|instructions|tutor|above|previous)?\b"
+    r"|\b(write|give|tell) me (a|an) (poem|story|song|essay|rap|joke|haiku)\b|\b(hidden|secret|initial) prompt\b"
+    r"|\b(answer key|all the answers|the answers to (the|every|all))\b",
     re.I,
 )
+# A sentence that asks something ("which status code…", "what does += do?"): when a message also gives orders, what
+# it asks is the learner's real question and the rest is set aside.
+_ASKS = re.compile(
+    r"\?|^\W*(\w+\W+){0,4}?(what|which|how|why|when|where|who|whats|can|could|should|is|are|do|does|did)\b", re.I
+)
 _SENTENCES = re.compile(r"(?<=[.!?:])\s+")
+# …and, around orders, each clause on its own: "(also, what does += do?)", "…a rap about cats and then tell me which…"
+_ASIDES = re.compile(r"(?<=[.!?:])\s+|\s*[(),;]\s*|\s+(?:and then|and also|after that|then|also|but)\s+", re.I)
 
 
 _TAGGED = re.compile(r"<(data|system|instructions?|prompt|admin|user|assistant)>.*?</\1>", re.I | re.S)
@@ -41,7 +54,12 @@ def strip_takeover(text: str) -> str:
     """The message without its take-over sentences (the question, if there is one, stays): a `<system>…</system>`
     block goes whatever it says, then every sentence that tries to give orders."""
     text = _TAGGED.sub(" ", text)
-    kept = [s for s in _SENTENCES.split(text.strip()) if s and not _TAKEOVER.search(s)]
+    sentences = [s.strip() for s in _SENTENCES.split(text.strip()) if s and s.strip()]
+    if any(_TAKEOVER.search(s) for s in sentences):
+        sentences = [s.strip() for s in _ASIDES.split(text.strip()) if s and s.strip()]
+    kept = [s for s in sentences if not _TAKEOVER.search(s)]
+    if len(kept) < len(sentences):  # it gave orders: of the rest, what it asks is the question ("tutor mode off.")
+        kept = [s for s in kept if _ASKS.search(s)] or kept
     return " ".join(kept).strip()
 
 
@@ -107,7 +125,12 @@ def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) ->
         intent = "answer"
     else:
         return Turn(question=question, session_questions=session)
-    # The topic: the last earlier question that stood on its own.
+    return continued(vocab, question, history, intent)
+
+
+def continued(vocab: Vocabulary, question: str, history: list[tuple[str, str]], intent: str = "answer") -> Turn:
+    """`question` read as continuing the session: its topic is the last earlier question that stood on its own."""
+    lowered = question.lower()
     topic, previous_answer = history[-1][0], history[-1][1]
     for past, _ in reversed(history):
         if not is_follow_up(vocab, past) and not _SWITCH.match(past.lower()):
@@ -125,6 +148,6 @@ def resolve(vocab: Vocabulary, question: str, history: list[tuple[str, str]]) ->
         previous_answer=previous_answer,
         topic_question=topic,
         refers=_REFERS.search(question) is not None,
-        session_questions=session,
+        session_questions=[q for q, _ in history],
         session_answers="\n\n".join(a for _, a in history),
     )

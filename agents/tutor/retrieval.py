@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 from agents.tutor.types import Section
-from learning.retrieval_engine import HybridIndex, get_index
+from learning.retrieval_engine import Hit, HybridIndex, embed_text, get_index
+
+if TYPE_CHECKING:
+    from agents.tutor.passages import PassageScores
 
 CORPUS = "lessons"
 POOL = 40  # engine hits re-weighed per question
@@ -582,6 +585,8 @@ def search_sections(
     limit: int = 8,
     context_weight: float = CONTEXT_WEIGHT,
     code: bool = False,
+    passages: "PassageScores | None" = None,
+    prefer_modules: tuple[int, ...] = (),
 ) -> tuple[list[Section], Vocabulary, str]:
     """(sections best first, the vocabulary, the cleaned question). `context` is the earlier topic a follow-up
     refers to (weighted lower by being only part of the query); `path_slug` restricts to one path ("and in Jac?")."""
@@ -596,6 +601,8 @@ def search_sections(
         ids = [d.id for d in _docs(index) if d.meta.get("path_slug") == path_slug]
     pasted = code_spans(question)
     hits = index.search(query, k=POOL, ids=ids)
+    if passages is not None:
+        hits = _with_passage_candidates(index, query, hits, passages, ids)
     weights = key_weights(vocab, cleaned)
     if context:  # a follow-up ("and how do I run them?") is still about its topic's words, a little less
         for t, w in key_weights(vocab, clean(vocab, context)).items():
@@ -608,6 +615,8 @@ def search_sections(
         words = terms(alternative["subject"])
         subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
     compared = compared_terms(question)
+    # a sentence is read by meaning; two or three keywords ("jac walkers") are matched better by their words
+    meaning_weight = min(1.0, max(0.0, (len(set(terms(cleaned))) - KEYWORD_QUERY_TERMS) / SENTENCE_QUERY_TERMS))
     wants_code = code or bool(pasted) or bool(_WANTS_CODE.search(question))
     asked = f" {' '.join(raw_words(question))} "
     scored = []
@@ -618,10 +627,7 @@ def search_sections(
         score = float(hit.score) * _prior(section) * float(np.exp(SEMANTIC_LIFT * hit.semantic))
         for paths in named:  # "unit tests in jac": the Jac path's section, not the web-API path's
             score *= NAMED_PATH_BOOST if section.path_slug in paths else UNNAMED_PATH_PRIOR
-        if module_id is not None and section.module_id == module_id:
-            score *= MODULE_BOOST
-        elif section.module_id in session_modules:
-            score *= SESSION_BOOST
+        score *= _where_lift(section, module_id, prefer_modules, session_modules, passages, meaning_weight)
         # A heading (or, less, a lesson title) that names what is asked: "401 versus 403", "Versioning". Rare words
         # count: "walker" in a heading says more than "jac".
         heading = present(section.heading)
@@ -654,6 +660,63 @@ def search_sections(
     # "which status code…" asks for a fact, not for code
     how_to = _HOW_TO.search(_NOT_CODE.sub(" ", question))
     return _reordered(vocab, weights, ranked, fact=not context and not how_to), vocab, cleaned
+
+
+# score × e^(the lesson's closest passage's cosine − half the lesson's mean cosine): a lesson whose one passage is 0.1
+# closer in meaning gains 10 %; the mean takes out what every passage of a lesson shares (its title: any question
+# naming Jac is close to all of "What Is Jac?"); within a lesson the words decide
+PASSAGE_LIFT = 1.0
+LESSON_MEAN_SHARE = 0.5
+KEYWORD_QUERY_TERMS = 2  # the passage lift is off for a question of this many content words or fewer…
+SENTENCE_QUERY_TERMS = 4  # …and full from this many more (the encoder reads sentences, not keyword lists)
+PASSAGE_CANDIDATES = 12  # sections with the closest passages join the engine's candidates
+PREVIOUS_BOOST = 1.3  # a follow-up: the lesson the previous answer cited
+
+
+def _where_lift(
+    section: Section,
+    module_id: int | None,
+    prefer_modules: tuple[int, ...],
+    session_modules: tuple[int, ...],
+    passages: "PassageScores | None",
+    meaning_weight: float = 1.0,
+) -> float:
+    """The module being studied, the lesson a follow-up continues, the session's lessons, and the section's closest
+    passage (one sentence, item, row or code block) in meaning."""
+    lift = 1.0
+    if module_id is not None and section.module_id == module_id:
+        lift *= MODULE_BOOST
+    elif section.module_id in prefer_modules:
+        lift *= PREVIOUS_BOOST
+    elif section.module_id in session_modules:
+        lift *= SESSION_BOOST
+    if passages is not None:
+        lift *= float(np.exp(meaning_weight * PASSAGE_LIFT * passages.lesson_excess(section.doc_id, LESSON_MEAN_SHARE)))
+    return lift
+
+
+def _with_passage_candidates(
+    index: HybridIndex, query: str, hits: list[Hit], passages: "PassageScores", ids: list[Any] | None
+) -> list[Hit]:
+    """The engine's hits and the sections whose passages are closest to the question in meaning (a symptom described
+    in a learner's words shares few words with the mistake item that names it); an added section starts at the
+    pool's lowest score and rises only by its passage."""
+    have = {str(h.id) for h in hits}
+    allowed = None if ids is None else {str(i) for i in ids}
+    floor = min((h.score for h in hits), default=0.1)
+    vector = None
+    out = list(hits)
+    for doc_id in passages.best_sections(PASSAGE_CANDIDATES):
+        if doc_id in have or (allowed is not None and doc_id not in allowed):
+            continue
+        position = index.positions.get(doc_id)
+        if position is None:
+            continue
+        if vector is None:
+            vector = embed_text(query)
+        semantic = float(index.vectors[position] @ vector)
+        out.append(Hit(doc_id, floor, 0.0, semantic, index.docs[position]))
+    return out
 
 
 def _literal_lift(
