@@ -125,14 +125,15 @@ def implied_topics(name: str, g: TopicGraph, *, some: bool = False) -> frozenset
     else:
         first = g.topics[key] if kind == "slug" else g.topics[g.names[key]]
         words = set(normalise(key if kind != "slug" else first.title).split())
-        # The technology's own topics: its area's topics whose names carry every word of it ("react" → React
+        # The technology's own topics: its area's topics whose titles carry every word of it ("react" → React
         # Fundamentals, React Hooks and State; not Redux because it builds on React).
         family = {first.slug}
         if kind != "slug":
             for s, t in g.topics.items():
                 if t.area != first.area or not everyday(s):
                     continue
-                names = {w for n in (t.slug.replace("-", " "), t.title, *t.aliases) for w in normalise(n).split()}
+                # its title and id, not its aliases: TypeScript's "typed javascript" is no JavaScript topic
+                names = {w for n in (t.slug.replace("-", " "), t.title) for w in normalise(n).split()}
                 if words <= names:
                     family.add(s)
     return frozenset(g.closure(sorted(family)))

@@ -1368,6 +1368,18 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     # The goal's direct prerequisites named by its key terms (React Fundamentals for React hooks, Jac Walkers for
     # walker patterns) stay steps while the rest is condensed; only when even that does not fit are they condensed.
     named = {s for s in core_area - set(core) if keys and _named_by(g.topics[s], keys)}
+    # So does a framework's own language (TypeScript for Angular, Swift for SwiftUI): no crash course reviews a
+    # language the learner has never written.
+    # Only where the learner enters the framework (Angular Basics, not React hooks after React Fundamentals).
+    entries = [
+        c for c in core
+        if (fw := _frameworks(_names_of(g.topics[c])))
+        and not any(_frameworks(_names_of(g.topics[p])) & fw for p in g.closure([c]) - {c})
+    ]  # fmt: skip
+    named |= {
+        p for c in entries for p in g.topics[c].prerequisites
+        if p in core_area and p not in known and any(w in LANGUAGES for w in _names_of(g.topics[p]))
+    }  # fmt: skip
     direct = {p for c in core for p in g.topics[c].prerequisites if p in named}
     for label, keyed in (("core-keyed", set(core) | named), ("core-keyed-direct", set(core) | direct)):
         if keyed != set(core) and all(label != o[0] for o in options) and (label == "core-keyed" or direct != named):

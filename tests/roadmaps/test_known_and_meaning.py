@@ -168,3 +168,11 @@ def test_known_topics_in_preferences_imply_their_everyday_topics(platform, auth_
     assert meta["unresolved_known_topics"] == []
     titles = {s["title"].split(" (part")[0] for s in body["roadmap"]["steps"]}
     assert not {"Python Basics", "Python Functions", "Control Flow"} & titles
+
+
+def test_a_framework_entered_from_a_known_language_gets_its_own_language_as_a_step():
+    g = graph()
+    plan = plan_roadmap("angular for my new job", Budget(4, 5), known_topics=implied_topics("javascript", g))
+    steps = {s.topic_slug for s in plan.steps}
+    assert {"typescript-basics", "angular-basics"} <= steps  # TypeScript is no JavaScript topic, nor condensed
+    assert not plan.metadata["crash_course"]
