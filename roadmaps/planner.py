@@ -782,18 +782,11 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
                     t
                     for t in g.topics.values()
                     if not t.project
-                    # named by the key term ("dbt" → dbt and Analytics Engineering, "wcag" → WCAG Guidelines), or
-                    # tagged with it within the primary's own family ("postgres performance" → Query Plans and
-                    # Optimisation, tagged postgresql and performance; an optional topic too, since the learner
-                    # asked for it)
-                    and (
-                        (
-                            _named_by(t, [k])
-                            and not t.optional
-                            and (k in {normalise(x) for x in t.tags} or _key_areas(g, k) == 1)
-                        )
-                        or (k in {normalise(x) for x in t.tags} and t.area == primary.area and primary_tag in t.tags)
-                    )
+                    and k in {normalise(x) for x in t.tags}
+                    # named by the key term, or tagged with it within the primary's own family ("postgres
+                    # performance" → Query Plans and Optimisation, tagged postgresql and performance; an optional
+                    # topic too, since the learner asked for it)
+                    and ((_named_by(t, [k]) and not t.optional) or (t.area == primary.area and primary_tag in t.tags))
                 ),
                 key=lambda t: (not _named_by(t, [k]), t.area != primary.area, g.depth[t.slug], t.slug),
             )

@@ -176,3 +176,30 @@ def test_a_framework_entered_from_a_known_language_gets_its_own_language_as_a_st
     steps = {s.topic_slug for s in plan.steps}
     assert {"typescript-basics", "angular-basics"} <= steps  # TypeScript is no JavaScript topic, nor condensed
     assert not plan.metadata["crash_course"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("celery_worker")
+def test_a_partial_plan_still_gets_the_catalogue_resources_on_what_it_does_not_teach(transactional_db, auth_client):
+    from learning.services import seed_learning
+    from resources.hybrid import register
+    from resources.services import seed_resources
+    from tests.resources.factories import ResourceFactory
+
+    seed_learning(lambda n: None)
+    seed_resources(lambda n: None)
+    book = ResourceFactory(
+        title="The Embedded Rust Book: microcontroller programming",
+        description="Embedded Rust on a microcontroller: no_std, HALs, peripherals and probe-rs.",
+        tags=["rust", "embedded", "microcontroller"],
+        media_type="book",
+        difficulty="intermediate",
+        duration_minutes=600,
+    )
+    register()
+    body = generate(auth_client, "embedded rust on a microcontroller, i know some rust already", weeks=4)
+    meta = body["generation_metadata"]
+    assert meta["coverage"] == "partial" and {"embedded", "microcontroller"} <= set(meta["unknown_terms"])
+    assert meta["untaught_resources"] == [book.pk]
+    goal_steps = [s for s in body["roadmap"]["steps"] if s["title"].split(" (part")[0] in meta["goal_topics"]]
+    assert book.pk in {r["id"] for r in goal_steps[0]["resources"]}
