@@ -689,6 +689,12 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         # "javascript promises and async await": a topic of another language is no goal (not Async Python).
         strong = [m for m in strong if not _other_language(m.topic, said_languages)] or strong
     subject_words = [k for k in known_keys if k not in SPEED_WORDS]
+    if subject_words:
+        # The subject is its most specific word ("webassembly", not "web" in "webassembly to speed up my web app"):
+        # a performance topic of a broader word would be a substitute for it.
+        naming = {k: sum(1 for t in g.topics.values() if _named_by(t, [k])) for k in subject_words}
+        rarest = min(naming.values())
+        subject_words = [k for k in subject_words if naming[k] == rarest]
     if SLOWNESS.search(normalise(concept)) and subject_words and not any("performance" in m.topic.tags for m in strong):
         # "my react app is slow": the goal is the subject's performance topic, not the subject from scratch.
         fast = sorted(
@@ -1082,12 +1088,18 @@ def _by_meaning(concept: str, g: TopicGraph, refused: UnknownConcept, notes: lis
     # key terms alone, which its filler does not dilute; the closer reading wins.
     # So is its most specific key term the graph knows (the one naming the fewest topics: "webassembly", not
     # "faster" or "browser"), which a specific word outweighs generic ones for.
-    naming = {k: sum(1 for t in g.topics.values() if _named_by(t, [k])) for k in keys if k not in unknown}
+    naming = {
+        k: sum(1 for t in g.topics.values() if _named_by(t, [k]))
+        for k in keys
+        if k not in unknown and k not in SPEED_WORDS
+    }
     rarest = sorted((n, k) for k, n in naming.items() if n)[:1]
     whole = [found for text in dict.fromkeys([core, " ".join(keys)]) if text and (found := closest_topic(text, g))]
     word = [found for _, k in rarest if k != core and (found := closest_topic(k, g))]
-    # One word alone ("patterns") is no reading unless the whole concept is near its topic too.
-    readings = whole + [w for w in word if _supports(core, w[0], g)]
+    # One word alone ("patterns") is no reading unless the whole concept is near its topic too; when it is, the
+    # specific word outweighs the rest ("webassembly to speed up my web app" is WebAssembly, not web performance).
+    supported = [w for w in word if _supports(core, w[0], g)]
+    readings = supported or whole
     if not readings:
         return None
     topic, _ = max(readings, key=lambda r: (r[1], r[0].slug))
@@ -1097,6 +1109,11 @@ def _by_meaning(concept: str, g: TopicGraph, refused: UnknownConcept, notes: lis
         return None
     unknown = [t for t in (refused.unknown_terms or unknown) if not _generic(t)]
     explained = set(explained_terms(unknown, topic, g))
+    # A word we do not know in the concept's subject, before what it is for or like ("salesforce development", not
+    # "… for my bookshop" or "… like netflix"), is what was asked: its nearest topic would be a substitute.
+    subject = re.split(r" (?:for|like|such as|so|because|at|with|to|in|on|from|using|via) ", f"{core} ", maxsplit=1)[0]
+    if any(t in subject.split() for t in unknown if t not in explained):
+        return None
     # A word we do not know that qualifies one we do ("knitting patterns", "graphic design", "elixir phoenix web")
     # names another kind of that thing: the nearest topic in meaning would be a substitute.
     if any(not _generic(head) for _, head in _qualified(core, [t for t in unknown if t not in explained])):
@@ -1848,7 +1865,11 @@ def plan_roadmap(
                 if not t.project
                 and t.slug not in taught
                 and t.slug not in learner_known  # what they said they know is not "left out"
-                and any(f in {normalise(a) for a in (t.title, *t.aliases)} for f in _variants(k))
+                and (
+                    any(f in {normalise(a) for a in (t.title, *t.aliases)} for f in _variants(k))
+                    # or a term that names only a topic or two ("webassembly": Rust and WebAssembly)
+                    or (_named_by(t, [k]) and sum(1 for u in g.topics.values() if _named_by(u, [k])) <= 2)
+                )
             ),
             key=lambda t: (g.depth[t.slug], t.slug),
         )

@@ -203,3 +203,18 @@ def test_a_partial_plan_still_gets_the_catalogue_resources_on_what_it_does_not_t
     assert meta["untaught_resources"] == [book.pk]
     goal_steps = [s for s in body["roadmap"]["steps"] if s["title"].split(" (part")[0] in meta["goal_topics"]]
     assert book.pk in {r["id"] for r in goal_steps[0]["resources"]}
+
+
+def test_a_word_we_do_not_teach_in_the_subject_is_refused_not_read_by_meaning():
+    # "salesforce development" is near "mobile development" in meaning: a substitute, so it is refused
+    with pytest.raises(UnknownConcept) as caught:
+        plan_roadmap("salesforce developer", Budget(4, 5))
+    assert caught.value.unknown_terms == ["salesforce"]
+
+
+def test_the_specific_word_outweighs_a_slowness_phrase():
+    plan = plan_roadmap("webassembly to speed up my web app", Budget(4, 5))
+    assert plan.metadata["goal_topics"] == ["Rust and WebAssembly"]
+    assert "rust-webassembly" in {s.topic_slug for s in plan.steps}
+    react = plan_roadmap("my react app is slow", Budget(4, 5))
+    assert react.metadata["goal_topics"] == ["React Performance"]  # the slowness reading still holds
