@@ -7,7 +7,8 @@ week"); the level stays the default.
 
 Usage: DATABASE_URL=postgres://…/pw_bench .venv/bin/python bench/roadmaps_heldout.py [--set 2]
 (set 2: bench/roadmaps_heldout2.yaml → bench/roadmaps-heldout2-plans.md, without the seed's example; set 3 with it;
-set fresh: bench/roadmaps_fresh.yaml → bench/roadmaps-fresh-plans.md; fresh2 likewise)
+set fresh: bench/roadmaps_fresh.yaml → bench/roadmaps-fresh-plans.md; fresh2 likewise;
+--file SET.yaml --out PLANS.md [--seed-example] for a set kept outside the repo, e.g. a helper's blind dev set)
 """
 
 import argparse
@@ -69,8 +70,15 @@ EXTRA = [("Machine Learning", 8, None)]  # the seed's own example
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--set", choices=sorted(SETS), default="1")
+    parser.add_argument("--file", type=Path, help="a set of concepts outside the repo (same format); needs --out")
+    parser.add_argument("--out", type=Path, help="where to write the plans of --file")
+    parser.add_argument("--seed-example", action="store_true", help="with --file: also plan the seed's example")
     args = parser.parse_args()
     heldout, out = SETS[args.set]
+    if args.file:
+        if not args.out:
+            parser.error("--file needs --out")
+        heldout, out = args.file.resolve(), args.out.resolve()
     call_command("migrate", verbosity=0)
     call_command("seed", "--only", "learning", "resources", "--no-progress", verbosity=0)
     from users.models import User
@@ -82,7 +90,8 @@ def main() -> None:
     # `preferences` (set 5 on): what a client sends with the concept when the learner's sentence implies it.
     cases = [(i["title"], i.get("weeks", DEFAULT_WEEKS), i.get("hours_per_week"), i.get("preferences") or {})
              for i in items]  # fmt: skip
-    cases += [(*extra, {}) for extra in EXTRA] if args.set in ("1", "3", "5", "5-before", "5-seen") else []
+    seed = args.seed_example if args.file else args.set in ("1", "3", "5", "5-before", "5-seen")
+    cases += [(*extra, {}) for extra in EXTRA] if seed else []
     sections = ["# Held-out roadmaps (default level, default duration)", ""]
     for number, (concept, weeks, hours, asked) in enumerate(cases, start=1):
         prefs = {**asked, **({"hours_per_week": hours} if hours else {})}
@@ -95,7 +104,8 @@ def main() -> None:
         text = bench.render(roadmap, level, asked.get("known_topics")).replace("## ", f"## {number}. ", 1)
         sections.append(text)
     out.write_text("\n".join(sections))
-    print(f"wrote {out.relative_to(bench.ROOT)} ({len(cases)} plans, db={os.environ['DATABASE_URL'].split(':')[0]})")
+    shown = out.relative_to(bench.ROOT) if out.is_relative_to(bench.ROOT) else out
+    print(f"wrote {shown} ({len(cases)} plans, db={os.environ['DATABASE_URL'].split(':')[0]})")
 
 
 if __name__ == "__main__":

@@ -216,6 +216,27 @@ def catalogue_plan(concept: str, budget: Budget, prefs: Preferences, unknown: Un
     )
 
 
+UNTAUGHT_PER_PLAN = 3
+
+
+def _attach_untaught(plan: Plan, concept: str, budget: Budget, prefs: Preferences) -> None:
+    """A partial plan (key terms we do not teach) still points to the catalogue's resources on those terms
+    themselves: attached to the goal's first step ("fallback_resources", after its own picks) and named in the
+    metadata, so the learner has somewhere to go for what the plan leaves out. Nothing when the catalogue has none
+    naming every such term."""
+    terms = list(plan.metadata.get("unknown_terms") or [])
+    titles = set(plan.metadata.get("goal_topics") or [])
+    topics = graph().topics
+    goal = [s for s in plan.steps if s.part == 1 and s.topic_slug in topics and topics[s.topic_slug].title in titles]
+    if not terms or not goal:
+        return
+    groups = catalogue_fallback_steps(concept, prefs, budget.hours, require_terms=terms)
+    ids = [rid for group in groups for rid in group["resource_ids"]][:UNTAUGHT_PER_PLAN]
+    if ids:
+        plan.metadata["fallback_resources"] = {goal[0].key: ids}
+        plan.metadata["untaught_resources"] = ids
+
+
 def generate_plan(concept: str, budget: Budget, prefs: Preferences) -> Generated:
     """The plan for a concept: the configured LLM when there is one (falling back to the planner on failure), else
     the offline planner; the catalogue when the topic graph does not know the concept."""
@@ -229,6 +250,7 @@ def generate_plan(concept: str, budget: Budget, prefs: Preferences) -> Generated
         fallback_reason = "the model's answers were unusable" if llm_meta.get("attempts") else "the model failed"
     try:
         plan = plan_roadmap(concept, budget, difficulty=prefs.difficulty, known_topics=prefs.known_topics)
+        _attach_untaught(plan, concept, budget, prefs)
     except UnknownConcept as exc:
         plan = catalogue_plan(concept, budget, prefs, exc)
     if fallback_reason:

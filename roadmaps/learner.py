@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from learning import selectors as learning_selectors
+from roadmaps.known import implied_topics
 from roadmaps.models import RoadmapStep, StepStatus
 from roadmaps.planner import LANGUAGES, PlannedStep, resolve_topics
 from roadmaps.topics import graph
@@ -56,14 +57,18 @@ def learner_known_topics(*, user: User, named: list[str] | tuple[str, ...] = ())
     g = graph()
     for slug, covers in steps:
         from_steps.update(s for s in [slug, *(covers or [])] if s in g.topics)
-    from_names = resolve_topics(list(named), g)
-    unresolved = tuple(n for n in named if not resolve_topics([n], g))
+    # A name implies its prerequisites and, for a broad one ("python", "kubernetes"), its everyday topics.
+    direct = resolve_topics(list(named), g)
+    implied = {n: resolve_topics([n], g) | implied_topics(str(n), g) for n in named}
+    from_names = {s for slugs in implied.values() for s in slugs}
+    unresolved = tuple(n for n in named if not implied[n])
     return Evidence(
         known=frozenset(from_modules | from_steps | from_names),
         sources={
             "modules": sorted(m for m in modules if m in mapping),
             "roadmap_steps": sorted(from_steps),
-            "named": sorted(from_names),
+            "named": sorted(direct),
+            "implied": sorted(from_names - direct),
         },
         unresolved=unresolved,
     )

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from roadmaps.known import said_known
 from roadmaps.topics import DIFFICULTY_RANK, ROLES, Topic, TopicGraph, TopicMatch, graph, normalise, strip_filler
 
 MIN_SCALE = 0.6
@@ -49,7 +50,10 @@ GENERIC = frozenset(
     career tech technology technologies skill skills become becoming start started starting new first some all more
     prep preparation practice practise things stuff everything anything concepts concept understand understanding
     dive overview crash level up small own via vs versus day days week weeks month months year hands on based
-    project projects computing computer computers play playing""".split()
+    project projects computing computer computers play playing
+    so now but then just really very also too if when while because since which who whom whose where there here than
+    them they their was were been being has have had having can could should will shall may might must not no nor
+    only same such etc""".split()
 )
 LANGUAGES = frozenset(
     "python javascript typescript java go golang rust c c++ c# csharp ruby php kotlin swift jac r scala dart elixir "
@@ -685,6 +689,12 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
         # "javascript promises and async await": a topic of another language is no goal (not Async Python).
         strong = [m for m in strong if not _other_language(m.topic, said_languages)] or strong
     subject_words = [k for k in known_keys if k not in SPEED_WORDS]
+    if subject_words:
+        # The subject is its most specific word ("webassembly", not "web" in "webassembly to speed up my web app"):
+        # a performance topic of a broader word would be a substitute for it.
+        naming = {k: sum(1 for t in g.topics.values() if _named_by(t, [k])) for k in subject_words}
+        rarest = min(naming.values())
+        subject_words = [k for k in subject_words if naming[k] == rarest]
     if SLOWNESS.search(normalise(concept)) and subject_words and not any("performance" in m.topic.tags for m in strong):
         # "my react app is slow": the goal is the subject's performance topic, not the subject from scratch.
         fast = sorted(
@@ -841,6 +851,8 @@ def _choose_goals(concept: str, g: TopicGraph | None, notes: list[str]) -> Goals
                     topic.area == primary.area and not topic.optional and not topic.project
                     and topic.slug not in goals and primary.slug in g.closure([topic.slug])
                     and not _other_stack(topic, stack)
+                    # a framework built on the goal (Angular on TypeScript) is a subject of its own, not more of it
+                    and not (_frameworks(_names_of(topic)) - _frameworks(_names_of(primary)) - stack)
                 ):  # fmt: skip
                     goals[topic.slug] = 0.1 - 0.001 * g.depth[topic.slug]
         return Goals(goals, core, "named", [m.topic.slug for m in matches], unknown, keys)
@@ -930,7 +942,8 @@ PROGRAMMER = re.compile(
 # A concept that says its learner already has software of their own to work on ("make my website load faster",
 # "add search to my app"): they built it, so what it is built from is not taught again.
 OWNER = re.compile(
-    r"\b(my|our) (\w+ )?(website|site|web ?app|webapp|app|application|api|codebase|code|backend|frontend|program)\b"
+    r"\b(my|our) (\w+ )?(website|site|web ?app|webapp|app|application|api|codebase|code|backend|frontend|program|"
+    r"project|repo|repository|service|services)\b"
 )
 
 TRACK_WORDS = frozenset(
@@ -1054,6 +1067,65 @@ def _work_topic(g: TopicGraph, keys: list[str], domain: str, goals: "Goals") -> 
     return None
 
 
+def _quote(text: str, limit: int = 80) -> str:
+    """The learner's words, cut at a word boundary with an ellipsis when longer than `limit`."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _by_meaning(concept: str, g: TopicGraph, refused: UnknownConcept, notes: list[str]) -> Goals | None:
+    """The goals for a concept whose words name no topic but whose meaning is one ("build a recommendation system"
+    → Recommender Systems), through the shared retrieval engine's precise model; None when no topic is close enough
+    (roadmaps/meaning.py says how the threshold was measured). The concept's words that do not say the topic in
+    other words stay unknown terms, so the plan says what it does not teach ("haskell" in a functional-programming
+    plan)."""
+    from roadmaps.meaning import closest_topic, explained_terms  # loads the model on use
+    from roadmaps.meaning import supports as _supports
+
+    core = strip_filler(concept) or normalise(concept)
+    keys, unknown = key_terms(concept, g)
+    # A long sentence ("i want to compile some heavy code to webassembly so it runs faster") is also read as its
+    # key terms alone, which its filler does not dilute; the closer reading wins.
+    # So is its most specific key term the graph knows (the one naming the fewest topics: "webassembly", not
+    # "faster" or "browser"), which a specific word outweighs generic ones for.
+    naming = {
+        k: sum(1 for t in g.topics.values() if _named_by(t, [k]))
+        for k in keys
+        if k not in unknown and k not in SPEED_WORDS
+    }
+    rarest = sorted((n, k) for k, n in naming.items() if n)[:1]
+    whole = [found for text in dict.fromkeys([core, " ".join(keys)]) if text and (found := closest_topic(text, g))]
+    word = [found for _, k in rarest if k != core and (found := closest_topic(k, g))]
+    # One word alone ("patterns") is no reading unless the whole concept is near its topic too; when it is, the
+    # specific word outweighs the rest ("webassembly to speed up my web app" is WebAssembly, not web performance).
+    supported = [w for w in word if _supports(core, w[0], g)]
+    readings = supported or whole
+    if not readings:
+        return None
+    topic, _ = max(readings, key=lambda r: (r[1], r[0].slug))
+    try:
+        goals = _choose_goals(topic.title, g, [])
+    except UnknownConcept:  # pragma: no cover - a topic's own title always names it
+        return None
+    unknown = [t for t in (refused.unknown_terms or unknown) if not _generic(t)]
+    explained = set(explained_terms(unknown, topic, g))
+    # A word we do not know in the concept's subject, before what it is for or like ("salesforce development", not
+    # "… for my bookshop" or "… like netflix"), is what was asked: its nearest topic would be a substitute.
+    subject = re.split(r" (?:for|like|such as|so|because|at|with|to|in|on|from|using|via) ", f"{core} ", maxsplit=1)[0]
+    if any(t in subject.split() for t in unknown if t not in explained):
+        return None
+    # A word we do not know that qualifies one we do ("knitting patterns", "graphic design", "elixir phoenix web")
+    # names another kind of that thing: the nearest topic in meaning would be a substitute.
+    if any(not _generic(head) for _, head in _qualified(core, [t for t in unknown if t not in explained])):
+        return None
+    goals.strategy = "meaning"
+    goals.key_terms = [k for k in keys if k not in explained]
+    goals.unknown_terms = [t for t in unknown if t not in explained]
+    goals.matched = [topic.slug, *goals.matched]
+    notes.append(f"“{_quote(concept)}” is read as {topic.title}, the topic we teach closest to it in meaning.")
+    return goals
+
+
 def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
     """The goal topics for a concept (a vague goal read as a track, the reading in `assumptions`). Raises
     UnknownConcept (with suggestions) when the graph does not teach it."""
@@ -1069,17 +1141,24 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         concept = goal
     concept, who, kind = split_audience(concept, g)
     early = builds_toward(concept, g, named_platform=True)
+    toward: tuple[list[str], str] | None = None
     try:
         if early:
             raise UnknownConcept(concept)
         goals = _choose_goals(concept, g, notes)
     except UnknownConcept as exc:
         toward = early or builds_toward(concept, g)
+        toward_unknown = exc.unknown_terms
         if not toward:
-            raise
+            meant = _by_meaning(concept, g, exc, notes)
+            if meant is None:
+                raise
+            goals = meant
+            toward = None
+    if toward:
         slugs, uncovered = toward
         keys, unknown = key_terms(concept, g)
-        goals = Goals(dict.fromkeys(slugs, 1.0), list(slugs), "toward", [], exc.unknown_terms or unknown, keys)
+        goals = Goals(dict.fromkeys(slugs, 1.0), list(slugs), "toward", [], toward_unknown or unknown, keys)
         goals.uncovered.append(f"{uncovered} (learn it from the platform's own documentation once this plan is done)")
     goals.assumptions = notes
     domain = audience_domain(who, kind) if who else ""
@@ -1211,6 +1290,7 @@ def choose_project(
     mine = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | {f for k in keys for f in _variants(k)})
     areas = {g.topics[c].area for c in core}
     base = _closure(g, core, known)
+    language_goal = any(w in LANGUAGES for c in core for w in _names_of(g.topics[c]))
     candidates = []
     for topic in g.topics.values():
         if not topic.project or topic.slug in known:
@@ -1219,13 +1299,18 @@ def choose_project(
         theirs = _ecosystems(_names_of(topic))
         if not any(c in closure for c in core) or (theirs and mine and not theirs & mine) or _other_stack(topic, stack):
             continue  # built on the core but in another stack: no Django project for "node.js backend"
+        foreign = bool(
+            _frameworks(_names_of(topic)) - {f for c in core for f in _frameworks(_names_of(g.topics[c]))} - stack
+        )
+        if foreign and language_goal:
+            continue  # a framework nobody asked for (an Angular app for "typescript") is a subject of its own
         extra = _total(g, _closure(g, [topic.slug], known) - base)
         # Far from the goal (a CI/CD pipeline for "git"): only when nothing nearer is built on the core, and then it
         # is bought only when the budget has room for it (else the plan says it does not fit).
         far = extra > max(10, 2 * _total(g, base))
         built_on = sum(c in closure for c in core)
         # Another area's project (a Flutter app for "backend development") only when the goal's own area has none.
-        candidates.append((topic.area not in areas, far, -built_on, topic.optional, extra, topic.slug))
+        candidates.append((topic.area not in areas, foreign, far, -built_on, topic.optional, extra, topic.slug))
     return min(candidates)[-1] if candidates else None
 
 
@@ -1293,6 +1378,18 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     # The goal's direct prerequisites named by its key terms (React Fundamentals for React hooks, Jac Walkers for
     # walker patterns) stay steps while the rest is condensed; only when even that does not fit are they condensed.
     named = {s for s in core_area - set(core) if keys and _named_by(g.topics[s], keys)}
+    # So does a framework's own language (TypeScript for Angular, Swift for SwiftUI): no crash course reviews a
+    # language the learner has never written.
+    # Only where the learner enters the framework (Angular Basics, not React hooks after React Fundamentals).
+    entries = [
+        c for c in core
+        if (fw := _frameworks(_names_of(g.topics[c])))
+        and not any(_frameworks(_names_of(g.topics[p])) & fw for p in g.closure([c]) - {c})
+    ]  # fmt: skip
+    named |= {
+        p for c in entries for p in g.topics[c].prerequisites
+        if p in core_area and p not in known and any(w in LANGUAGES for w in _names_of(g.topics[p]))
+    }  # fmt: skip
     direct = {p for c in core for p in g.topics[c].prerequisites if p in named}
     for label, keyed in (("core-keyed", set(core) | named), ("core-keyed-direct", set(core) | direct)):
         if keyed != set(core) and all(label != o[0] for o in options) and (label == "core-keyed" or direct != named):
@@ -1329,7 +1426,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         nodes = set(step_set)
         reserve = _crash_min(g, crash_set, H, squeeze)
         depth = 0
-        if goals.strategy == "named":
+        if goals.strategy in ("named", "meaning"):
             # A named goal gets its depth (up to MAX_SCALE of its hours) before neighbouring topics fill the weeks:
             # more window functions, not Transactions and Indexing, for "sql window functions".
             depth = sum(
@@ -1349,7 +1446,9 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
             best = min(scores, key=scores.__getitem__)
             # A named goal's neighbours come at their own length, never by squeezing every step to fit more of them.
             on_way = project is not None and (best == project or best in g.closure([project]))
-            loose = goals.strategy == "named" and not on_way and not (keys and _named_by(g.topics[best], keys))
+            loose = (
+                goals.strategy in ("named", "meaning") and not on_way and not (keys and _named_by(g.topics[best], keys))
+            )
             variants = [(nodes | closures[best], crash_set)]
             _, more = _split(g, closures[best] - nodes - {best}, areas, keys)
             if more and (crash_set or _total(g, _split(g, nodes | more, areas, keys)[1]) > FOUNDATION_SHARE * H):
@@ -1592,7 +1691,8 @@ def plan_roadmap(
     """The planner's roadmap for `concept` within `budget` for a learner at `difficulty` who knows `known_topics`
     (slugs; their prerequisites are taken as known too). Raises UnknownConcept when the graph does not teach it."""
     g = graph()
-    goals = choose_goals(concept, g)
+    said_as, said = said_known(concept, g)
+    goals = choose_goals(said_as, g)
     if difficulty == "advanced":
         # An advanced learner wants the advanced material kept first when trimming.
         goals.relevance = {
@@ -1609,6 +1709,29 @@ def plan_roadmap(
             f"“{goals.audience}” says you already know {_join([g.topics[s].title for s in goals.audience_known], 3)}:"
             " it is not taught again. If you do not, ask for it first."
         )
+    if said:
+        # "graphql api in node, i know express already": what they said they know is no goal of its own, while
+        # something else is left to teach.
+        named_known = {g.names[k.name] for k in said if k.name in g.names}
+        if [c for c in goals.core if c not in named_known]:
+            goals.core = [c for c in goals.core if c not in named_known]
+    said_slugs = set().union(*(k.slugs for k in said)) - set(goals.core) - learner_known if said else set()
+    if said:
+        # "i already know python", "coming from react": what they said they know (and what it implies) is not
+        # taught again, and those words are no part of the goal.
+        learner_known |= said_slugs
+        level_note.append(
+            f"You said you know {_join([k.name for k in said], 4)}: we did not include what that covers"
+            + (
+                f" ({_join(sorted(g.topics[s].title for s in said_slugs & g.closure(list(goals.relevance))), 4)})"
+                if said_slugs & g.closure(list(goals.relevance))
+                else ""
+            )
+            + ". If you are new to any of it, list only what you know in preferences.known_topics."
+        )
+    knows_language = any(k.name in LANGUAGES or k.name in g.areas for k in said) or any(
+        w in LANGUAGES for s in known_topics for w in _names_of(g.topics[s]) if s in g.topics
+    )
     # "for network engineers" names a field of work, not programming: nothing is assumed from it.
     says_programs = (
         None
@@ -1619,7 +1742,7 @@ def plan_roadmap(
     advanced = bool(goals.core) and all(g.topics[c].difficulty == "advanced" for c in goals.core)
     if goals.audience_beginner:
         advanced = False  # "penetration testing for beginners": nothing is assumed
-    if difficulty is None and (advanced or says_programs):
+    if difficulty is None and (advanced or says_programs or knows_language):
         # Whoever asks for async Rust by name, or "kubernetes for developers", already programs: general
         # foundations are not taught again.
         skipped = (assumed_known(goals.relevance, "intermediate", g) & g.closure(goals.core)) - learner_known
@@ -1629,6 +1752,8 @@ def plan_roadmap(
             reason = (
                 f"“{says_programs.group(0)}” says you already program"
                 if says_programs
+                else "You know a programming language, so we assumed you already program"
+                if knows_language and not advanced
                 else f"{_join([g.topics[c].title for c in goals.core])} is an advanced topic, so we assumed you "
                 "already program"
             )
@@ -1739,7 +1864,12 @@ def plan_roadmap(
                 for t in g.topics.values()
                 if not t.project
                 and t.slug not in taught
-                and any(f in {normalise(a) for a in (t.title, *t.aliases)} for f in _variants(k))
+                and t.slug not in learner_known  # what they said they know is not "left out"
+                and (
+                    any(f in {normalise(a) for a in (t.title, *t.aliases)} for f in _variants(k))
+                    # or a term that names only a topic or two ("webassembly": Rust and WebAssembly)
+                    or (_named_by(t, [k]) and sum(1 for u in g.topics.values() if _named_by(u, [k])) <= 2)
+                )
             ),
             key=lambda t: (g.depth[t.slug], t.slug),
         )
@@ -1756,6 +1886,7 @@ def plan_roadmap(
         "key_terms": goals.key_terms,
         "level": difficulty or "beginner",
         "known_topics": sorted(g.topics[s].title for s in learner_known & g.closure(list(goals.relevance))),
+        "known_from_concept": [k.said for k in said],
         "assumptions": goals.assumptions + (level_note or _level_assumption(goals, g, known, taught, difficulty)),
         "not_covered": elsewhere + goals.uncovered,
         **meta,

@@ -118,8 +118,12 @@ class RoadmapGenerateOutputSerializer(serializers.Serializer):
         "duration is too short for the goal, its project and its foundations), level, level_source (request | "
         "preferences | profile | assumed), assumptions (what was assumed and how to say otherwise), not_covered "
         "(topics the concept's key terms name that the plan leaves out), known_topics, "
-        "known_from, unresolved_known_topics, trimmed_topics; on a failed roadmap: unknown_terms and suggestions "
-        "(nearby topics we teach)."
+        "known_from ({modules, roadmap_steps, named, implied}: a known name implies its prerequisites and everyday "
+        "topics), known_from_concept (what the concept says the learner knows: 'i already know python', 'coming "
+        "from react'; taken out of the goal), unresolved_known_topics, untaught_resources (catalogue resources on the "
+        "key terms a partial plan does not teach, attached to its first goal step), trimmed_topics; strategy "
+        "topic_graph:meaning when the concept was matched to a topic by meaning; on a failed roadmap: unknown_terms "
+        "and suggestions (nearby topics we teach)."
     )
 
 
@@ -159,9 +163,11 @@ class RoadmapPreferencesInputSerializer(serializers.Serializer):
         required=False,
         max_length=50,
         help_text='Topics you already know, by id or name ("python-basics", "Git", "SQL"): they and their '
-        "prerequisites are not taught. Completed modules and paths, passed quizzes and completed roadmap steps are "
-        "taken into account without being listed. Names we do not know are returned in "
-        "generation_metadata.unresolved_known_topics.",
+        'prerequisites are not taught, and a broad name ("python", "react", "kubernetes") covers its everyday '
+        "(non-advanced) topics too. The concept may say it as well (“flask, i already know python”, “vue, coming "
+        "from react”, “i know some rust”: “some” covers only the beginner topics). Completed modules and paths, "
+        "passed quizzes and completed roadmap steps are taken into account without being listed. Names we do not "
+        "know are returned in generation_metadata.unresolved_known_topics.",
     )
     media_types = serializers.ListField(
         child=serializers.ChoiceField(choices=MediaType.choices), required=False, max_length=len(MediaType.choices)

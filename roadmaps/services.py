@@ -158,16 +158,19 @@ def roadmap_generate(*, roadmap_id: int) -> Roadmap | None:
                 )
                 for i, pick in enumerate(chosen)
             ]
-            if not links and step.key in fallback:
-                links = [
+            if step.key in fallback:
+                # The catalogue's matches for the concept itself (a catalogue plan's groups, or what a partial plan
+                # does not teach), after the step's own picks.
+                linked = {link.resource_id for link in links}
+                links += [
                     StepResource(
                         step=row,
                         resource_id=rid,
-                        order_index=i,
+                        order_index=len(links) + i,
                         recommendation_score=0.0,
                         recommendation_reason=f"closest catalogue match for “{locked.concept[:80]}”",
                     )
-                    for i, rid in enumerate(fallback[step.key])
+                    for i, rid in enumerate(r for r in fallback[step.key] if r not in linked)
                 ]
             StepResource.objects.bulk_create(links)
         locked.title = plan.title[:255]

@@ -13,6 +13,9 @@ CONCEPTS = [
     "LLM", "transformers", "algorithms", "typescript", "postgres", "REST APIs", "pandas", "statistics",
     "computer networks", "system design", "become a data scientist", "learn machine learning from scratch",
     "walkers in jac", "celery", "fastapi", "deep learning", "nlp", "terraform", "css", "owasp",
+    # what the learner says they know, read out of the concept; a concept matched by meaning
+    "flask web apps, i already know python", "vue.js, coming from react", "graphql api in node, i know express",
+    "build a recommendation system", "typescript, i know some javascript",
 ]  # fmt: skip
 
 plans = st.tuples(
