@@ -33,11 +33,12 @@ from common.retrieval.embedding import decode_vector
 PRECISE_MODEL_NAME = "all-minilm-l6-v2-int8"
 PRECISE_DIM = 384
 MAX_TOKENS = 128  # a query or question: long ones keep their words
-# A stored document: a resource's title, tags and the first words of its description. The encoder's cost grows with
-# the pieces it reads (~0.4 ms of CPU a piece on this machine's cores), and a catalogue of 100,000 rows must embed
-# in minutes; on our labelled search sets 32 pieces rank as well as 48, 64 or 128 (bench/search.py, within ±0.01
-# nDCG@10 on the 170 tuning queries; docs/retrieval.md).
-DOC_MAX_TOKENS = 32
+# A stored document (a resource's title, tags and description) is read up to DOC_MAX_TOKENS pieces. Shorter reads
+# are cheaper (CPU per text here, batches of 32: 59 ms at 128 pieces, 27 ms at 64, 12 ms at 32) but rank worse: on
+# the labelled sets (bench/search.py, SQLite, hybrid nDCG@10, one run each) all 170 tuning queries 0.847 at 128
+# against 0.844 / 0.842 / 0.833 at 64 / 48 / 32, held-out set 4 0.723 against 0.678 / 0.657 / 0.674, and the blind
+# set 6 fell from 0.721 to 0.669 with 32 (docs/retrieval.md). So documents are read as far as queries.
+DOC_MAX_TOKENS = MAX_TOKENS
 # Many texts at once (a seed, a scrape, `embed_resources`): batches run on this many threads, each a single-threaded
 # session call (onnxruntime releases the GIL), so a bulk job uses every core; a request embeds one text on its own.
 BULK_THREADS = max(1, min(4, os.cpu_count() or 1))

@@ -76,7 +76,6 @@ def test_a_stored_document_is_read_up_to_doc_max_tokens_pieces_and_a_query_in_fu
     assert not np.allclose(cut, embed_precise_text(" ".join(words)), atol=1e-3)  # a query keeps every word
     # The cache tells the two readings of one text apart.
     assert np.allclose(embed_precise_texts([" ".join(words)], max_tokens=8)[0], cut, atol=1e-6)
-    assert precise.DOC_MAX_TOKENS < precise.MAX_TOKENS
 
 
 def test_many_texts_embed_on_several_threads_exactly_as_one_at_a_time(monkeypatch):
