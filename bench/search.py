@@ -74,7 +74,10 @@ HELDOUT5 = Path(__file__).resolve().parent / "search_heldout5.yaml"
 HELDOUT6 = Path(__file__).resolve().parent / "search_heldout6.yaml"
 SEARCH = "/api/resources/search/"
 # Scored apart and never part of "all" (the tuning figures).
-HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
+# More held-out files, e.g. a blind set kept outside the repository: SEARCH_HELDOUT_FILES=/path/a.yaml:/path/b.yaml
+# (each scored apart under its file's stem; the subprocess of `--db both` inherits the variable).
+EXTRA_HELDOUT = [(Path(p).stem, Path(p)) for p in os.environ.get("SEARCH_HELDOUT_FILES", "").split(os.pathsep) if p]
+HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", *(n for n, _ in EXTRA_HELDOUT))
 
 
 def load_queries() -> list[dict]:
@@ -85,7 +88,7 @@ def load_queries() -> list[dict]:
         query["heldout"] = "heldout"
     queries += heldout
     sets = (("heldout2", HELDOUT2), ("heldout3", HELDOUT3), ("heldout4", HELDOUT4), ("heldout5", HELDOUT5))
-    for name, path in (*sets, ("heldout6", HELDOUT6)):
+    for name, path in (*sets, ("heldout6", HELDOUT6), *EXTRA_HELDOUT):
         extra = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
         for query in extra:
             query["heldout"] = name
