@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
+from common.utils import fetch_models, model_columns
 from users.models import User, UserSession
 from users.tokens import parse_sid, token_is_current
 
@@ -30,7 +31,8 @@ def _live_session_sql(vendor: str) -> str:
     user_pk = qn(User._meta.pk.column)
     # Identifiers only, from model metadata, quoted; the values are parameters.
     return (
-        f"SELECT {users}.* FROM {users} INNER JOIN {sessions} ON {sessions}.{session_user} = {users}.{user_pk} "  # noqa: S608
+        f"SELECT {model_columns(User)} FROM {users} "  # noqa: S608
+        f"INNER JOIN {sessions} ON {sessions}.{session_user} = {users}.{user_pk} "
         f"WHERE {sessions}.{qn(UserSession._meta.pk.column)} = %s AND {sessions}.{qn('revoked_at')} IS NULL "
         f"AND {sessions}.{qn('expires_at')} > %s"
     )
@@ -41,7 +43,7 @@ def _user_of_live_session(session_id: Any) -> User | None:
         UserSession._meta.pk.get_db_prep_value(session_id, connection),
         UserSession._meta.get_field("expires_at").get_db_prep_value(timezone.now(), connection),
     ]
-    found = list(User.objects.raw(_live_session_sql(connection.vendor), params))
+    found = fetch_models(User, _live_session_sql(connection.vendor), params)
     return found[0] if found else None
 
 

@@ -134,3 +134,58 @@ def test_an_unreachable_database_still_times_out_at_the_pool_timeout():
         assert time.monotonic() - started < 2
     finally:
         pool.close(timeout=0)
+
+
+def _checks_counted(pool):
+    """Count the pool's health-check round trips (the callback Django gives it with CONN_HEALTH_CHECKS)."""
+    calls = []
+    original = pool._check
+
+    def counting(conn):
+        calls.append(conn)
+        original(conn)
+
+    pool._check = counting
+    return calls
+
+
+def test_a_connection_just_handed_back_skips_the_health_check_round_trip(tiny_pool):
+    from common.dbpool import RECENT_SECONDS
+
+    tiny_pool.open()
+    calls = _checks_counted(tiny_pool)
+    conn = tiny_pool.getconn()
+    first = len(calls)  # a connection never handed back before is checked
+    tiny_pool.putconn(conn)
+    again = tiny_pool.getconn()
+    assert again is conn
+    assert len(calls) == first  # handed back a moment ago, its socket quiet: no round trip
+    tiny_pool.putconn(again)
+    tiny_pool._returned_at[id(again)] -= RECENT_SECONDS + 1  # idle for longer than the window
+    third = tiny_pool.getconn()
+    assert len(calls) == first + 1  # checked again, with the round trip
+    tiny_pool.putconn(third)
+
+
+def test_a_connection_terminated_while_in_the_pool_is_never_handed_to_a_request(tiny_pool):
+    """PostgreSQL ends the pooled connections (a restart, pg_terminate_backend) right after they were used: the next
+    requests still get working connections, although the round trip of the health check is skipped for recent ones."""
+    import time
+
+    import psycopg
+
+    asyncio.run(_hammer(4, concurrency=2))  # both connections used and handed back just now
+    connection.close()
+    params = connection.settings_dict
+    with psycopg.connect(
+        host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"], password=params["PASSWORD"],
+        dbname=params["NAME"], autocommit=True,
+    ) as admin:  # fmt: skip
+        terminated = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+            [params["NAME"]],
+        ).fetchone()[0]
+    assert terminated >= 1
+    time.sleep(0.2)  # the termination notices reach the pooled sockets
+    assert asyncio.run(_hammer(6, concurrency=2)) == [200] * 6
