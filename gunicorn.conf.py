@@ -22,6 +22,13 @@ os.environ.setdefault(
 # the throttles' NUM_PROXIES alone decides which X-Forwarded-For entry is the client (every command line passes
 # --forwarded-allow-ips too, so no default of gunicorn's — 127.0.0.1 — can come back).
 forwarded_allow_ips = ""
+# Keep an idle client connection open for 75 s (uvicorn's workers take gunicorn's `keepalive`; its default is 2 s).
+# With 2 s, a client that pauses a little between requests (a learner, a proxy's pooled connection) sends its next
+# request just as the server closes the connection: the request fails with a reset and nothing to retry on for a
+# PATCH or POST (bench/load.py: "PATCH user-module-progress: HTTP 0"). 75 s outlives the usual idle timeouts of
+# proxies and load balancers in front (60 s), as nginx's own default does. Idle connections cost an async worker
+# next to nothing. GUNICORN_KEEPALIVE overrides it.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 _LOG_FORMAT = "plain" if os.environ.get("LOG_FORMAT") == "plain" else "json"
 
 logconfig_dict = {

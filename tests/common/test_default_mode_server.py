@@ -233,3 +233,38 @@ def test_every_server_command_passes_forwarded_allow_ips(name):
     text = (ROOT / name).read_text()
     assert text.count("config.asgi:application") >= 1
     assert text.count("config.asgi:application") == text.count("--forwarded-allow-ips")
+
+
+def _http_get_on(sock: socket.socket, path: str) -> bytes:
+    """One HTTP/1.1 request on an open socket; the whole response (Content-Length framed), or b"" if the server had
+    closed the connection."""
+    try:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    except OSError:
+        return b""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_an_idle_keep_alive_connection_outlives_a_pause_between_requests(server):
+    """A client that reuses its connection after a few seconds' pause (a learner between clicks, a proxy's pooled
+    connection) gets its answer; with gunicorn's default keepalive (2 s) the server had closed the connection, and a
+    request sent at that moment failed with a reset (bench/load.py's "HTTP 0")."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        assert _http_get_on(sock, "/api/health/live/").startswith(b"HTTP/1.1 200")
+        time.sleep(3.5)
+        assert _http_get_on(sock, "/api/health/live/").startswith(b"HTTP/1.1 200")
