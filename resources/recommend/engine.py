@@ -46,10 +46,14 @@ def build_matrix(
 @dataclass
 class CollabModel:
     """What serving needs: ALS item factors (a user's factors are solved at request time from their current
-    interactions, so a new like counts before the next retrain), an item-kNN or EASE similarity matrix, or a blend
-    of two of them (z-normalised scores mixed by `shares`, the mix chosen on validation)."""
+    interactions, so a new like counts before the next retrain), an item-kNN, EASE or sequence similarity matrix,
+    or a blend of them (z-normalised scores mixed by `shares`, the mix chosen on validation).
 
-    kind: str  # "als" | "itemknn" | "ease" (both score through a sparse item × item matrix) | "blend" (of `parts`)
+    Scoring takes the user's rows of positive weights and, optionally, `recency`: the same entries holding each
+    item's rank in the user's history by time (1 = the newest). Only the sequence model reads it (its `decay`
+    weighs the newest items most); the others ignore it."""
+
+    kind: str  # "als" | "itemknn" | "ease" | "sequence" (score through a sparse item × item matrix) | "blend"
     item_ids: np.ndarray  # catalogue ids, one per column
     item_factors: np.ndarray | None = None
     regularization: float = 0.05
@@ -60,6 +64,7 @@ class CollabModel:
     cooccurrence: sp.csr_matrix | None = None
     parts: list["CollabModel"] = field(default_factory=list)  # a blend's models
     shares: list[float] = field(default_factory=list)  # … and the weight of each one's z-normalised scores
+    decay: float = 1.0  # sequence: an item of recency rank r weighs decay ** (r − 1) in the user's query
     _gram: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -78,12 +83,12 @@ class CollabModel:
         b = (y.T * (1.0 + conf)).sum(axis=1)
         return np.linalg.solve(a, b)
 
-    def score(self, row: sp.csr_matrix) -> np.ndarray:
+    def score(self, row: sp.csr_matrix, recency: sp.csr_matrix | None = None) -> np.ndarray:
         """Scores of every item for a user given as a 1 × n_items sparse row of positive weights."""
         if row.nnz == 0:
             return np.zeros(self.n_items, dtype=np.float32)
-        if self.kind == "blend":
-            return self.score_many(row)[0]
+        if self.kind in ("blend", "sequence"):
+            return self.score_many(row, recency)[0]
         if self.kind == "als":
             return (self.item_factors @ self.user_vector(row)).astype(np.float32)
         if self.kind == "ease":  # EASE is defined on the binarised history
@@ -92,31 +97,37 @@ class CollabModel:
         assert self.similarity is not None
         return np.asarray((row @ self.similarity).todense()).ravel().astype(np.float32)
 
-    def score_many(self, matrix: sp.csr_matrix) -> np.ndarray:
+    def score_many(self, matrix: sp.csr_matrix, recency: sp.csr_matrix | None = None) -> np.ndarray:
         if self.kind == "blend":
             # Each part's scores z-normalised over the items the user does not hold, then mixed.
             fresh = np.ones(matrix.shape, dtype=bool)
             fresh[matrix.nonzero()] = False
-            mixed = [w * znorm_rows(m.score_many(matrix), fresh) for m, w in zip(self.parts, self.shares, strict=True)]
+            mixed = [
+                w * znorm_rows(m.score_many(matrix, recency), fresh)
+                for m, w in zip(self.parts, self.shares, strict=True)
+                if w
+            ]
             return np.sum(mixed, axis=0).astype(np.float32)
         if self.kind == "als":
             return np.vstack([self.score(matrix[u]) for u in range(matrix.shape[0])])
         if self.kind == "ease":
             matrix = matrix.copy()
             matrix.data[:] = 1.0
+        if self.kind == "sequence":
+            matrix = sequence_query(matrix, recency, self.decay)
         assert self.similarity is not None
         return np.asarray((matrix @ self.similarity).todense(), dtype=np.float32)
 
-    def score_personal(self, row: sp.csr_matrix) -> np.ndarray:
+    def score_personal(self, row: sp.csr_matrix, recency: sp.csr_matrix | None = None) -> np.ndarray:
         """What serving uses: the model's scores, or for a user with at most `SHORT_HISTORY` items the
         co-occurrence scores (Σ over their items i of P(j | i)), which a handful of items cannot mislead the way
         they mislead a factor model or EASE."""
         if self.cooccurrence is not None and 0 < row.nnz <= SHORT_HISTORY:
             return cooccurrence_scores(self.cooccurrence, row)[0]
-        return self.score(row)
+        return self.score(row, recency)
 
-    def score_personal_many(self, matrix: sp.csr_matrix) -> np.ndarray:
-        scores = self.score_many(matrix)
+    def score_personal_many(self, matrix: sp.csr_matrix, recency: sp.csr_matrix | None = None) -> np.ndarray:
+        scores = self.score_many(matrix, recency)
         if self.cooccurrence is not None:
             lengths = np.diff(matrix.indptr)
             short = np.flatnonzero((lengths > 0) & (lengths <= SHORT_HISTORY))
@@ -150,11 +161,13 @@ class CollabModel:
         if self.kind == "als":
             arrays |= {"item_factors": self.item_factors, "reg": np.array(self.regularization)}
             arrays["alpha"] = np.array(self.alpha)
+        elif self.kind == "sequence":
+            arrays["decay"] = np.array(self.decay, dtype=np.float64)
         elif self.kind == "blend":
             arrays["shares"] = np.array(self.shares, dtype=np.float64)
             for n, part in enumerate(self.parts):
                 arrays[f"part{n}"] = np.frombuffer(part.to_bytes(), dtype=np.uint8)
-        else:
+        if self.kind not in ("als", "blend"):
             s = self.similarity.tocsr()  # type: ignore[union-attr]
             arrays |= {"data": s.data, "indices": s.indices, "indptr": s.indptr, "shape": np.array(s.shape)}
         if self.cooccurrence is not None:
@@ -187,7 +200,8 @@ class CollabModel:
                     cooccurrence=cooc,
                 )
             sim = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            return cls(kind=kind, item_ids=z["item_ids"], similarity=sim, cooccurrence=cooc)
+            decay = float(z["decay"]) if "decay" in z.files else 1.0
+            return cls(kind=kind, item_ids=z["item_ids"], similarity=sim, cooccurrence=cooc, decay=decay)
 
 
 SHORT_HISTORY = 5  # users with at most this many items are scored by co-occurrence (`score_personal`)
@@ -228,6 +242,85 @@ def cooccurrence_scores(cooccurrence: sp.csr_matrix, rows: sp.csr_matrix) -> np.
     binary = rows.tocsr().copy()
     binary.data[:] = 1.0
     return np.asarray((binary @ cooccurrence).todense(), dtype=np.float32).reshape(rows.shape[0], -1)
+
+
+SEQUENCE_WINDOW = 3  # items at most this many positions apart in a user's history count as "one after another"
+SEQUENCE_KEEP = 200  # similarities kept per item: the largest
+
+
+def recency_ranks(matrix: sp.csr_matrix, times: sp.csr_matrix) -> sp.csr_matrix:
+    """Each entry of `matrix` replaced by its rank in its row by `times` (same shape), the newest 1; ties by
+    column. The `recency` argument of the models' scoring."""
+    coo = matrix.tocoo()
+    when = np.asarray(times.tocsr()[coo.row, coo.col]).ravel()
+    order = np.lexsort((coo.col, -when, coo.row))
+    rows = coo.row[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1] if len(rows) else np.zeros(0, dtype=np.int64)
+    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)])) + 1
+    return sp.csr_matrix((rank.astype(np.float32), (rows, coo.col[order])), shape=matrix.shape, dtype=np.float32)
+
+
+def sequence_query(matrix: sp.csr_matrix, recency: sp.csr_matrix | None, decay: float) -> sp.csr_matrix:
+    """The sequence model's query rows: 1 per held item, or decay ** (rank − 1) by recency (the newest 1)."""
+    if recency is None or decay >= 1.0:
+        query = matrix.tocsr().copy()
+        query.data[:] = 1.0
+        return query
+    query = recency.tocsr().copy()
+    query.data = (decay ** (query.data - 1.0)).astype(np.float32)
+    return query
+
+
+def fit_sequence(
+    matrix: sp.csr_matrix,
+    times: sp.csr_matrix,
+    item_ids: np.ndarray,
+    *,
+    window: int = SEQUENCE_WINDOW,
+    keep: int = SEQUENCE_KEEP,
+    decay: float = 1.0,
+) -> CollabModel:
+    """Items used one after another: in each user's positive history ordered by time, every pair at most `window`
+    positions apart counts once (both ways); the counts are cosine-normalised by the items' counts
+    (C[i, j] / √(n_i·n_j)) and the `keep` largest of each row kept. A user's scores are q·C, q their history (1
+    each, or weighted by recency with `decay`). Where co-occurrence over whole histories (EASE, P(j | i)) says
+    "used by the same people", this says "used next to each other", the order a learner goes through a topic."""
+    coo = matrix.tocoo()
+    n = matrix.shape[1]
+    when = np.asarray(times.tocsr()[coo.row, coo.col]).ravel()
+    order = np.lexsort((coo.col, when, coo.row))
+    users, items = coo.row[order], coo.col[order]
+    rows, cols = [], []
+    for gap in range(1, max(window, 1) + 1):
+        same = users[gap:] == users[:-gap]
+        a, b = items[:-gap][same], items[gap:][same]
+        rows += [a, b]
+        cols += [b, a]
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    counts = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n, n), dtype=np.float32)
+    counts.sum_duplicates()
+    counts.setdiag(0)
+    counts.eliminate_zeros()
+    norm = 1.0 / np.sqrt(np.maximum(np.bincount(items, minlength=n), 1).astype(np.float32))
+    similarity = (sp.diags(norm) @ counts @ sp.diags(norm)).tocsr().astype(np.float32)
+    similarity = _top_per_row(similarity, keep)
+    params = {"window": window, "decay": decay}
+    return CollabModel(kind="sequence", item_ids=item_ids, similarity=similarity, decay=decay, params=params)
+
+
+def _top_per_row(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
+    """The `keep` largest entries of each row."""
+    lengths = np.diff(matrix.indptr)
+    if not keep or lengths.max(initial=0) <= keep:
+        return matrix
+    mask = np.ones(matrix.nnz, dtype=bool)
+    for i in np.flatnonzero(lengths > keep):
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        drop = np.argpartition(-matrix.data[start:end], keep - 1)[keep:]
+        mask[start + drop] = False
+    coo = matrix.tocoo()
+    return sp.csr_matrix((coo.data[mask], (coo.row[mask], coo.col[mask])), shape=matrix.shape, dtype=np.float32)
 
 
 def fit_itemknn(matrix: sp.csr_matrix, item_ids: np.ndarray, k: int = 50) -> CollabModel:
@@ -418,16 +511,27 @@ def validation_split(
 BLEND_EASE_SHARES = (0.3, 0.5, 0.7)  # the EASE weight of an ALS + EASE blend, chosen on the validation split
 
 
+SEQUENCE_SHARES = (0.2, 0.35, 0.5)  # the sequence model's weight in the blend, chosen on the validation split …
+SEQUENCE_DECAYS = (1.0, 0.8)  # … with its recency decay (1: every held item alike), when times are known
+
+
 def blend_of(parts: list[CollabModel], shares: list[float]) -> CollabModel:
-    """A blend of two fitted models over the same items (z-normalised scores mixed by `shares`)."""
+    """A blend of fitted models over the same items (z-normalised scores mixed by `shares`)."""
     params = {"parts": [{"kind": m.kind, **m.params} for m in parts], "shares": list(shares)}
     return CollabModel(kind="blend", item_ids=parts[0].item_ids, parts=parts, shares=list(shares), params=params)
 
 
-def refit(model: CollabModel, matrix: sp.csr_matrix, item_ids: np.ndarray) -> CollabModel:
-    """A model of the same kind and hyper-parameters fitted on `matrix` (the retrain's final fit)."""
+def refit(
+    model: CollabModel, matrix: sp.csr_matrix, item_ids: np.ndarray, times: sp.csr_matrix | None = None
+) -> CollabModel:
+    """A model of the same kind and hyper-parameters fitted on `matrix` (the retrain's final fit; a sequence
+    model needs the `times` of its pairs)."""
     if model.kind == "blend":
-        return blend_of([refit(m, matrix, item_ids) for m in model.parts], model.shares)
+        return blend_of([refit(m, matrix, item_ids, times) for m in model.parts], model.shares)
+    if model.kind == "sequence":
+        assert times is not None
+        return fit_sequence(matrix, times, item_ids, window=model.params.get("window", SEQUENCE_WINDOW),
+                            decay=model.decay)  # fmt: skip
     if model.kind == "ease":
         return fit_ease(matrix, item_ids, lam=model.params.get("lambda", EASE_LAMBDA))
     if model.kind == "itemknn":
@@ -435,24 +539,67 @@ def refit(model: CollabModel, matrix: sp.csr_matrix, item_ids: np.ndarray) -> Co
     return fit_collaborative(matrix, item_ids, **{k: v for k, v in model.params.items() if k != "iterations"})
 
 
+def _tune_blend(
+    als: CollabModel,
+    ease: CollabModel,
+    part: sp.csr_matrix,
+    times: sp.csr_matrix | None,
+    ndcg: Any,
+    grid: dict[str, float],
+) -> CollabModel:
+    """The blend chosen on validation: ALS + EASE with the best EASE share, then (given `times`) the sequence model
+    at each share and decay beside them, kept only where it scores higher. `grid` records every candidate."""
+    best_share = (-1.0, BLEND_EASE_SHARES[0])
+    for share in BLEND_EASE_SHARES:
+        value = ndcg(blend_of([als, ease], [1.0 - share, share]))
+        grid[repr({"ease_share": share})] = round(value, 5)
+        best_share = max(best_share, (value, share))
+    pair = [1.0 - best_share[1], best_share[1]]
+    best = (best_share[0], blend_of([als, ease], pair))
+    if times is None:
+        return best[1]
+    for decay in SEQUENCE_DECAYS:
+        sequence = fit_sequence(part, times, als.item_ids, decay=decay)
+        for share in SEQUENCE_SHARES:
+            candidate = blend_of([als, ease, sequence], [pair[0] * (1.0 - share), pair[1] * (1.0 - share), share])
+            value = ndcg(candidate)
+            grid[repr({"ease_share": best_share[1], "sequence_share": share, "decay": decay})] = round(value, 5)
+            if value > best[0]:
+                best = (value, candidate)
+    return best[1]
+
+
 def tune_and_fit(
-    matrix: sp.csr_matrix, item_ids: np.ndarray, *, ease: bool = True, times: sp.csr_matrix | None = None
+    matrix: sp.csr_matrix,
+    item_ids: np.ndarray,
+    *,
+    ease: bool = True,
+    times: sp.csr_matrix | None = None,
+    validate_by_time: bool | None = None,
 ) -> tuple[dict[str, CollabModel], dict[str, dict[str, float]]]:
     """Each family's hyper-parameters (ALS: `ALS_GRID`; EASE: `EASE_LAMBDAS`; the blend of the two winners:
-    `BLEND_EASE_SHARES`) chosen by NDCG@10 on a validation split carved from `matrix` (each user's latest 20% when
-    `times` are given, else a random 20%; at most `VALIDATION_MAX_USERS` users scored), then the chosen ones
-    refitted on all of `matrix`. Returns ({family: model}, {family: {hyper-parameters: validation NDCG@10}});
-    families: "collaborative" (ALS, or the item-kNN when implicit is missing or the data tiny), "ease" and "blend"
-    (both, when `ease`). Every model carries the co-occurrence of `matrix` for short histories."""
-    part, valid = validation_split(matrix, times=times)
+    `BLEND_EASE_SHARES`, then the sequence model's share and decay in it: `SEQUENCE_SHARES` × `SEQUENCE_DECAYS`,
+    or none) chosen by NDCG@10 on a validation split carved from `matrix` (each user's latest 20% when validating
+    by time — the default when `times` are given —, else a random 20%; at most `VALIDATION_MAX_USERS` users
+    scored), then the chosen ones refitted on all of `matrix`. `times`: each pair's time (same shape), which the
+    sequence model needs; without them the blend is ALS + EASE only. Returns ({family: model}, {family:
+    {hyper-parameters: validation NDCG@10}}); families: "collaborative" (ALS, or the item-kNN when implicit is
+    missing or the data tiny), "ease" and "blend" (when `ease`). Every model carries the co-occurrence of `matrix`
+    for short histories."""
+    by_time = times is not None if validate_by_time is None else validate_by_time
+    part, valid = validation_split(matrix, times=times if by_time else None)
     valid = {u: v for u, v in valid.items() if part[u].nnz}
     if len(valid) > VALIDATION_MAX_USERS:
         picked = np.random.default_rng(3).choice(sorted(valid), size=VALIDATION_MAX_USERS, replace=False)
         valid = {int(u): valid[int(u)] for u in picked}
     scores: dict[str, dict[str, float]] = {"collaborative": {}, "ease": {}}
+    part_recency = recency_ranks(part, times) if times is not None else None
 
     def ndcg(model: CollabModel) -> float:
-        return ranking_metrics(lambda us: model.score_many(part[us]), part, valid)["ndcg@10"]
+        def score(us: np.ndarray) -> np.ndarray:
+            return model.score_many(part[us], part_recency[us] if part_recency is not None else None)
+
+        return ranking_metrics(score, part, valid)["ndcg@10"]
 
     best_als: tuple[float, CollabModel | None] = (-1.0, None)
     for params in ALS_GRID:
@@ -475,12 +622,10 @@ def tune_and_fit(
         assert best_ease[1] is not None
         models["ease"] = refit(best_ease[1], matrix, item_ids)
         scores["blend"] = {}
-        best_share = (-1.0, BLEND_EASE_SHARES[0])
-        for share in BLEND_EASE_SHARES:
-            value = ndcg(blend_of([best_als[1], best_ease[1]], [1.0 - share, share]))
-            scores["blend"][repr({"ease_share": share})] = round(value, 5)
-            best_share = max(best_share, (value, share))
-        models["blend"] = blend_of([models["collaborative"], models["ease"]], [1.0 - best_share[1], best_share[1]])
+        chosen = _tune_blend(best_als[1], best_ease[1], part, times, ndcg, scores["blend"])
+        refitted = [models["collaborative"], models["ease"]]
+        refitted += [refit(m, matrix, item_ids, times) for m in chosen.parts[2:]]
+        models["blend"] = blend_of(refitted, chosen.shares)
     cooccurrence = fit_cooccurrence(matrix)
     for model in models.values():
         model.cooccurrence = cooccurrence

@@ -220,7 +220,11 @@ def recommend(
                 shape=(1, model.n_items),
                 dtype=np.float32,
             )
-            raw = model.score_personal(row)
+            # `positives` runs newest first (the profile reads the newest interactions first): recency rank 1, 2 …
+            recency = sp.csr_matrix(
+                (np.arange(1, len(cols) + 1, dtype=np.float32), ([0] * len(cols), cols)), shape=(1, model.n_items)
+            )
+            raw = model.score_personal(row, recency)
             short = model.cooccurrence is not None and row.nnz <= engine.SHORT_HISTORY
             known = model_items >= 0
             collab[known] = raw[model_items[known]]

@@ -142,10 +142,11 @@ def _fit_and_store(
     when = sp.csr_matrix((times[train_mask], (users[train_mask], items[train_mask])), shape=(n_users, n_items))
     models, grids = engine.tune_and_fit(train, item_ids, ease=n_items <= settings.RECO_EASE_MAX_ITEMS, times=when)
     tune_seconds = time.perf_counter() - started
+    recency = engine.recency_ranks(train, when)  # what serving passes: each held item's rank by time, newest 1
     candidates: dict[str, dict[str, Any]] = {}
     for model in models.values():
         candidates[model.kind] = {
-            **engine.ranking_metrics(lambda us, m=model: m.score_many(train[us]), train, test),
+            **engine.ranking_metrics(lambda us, m=model: m.score_many(train[us], recency[us]), train, test),
             "params": model.params,
         }
     best_name = max(models, key=lambda name: (candidates[models[name].kind]["ndcg@10"], name == "collaborative"))
@@ -176,7 +177,7 @@ def _fit_and_store(
 
         def old_scores(us: np.ndarray) -> np.ndarray:
             """The current model on the candidate's holdout (items it never saw score 0)."""
-            scores = old.score_many((train[us] @ to_old).tocsr())
+            scores = old.score_many((train[us] @ to_old).tocsr(), (recency[us] @ to_old).tocsr())
             out = np.zeros((len(us), n_items), dtype=np.float32)
             out[:, keep] = scores[:, old_cols[keep]]
             return out
@@ -192,7 +193,8 @@ def _fit_and_store(
     if promote:  # the served model learns from every interaction, the holdout included
         stage("refit on every interaction")
         full = engine.build_matrix(users, items, weights, n_users, n_items)
-        final = engine.refit(candidate, full, item_ids)
+        stamps = sp.csr_matrix((times, (users, items)), shape=(n_users, n_items))
+        final = engine.refit(candidate, full, item_ids, stamps)
         final.cooccurrence = engine.fit_cooccurrence(full)
     stage("store the version")
     with transaction.atomic():
