@@ -72,9 +72,12 @@ HELDOUT4 = Path(__file__).resolve().parent / "search_heldout4.yaml"
 HELDOUT5 = Path(__file__).resolve().parent / "search_heldout5.yaml"
 # Blind set 6 (session 8), written from the data alone by someone who never read the code: "heldout6".
 HELDOUT6 = Path(__file__).resolve().parent / "search_heldout6.yaml"
+# The dev set of session 10's search helper (issue 16), written and graded before it changed anything; developed on,
+# so scored apart like the held-out sets and never part of "all": "dev10".
+DEV10 = Path(__file__).resolve().parent / "search_dev10.yaml"
 SEARCH = "/api/resources/search/"
 # Scored apart and never part of "all" (the tuning figures).
-HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
+HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "dev10")
 
 
 def load_queries() -> list[dict]:
@@ -85,7 +88,7 @@ def load_queries() -> list[dict]:
         query["heldout"] = "heldout"
     queries += heldout
     sets = (("heldout2", HELDOUT2), ("heldout3", HELDOUT3), ("heldout4", HELDOUT4), ("heldout5", HELDOUT5))
-    for name, path in (*sets, ("heldout6", HELDOUT6)):
+    for name, path in (*sets, ("heldout6", HELDOUT6), ("dev10", DEV10)):
         extra = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
         for query in extra:
             query["heldout"] = name
