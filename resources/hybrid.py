@@ -23,6 +23,15 @@ matches. They are then re-scored in Python, identically on both databases (so SQ
   sentence encoder, common.retrieval.precise, which reads word order and context) and read with the title, tags,
   description and the rest for the final window only (resources.results.WINDOW_COLUMNS). A row whose precise vector
   is not computed yet (after an upgrade, until `embed_resources --missing`) falls back to its fast vector.
+  The precise model reads the query as the learner wrote it (typos corrected): the sentence it was trained on, not
+  the bag of content words the lexical side matches, and without the expansions. An expansion is a lexical aid
+  that can name a framework the learner never asked for: "how to build a rest api with java" has the topic graph's
+  alias "build a rest api" of the Django project, and read with "django drf" the meaning put Django REST Framework
+  (cosine 0.66) above the Spring Boot guide (0.37). Reading the sentence as typed also keeps what "how", "why" and
+  "instead of" say. Measured (session 10, bench/search.py sets, SQLite, hybrid nDCG@10 / P@5 / MRR@10, content +
+  expansions → sentence): heldout6 0.742/0.512/0.898 → 0.756/0.528/0.907, holdout 0.796/0.593/0.892 →
+  0.823/0.607/0.923, heldout2 0.895/0.705/0.965 → 0.905/0.710/0.978; heldout4 0.736/0.656/0.913 → 0.730/0.632/0.907
+  and heldout5 MRR 0.808 → 0.787 the exceptions (docs/retrieval.md).
 - intent: the difficulty ("for beginners") and media types ("course", "practice") the phrasing implied.
 - breadth: for a bare topic ("python", "learn sql", "docker for beginners"), log(duration) up to BROAD_MINUTES, so
   courses and books covering the topic come before a page about one corner of it.
@@ -108,8 +117,15 @@ ANCHOR_WEIGHT = 1.0
 DENSE_MIN_TERMS = 3
 DENSE_K = 20
 # The fast index proposes DENSE_POOL nearest resources (static embeddings: cheap over the whole catalogue); the
-# precise model re-ranks them and the best pass on (Hybrid.by_meaning).
-DENSE_POOL = 100
+# precise model re-ranks them and the best pass on (Hybrid.by_meaning). The static model is the weak link of a
+# learner's question: a frequent topical word ("python" in "run a python job every night and get told if it fails")
+# pulls its nearest 100 towards every resource about that word. Of the best-graded resources of the 162 questions of
+# 3+ content words in the held-out and dev sets, 9 were outside the fast top 100 (ranked 1–7 by the precise model over
+# the whole catalogue for 6 of them) and 1 outside the top 300 (session 10). Reading 300 rows' stored vectors costs
+# one indexed query of 300 ids (~3.5 ms more than 100 on PostgreSQL here). The fill (Hybrid.related), whose query
+# already holds its best strict matches (ANCHORS), keeps FILL_POOL.
+DENSE_POOL = 300
+FILL_POOL = 100
 CORPUS = "resources"
 
 
@@ -139,9 +155,11 @@ class Hybrid:
 
     @property
     def precise(self) -> np.ndarray:
-        """The query through the precise model (common.retrieval.precise), which scores the candidates' meaning."""
+        """The query through the precise model (common.retrieval.precise), which scores the candidates' meaning: the
+        learner's sentence as typed, typos corrected (`Understood.raw`), not the content words and expansions the
+        lexical side and the fast vector read. A sentence encoder reads a sentence (module docstring, "precise")."""
         if self._precise is None:
-            self._precise = embed_precise_text(self.understood.semantic)
+            self._precise = embed_precise_text(self.understood.raw)
         return self._precise
 
     def meaning(self, row: Mapping[str, Any], *, query: "tuple[np.ndarray, np.ndarray] | None" = None) -> float:
@@ -299,12 +317,12 @@ class Hybrid:
         exclude = set(strict_ids)
         wanted = min(start + count, RELATED_MAX)
         _, query = self.anchored(strict_ids)
-        neighbours = [int(h.id) for h in index.similar(query[1], k=max(wanted, DENSE_POOL) + len(exclude))]
+        neighbours = [int(h.id) for h in index.similar(query[1], k=max(wanted, FILL_POOL) + len(exclude))]
         candidates = [pk for pk in neighbours if pk not in exclude]
         if not candidates:
             return []
         # The strict matches (`near`) pass the filters already: one query reads the filtered candidates' vectors.
-        near = [pk for pk in neighbours[:DENSE_POOL] if pk in exclude]
+        near = [pk for pk in neighbours[:FILL_POOL] if pk in exclude]
         return self.by_meaning(candidates, near=near, among=self.filtered, query=query)[start:wanted]
 
 
