@@ -263,13 +263,13 @@ def _answer_sections(
     sections, vocab, cleaned = search()
     said = f"{cleaned} {turn.context}".strip()
     # The best section is chosen by meaning too, so it may say the answer in other words than the question's: the
-    # lessons cover the question when one of the next two holds its words, or when the best section has a passage
-    # close in meaning to it on its own (the closest off-topic question of bench/chat_*.yaml reaches 0.47).
+    # lessons cover the question when the best section has a passage close in meaning to it on its own (the closest
+    # off-topic question of bench/chat_*.yaml reaches 0.47).
     # The lexical test reads the sections ranked by words and the lessons' closeness alone (the ranking it was
     # calibrated on): a section lifted by one close passage may hold fewer of the question's words than the one it
     # passed.
     relevant = (
-        any(is_relevant(vocab, said, sections[i:]) for i in range(3))
+        is_relevant(vocab, said, sections)
         or (bool(sections) and alone.best(sections[0].doc_id) >= SAID_CLOSE)
         or is_relevant(vocab, said, search(section_lift=0.0)[0])
     )

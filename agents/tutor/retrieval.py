@@ -617,7 +617,10 @@ def search_sections(
         subject = {max(words, key=lambda t: vocab.idf.get(t, vocab.max_idf))} if words else set()
     compared = compared_terms(question)
     # a sentence is read by meaning; two or three keywords ("jac walkers") are matched better by their words
-    meaning_weight = min(1.0, max(0.0, (len(set(terms(cleaned))) - KEYWORD_QUERY_TERMS) / SENTENCE_QUERY_TERMS))
+    count = len(set(terms(cleaned)))
+    meaning_weight = min(1.0, max(0.0, (count - KEYWORD_QUERY_TERMS) / SENTENCE_QUERY_TERMS))
+    told = min(1.0, max(0.0, (count - SECTION_FROM) / (SECTION_FULL - SECTION_FROM)))
+    section_lift = told * (SECTION_PASSAGE_LIFT if section_lift is None else section_lift)
     wants_code = code or bool(pasted) or bool(_WANTS_CODE.search(question))
     asked = f" {' '.join(raw_words(question))} "
     scored = []
@@ -681,6 +684,11 @@ PREVIOUS_BOOST = 1.3  # a follow-up: the lesson the previous answer cited
 # seen sets (top-1 section, SQLite/PostgreSQL alike): 0 → 6 moved dev10 13 → 16 of 30, dev9 21 → 27 of 37,
 # heldout8 5 → 6 of 19, heldout7 13 → 13 of 18, the tuning file 92 → 89 of 98 (3 and 10 did worse overall).
 SECTION_PASSAGE_LIFT = 6.0
+# …for a question told as a sentence or a story (a symptom, the learner's own code): none up to SECTION_FROM content
+# words, full from SECTION_FULL. A short question ("how do i loop over a list and get the index too") names what it
+# asks in a few words that the section's words and headings match better than one passage's meaning does.
+SECTION_FROM = 6
+SECTION_FULL = 10
 
 
 def _where_lift(
@@ -704,8 +712,7 @@ def _where_lift(
     if passages is not None:
         lift *= float(np.exp(meaning_weight * PASSAGE_LIFT * passages.lesson_excess(section.doc_id, LESSON_MEAN_SHARE)))
         gap = passages.best(section.doc_id) - passages.top()
-        weight = SECTION_PASSAGE_LIFT if section_lift is None else section_lift
-        lift *= float(np.exp(meaning_weight * weight * gap))
+        lift *= float(np.exp((SECTION_PASSAGE_LIFT if section_lift is None else section_lift) * gap))
     return lift
 
 
