@@ -1474,6 +1474,10 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     areas = {g.topics[c].area for c in core}
     keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
     project = choose_project(g, core, known, keys, goals.stack)
+    if project and goals.unknown_terms and g.topics[project].area not in areas:
+        # A partial plan teaches what transfers to a subject we do not teach: another area's project (a system
+        # design case study for "hack wifi networks") would present a third subject as the outcome.
+        project = None
     core_need = _closure(g, core, known) | set(core)
     core_area, core_found = _split(g, core_need, areas, keys)
     options: list[tuple[str, set[str], set[str]]] = []  # (label, steps, foundations)
@@ -1501,10 +1505,11 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         if p in core_area and p not in known and any(w in LANGUAGES for w in _names_of(g.topics[p]))
     }  # fmt: skip
     direct = {p for c in core for p in g.topics[c].prerequisites if p in named}
-    # The language the goal's stack is written in (Java for Spring Boot) is part of the goal, never a prerequisite
-    # to condense, wherever the graph files it.
+    # The language the goal's stack is written in (Java for Spring Boot) is part of the goal, not a prerequisite to
+    # condense.
     stack_of_goal = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | set(keys))
-    way = core_need | (_closure(g, [project], known) if project else set())
+    # Only where the learner enters the framework (Spring Boot, not React hooks after React Fundamentals).
+    way = (core_area | (project_area if project else set())) & g.closure(entries)
     named |= {
         s for s in way
         if s not in known and not g.topics[s].project and any(w in LANGUAGES for w in _names_of(g.topics[s]))

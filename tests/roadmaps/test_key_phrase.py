@@ -6,6 +6,7 @@ import pytest
 
 from roadmaps.phrase import key_phrase
 from roadmaps.planner import Budget, UnknownConcept, plan_roadmap
+from tests.roadmaps.test_views import catalogue  # noqa: F401  (the seeded catalogue, its index registered)
 
 BUDGET = Budget(weeks=6, hours_per_week=5)
 
@@ -96,3 +97,36 @@ def test_a_role_to_role_move_is_read_as_the_goal():
     plan = plan_roadmap("backend developer to devops engineer", BUDGET)
     assert plan.metadata["unknown_terms"] == []
     assert any(s.startswith(("docker", "ci-cd", "linux", "devops", "kubernetes")) for s in _taught(plan))
+
+
+def test_goal_first_the_goal_and_its_project_get_the_hours_not_the_way_to_it():
+    # Godot from scratch in 6 weeks: engine-agnostic theory (game loop, game maths, physics without an engine) is
+    # condensed so that the Godot topics and the Godot project get most of the hours.
+    plan = plan_roadmap("godot", BUDGET)
+    godot = sum(s.estimated_hours for s in plan.steps if "Godot" in s.title)
+    assert godot >= 0.6 * BUDGET.hours
+    assert any(s.is_project for s in plan.steps)
+    assert plan.metadata["goal_reached"]
+
+
+@pytest.mark.parametrize(
+    ("slug", "junk"),
+    [
+        ("vector-databases", "Database Normalization (Wikipedia)"),
+        ("computer-networks", "What is Amazon VPC?"),
+    ],
+)
+def test_a_resource_is_attached_only_when_it_is_close_to_the_step_in_meaning(catalogue, slug, junk):  # noqa: F811
+    from resources.selectors import resources_active
+    from roadmaps.attach import Preferences, pick_resources
+    from roadmaps.planner import PlannedStep
+    from roadmaps.topics import graph
+
+    topic = graph().topics[slug]
+    step = PlannedStep(
+        key=slug, title=topic.title, description=topic.description, difficulty=topic.difficulty,
+        estimated_hours=topic.base_hours, tags=list(topic.tags), topic_slug=slug,
+    )  # fmt: skip
+    picked = {p.resource_id for p in pick_resources([step], Preferences()).get(slug, [])}
+    titles = set(resources_active().filter(pk__in=picked).values_list("title", flat=True))
+    assert junk not in titles
