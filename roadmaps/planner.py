@@ -1515,9 +1515,10 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         if s not in known and not g.topics[s].project and any(w in LANGUAGES for w in _names_of(g.topics[s]))
         and _ecosystems(_names_of(g.topics[s])) & stack_of_goal and not _frameworks(_names_of(g.topics[s]))
     }  # fmt: skip
-    if project and g.topics[project].area in areas:
-        # The project of the goal's own area with the goal and what names it as steps, every other prerequisite
-        # condensed: before the options without the project (a condensed way to it beats no project).
+    if project and g.topics[project].area in areas and keys and _named_by(g.topics[project], keys):
+        # The project of the subject the learner named (a Godot game for "godot"; not a portfolio site for
+        # "accessibility") with the goal and what names it as steps, every other prerequisite condensed: before the
+        # options without the project (a condensed way to it beats no project).
         keyed = set(core) | named | {project}
         rest = (core_found | project_found | core_area | project_area) - keyed
         options.insert(2, ("project-keyed", keyed, rest))
