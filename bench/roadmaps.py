@@ -360,7 +360,11 @@ def main() -> None:
     graph()
     get_index("resources")
     get_index("topics")
-    print(f"warm-up (graph, retrieval indexes) {1000 * (time.perf_counter() - started):.0f} ms")
+    # The topics' precise vectors (names, title with description): computed once per process, on first use.
+    from roadmaps.meaning import topic_vectors
+
+    topic_vectors(graph(), list(graph().topics))
+    print(f"warm-up (graph, retrieval indexes, topic vectors) {1000 * (time.perf_counter() - started):.0f} ms")
     run_matrix(args.quiet)
     if not args.no_sample:
         times = write_sample(user)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from common.retrieval import get_index
+import numpy as np
+
+from common.retrieval import decode_precise, get_index
 from common.retrieval.text import terms as lexical_terms
 from resources.selectors import resources_active
 from roadmaps.planner import GENERIC, LANGUAGES, PlannedStep
@@ -35,6 +37,16 @@ MEDIA_BOOST = 0.3  # a preferred media type wins over a slightly closer match of
 MIN_SIMILARITY = 0.15  # catalogue fallback: the floor on the fused score
 WEAK_SHARE = 0.045  # a word in more than this share of the catalogue ("data", "web", "test") proves little alone …
 WEAK_SEMANTIC = 0.6  # … so a resource sharing only such words must also be this close in meaning
+# The precise model's cosine (all-MiniLM) between the step's topic (its names, and its title with its description)
+# and the resource's stored meaning: below this the resource is about something else, whatever words they share
+# (Database Normalization for vector search, an LLM-evals post for ML fundamentals, "Publish Your Android App" for
+# Android Studio); a resource that names the step's topic whole in its title is kept. Read off the cosines of
+# resources attached in the blind sets' plans: the misfits the reviewers named sit at 0.29-0.44 (Unity Manual for
+# testing, Amazon VPC for computer networks, Database Normalization for vector search, an evals post for ML
+# fundamentals), good fits mostly at 0.5-0.8; some misfits stay above (Project Euler for game maths, 0.56).
+STEP_MEANING_MIN = 0.45
+TAGGED_MEANING_MIN = 0.35  # … unless it names the step's topic in its tags and is at least this close
+REQUEST_MEANING_MIN = 0.4  # a resource for what a partial plan does not teach: this close to the request itself
 CHANNEL_MINUTES = 8 * 60  # a whole video channel or podcast feed: attached only for a learner who prefers the format
 ALWAYS_LONG = frozenset({"podcast"})
 # Alternatives within one stack: a step on one is never given material on another (Vue's guide is no React lesson,
@@ -204,6 +216,44 @@ def _other_stack(step_terms: frozenset[str], row_terms: frozenset[str]) -> bool:
     return False
 
 
+def _step_meaning(step: PlannedStep) -> np.ndarray | None:
+    """The precise vectors of what the step teaches: its topic's names and its title with its description (a crash
+    course: those of every topic it condenses); None for a step of no topic."""
+    from roadmaps.meaning import topic_vectors  # loads the model on first use
+
+    g = graph()
+    slugs = [s for s in ([step.topic_slug] if step.topic_slug else list(step.covers)) if s in g.topics]
+    if not slugs:
+        return None
+    return np.vstack(list(topic_vectors(g, slugs).values()))
+
+
+def _topic_names(step: PlannedStep) -> tuple[str, ...]:
+    """The step's topic names (title, aliases) of four letters or more, normalised: a resource naming one of them
+    whole in its title is about the step, whatever its description also covers."""
+    g = graph()
+    topic = g.topics.get(step.topic_slug)
+    if topic is None:
+        return ()
+    return tuple(n for n in {normalise(x) for x in (topic.title, *topic.aliases)} if len(n) >= 4)
+
+
+def _names_step(row: dict[str, Any], names: tuple[str, ...], fit: float) -> bool:
+    """The resource names the step's topic whole: in its title, or in its tags while still somewhat close in meaning
+    (a tag is the catalogue's broad filing: "networking" on Amazon VPC is no Computer Networks lesson)."""
+    title = f" {normalise(row['title'])} "
+    tags = f" {normalise(' '.join(row['tags'] or []))} "
+    return any(f" {n} " in title for n in names) or (fit >= TAGGED_MEANING_MIN and any(f" {n} " in tags for n in names))
+
+
+def meaning_fit(step_vectors: np.ndarray | None, stored: bytes | memoryview | None) -> float | None:
+    """How close a resource's stored meaning is to the step's (the best cosine); None when either is unknown."""
+    vector = decode_precise(stored)
+    if step_vectors is None or vector is None:
+        return None
+    return float(np.max(step_vectors @ vector))
+
+
 def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, list[Pick]]:
     """Up to 3 resources per step (first part of a split topic only; 1 for a crash course), different media types,
     each with a reason; none rather than one that does not fit."""
@@ -223,7 +273,7 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
         query, specific = _step_terms(step)
         hits = index.search(query, k=CANDIDATES, min_semantic=MIN_SEMANTIC)
         searches[step.key] = (step, specific, hits)
-    rows = _rows({h.id for _, _, hits in searches.values() for h in hits})
+    rows = _rows({h.id for _, _, hits in searches.values() for h in hits}, "meaning")
     # Facet words ("performance", "engineering") say what kind of work, not about what: Spark SQL tuning is no
     # web-performance lesson because both say "performance".
     weak = _weak_terms(index) | _facet_terms()
@@ -233,6 +283,8 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
     picks: dict[str, list[Pick]] = {}
     for key, (step, specific, hits) in searches.items():
         stack_terms = frozenset(lexical_terms(" ".join([step.title, step.topic_slug.replace("-", " "), *step.tags])))
+        step_vectors = _step_meaning(step)
+        step_names = _topic_names(step)
         own_stack = {w for stack in STACKS for w in stack_terms & stack}  # Unity Basics' material names Unity
         step_words = _words(" ".join([step.title, *step.tags]))
         step_tags = {t.lower() for t in step.tags}
@@ -290,6 +342,9 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
                 continue  # a podcast feed or a whole channel is no step's reading
             if len(shared) < 2 and tags and not tags & step_tags and hit.semantic < STRONG_SEMANTIC:
                 continue  # one common word ("model", "engineer") from another field: The Box Model is not ML
+            fit = meaning_fit(step_vectors, row["meaning"])
+            if fit is not None and fit < STEP_MEANING_MIN and not _names_step(row, step_names, fit):
+                continue  # shares words with the step but is about something else
             if step.covers and row["difficulty"] == "advanced":
                 continue  # a crash course is a first pass
             reference = False
@@ -324,6 +379,24 @@ def pick_resources(steps: list[PlannedStep], prefs: Preferences) -> dict[str, li
     return picks
 
 
+def close_to(text: str, ids: list[int], floor: float = REQUEST_MEANING_MIN) -> list[int]:
+    """The resources among `ids` (in their order) whose stored meaning is at least `floor` close to `text` by the
+    precise model: a resource that merely contains the words ("Unity Manual" for "manual testing") is dropped. A
+    resource without a stored meaning yet (it is computed after a seed or scrape) cannot be judged and is kept."""
+    from common.retrieval import embed_precise_texts
+
+    if not ids or not text.strip():
+        return list(ids)
+    stored = dict(resources_active().filter(pk__in=ids).values_list("id", "meaning"))
+    query = embed_precise_texts([normalise(text)])[0]
+    kept = []
+    for rid in ids:
+        vector = decode_precise(stored.get(rid))
+        if vector is None or float(vector @ query) >= floor:  # a row not yet embedded cannot be judged: kept
+            kept.append(rid)
+    return kept
+
+
 def catalogue_fallback_steps(
     concept: str, prefs: Preferences, hours_budget: int, require_terms: list[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -354,6 +427,8 @@ def catalogue_fallback_steps(
         if not all(f" {t} " in text for t in terms):
             continue
         chosen.append(row)
+    close = set(close_to(concept, [r["id"] for r in chosen]))
+    chosen = [r for r in chosen if r["id"] in close]  # words in common are not enough: close in meaning too
     if not chosen:
         return []
     counts: dict[str, int] = {}

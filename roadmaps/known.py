@@ -34,6 +34,8 @@ KNOWN_CLAUSE = re.compile(
     r"|\b(?:coming|come|came|switching|moving|transitioning) from"
     r"|\b(?:some|a bit of|a little|basic|prior|previous)?\s*(?:experience|background) (?:with|in)"
     r"|\bafter learning|\bwho (?:already )?knows?"
+    # a clause of its own that starts with the verb ("llm apps with rag, knows python"): said of the learner
+    r"|(?<=[,;(])\s*(?:already\s+)?knows?(?=\s)"
     r"|\bknowing)\s+(?P<what>[^,;.!?()]+)"
 )
 # "… with a python background", "… (python dev)": what follows names what they know.

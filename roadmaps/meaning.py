@@ -50,6 +50,11 @@ def _vectors(g: TopicGraph, slugs: list[str]) -> dict[str, np.ndarray]:
     return {s: _names[s] for s in slugs}
 
 
+def topic_vectors(g: TopicGraph, slugs: list[str]) -> dict[str, np.ndarray]:
+    """The precise vectors of these topics' names and of each title with its description (cached per process)."""
+    return _vectors(g, slugs)
+
+
 def closest_topics(text: str, g: TopicGraph, *, projects: bool = False) -> list[tuple[str, float]]:
     """[(topic slug, cosine)] of the concept's nearest topics by meaning, best first (ties by slug)."""
     text = normalise(text)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roadmaps.known import said_known
+from roadmaps.phrase import key_phrase
 from roadmaps.topics import DIFFICULTY_RANK, ROLES, Topic, TopicGraph, TopicMatch, graph, normalise, strip_filler
 
 MIN_SCALE = 0.6
@@ -34,6 +35,8 @@ CRASH_MAX = 0.45  # … and at most this share (more than that and they are bett
 CRASH_BUDGET_MIN = 0.15  # … capped at these shares of the whole budget
 CRASH_BUDGET_MAX = 0.35
 CRASH_KEY = "crash-course"
+PREREQ_SHARE = 0.4  # at most this share of the plan goes to steps that are not the goal's own topics
+GOAL_RELEVANCE = 0.3  # a goal topic at least this relevant is the goal's own (its family, its area's core)
 FOUNDATION_SHARE = 0.5  # foundations from other areas are taught as full steps only while they take at most half
 
 # Words that say how or why someone wants to learn, not what: they never decide the goal on their own when the
@@ -48,7 +51,8 @@ GENERIC = frozenset(
     application
     applications better good great best quick quickly easy simple practical modern professional real world job jobs
     career tech technology technologies skill skills become becoming start started starting new first some all more
-    prep preparation practice practise things stuff everything anything concepts concept understand understanding
+    prep preparation practice practise teach teaches teaching taught things stuff everything anything concepts
+    concept understand understanding
     dive overview crash level up small own via vs versus day days week weeks month months year hands on based
     project projects computing computer computers play playing
     so now but then just really very also too if when while because since which who whom whose where there here than
@@ -66,7 +70,7 @@ ECOSYSTEMS = {
     **dict.fromkeys("python django drf flask fastapi pygame pytorch".split(), "python"),
     **dict.fromkeys("javascript typescript js ts node node.js express".split(), "javascript"),
     **dict.fromkeys("react vue angular svelte sveltekit next.js".split(), "javascript"),
-    **dict.fromkeys("java kotlin android".split(), "jvm"), **dict.fromkeys("swift swiftui ios".split(), "apple"),
+    **dict.fromkeys("java kotlin android spring".split(), "jvm"), **dict.fromkeys("swift swiftui ios".split(), "apple"),
     **dict.fromkeys("go golang".split(), "go"), **dict.fromkeys("flutter dart".split(), "dart"),
     **dict.fromkeys("unity c# csharp".split(), "dotnet"), "rust": "rust", "jac": "jac", "godot": "godot",
     "ruby": "ruby", "rails": "ruby", "php": "php", "laravel": "php", "c++": "c++", "cpp": "c++",
@@ -230,7 +234,10 @@ def correct_terms(concept: str, g: TopicGraph) -> tuple[str, list[str]]:
                 if not fixed and len(word) >= 6:
                     pool = [w for w in vocabulary if w.isalpha() and abs(len(w) - len(word)) <= 2 and w[0] == word[0]]
                     close = difflib.get_close_matches(word, sorted(pool), n=1, cutoff=0.88)
-                    fixed = close[0] if close and close[0] not in (f"{word}s", f"{word}es") else ""
+                    # A known word plus or minus an ending is another word, not a slip ("platformer" is no
+                    # "platform", "programmer" no "program"): only a slip inside the word is corrected.
+                    derived = close and (word.startswith(close[0]) or close[0].startswith(word))
+                    fixed = close[0] if close and not derived else ""
                     if fixed:
                         notes.append(f"Read '{word}' as '{fixed}'.")
                 fixed = fixed or word
@@ -263,17 +270,55 @@ def _stemmed_names(g: TopicGraph) -> dict[str, str]:
     return cached
 
 
+PROSE_MIN_WORDS = 8  # a request this long is a sentence, with ordinary words around what it asks for
+
+
+def _prose(g: TopicGraph) -> frozenset[str]:
+    """The words our curriculum writes in lowercase in its running text (descriptions, outcomes, checks): ordinary
+    English ("gaps", "manual", "remember", "before"), as opposed to the names of subjects, which it either teaches
+    (and names in titles and aliases) or, when it mentions them at all, writes capitalised (Haskell, Elixir)."""
+    cached = getattr(g, "_planner_prose", None)
+    if cached is None:
+        words: set[str] = set()
+        for topic in g.topics.values():
+            for text in (topic.description, *topic.outcomes, topic.check):
+                words.update(w.lower() for w in re.findall(r"(?<![\w.])[a-z][a-z']+\b", text))
+        cached = frozenset(words)
+        g._planner_prose = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _qualifiers(concept: str, vocabulary: frozenset[str]) -> set[str]:
+    """The concept's words that directly precede a specific word the graph knows, within one clause ("music" in
+    "music theory", "manual" in "manual testing"): they say which kind of that thing, so they stay key terms."""
+    found: set[str] = set()
+    for clause in re.split(r"[,;.!?()]", concept.lower()):
+        words = normalise(clause).split()
+        for word, after in itertools.pairwise(words):
+            if not _generic(after) and any(form in vocabulary for form in _variants(after)):
+                found.add(word)
+    return found
+
+
 def key_terms(concept: str, g: TopicGraph) -> tuple[list[str], list[str]]:
-    """(specific key terms of the concept, those the graph does not know). Generic words are neither."""
+    """(specific key terms of the concept, those the graph does not know). Generic words are neither, and nor is an
+    ordinary word the graph does not name ("fill the gaps", "actually") unless it qualifies a word it does know."""
     vocabulary = _vocabulary(g)
+    # Only in a sentence: in a short request every word is part of what was asked ("video editing for youtube").
+    prose = _prose(g) if len(normalise(concept).split()) >= PROSE_MIN_WORDS else frozenset()
     words = strip_filler(concept).split()
+    qualifiers: set[str] | None = None
     keys, unknown = [], []
     for word in words:
         if _generic(word) or (len(word) < 2 and word not in LANGUAGES) or word.isdigit() or word in keys:
             continue
-        keys.append(word)
         if not any(form in vocabulary for form in _variants(word)):
+            if any(form in prose for form in _variants(word)) and word not in LANGUAGES:
+                qualifiers = _qualifiers(concept, vocabulary) if qualifiers is None else qualifiers
+                if word not in qualifiers:
+                    continue
             unknown.append(word)
+        keys.append(word)
     return keys, unknown
 
 
@@ -576,10 +621,19 @@ CAREER_MOVE = re.compile(
 )
 
 
+# The same move said without a verb, from one role to another ("data analyst to data engineer", "from teacher to
+# frontend developer"): the words before "to" end with a role noun.
+ROLE_TO_ROLE = re.compile(
+    r"^(?:from )?(?:an? )?(?P<source>[\w\s.+#]*?\b(?:engineer|developer|dev|analyst|scientist|designer|administrator|"
+    r"admin|architect|programmer|tester|manager|teacher|student|accountant|specialist|consultant|technician)s?)"
+    r" (?:to|into|->) (?:an? |becoming an? )?(?P<goal>[\w\s.+#]+)$"
+)
+
+
 def career_goal(concept: str) -> tuple[str, str] | None:
     """(the goal, where the learner comes from) of a career-move phrasing, else None; "into tech" is left to the
     vague tracks, which plan it as a route into a tech job."""
-    match = CAREER_MOVE.match(normalise(concept))
+    match = CAREER_MOVE.match(normalise(concept)) or ROLE_TO_ROLE.match(normalise(concept))
     if not match:
         return None
     goal = match.group("goal").strip()
@@ -1094,11 +1148,17 @@ def _by_meaning(concept: str, g: TopicGraph, refused: UnknownConcept, notes: lis
         if k not in unknown and k not in SPEED_WORDS
     }
     rarest = sorted((n, k) for k, n in naming.items() if n)[:1]
-    whole = [found for text in dict.fromkeys([core, " ".join(keys)]) if text and (found := closest_topic(text, g))]
+    first = closest_topic(core, g) if core else None
+    whole_is_core = first is not None
+    keyed = closest_topic(" ".join(keys), g) if keys and " ".join(keys) != core else None
+    whole = [found for found in (first, keyed) if found]
     word = [found for _, k in rarest if k != core and (found := closest_topic(k, g))]
     # One word alone ("patterns") is no reading unless the whole concept is near its topic too; when it is, the
     # specific word outweighs the rest ("webassembly to speed up my web app" is WebAssembly, not web performance).
     supported = [w for w in word if _supports(core, w[0], g)]
+    # Its key terms alone are a reading only when the whole request supports it too: "program reads customer emails
+    # sorts categories" is near Sorting and Searching word by word, the sentence is not.
+    whole = [w for i, w in enumerate(whole) if (i == 0 and whole_is_core) or _supports(core, w[0], g)]
     readings = supported or whole
     if not readings:
         return None
@@ -1126,6 +1186,55 @@ def _by_meaning(concept: str, g: TopicGraph, refused: UnknownConcept, notes: lis
     return goals
 
 
+# A request of this many words or more is a sentence ("our postgres queries got really slow after the table
+# hit a few million rows"): the words it shares with a topic's names can pick an incidental topic (PostgreSQL as a
+# whole, Observability for "logged in"), so its meaning is also read.
+SENTENCE_WORDS = 6
+MEANING_MARGIN = 0.1  # the topic closest in meaning replaces the words' choice when this much closer
+
+
+def _reread_by_meaning(concept: str, g: TopicGraph, goals: Goals, notes: list[str]) -> Goals:
+    """The goals of a sentence-long request whose words chose a topic other than the one its meaning is closest to:
+    the request (or one of its clauses) is at least MEANING_MIN close to a topic that carries one of its known key
+    terms (in its names or tags), and the words' best goal topic is MEANING_MARGIN less close. Otherwise unchanged.
+    Never for a request of few words, whose words are its meaning ("kubernetes security")."""
+    from roadmaps.meaning import MEANING_MIN, closest_topics, topic_vectors
+
+    known_keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
+    if goals.strategy not in ("named", "similar") or not known_keys or len(normalise(concept).split()) < SENTENCE_WORDS:
+        return goals
+    texts = [t for t in dict.fromkeys([concept, *re.split(r"\s*[,;.?!]\s*", concept)]) if len(t.split()) >= 3]
+    best: tuple[float, str] | None = None
+    for text in texts:
+        for slug, cosine in closest_topics(text, g)[:3]:
+            topic = g.topics[slug]
+            if cosine >= MEANING_MIN and _shares_key(topic, known_keys) and (best is None or cosine > best[0]):
+                best = (cosine, slug)
+    if best is None or best[1] in goals.core:
+        return goals
+    from common.retrieval import embed_precise_texts
+
+    queries = embed_precise_texts([normalise(t) for t in texts])
+    vectors = topic_vectors(g, list(goals.core))
+    words_best = max(float((vectors[c] @ queries.T).max()) for c in goals.core)
+    if best[0] - words_best < MEANING_MARGIN:
+        return goals
+    topic = g.topics[best[1]]
+    try:
+        reread = _choose_goals(topic.title, g, [])
+    except UnknownConcept:  # pragma: no cover - a topic's own title always names it
+        return goals
+    reread.strategy = "meaning"
+    reread.key_terms = goals.key_terms
+    reread.unknown_terms = goals.unknown_terms
+    reread.matched = [topic.slug, *goals.matched]
+    notes.append(
+        f"“{_quote(concept)}” is read as {topic.title}, the topic closest to it in meaning "
+        f"(its words alone pointed to {_join([g.topics[c].title for c in goals.core], 3)})."
+    )
+    return reread
+
+
 def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
     """The goal topics for a concept (a vague goal read as a track, the reading in `assumptions`). Raises
     UnknownConcept (with suggestions) when the graph does not teach it."""
@@ -1146,6 +1255,7 @@ def choose_goals(concept: str, g: TopicGraph | None = None) -> Goals:
         if early:
             raise UnknownConcept(concept)
         goals = _choose_goals(concept, g, notes)
+        goals = _reread_by_meaning(concept, g, goals, notes)
     except UnknownConcept as exc:
         toward = early or builds_toward(concept, g)
         toward_unknown = exc.unknown_terms
@@ -1364,6 +1474,10 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     areas = {g.topics[c].area for c in core}
     keys = [k for k in goals.key_terms if k not in goals.unknown_terms]
     project = choose_project(g, core, known, keys, goals.stack)
+    if project and goals.unknown_terms and g.topics[project].area not in areas:
+        # A partial plan teaches what transfers to a subject we do not teach: another area's project (a system
+        # design case study for "hack wifi networks") would present a third subject as the outcome.
+        project = None
     core_need = _closure(g, core, known) | set(core)
     core_area, core_found = _split(g, core_need, areas, keys)
     options: list[tuple[str, set[str], set[str]]] = []  # (label, steps, foundations)
@@ -1391,6 +1505,23 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
         if p in core_area and p not in known and any(w in LANGUAGES for w in _names_of(g.topics[p]))
     }  # fmt: skip
     direct = {p for c in core for p in g.topics[c].prerequisites if p in named}
+    # The language the goal's stack is written in (Java for Spring Boot) is part of the goal, not a prerequisite to
+    # condense.
+    stack_of_goal = _ecosystems({w for c in core for w in _names_of(g.topics[c])} | set(keys))
+    # Only where the learner enters the framework (Spring Boot, not React hooks after React Fundamentals).
+    way = (core_area | (project_area if project else set())) & g.closure(entries)
+    named |= {
+        s for s in way
+        if s not in known and not g.topics[s].project and any(w in LANGUAGES for w in _names_of(g.topics[s]))
+        and _ecosystems(_names_of(g.topics[s])) & stack_of_goal and not _frameworks(_names_of(g.topics[s]))
+    }  # fmt: skip
+    if project and g.topics[project].area in areas and keys and _named_by(g.topics[project], keys):
+        # The project of the subject the learner named (a Godot game for "godot"; not a portfolio site for
+        # "accessibility") with the goal and what names it as steps, every other prerequisite condensed: before the
+        # options without the project (a condensed way to it beats no project).
+        keyed = set(core) | named | {project}
+        rest = (core_found | project_found | core_area | project_area) - keyed
+        options.insert(2, ("project-keyed", keyed, rest))
     for label, keyed in (("core-keyed", set(core) | named), ("core-keyed-direct", set(core) | direct)):
         if keyed != set(core) and all(label != o[0] for o in options) and (label == "core-keyed" or direct != named):
             options.append((label, keyed, core_found | (core_area - keyed)))
@@ -1403,13 +1534,25 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
     with_project = [o for o in options if o[0].startswith("project")]
     without = [o for o in options if not o[0].startswith("project")]
     passes = [(with_project, False), (with_project, True), (without, False), (without, True)]
+    # Goal first: the topics that are not the goal itself (prerequisites, in its area or not) take at most
+    # PREREQ_SHARE of the plan as their own steps; past that the next, more condensed option is taken.
+    goal_set = set(core) | named | ({project} if project else set())
+    goal_set |= {s for s, r in goals.relevance.items() if r >= GOAL_RELEVANCE}
+
+    def prereq_heavy(taught: set[str]) -> bool:
+        return _total(g, taught - goal_set) > PREREQ_SHARE * H
+
     for group, squeeze in passes:
         for label, steps, found in group:
             steps_min = _min_hours(g, steps)
-            if steps_min + _min_hours(g, found) <= H and _total(g, found) <= FOUNDATION_SHARE * H:
+            if (
+                steps_min + _min_hours(g, found) <= H
+                and _total(g, found) <= FOUNDATION_SHARE * H
+                and not prereq_heavy(steps | found)
+            ):
                 chosen = (label, steps | found, set(), False)
                 break
-            if steps_min + _crash_min(g, found, H, squeeze) <= H:
+            if steps_min + _crash_min(g, found, H, squeeze) <= H and not prereq_heavy(steps):
                 chosen = (label, steps, found, False)
                 break
         if chosen:
@@ -1462,7 +1605,7 @@ def fit_budget(goals: Goals, budget: Budget, g: TopicGraph, known: set[str]) -> 
             for candidate, candidate_crash in variants:
                 need = _total(g, candidate) + depth if loose else _min_hours(g, candidate)
                 need_reserve = reserve if candidate_crash is crash_set else _crash_min(g, candidate_crash, H, squeeze)
-                if need + need_reserve <= H:
+                if need + need_reserve <= H and not prereq_heavy(candidate):
                     nodes, crash_set, reserve = candidate, candidate_crash, need_reserve
                     closures = {s: c - crash_set for s, c in closures.items()}
                     break
@@ -1681,6 +1824,22 @@ def _level_assumption(
     ]
 
 
+def _subject_names(g: TopicGraph) -> frozenset[str]:
+    cached = getattr(g, "_planner_subject_names", None)
+    if cached is None:
+        cached = frozenset(g.names) | frozenset(normalise(a) for a in g.areas)
+        g._planner_subject_names = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _subject_words(g: TopicGraph) -> frozenset[str]:
+    cached = getattr(g, "_planner_subject_words", None)
+    if cached is None:
+        cached = frozenset(w for w in _vocabulary(g) if not _generic(w) and len(w) > 1)
+        g._planner_subject_words = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def plan_roadmap(
     concept: str,
     budget: Budget,
@@ -1692,7 +1851,20 @@ def plan_roadmap(
     (slugs; their prerequisites are taken as known too). Raises UnknownConcept when the graph does not teach it."""
     g = graph()
     said_as, said = said_known(concept, g)
-    goals = choose_goals(said_as, g)
+    # The request without what the sentence says about the learner, their deadline or the learning's purpose: only
+    # the request's words choose the goal or count as terms we do not teach ("bootcamp grad", "before an audit").
+    # The sentence is cut into clauses as written (what the learner knows is read from all of it), then what the
+    # request itself says they know is taken out of it ("llm apps with rag, knows python").
+    phrase = key_phrase(concept, _subject_names(g), _subject_words(g))
+    request = said_known(phrase.text, g)[0] if phrase.changed else said_as
+    goals = choose_goals(request, g)
+    if phrase.changed:
+        goals.assumptions.insert(
+            0,
+            f"Read as a request for “{_quote(request)}”; "
+            f"{_join([f'“{_quote(c, 50)}”' for c in phrase.context], 4)} "
+            f"{'is' if len(phrase.context) == 1 else 'are'} taken as context about you, not as subjects to teach.",
+        )
     if difficulty == "advanced":
         # An advanced learner wants the advanced material kept first when trimming.
         goals.relevance = {
@@ -1878,6 +2050,8 @@ def plan_roadmap(
         parts.append(f"Not in this plan: {_join(elsewhere)} — ask for it by name for a plan of its own.")
     metadata = {
         "strategy": f"topic_graph:{goals.strategy}",
+        "request": request,
+        "context": phrase.context,
         "matched_topics": goals.matched[:8],
         "budget_hours": budget.hours,
         "estimated_total_hours": sum(s.estimated_hours for s in steps),
