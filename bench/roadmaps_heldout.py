@@ -26,6 +26,12 @@ from roadmaps import services
 from roadmaps.models import Roadmap
 
 SETS = {
+    # Blind set 7 (session 9), written from the data alone, planned once before and once after that session's changes.
+    "7-before": (
+        bench.ROOT / "bench" / "roadmaps_heldout7.yaml",
+        bench.ROOT / "bench" / "roadmaps-heldout7-before-plans.md",
+    ),
+    "7": (bench.ROOT / "bench" / "roadmaps_heldout7.yaml", bench.ROOT / "bench" / "roadmaps-heldout7-plans.md"),
     # Blind set 6 (session 8), written from the data alone, scored once before and once after that session's changes.
     "6-before": (
         bench.ROOT / "bench" / "roadmaps_heldout6.yaml",
@@ -96,7 +102,8 @@ def main() -> None:
     # `preferences` (set 5 on): what a client sends with the concept when the learner's sentence implies it.
     cases = [(i["title"], i.get("weeks", DEFAULT_WEEKS), i.get("hours_per_week"), i.get("preferences") or {})
              for i in items]  # fmt: skip
-    seed = args.seed_example if args.file else args.set in ("1", "3", "5", "5-before", "5-seen", "6", "6-before")
+    with_seed = ("1", "3", "5", "5-before", "5-seen", "6", "6-before", "7", "7-before")
+    seed = args.seed_example if args.file else args.set in with_seed
     cases += [(*extra, {}) for extra in EXTRA] if seed else []
     sections = ["# Held-out roadmaps (default level, default duration)", ""]
     for number, (concept, weeks, hours, asked) in enumerate(cases, start=1):

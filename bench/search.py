@@ -72,6 +72,8 @@ HELDOUT4 = Path(__file__).resolve().parent / "search_heldout4.yaml"
 HELDOUT5 = Path(__file__).resolve().parent / "search_heldout5.yaml"
 # Blind set 6 (session 8), written from the data alone by someone who never read the code: "heldout6".
 HELDOUT6 = Path(__file__).resolve().parent / "search_heldout6.yaml"
+# Blind set 7 (session 9), the same way; scored before and after that session's changes with SEARCH_HELDOUT_FILES.
+HELDOUT7 = Path(__file__).resolve().parent / "search_heldout7.yaml"
 # The dev set of session 10's search helper (issue 16), written and graded before it changed anything; developed on,
 # so scored apart like the held-out sets and never part of "all": "dev10".
 DEV10 = Path(__file__).resolve().parent / "search_dev10.yaml"
@@ -80,7 +82,7 @@ SEARCH = "/api/resources/search/"
 # More held-out files, e.g. a blind set kept outside the repository: SEARCH_HELDOUT_FILES=/path/a.yaml:/path/b.yaml
 # (each scored apart under its file's stem; the subprocess of `--db both` inherits the variable).
 EXTRA_HELDOUT = [(Path(p).stem, Path(p)) for p in os.environ.get("SEARCH_HELDOUT_FILES", "").split(os.pathsep) if p]
-HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "dev10",
+HELD_OUT_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "dev10",
                  *(n for n, _ in EXTRA_HELDOUT))  # fmt: skip
 
 
@@ -92,7 +94,7 @@ def load_queries() -> list[dict]:
         query["heldout"] = "heldout"
     queries += heldout
     sets = (("heldout2", HELDOUT2), ("heldout3", HELDOUT3), ("heldout4", HELDOUT4), ("heldout5", HELDOUT5))
-    for name, path in (*sets, ("heldout6", HELDOUT6), ("dev10", DEV10), *EXTRA_HELDOUT):
+    for name, path in (*sets, ("heldout6", HELDOUT6), ("heldout7", HELDOUT7), ("dev10", DEV10), *EXTRA_HELDOUT):
         extra = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
         for query in extra:
             query["heldout"] = name
