@@ -372,6 +372,12 @@ def test_detail_query_count(api_client, catalogue, django_assert_num_queries):
 
 
 def _bulk_catalogue(n: int) -> None:
+    """n generated resources, stored with one real vector pair each (what they mean is not under test here: the
+    plans are): `search_terms_rebuild` then counts their words without embedding 20k rows with both models, which
+    took ~2.5 minutes of the suite on PostgreSQL."""
+    from common.retrieval import embed_precise_texts, embed_texts, encode_vector
+
+    fast, precise = encode_vector(embed_texts(["bulk resource"])[0]), encode_vector(embed_precise_texts(["bulk"])[0])
     rng = random.Random(5)
     topics = ["python", "django", "sql", "git", "docker", "linux", "react", "rust", "statistics", "algorithms"]
     filler = ("learn build practice guide notes chapter intro deep dive course video lecture project exercise "
@@ -384,7 +390,8 @@ def _bulk_catalogue(n: int) -> None:
         title = f"{topic.title()} {rng.choice(filler)} {i}" + (" quetzalcoatl" if i % 1000 == 0 else "")
         url = f"https://bulk.example.com/{i}"
         rows.append(Resource(title=title, description=f"{topic} {words}", url=url, canonical_url=url,
-                             media_type="article", difficulty="beginner", duration_minutes=30, tags=tags))  # fmt: skip
+                             media_type="article", difficulty="beginner", duration_minutes=30, tags=tags,
+                             embedding=fast, meaning=precise))  # fmt: skip
     Resource.objects.bulk_create(rows, batch_size=2000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE resources")
