@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from common.llm import LLMError, LLMProvider, Message, data_block, get_provider
-from roadmaps.attach import Preferences, catalogue_fallback_steps, close_to
+from roadmaps.attach import Preferences, catalogue_fallback_steps
 from roadmaps.planner import Budget, Plan, PlannedStep, UnknownConcept, pack_weeks, plan_roadmap, validate_plan
 from roadmaps.topics import DIFFICULTY_RANK, graph, normalise
 
@@ -232,8 +232,8 @@ def _attach_untaught(plan: Plan, concept: str, budget: Budget, prefs: Preference
         return
     request = plan.metadata.get("request") or concept
     groups = catalogue_fallback_steps(request, prefs, budget.hours, require_terms=terms)
-    ids = [rid for group in groups for rid in group["resource_ids"]]
-    ids = close_to(request, ids)[:UNTAUGHT_PER_PLAN]
+    # catalogue_fallback_steps keeps only resources close in meaning to the request already.
+    ids = [rid for group in groups for rid in group["resource_ids"]][:UNTAUGHT_PER_PLAN]
     if ids:
         plan.metadata["fallback_resources"] = {goal[0].key: ids}
         plan.metadata["untaught_resources"] = ids
